@@ -1,0 +1,118 @@
+import { z } from 'zod'
+import type { SourceRecord } from '../core/records.js'
+
+const name = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]*$/, 'a lower-case name of letters, digits and _ (it becomes part of table names)')
+
+const size = z
+  .union([z.string(), z.number().int().positive()])
+  .describe('A size: bytes as a number, or text such as "10MB" or "512KiB".')
+const duration = z
+  .union([z.string(), z.number().int().nonnegative()])
+  .describe('A duration: milliseconds as a number, or text such as "60s" or "5 minutes".')
+
+/** Built-in synthetic data, so the whole pipeline runs without credentials (`weir demo`). */
+export const demoSourceSchema = z.strictObject({
+  kind: z.literal('demo'),
+  dataset: z.enum(['x', 'weather']).describe('Which synthetic API to imitate: X search (tweets, users) or weather readings.'),
+  count: z.number().int().positive().default(1000).describe('How many primary records to generate (tweets or readings).'),
+  days: z.number().int().positive().default(3).describe('Spread event times over this many days before now.'),
+  seed: z.number().int().default(42).describe('Random seed: the same seed yields the same records.'),
+})
+
+/** What a code source's `pull` receives. */
+export interface CodeSourceContext {
+  /** The cursor this source saved on its last successful run, if any. */
+  readonly cursor: unknown
+  /** Aborted on shutdown; long pulls should stop early. */
+  readonly signal: AbortSignal
+}
+
+/** A batch a code source yields; `cursor` is saved once the batch is durable in the stream. */
+export interface CodeSourceBatch {
+  readonly records: readonly SourceRecord[]
+  readonly cursor?: unknown
+}
+
+/** Your own extraction code, in `weir.config.ts`: an async generator of record batches. */
+export const codeSourceSchema = z.strictObject({
+  kind: z.literal('code'),
+  pull: z
+    .custom<(ctx: CodeSourceContext) => AsyncIterable<CodeSourceBatch>>((v) => typeof v === 'function', {
+      message: 'expected a function (ctx) => AsyncIterable<{ records, cursor? }>',
+    })
+    .describe('An async generator yielding { records: [{ resource, data }], cursor? }.'),
+})
+
+export const sourceSchema = z.discriminatedUnion('kind', [demoSourceSchema, codeSourceSchema])
+
+export const s3OptionsSchema = z.strictObject({
+  endpoint: z
+    .string()
+    .url()
+    .optional()
+    .describe('An S3-compatible endpoint (MinIO, R2); defaults to AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL or AWS.'),
+  region: z.string().optional().describe('AWS region; defaults to AWS_REGION or us-east-1.'),
+  forcePathStyle: z
+    .boolean()
+    .optional()
+    .describe('Path-style addressing (bucket in the path); on by default when an endpoint is set.'),
+})
+
+export const configSchema = z.strictObject({
+  lake: z
+    .string()
+    .min(1)
+    .default('./lake')
+    .describe('Where the lake lives: a directory, or s3://bucket/prefix. Example: "./lake".'),
+  storage: z
+    .strictObject({ s3: s3OptionsSchema.prefault({}) })
+    .prefault({})
+    .describe('Object-store options.'),
+  stream: z
+    .discriminatedUnion('kind', [
+      z.strictObject({
+        kind: z.literal('embedded'),
+        dir: z
+          .string()
+          .optional()
+          .describe('Directory of the log; defaults to <lake>/_stream for a local lake, .weir/stream otherwise.'),
+      }),
+    ])
+    .prefault({ kind: 'embedded' })
+    .describe('The durable stream between sources and consumers.'),
+  sources: z.record(name, sourceSchema).default({}).describe('Where data comes from, by source name.'),
+  landing: z
+    .strictObject({
+      maxRecords: z.number().int().positive().default(100).describe('Records per raw file at most.'),
+      maxBytes: size.default('10MB'),
+      maxAge: duration.default('60s'),
+      path: z
+        .string()
+        .default('raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}')
+        .describe('Template of raw file folders; fields: source, format, resource, yyyy, mm, dd, hh.'),
+    })
+    .prefault({})
+    .describe('How the stream is batched into raw files.'),
+  tables: z
+    .record(
+      z.string().regex(/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/, 'a key "source.resource"'),
+      z.strictObject({
+        eventTime: z
+          .string()
+          .optional()
+          .describe('Dotted path of the event time in each record (e.g. "created_at", "data.time").'),
+        primaryKey: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+      }),
+    )
+    .default({})
+    .describe('Per-table settings, keyed "source.resource".'),
+})
+
+/** A config as written by a user (defaults optional). */
+export type WeirConfigInput = z.input<typeof configSchema>
+/** A validated config with every default filled in. */
+export type WeirConfig = z.output<typeof configSchema>
+export type SourceConfig = z.output<typeof sourceSchema>
+export type DemoSourceConfig = z.output<typeof demoSourceSchema>

@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto'
+import { createReadStream, type Dirent } from 'node:fs'
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { dirname, join, sep } from 'node:path'
+import type { Readable } from 'node:stream'
+import { WeirError } from '../../core/errors.js'
+import type { ObjectInfo, ObjectStore } from '../storage.js'
+
+/** Temporary files carry this marker; listings skip them, so readers never see a half-written object. */
+const TMP_MARK = '.weir-tmp-'
+
+/**
+ * The default object store: a directory on this machine.
+ * @example const store = createLocalStore('./lake')
+ */
+export function createLocalStore(root: string, uri = root): ObjectStore {
+  const pathOf = (key: string) => join(root, ...key.split('/'))
+
+  async function atomically(key: string, write: (tmp: string) => Promise<void>): Promise<void> {
+    const target = pathOf(key)
+    const tmp = join(dirname(target), `${TMP_MARK}${randomBytes(6).toString('hex')}`)
+    await mkdir(dirname(target), { recursive: true })
+    try {
+      await write(tmp)
+      // fsync before rename: otherwise a power cut can leave the new name pointing at empty data.
+      const fh = await open(tmp, 'r+')
+      await fh.sync()
+      await fh.close()
+      await rename(tmp, target)
+    } catch (err) {
+      await rm(tmp, { force: true })
+      throw storageError(uri, key, 'write', err)
+    }
+  }
+
+  return {
+    uri,
+    capabilities: { localFiles: true },
+    put: (key, body) =>
+      atomically(key, async (tmp) => {
+        const fh = await open(tmp, 'w')
+        await fh.writeFile(body)
+        await fh.close()
+      }),
+    putFile: (key, path) => atomically(key, (tmp) => copyFile(path, tmp)),
+    async get(key) {
+      const info = await this.head(key)
+      if (!info) throw notFound(uri, key)
+      return createReadStream(pathOf(key)) as Readable
+    },
+    async getBytes(key) {
+      try {
+        return await readFile(pathOf(key))
+      } catch (err) {
+        if (isEnoent(err)) return undefined
+        throw storageError(uri, key, 'read', err)
+      }
+    },
+    list: (prefix) => listLocal(root, prefix),
+    async delete(key) {
+      await rm(pathOf(key), { force: true })
+    },
+    async head(key) {
+      try {
+        const s = await stat(pathOf(key))
+        if (!s.isFile()) return undefined
+        return { key, size: s.size, lastModified: s.mtime, etag: `${s.size}-${s.mtimeMs}` }
+      } catch (err) {
+        if (isEnoent(err)) return undefined
+        throw storageError(uri, key, 'stat', err)
+      }
+    },
+    localPath: pathOf,
+    async close() {},
+  }
+}
+
+/**
+ * Walks only the directories that can hold keys with this prefix, yielding in the order S3 lists
+ * (byte order of the whole key): sorting each directory with folders compared as `name/` gives
+ * that order without holding the whole listing in memory.
+ */
+async function* listLocal(root: string, prefix: string, dirKey = ''): AsyncGenerator<ObjectInfo> {
+  let entries: Dirent[]
+  try {
+    entries = await readdir(join(root, ...dirKey.split('/').filter(Boolean)), { withFileTypes: true })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return
+    throw err
+  }
+  const sorted = entries
+    .filter((e) => !e.name.startsWith(TMP_MARK) && (e.isDirectory() || e.isFile()))
+    .map((e) => ({ e, sortKey: e.isDirectory() ? `${e.name}/` : e.name }))
+    .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0))
+  for (const { e } of sorted) {
+    const key = dirKey ? `${dirKey}/${e.name}` : e.name
+    if (e.isDirectory()) {
+      if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) yield* listLocal(root, prefix, key)
+    } else if (key.startsWith(prefix)) {
+      const s = await stat(join(root, ...key.split('/')))
+      yield { key, size: s.size, lastModified: s.mtime, etag: `${s.size}-${s.mtimeMs}` }
+    }
+  }
+}
+
+function isEnoent(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException)?.code === 'ENOENT'
+}
+
+function notFound(uri: string, key: string): WeirError {
+  return new WeirError(`${uri}: ${key} not found`, { code: 'STORAGE_NOT_FOUND', stage: 'storage' })
+}
+
+function storageError(uri: string, key: string, op: string, err: unknown): WeirError {
+  const code = (err as NodeJS.ErrnoException)?.code
+  const hint = code === 'ENOSPC' ? ' (disk full)' : code === 'EACCES' ? ' (permission denied)' : ''
+  return new WeirError(`${uri}${sep}${key}: cannot ${op}${hint}: ${(err as Error).message}`, {
+    code: 'STORAGE_IO',
+    stage: 'storage',
+    retryable: code === 'EMFILE' || code === 'EAGAIN' || code === 'EBUSY',
+    cause: err,
+  })
+}

@@ -1,0 +1,85 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { connect, createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/** True when CI demands every server: a test that cannot reach its server must then fail, not skip. */
+export const servicesRequired = process.env.WEIR_REQUIRE_SERVICES === '1'
+
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address()
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0))
+    })
+  })
+}
+
+export interface S3Server {
+  readonly endpoint: string
+  readonly bucket: string
+  stop(): Promise<void>
+}
+
+/**
+ * Starts s3rver (an S3 emulator) as its own process on a free loopback port with one bucket.
+ * Returns undefined (and says why) when it cannot start, unless WEIR_REQUIRE_SERVICES=1, where
+ * that is an error. s3rver encrypts continuation tokens with DES, which OpenSSL 3 keeps in its
+ * legacy provider, hence the flag.
+ */
+export async function startS3(bucket = 'weir-test'): Promise<S3Server | undefined> {
+  const dir = await mkdtemp(join(tmpdir(), 's3rver-'))
+  const port = await freePort()
+  const bin = createRequire(import.meta.url).resolve('s3rver/bin/s3rver.js')
+  const args = ['--openssl-legacy-provider', bin, '-d', dir, '-a', '127.0.0.1', '-p', String(port), '-s']
+  const child = spawn(process.execPath, [...args, '--configure-bucket', bucket], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (d) => {
+    stderr += d
+  })
+  const endpoint = `http://127.0.0.1:${port}`
+  const stop = async () => {
+    child.kill('SIGTERM')
+    await rm(dir, { recursive: true, force: true })
+  }
+  for (let i = 0; i < 100 && child.exitCode === null; i++) {
+    if (await canConnect(port)) return { endpoint, bucket, stop }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  await stop()
+  const why = `s3rver did not start on port ${port}: ${stderr.trim().split('\n')[0] || 'no output'}`
+  if (servicesRequired) throw new Error(why)
+  console.warn(`skipping S3 tests: ${why}`)
+  return undefined
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect(port, '127.0.0.1')
+    sock.once('connect', () => {
+      sock.destroy()
+      resolve(true)
+    })
+    sock.once('error', () => resolve(false))
+  })
+}
+
+/** Environment for an S3-compatible server: the SDK's standard variables, nothing Weir-specific. */
+export function s3Env(s3: S3Server): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: s3.endpoint,
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_REGION: 'us-east-1',
+  }
+}
+
+export async function tempDir(prefix = 'weir-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix))
+}
