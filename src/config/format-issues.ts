@@ -16,7 +16,10 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown
         return `${where}: expected ${issue.expected}, found ${found}`
       case 'unrecognized_keys':
         return issue.keys
-          .map((k) => `${path.length ? `${where}.` : ''}${k}: unknown key (check the spelling; see "weir --help")`)
+          .map(
+            (k) =>
+              `${path.length ? `${where}.` : ''}${k}: unknown key (check the spelling; see "weir --help")`,
+          )
           .join('; ')
       case 'invalid_value':
         return `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, found ${found}`

@@ -9,11 +9,20 @@ const VAR = /\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g
  *
  * @example interpolate({ auth: { bearer: '${X_TOKEN}' } }, { X_TOKEN: 'abc' }, 'weir.yaml')
  */
-export function interpolate(value: unknown, env: Readonly<Record<string, string | undefined>>, file: string): unknown {
+export function interpolate(
+  value: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  file: string,
+): unknown {
   return walk(value, env, file, [])
 }
 
-function walk(value: unknown, env: Readonly<Record<string, string | undefined>>, file: string, path: string[]): unknown {
+function walk(
+  value: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  file: string,
+  path: string[],
+): unknown {
   if (typeof value === 'string') return substitute(value, env, file, path)
   if (Array.isArray(value)) return value.map((v, i) => walk(v, env, file, [...path, String(i)]))
   if (isPlainObject(value)) {
@@ -24,17 +33,25 @@ function walk(value: unknown, env: Readonly<Record<string, string | undefined>>,
   return value
 }
 
-function substitute(text: string, env: Readonly<Record<string, string | undefined>>, file: string, path: string[]) {
-  return text.replace(VAR, (whole, escaped: string | undefined, name: string, fallback: string | undefined) => {
-    if (escaped) return whole.slice(1)
-    const v = env[name]
-    if (v !== undefined && v !== '') return v
-    if (fallback !== undefined) return fallback
-    throw new WeirError(
-      `${file}: ${path.join('.') || '(root)'}: environment variable ${name} is not set; set it (or put it in .env), or write \${${name}:-default}`,
-      { code: 'CONFIG_ENV_MISSING', stage: 'config' },
-    )
-  })
+function substitute(
+  text: string,
+  env: Readonly<Record<string, string | undefined>>,
+  file: string,
+  path: string[],
+) {
+  return text.replace(
+    VAR,
+    (whole, escaped: string | undefined, name: string, fallback: string | undefined) => {
+      if (escaped) return whole.slice(1)
+      const v = env[name]
+      if (v !== undefined && v !== '') return v
+      if (fallback !== undefined) return fallback
+      throw new WeirError(
+        `${file}: ${path.join('.') || '(root)'}: environment variable ${name} is not set; set it (or put it in .env), or write \${${name}:-default}`,
+        { code: 'CONFIG_ENV_MISSING', stage: 'config' },
+      )
+    },
+  )
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -45,7 +45,9 @@ export interface LoadedConfig {
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
   const cwd = resolve(options.cwd ?? process.cwd())
-  const file = options.file ? resolve(cwd, options.file) : CONFIG_FILES.map((f) => resolve(cwd, f)).find(existsSync)
+  const file = options.file
+    ? resolve(cwd, options.file)
+    : CONFIG_FILES.map((f) => resolve(cwd, f)).find(existsSync)
   if (options.file && (!file || !existsSync(file))) {
     throw new WeirError(`config file ${options.file} not found (looked in ${cwd})`, {
       code: 'CONFIG_NOT_FOUND',
@@ -61,7 +63,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const parsed = configSchema.safeParse(interpolated)
   if (!parsed.success) {
     const lines = formatIssues(parsed.error.issues, interpolated)
-    throw new WeirError(`${label}: invalid config: ${lines.join('; ')}`, { code: 'CONFIG_INVALID', stage: 'config' })
+    throw new WeirError(`${label}: invalid config: ${lines.join('; ')}`, {
+      code: 'CONFIG_INVALID',
+      stage: 'config',
+    })
   }
   return { config: parsed.data, file, dir }
 }

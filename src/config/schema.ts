@@ -15,8 +15,15 @@ const duration = z
 /** Built-in synthetic data, so the whole pipeline runs without credentials (`weir demo`). */
 export const demoSourceSchema = z.strictObject({
   kind: z.literal('demo'),
-  dataset: z.enum(['x', 'weather']).describe('Which synthetic API to imitate: X search (tweets, users) or weather readings.'),
-  count: z.number().int().positive().default(1000).describe('How many primary records to generate (tweets or readings).'),
+  dataset: z
+    .enum(['x', 'weather'])
+    .describe('Which synthetic API to imitate: X search (tweets, users) or weather readings.'),
+  count: z
+    .number()
+    .int()
+    .positive()
+    .default(1000)
+    .describe('How many primary records to generate (tweets or readings).'),
   days: z.number().int().positive().default(3).describe('Spread event times over this many days before now.'),
   seed: z.number().int().default(42).describe('Random seed: the same seed yields the same records.'),
 })
@@ -52,7 +59,9 @@ export const s3OptionsSchema = z.strictObject({
     .string()
     .url()
     .optional()
-    .describe('An S3-compatible endpoint (MinIO, R2); defaults to AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL or AWS.'),
+    .describe(
+      'An S3-compatible endpoint (MinIO, R2); defaults to AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL or AWS.',
+    ),
   region: z.string().optional().describe('AWS region; defaults to AWS_REGION or us-east-1.'),
   forcePathStyle: z
     .boolean()
@@ -77,7 +86,9 @@ export const configSchema = z.strictObject({
         dir: z
           .string()
           .optional()
-          .describe('Directory of the log; defaults to <lake>/_stream for a local lake, .weir/stream otherwise.'),
+          .describe(
+            'Directory of the log; defaults to <lake>/_stream for a local lake, .weir/stream otherwise.',
+          ),
       }),
     ])
     .prefault({ kind: 'embedded' })

@@ -16,6 +16,7 @@ export function utcParts(date: Date): DateParts {
 export function parseEventTime(value: unknown): Date | undefined {
   let d: Date | undefined
   if (typeof value === 'string' && value.length >= 10) d = new Date(value)
-  else if (typeof value === 'number' && Number.isFinite(value)) d = new Date(value < 1e11 ? value * 1000 : value)
+  else if (typeof value === 'number' && Number.isFinite(value))
+    d = new Date(value < 1e11 ? value * 1000 : value)
   return d && !Number.isNaN(d.getTime()) ? d : undefined
 }

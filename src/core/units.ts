@@ -54,10 +54,13 @@ export function parseDuration(value: string | number): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(value)
   const unit = DURATION_UNITS[(m?.[2] ?? '').toLowerCase()]
   if (!m || unit === undefined) {
-    throw new WeirError(`invalid duration "${value}": use a number with ms, s, m, h or d (e.g. "60s", "5 minutes")`, {
-      code: 'INVALID_DURATION',
-      stage: 'config',
-    })
+    throw new WeirError(
+      `invalid duration "${value}": use a number with ms, s, m, h or d (e.g. "60s", "5 minutes")`,
+      {
+        code: 'INVALID_DURATION',
+        stage: 'config',
+      },
+    )
   }
   return Math.round(Number(m[1]) * unit)
 }

@@ -15,5 +15,9 @@ export async function openStore(uri: string, options: WeirConfig['storage'] = { 
     return createLocalStore(loc.root, uri)
   }
   const { createS3Store } = await import('./s3/s3-store.js')
-  return createS3Store({ bucket: loc.bucket, prefix: loc.prefix, ...options.s3 }) satisfies Promise<ObjectStore>
+  return createS3Store({
+    bucket: loc.bucket,
+    prefix: loc.prefix,
+    ...options.s3,
+  }) satisfies Promise<ObjectStore>
 }

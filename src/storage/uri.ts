@@ -27,10 +27,13 @@ export function parseLakeUri(uri: string, base = process.cwd()): LakeLocation {
   }
   if (scheme === 'file') return { kind: 'local', root: resolve(base, decodeURIComponent(uri.slice(7))) }
   if (scheme) {
-    throw new WeirError(`lake ${uri}: unsupported scheme "${scheme}://"; use a directory or s3://bucket/prefix`, {
-      code: 'LAKE_URI_INVALID',
-      stage: 'storage',
-    })
+    throw new WeirError(
+      `lake ${uri}: unsupported scheme "${scheme}://"; use a directory or s3://bucket/prefix`,
+      {
+        code: 'LAKE_URI_INVALID',
+        stage: 'storage',
+      },
+    )
   }
   return { kind: 'local', root: resolve(base, uri) }
 }

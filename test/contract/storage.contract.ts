@@ -57,7 +57,8 @@ export function storageContract(name: string, open: () => Promise<ObjectStore>):
     it('lists by prefix in key order, across pages', async () => {
       const store = await open()
       const keys = Array.from({ length: 1105 }, (_, i) => `list/p/${String(i).padStart(5, '0')}.txt`)
-      for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((k) => store.put(k, k)))
+      for (let i = 0; i < keys.length; i += 50)
+        await Promise.all(keys.slice(i, i + 50).map((k) => store.put(k, k)))
       // A sibling that shares the prefix text but not the folder. (s3rver mis-orders `p.txt` before
       // `p/` across pages, unlike S3, so the sibling sorts after the folder here.)
       await store.put('list/pz.txt', 'sibling')

@@ -1,5 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises'
 import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -38,7 +38,9 @@ export async function startS3(bucket = 'weir-test'): Promise<S3Server | undefine
   const port = await freePort()
   const bin = createRequire(import.meta.url).resolve('s3rver/bin/s3rver.js')
   const args = ['--openssl-legacy-provider', bin, '-d', dir, '-a', '127.0.0.1', '-p', String(port), '-s']
-  const child = spawn(process.execPath, [...args, '--configure-bucket', bucket], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(process.execPath, [...args, '--configure-bucket', bucket], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
   let stderr = ''
   child.stderr.on('data', (d) => {
     stderr += d

@@ -51,7 +51,12 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
       try {
         const { size } = await stat(path)
         await client.send(
-          new sdk.PutObjectCommand({ Bucket: bucket, Key: base + key, Body: createReadStream(path), ContentLength: size }),
+          new sdk.PutObjectCommand({
+            Bucket: bucket,
+            Key: base + key,
+            Body: createReadStream(path),
+            ContentLength: size,
+          }),
         )
       } catch (err) {
         throw fail(key, 'upload', err)
@@ -107,7 +112,12 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     async head(key) {
       try {
         const res = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: base + key }))
-        return { key, size: res.ContentLength ?? 0, lastModified: res.LastModified ?? new Date(0), etag: res.ETag ?? '' }
+        return {
+          key,
+          size: res.ContentLength ?? 0,
+          lastModified: res.LastModified ?? new Date(0),
+          etag: res.ETag ?? '',
+        }
       } catch (err) {
         if (isNotFound(err)) return undefined
         throw fail(key, 'stat', err)
@@ -135,10 +145,16 @@ function s3Error(uri: string, key: string, op: string, err: unknown): WeirError 
     })
   }
   if (isNotFound(err)) {
-    return new WeirError(`${uri}/${key} not found`, { code: 'STORAGE_NOT_FOUND', stage: 'storage', cause: err })
+    return new WeirError(`${uri}/${key} not found`, {
+      code: 'STORAGE_NOT_FOUND',
+      stage: 'storage',
+      cause: err,
+    })
   }
   const denied = status === 403 || e?.name === 'AccessDenied' || e?.name === 'CredentialsProviderError'
-  const hint = denied ? ' (check AWS credentials: AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)' : ''
+  const hint = denied
+    ? ' (check AWS credentials: AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)'
+    : ''
   const unreachable = e?.code === 'ECONNREFUSED' || e?.code === 'ENOTFOUND'
   return new WeirError(`${uri}/${key}: cannot ${op}${hint}: ${errorMessage(err)}`, {
     code: denied ? 'STORAGE_DENIED' : 'STORAGE_IO',

@@ -1,0 +1,60 @@
+import { getJson, joinKey, type ObjectStore, putJson } from '../storage/storage.js'
+
+export const ZONES = ['raw', 'trusted', 'refined'] as const
+export type Zone = (typeof ZONES)[number]
+
+export interface Column {
+  readonly name: string
+  /** DuckDB type text, e.g. `VARCHAR`, `BIGINT`, `STRUCT(temperature DOUBLE)`, `VARCHAR[]`. */
+  readonly type: string
+}
+
+/** One table of one zone, as stored in `_catalog/tables/<zone>/<name>.json`. */
+export interface TableEntry {
+  readonly zone: Zone
+  readonly name: string
+  readonly source?: string
+  readonly resource?: string
+  /** Key prefix of the table's files in the lake, ending with `/`. */
+  readonly location: string
+  readonly format: 'ndjson' | 'parquet'
+  /** Hive partition columns (`dt`) or path template fields (`yyyy`, `mm`, `dd`). */
+  readonly partitioning: readonly string[]
+  readonly primaryKey?: readonly string[]
+  readonly columns: readonly Column[]
+  readonly updatedAt: string
+}
+
+const ROOT = '_catalog/tables'
+
+/**
+ * The lake's catalog: JSON documents inside the lake, readable by people and by any engine's DDL
+ * generator. Every stage that creates files registers their table here.
+ *
+ * @example const tables = await listTables(store)
+ */
+export async function listTables(store: ObjectStore, zone?: Zone): Promise<TableEntry[]> {
+  const out: TableEntry[] = []
+  for await (const o of store.list(zone ? `${ROOT}/${zone}/` : `${ROOT}/`)) {
+    if (!o.key.endsWith('.json')) continue
+    const entry = await getJson<TableEntry>(store, o.key)
+    if (entry) out.push(entry)
+  }
+  return out.sort((a, b) => ZONES.indexOf(a.zone) - ZONES.indexOf(b.zone) || a.name.localeCompare(b.name))
+}
+
+export async function getTable(
+  store: ObjectStore,
+  zone: Zone,
+  name: string,
+): Promise<TableEntry | undefined> {
+  return getJson<TableEntry>(store, tableKey(zone, name))
+}
+
+export async function putTable(store: ObjectStore, entry: TableEntry): Promise<void> {
+  await putJson(store, tableKey(entry.zone, entry.name), entry)
+}
+
+function tableKey(zone: Zone, name: string): string {
+  return joinKey(ROOT, zone, `${name}.json`)
+}

@@ -1,0 +1,38 @@
+import { type Engine, sqlIdent, sqlList } from '../engine/engine.js'
+import { localize } from '../engine/localize.js'
+import type { ObjectInfo, ObjectStore } from '../storage/storage.js'
+import { listTables, type TableEntry, ZONES } from './catalog.js'
+
+const EXTENSIONS: Readonly<Record<TableEntry['format'], string>> = { ndjson: '.ndjson', parquet: '.parquet' }
+
+/**
+ * Makes every catalog table queryable by its zone and name (`select * from trusted.x_tweets`):
+ * one schema per zone, one view per table over the table's current files. A table without files
+ * becomes an empty view with its catalog columns, so queries on it return no rows instead of failing.
+ */
+export async function attachLake(engine: Engine, store: ObjectStore): Promise<TableEntry[]> {
+  for (const zone of ZONES) await engine.run(`CREATE SCHEMA IF NOT EXISTS ${zone}`)
+  const tables = await listTables(store)
+  for (const t of tables) await engine.run(await viewSql(store, t))
+  return tables
+}
+
+async function viewSql(store: ObjectStore, t: TableEntry): Promise<string> {
+  const objects: ObjectInfo[] = []
+  for await (const o of store.list(t.location)) {
+    const base = o.key.slice(o.key.lastIndexOf('/') + 1)
+    if (o.key.endsWith(EXTENSIONS[t.format]) && !base.startsWith('_')) objects.push(o)
+  }
+  const name = `${t.zone}.${sqlIdent(t.name)}`
+  if (objects.length === 0) {
+    const cols =
+      t.columns.map((c) => `CAST(NULL AS ${c.type}) AS ${sqlIdent(c.name)}`).join(', ') || 'NULL AS empty'
+    return `CREATE OR REPLACE VIEW ${name} AS SELECT ${cols} WHERE false`
+  }
+  const files = sqlList(await localize(store, objects))
+  const from =
+    t.format === 'parquet'
+      ? `read_parquet(${files}, hive_partitioning = true, union_by_name = true)`
+      : `read_json(${files}, format = 'newline_delimited', union_by_name = true, hive_partitioning = false)`
+  return `CREATE OR REPLACE VIEW ${name} AS SELECT * FROM ${from}`
+}

@@ -1,0 +1,69 @@
+import { getTable, listTables, ZONES, type Zone } from '../../catalog/catalog.js'
+import { WeirError } from '../../core/errors.js'
+import { type GlobalOptions, withPipeline } from '../context.js'
+import { type Format, renderRows } from '../output.js'
+
+/** `weir catalog ls`: every table of every zone, with its location and columns. */
+export async function catalogLs(
+  opts: { format: Format; zone?: Zone },
+  globals: GlobalOptions,
+): Promise<void> {
+  await withPipeline(globals, async (p) => {
+    const tables = await listTables(p.store, opts.zone)
+    if (opts.format === 'json') {
+      process.stdout.write(`${JSON.stringify(tables.map((t) => ({ table: `${t.zone}.${t.name}`, ...t })))}\n`)
+      return
+    }
+    const rows = tables.map((t) => ({
+      table: `${t.zone}.${t.name}`,
+      format: t.format,
+      location: t.location,
+      partitioning: t.partitioning.join('/'),
+      columns: t.columns.length,
+      updated: t.updatedAt,
+    }))
+    const columns = ['table', 'format', 'location', 'partitioning', 'columns', 'updated'].map((name) => ({
+      name,
+      type: '',
+    }))
+    process.stdout.write(`${renderRows({ columns, rows }, opts.format)}\n`)
+  })
+}
+
+/** `weir catalog describe <zone.table>`: one table's columns and settings. */
+export async function catalogDescribe(
+  name: string,
+  opts: { format: Format },
+  globals: GlobalOptions,
+): Promise<void> {
+  const [zone, table] = name.includes('.') ? (name.split('.', 2) as [string, string]) : ['trusted', name]
+  if (!ZONES.includes(zone as Zone)) {
+    throw new WeirError(`"${name}": zone must be one of ${ZONES.join(', ')} (e.g. trusted.x_tweets)`, {
+      code: 'CATALOG_BAD_NAME',
+      stage: 'catalog',
+    })
+  }
+  await withPipeline(globals, async (p) => {
+    const t = await getTable(p.store, zone as Zone, table)
+    if (!t) {
+      throw new WeirError(
+        `table ${zone}.${table} is not in the catalog of ${p.store.uri}; see \`weir catalog ls\``,
+        {
+          code: 'CATALOG_NOT_FOUND',
+          stage: 'catalog',
+        },
+      )
+    }
+    if (opts.format === 'json') {
+      process.stdout.write(`${JSON.stringify(t)}\n`)
+      return
+    }
+    const head = `${t.zone}.${t.name}  ${t.format}  ${p.store.uri}/${t.location}  partitioned by ${t.partitioning.join('/') || '-'}${t.primaryKey ? `  key ${t.primaryKey.join(', ')}` : ''}`
+    const columns = [
+      { name: 'column', type: '' },
+      { name: 'type', type: '' },
+    ]
+    const rows = t.columns.map((c) => ({ column: c.name, type: c.type }))
+    process.stdout.write(`${head}\n${renderRows({ columns, rows }, opts.format)}\n`)
+  })
+}

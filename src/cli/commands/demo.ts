@@ -1,0 +1,37 @@
+import { loadConfig } from '../../config/load.js'
+import { runDemo } from '../../pipeline/demo.js'
+import type { GlobalOptions } from '../context.js'
+import { renderRows } from '../output.js'
+import { summaryLine } from './summary.js'
+
+/** `weir demo`: the whole pipeline on synthetic data into `--lake` (default ./demo-lake). */
+export async function demoCommand(
+  opts: { tweets: number; readings: number; format: 'table' | 'json' },
+  globals: GlobalOptions,
+): Promise<void> {
+  // Only storage settings come from a project config; the demo brings its own sources.
+  const { config } = await loadConfig({
+    ...(globals.config ? { file: globals.config } : {}),
+    lake: globals.lake ?? './demo-lake',
+  })
+  const out = (line: string) => opts.format === 'table' && process.stdout.write(`${line}\n`)
+  out(`weir demo → ${config.lake}`)
+  const report = await runDemo({
+    lake: config.lake,
+    storage: config.storage,
+    tweets: opts.tweets,
+    readings: opts.readings,
+    onStage: (s) => out(`  ${summaryLine(s)}`),
+  })
+  if (opts.format === 'json') {
+    process.stdout.write(`${JSON.stringify(report)}\n`)
+    return
+  }
+  out('\ntables (records produced)')
+  for (const [name, n] of Object.entries(report.tables)) out(`  trusted.${name.padEnd(18)} ${n}`)
+  out(`\n${report.query.sql}\n`)
+  out(renderRows(report.query.result, 'table'))
+  out(
+    `\ndone in ${report.seconds.toFixed(1)} s. Try: weir query "select count(*) as n from trusted.x_tweets" --lake ${config.lake}`,
+  )
+}

@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs'
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import type { GlobalOptions } from './context.js'
+
+// Only commander is loaded up front: every command imports its implementation (and with it DuckDB,
+// the AWS SDK, zod) when it runs, which keeps `weir --help` well under 300 ms.
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string
+}
+
+const formatOption = (formats: readonly string[], dflt: string) =>
+  new Option('-f, --format <format>', 'output format').choices(formats).default(dflt)
+
+const positiveInt = (v: string) => {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number')
+  return n
+}
+
+/** Builds the `weir` command line. Exported for tests and for embedding. */
+export function buildProgram(): Command {
+  const program = new Command('weir')
+    .description(
+      'Weir: a data-lake pipeline in one process. Sources → stream → raw → trusted Parquet → SQL, from one config file.',
+    )
+    .version(pkg.version, '-v, --version')
+    .option(
+      '-c, --config <file>',
+      'config file (default: weir.config.ts, weir.yaml or weir.json in this directory)',
+    )
+    .option('--lake <uri>', 'lake location, overriding the config: a directory or s3://bucket/prefix')
+    .option('--verbose', 'print stack traces with errors')
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      outputError: (str, write) => write(oneLine(str)),
+    })
+  program.addHelpText(
+    'after',
+    `
+Examples:
+  weir demo --lake ./demo-lake                      run the whole pipeline on synthetic data
+  weir query "select count(*) from trusted.x_tweets" --lake ./demo-lake
+  weir catalog ls --lake s3://my-bucket/lake        (S3 credentials from the standard AWS chain)
+
+Config values may use \${VAR} and \${VAR:-default}; a .env file beside the config is read too.`,
+  )
+
+  const globals = (cmd: Command) => cmd.optsWithGlobals() as GlobalOptions
+
+  program
+    .command('demo')
+    .description('run every stage once on built-in synthetic X and weather data, then an example query')
+    .option('--tweets <n>', 'tweets to generate', positiveInt, 2000)
+    .option('--readings <n>', 'weather readings to generate', positiveInt, 720)
+    .addOption(formatOption(['table', 'json'], 'table'))
+    .addHelpText(
+      'after',
+      '\nThe lake defaults to ./demo-lake. A lake the demo made before is reset; any other non-empty lake is refused.',
+    )
+    .action(async (opts, cmd: Command) => {
+      const { demoCommand } = await import('./commands/demo.js')
+      await demoCommand(opts, globals(cmd))
+    })
+
+  program
+    .command('ingest')
+    .description("pull the config's sources once and publish their records to the stream")
+    .argument('[source...]', 'sources to run (default: all)')
+    .action(async (sources: string[], _opts, cmd: Command) => {
+      const { ingestCommand } = await import('./commands/stages.js')
+      await ingestCommand(sources, globals(cmd))
+    })
+
+  program
+    .command('land')
+    .description(
+      'write every record waiting in the stream to raw NDJSON files (raw/<source>/json/<resource>/yyyy/mm/dd/)',
+    )
+    .action(async (_opts, cmd: Command) => {
+      const { landCommand } = await import('./commands/stages.js')
+      await landCommand(globals(cmd))
+    })
+
+  program
+    .command('refine')
+    .description(
+      'turn raw files not yet refined into snappy Parquet in the trusted zone (trusted/<source>/<resource>/dt=YYYY-MM-DD/)',
+    )
+    .argument('[table...]', 'raw tables to refine, e.g. x_tweets (default: all)')
+    .action(async (tables: string[], _opts, cmd: Command) => {
+      const { refineCommand } = await import('./commands/stages.js')
+      await refineCommand(tables, globals(cmd))
+    })
+
+  program
+    .command('query')
+    .description('run SQL over every catalog table; zones are schemas: raw, trusted, refined')
+    .argument('<sql>', 'a SQL statement, e.g. "select count(*) as n from trusted.x_tweets"')
+    .addOption(formatOption(['table', 'csv', 'json'], 'table'))
+    .action(async (sql: string, opts, cmd: Command) => {
+      const { queryCommand } = await import('./commands/query.js')
+      await queryCommand(sql, opts, globals(cmd))
+    })
+
+  const catalog = program.command('catalog').description('list and describe the tables of the lake')
+  catalog
+    .command('ls')
+    .description('every table of every zone with its format, location and columns')
+    .addOption(new Option('--zone <zone>', 'only this zone').choices(['raw', 'trusted', 'refined']))
+    .addOption(formatOption(['table', 'json'], 'table'))
+    .action(async (opts, cmd: Command) => {
+      const { catalogLs } = await import('./commands/catalog.js')
+      await catalogLs(opts, globals(cmd))
+    })
+  catalog
+    .command('describe')
+    .description("one table's columns, location, partitioning and key")
+    .argument('<table>', 'zone.table, e.g. trusted.x_tweets')
+    .addOption(formatOption(['table', 'json'], 'table'))
+    .action(async (name: string, opts, cmd: Command) => {
+      const { catalogDescribe } = await import('./commands/catalog.js')
+      await catalogDescribe(name, opts, globals(cmd))
+    })
+
+  for (const cmd of [program, ...program.commands, ...catalog.commands]) {
+    cmd.exitOverride().configureOutput({ outputError: (str, write) => write(oneLine(str)) })
+  }
+  return program
+}
+
+/**
+ * Runs the CLI and returns the exit code: 0 on success (and for --help), 2 for a usage error
+ * (unknown command or flag), 1 for a failure at run time. Errors are one line; `--verbose` adds the stack.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const verbose = argv.includes('--verbose')
+  try {
+    await buildProgram().parseAsync(argv as string[], { from: 'user' })
+    return 0
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version'
+        ? 0
+        : 2
+    }
+    const { errorMessage } = await import('../core/errors.js')
+    process.stderr.write(`weir: ${errorMessage(err).replace(/\s*\n\s*/g, ' ')}\n`)
+    if (verbose && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n${causeChain(err)}`)
+    return 1
+  }
+}
+
+/** Commander's errors are multi-line (message, then a suggestion); a CLI error is one line. */
+function oneLine(str: string): string {
+  return `weir: ${str
+    .replace(/^error:\s*/, '')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim()} (see weir --help)\n`
+}
+
+function causeChain(err: Error): string {
+  let out = ''
+  for (let c = err.cause; c instanceof Error; c = c.cause) out += `caused by: ${c.stack ?? c.message}\n`
+  return out
+}

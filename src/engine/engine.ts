@@ -1,0 +1,127 @@
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import { errorMessage, WeirError } from '../core/errors.js'
+
+/** A JSON-safe value: what `weir query --format json` prints and the HTTP API returns. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue }
+
+export interface QueryResult {
+  readonly columns: readonly { readonly name: string; readonly type: string }[]
+  readonly rows: readonly Record<string, JsonValue>[]
+}
+
+export interface EngineOptions {
+  /** DuckDB worker threads; defaults to DuckDB's choice (all cores). */
+  readonly threads?: number
+  /** e.g. '2GB'; DuckDB spills to disk beyond it, which keeps big refines within bounded memory. */
+  readonly memoryLimit?: string
+  /** Where DuckDB spills; defaults to DuckDB's own temp directory. */
+  readonly tempDirectory?: string
+}
+
+/**
+ * The one SQL engine every stage uses: an in-process DuckDB. Results come back as JSON-safe rows
+ * (BIGINT as a number when it fits in 2^53, as a string beyond, so ids are never rounded).
+ *
+ * @example
+ * const engine = await createEngine()
+ * const { rows } = await engine.query('select 42 as answer')
+ */
+export interface Engine {
+  /** Runs statements that return nothing useful (DDL, COPY). */
+  run(sql: string): Promise<void>
+  query(sql: string): Promise<QueryResult>
+  close(): Promise<void>
+}
+
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  // Imported here, not at the top: loading DuckDB's native module costs ~100 ms that `weir --help` must not pay.
+  const { DuckDBInstance } = await import('@duckdb/node-api')
+  const settings: Record<string, string> = {
+    // Nothing may be downloaded at run time; json, parquet and icu are built into the bindings.
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'true',
+  }
+  if (options.threads) settings.threads = String(options.threads)
+  if (options.memoryLimit) settings.memory_limit = options.memoryLimit
+  if (options.tempDirectory) settings.temp_directory = options.tempDirectory
+  const instance: DuckDBInstance = await DuckDBInstance.create(':memory:', settings)
+  const conn: DuckDBConnection = await instance.connect()
+  // Event dates must not depend on the machine's zone: TIMESTAMPTZ → date conversions happen in UTC.
+  await conn.run("SET TimeZone = 'UTC'")
+
+  return {
+    async run(sql) {
+      try {
+        await conn.run(sql)
+      } catch (err) {
+        throw queryError(sql, err)
+      }
+    },
+    async query(sql) {
+      try {
+        const reader = await conn.runAndReadAll(sql)
+        const names = reader.columnNames()
+        const types = reader.columnTypes().map((t) => t.toString())
+        const rows = reader.getRowObjectsJS().map((row) => {
+          const out: Record<string, JsonValue> = {}
+          for (const name of names) out[name] = toJson(row[name])
+          return out
+        })
+        return { columns: names.map((name, i) => ({ name, type: types[i] ?? 'UNKNOWN' })), rows }
+      } catch (err) {
+        throw queryError(sql, err)
+      }
+    },
+    async close() {
+      conn.closeSync()
+      instance.closeSync()
+    },
+  }
+}
+
+function toJson(v: unknown): JsonValue {
+  if (v === null || v === undefined) return null
+  if (typeof v === 'bigint')
+    return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(v)
+      : v.toString()
+  if (typeof v === 'number') return Number.isFinite(v) ? v : String(v)
+  if (typeof v === 'string' || typeof v === 'boolean') return v
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString()
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64')
+  if (Array.isArray(v)) return v.map(toJson)
+  if (typeof v === 'object') {
+    const out: Record<string, JsonValue> = {}
+    for (const [k, x] of Object.entries(v)) out[k] = toJson(x)
+    return out
+  }
+  return String(v)
+}
+
+function queryError(sql: string, err: unknown): WeirError {
+  const first = errorMessage(err).split('\n')[0] ?? ''
+  const snippet = sql.replace(/\s+/g, ' ').trim()
+  return new WeirError(
+    `SQL failed: ${first} (in: ${snippet.length > 120 ? `${snippet.slice(0, 117)}...` : snippet})`,
+    {
+      code: 'SQL_FAILED',
+      stage: 'engine',
+      cause: err,
+    },
+  )
+}
+
+/** A SQL string literal. */
+export function sqlString(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`
+}
+
+/** A quoted SQL identifier. */
+export function sqlIdent(s: string): string {
+  return `"${s.replaceAll('"', '""')}"`
+}
+
+/** A SQL list of string literals: `['a', 'b']`. */
+export function sqlList(items: readonly string[]): string {
+  return `[${items.map(sqlString).join(', ')}]`
+}

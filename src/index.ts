@@ -1,0 +1,48 @@
+// The public API of the `weir` package: everything a project or an embedding program may use,
+// exported by name. test/public-api.test.ts keeps this list and package.json's exports in step.
+
+export {
+  type Column,
+  getTable,
+  listTables,
+  putTable,
+  type TableEntry,
+  ZONES,
+  type Zone,
+} from './catalog/catalog.js'
+export { attachLake } from './catalog/views.js'
+export { defineConfig } from './config/define.js'
+export { CONFIG_FILES, type LoadConfigOptions, type LoadedConfig, loadConfig } from './config/load.js'
+export {
+  type CodeSourceBatch,
+  type CodeSourceContext,
+  configSchema,
+  type SourceConfig,
+  type WeirConfig,
+  type WeirConfigInput,
+} from './config/schema.js'
+export { errorMessage, isRetryable, type Stage, WeirError, type WeirErrorOptions } from './core/errors.js'
+export type { SourceRecord } from './core/records.js'
+export { formatBytes, parseBytes, parseDuration } from './core/units.js'
+export {
+  createEngine,
+  type Engine,
+  type EngineOptions,
+  type JsonValue,
+  type QueryResult,
+} from './engine/engine.js'
+export { type LandingOptions, type LandingResult, land } from './landing/landing.js'
+export { partitionPath } from './landing/partitioner.js'
+export { type DemoOptions, type DemoReport, runDemo } from './pipeline/demo.js'
+export { type OpenOptions, openPipeline, type Pipeline, type StageSummary } from './pipeline/pipeline.js'
+export { type RefineOptions, type RefineResult, refine } from './refine/refine.js'
+export { type IngestResult, ingest } from './sources/ingest.js'
+export type { PullContext, Source, SourceBatch } from './sources/source.js'
+export { createStateStore, type StateStore } from './state/state.js'
+export { createLocalStore } from './storage/local/local-store.js'
+export { openStore } from './storage/open-store.js'
+export { createS3Store, type S3StoreOptions } from './storage/s3/s3-store.js'
+export type { ObjectInfo, ObjectStore, StoreCapabilities } from './storage/storage.js'
+export { type LakeLocation, parseLakeUri } from './storage/uri.js'
+export { createEmbeddedStream } from './stream/embedded/embedded-stream.js'
+export type { Consumer, Delivery, Stream, StreamRecordInput } from './stream/stream.js'

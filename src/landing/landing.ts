@@ -1,0 +1,200 @@
+import { getTable, putTable } from '../catalog/catalog.js'
+import { WeirError } from '../core/errors.js'
+import { getPath, tableName } from '../core/records.js'
+import { parseEventTime, utcParts } from '../core/time.js'
+import { joinKey, type ObjectStore, putJson } from '../storage/storage.js'
+import type { Delivery, Stream } from '../stream/stream.js'
+import { partitionPath, tableLocation } from './partitioner.js'
+
+export interface LandingOptions {
+  readonly topics: readonly string[]
+  readonly maxRecords: number
+  readonly maxBytes: number
+  readonly maxAgeMs: number
+  /** Folder template, e.g. `raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}`. */
+  readonly path: string
+  /** Dotted path of the event time per `source.resource`; without one, the stream timestamp is used. */
+  readonly eventTime: (source: string, resource: string) => string | undefined
+  /** Consumer group name; one per landing deployment. */
+  readonly group?: string
+}
+
+export interface LandingResult {
+  readonly records: number
+  readonly files: number
+  readonly bytes: number
+  /** Records set aside in `_errors/landing/` (not JSON, no resource). */
+  readonly errors: number
+  /** Records whose event time was missing or unreadable, landed by ingestion time instead. */
+  readonly untimed: number
+}
+
+interface Buffer_ {
+  readonly topic: string
+  readonly resource: string
+  readonly dir: string
+  readonly lines: Buffer[]
+  bytes: number
+  readonly first: number
+  last: number
+  readonly openedAt: number
+  readonly minTs: number
+  maxTs: number
+}
+
+const POLL = 5_000
+
+/**
+ * Lands everything the stream holds for these topics into raw NDJSON files and returns when caught
+ * up. Records are batched per (source, resource, folder) and each batch becomes one file named after
+ * its first and last stream offsets, so a replay after a crash rewrites the same names instead of
+ * adding duplicates. Offsets are committed only after the files are durable.
+ */
+export async function land(stream: Stream, store: ObjectStore, opts: LandingOptions): Promise<LandingResult> {
+  const consumer = await stream.consumer(opts.group ?? 'landing', opts.topics)
+  const open = new Map<string, Buffer_>()
+  const registered = new Set<string>()
+  const result = { records: 0, files: 0, bytes: 0, errors: 0, untimed: 0 }
+
+  const flush = async (key: string, b: Buffer_) => {
+    open.delete(key)
+    const name = `${pad(b.first)}-${pad(b.last)}`
+    const file = joinKey(b.dir, `${name}.ndjson`)
+    const body = Buffer.concat(b.lines)
+    await store.put(file, body)
+    // Lineage goes beside the data, not into the records; the leading _ hides it from Athena/Hive/DuckDB globs.
+    await putJson(store, joinKey(b.dir, `_${name}.manifest.json`), {
+      file,
+      source: b.topic,
+      resource: b.resource,
+      offsets: { first: b.first, last: b.last },
+      records: b.lines.length,
+      bytes: body.length,
+      ingested: { from: new Date(b.minTs).toISOString(), to: new Date(b.maxTs).toISOString() },
+      landedAt: new Date().toISOString(),
+    })
+    result.files++
+    result.bytes += body.length
+    if (!registered.has(`${b.topic}.${b.resource}`)) {
+      await registerRaw(store, opts.path, b.topic, b.resource)
+      registered.add(`${b.topic}.${b.resource}`)
+    }
+  }
+
+  const errors: { delivery: Delivery; reason: string }[] = []
+  for (;;) {
+    const batch = await consumer.poll({ maxRecords: POLL })
+    if (batch.length === 0) break
+    for (const d of batch) {
+      const resource = d.headers.resource
+      let doc: unknown
+      try {
+        doc = JSON.parse(Buffer.from(d.value).toString('utf8'))
+      } catch (err) {
+        errors.push({ delivery: d, reason: `not JSON: ${(err as Error).message}` })
+        continue
+      }
+      if (!resource) {
+        errors.push({ delivery: d, reason: 'no resource header' })
+        continue
+      }
+      const field = opts.eventTime(d.topic, resource)
+      const eventTime = field ? parseEventTime(getPath(doc, field)) : undefined
+      if (field && !eventTime) result.untimed++
+      const dir = partitionPath(opts.path, {
+        source: d.topic,
+        resource,
+        format: 'json',
+        time: eventTime ?? new Date(d.timestamp),
+      })
+      const key = `${d.topic}\u0000${resource}\u0000${dir}`
+      const line = Buffer.concat([Buffer.from(d.value), NEWLINE])
+      let b = open.get(key)
+      if (b && b.bytes + line.length > opts.maxBytes) {
+        await flush(key, b)
+        b = undefined
+      }
+      if (!b) {
+        b = {
+          topic: d.topic,
+          resource,
+          dir,
+          lines: [],
+          bytes: 0,
+          first: d.offset,
+          last: d.offset,
+          openedAt: Date.now(),
+          minTs: d.timestamp,
+          maxTs: d.timestamp,
+        }
+        open.set(key, b)
+      }
+      b.lines.push(line)
+      b.bytes += line.length
+      b.last = d.offset
+      b.maxTs = Math.max(b.maxTs, d.timestamp)
+      result.records++
+      if (b.lines.length >= opts.maxRecords) await flush(key, b)
+    }
+    const now = Date.now()
+    for (const [key, b] of [...open]) if (now - b.openedAt >= opts.maxAgeMs) await flush(key, b)
+  }
+  for (const [key, b] of [...open]) await flush(key, b)
+  result.errors = errors.length
+  await writeErrors(store, errors)
+  // Everything polled is now in durable files (or set aside), so the whole position can be committed.
+  await consumer.commit(consumer.position())
+  await consumer.close()
+  return result
+}
+
+const NEWLINE = Buffer.from('\n')
+
+function pad(n: number): string {
+  return String(n).padStart(9, '0')
+}
+
+async function registerRaw(store: ObjectStore, template: string, source: string, resource: string) {
+  const name = tableName(source, resource)
+  const existing = await getTable(store, 'raw', name)
+  if (existing) return
+  await putTable(store, {
+    zone: 'raw',
+    name,
+    source,
+    resource,
+    location: tableLocation(template, { source, resource, format: 'json' }),
+    format: 'ndjson',
+    partitioning: [...template.matchAll(/\{(yyyy|mm|dd|hh)\}/g)].map((m) => m[1]!),
+    columns: [],
+    updatedAt: new Date().toISOString(),
+  })
+}
+
+async function writeErrors(store: ObjectStore, errors: readonly { delivery: Delivery; reason: string }[]) {
+  if (errors.length === 0) return
+  const { yyyy, mm, dd } = utcParts(new Date())
+  const byTopic = new Map<string, (typeof errors)[number][]>()
+  for (const e of errors) byTopic.set(e.delivery.topic, [...(byTopic.get(e.delivery.topic) ?? []), e])
+  for (const [topic, list] of byTopic) {
+    const first = list[0]!.delivery.offset
+    const last = list.at(-1)!.delivery.offset
+    const lines = list.map((e) =>
+      JSON.stringify({
+        reason: e.reason,
+        topic,
+        offset: e.delivery.offset,
+        resource: e.delivery.headers.resource ?? null,
+        value: Buffer.from(e.delivery.value).toString('utf8'),
+      }),
+    )
+    const key = joinKey('_errors/landing', topic, yyyy, mm, dd, `${pad(first)}-${pad(last)}.ndjson`)
+    await store.put(key, `${lines.join('\n')}\n`).catch((err: unknown) => {
+      throw new WeirError(`landing: cannot set aside ${list.length} bad records: ${(err as Error).message}`, {
+        code: 'LANDING_ERRORS_IO',
+        stage: 'landing',
+        cause: err,
+      })
+    })
+  }
+}

@@ -1,0 +1,55 @@
+import { WeirError } from '../core/errors.js'
+import { utcParts } from '../core/time.js'
+
+export interface PartitionFields {
+  readonly source: string
+  readonly resource: string
+  readonly format: string
+  /** The record's event time (or ingestion time when it has none). */
+  readonly time: Date
+}
+
+const FIELD = /\{([a-z]+)\}/g
+const TIME_FIELDS = new Set(['yyyy', 'mm', 'dd', 'hh'])
+
+/**
+ * The folder a record lands in: a pure function of the template and the record's fields.
+ * Values are sanitised so no record can climb out of its folder (`..`, `/`, control characters).
+ *
+ * @example partitionPath('raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}', { source: 'x', resource: 'tweets', format: 'json', time })
+ * // 'raw/x/json/tweets/2026/11/22'
+ */
+export function partitionPath(template: string, fields: PartitionFields): string {
+  const values: Record<string, string> = {
+    source: fields.source,
+    resource: fields.resource,
+    format: fields.format,
+    ...utcParts(fields.time),
+  }
+  return template.replace(FIELD, (_, name: string) => {
+    const v = values[name]
+    if (v === undefined) {
+      throw new WeirError(
+        `landing path "${template}": unknown field {${name}}; use ${Object.keys(values).join(', ')}`,
+        {
+          code: 'LANDING_TEMPLATE',
+          stage: 'landing',
+        },
+      )
+    }
+    return sanitise(v)
+  })
+}
+
+/** The part of the template before its first time field: where a table's files all live. */
+export function tableLocation(template: string, fields: Omit<PartitionFields, 'time'>): string {
+  const cut = [...template.matchAll(FIELD)].find((m) => TIME_FIELDS.has(m[1]!))
+  const head = cut ? template.slice(0, cut.index) : template
+  const path = partitionPath(head, { ...fields, time: new Date(0) })
+  return path.endsWith('/') ? path : `${path}/`
+}
+
+function sanitise(v: string): string {
+  const clean = v.replace(/[/\\\u0000-\u001f]/g, '_').replace(/^\.+$/, '_')
+  return clean.length ? clean : '_'
+}

@@ -1,0 +1,192 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { attachLake } from '../catalog/views.js'
+import type { LoadedConfig } from '../config/load.js'
+import type { WeirConfig } from '../config/schema.js'
+import { WeirError } from '../core/errors.js'
+import { parseBytes, parseDuration } from '../core/units.js'
+import { createEngine, type Engine, type QueryResult } from '../engine/engine.js'
+import { land } from '../landing/landing.js'
+import { refine } from '../refine/refine.js'
+import { createCodeSource } from '../sources/code/code-source.js'
+import { createDemoSource } from '../sources/demo/demo-source.js'
+import { ingest } from '../sources/ingest.js'
+import type { Source } from '../sources/source.js'
+import { createStateStore, type StateStore } from '../state/state.js'
+import { openStore } from '../storage/open-store.js'
+import type { ObjectStore } from '../storage/storage.js'
+import { parseLakeUri } from '../storage/uri.js'
+import { createEmbeddedStream } from '../stream/embedded/embedded-stream.js'
+import type { Stream } from '../stream/stream.js'
+
+/** What one stage run did, in the units every stage shares (the demo and `weir status` print these). */
+export interface StageSummary {
+  readonly stage: 'ingest' | 'land' | 'refine' | 'query'
+  readonly records: number
+  readonly files: number
+  readonly bytes: number
+  readonly errors: number
+  readonly seconds: number
+  /** Records per table (`x_tweets`), where the stage knows them. */
+  readonly tables: Readonly<Record<string, number>>
+}
+
+/**
+ * Everything a project's stages share, opened from its config: the lake's object store, its state,
+ * and, on first use, the stream and the SQL engine. This is the only module that wires stages together.
+ *
+ * @example
+ * const p = await openPipeline(await loadConfig())
+ * await p.ingest(); await p.land(); await p.refine()
+ */
+export interface Pipeline {
+  readonly config: WeirConfig
+  readonly store: ObjectStore
+  readonly state: StateStore
+  stream(): Promise<Stream>
+  engine(): Promise<Engine>
+  ingest(names?: readonly string[]): Promise<StageSummary>
+  land(): Promise<StageSummary>
+  refine(only?: readonly string[]): Promise<StageSummary>
+  /** Runs SQL over every catalog table (`select * from trusted.x_tweets`). */
+  query(sql: string): Promise<QueryResult>
+  close(): Promise<void>
+}
+
+export interface OpenOptions {
+  /** Where the embedded stream lives; see `defaultStreamDir`. */
+  readonly streamDir?: string
+}
+
+export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = {}): Promise<Pipeline> {
+  const { config, dir } = loaded
+  const store = await openStore(config.lake, config.storage, dir)
+  const state = createStateStore(store)
+  let stream: Promise<Stream> | undefined
+  let engine: Promise<Engine> | undefined
+  let attached = false
+  let staging: string | undefined
+  const streamDir = options.streamDir ?? config.stream.dir ?? defaultStreamDir(config.lake, dir)
+  const getStream = () => {
+    stream ??= createEmbeddedStream(resolve(dir, streamDir))
+    return stream
+  }
+  const getEngine = () => {
+    engine ??= createEngine()
+    return engine
+  }
+  const timed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
+    const t0 = performance.now()
+    const out = await fn()
+    return [out, (performance.now() - t0) / 1000]
+  }
+
+  return {
+    config,
+    store,
+    state,
+    stream: getStream,
+    engine: getEngine,
+    async ingest(names) {
+      const sources = createSources(config, names)
+      const s = await getStream()
+      const [results, seconds] = await timed(async () => {
+        const out = []
+        for (const src of sources) out.push(await ingest(src, s, state))
+        return out
+      })
+      const tables: Record<string, number> = {}
+      for (const r of results)
+        for (const [res, n] of Object.entries(r.byResource)) tables[`${r.source}_${res}`] = n
+      return {
+        stage: 'ingest',
+        records: sum(results.map((r) => r.records)),
+        files: 0,
+        bytes: sum(results.map((r) => r.bytes)),
+        errors: 0,
+        seconds,
+        tables,
+      }
+    },
+    async land() {
+      const s = await getStream()
+      const [r, seconds] = await timed(() =>
+        land(s, store, {
+          topics: Object.keys(config.sources),
+          maxRecords: config.landing.maxRecords,
+          maxBytes: parseBytes(config.landing.maxBytes),
+          maxAgeMs: parseDuration(config.landing.maxAge),
+          path: config.landing.path,
+          eventTime: (source, resource) => config.tables[`${source}.${resource}`]?.eventTime,
+        }),
+      )
+      return {
+        stage: 'land',
+        records: r.records,
+        files: r.files,
+        bytes: r.bytes,
+        errors: r.errors,
+        seconds,
+        tables: {},
+      }
+    },
+    async refine(only) {
+      const e = await getEngine()
+      staging ??= await mkdtemp(join(tmpdir(), 'weir-staging-'))
+      const stagingDir = staging
+      const [results, seconds] = await timed(() =>
+        refine(store, e, state, { tables: config.tables, stagingDir, ...(only ? { only } : {}) }),
+      )
+      return {
+        stage: 'refine',
+        records: sum(results.map((r) => r.records)),
+        files: sum(results.map((r) => r.files)),
+        bytes: sum(results.map((r) => r.bytes)),
+        errors: sum(results.map((r) => r.errors)),
+        seconds,
+        tables: Object.fromEntries(results.map((r) => [r.table, r.records])),
+      }
+    },
+    async query(sql) {
+      const e = await getEngine()
+      if (!attached) {
+        await attachLake(e, store)
+        attached = true
+      }
+      return e.query(sql)
+    },
+    async close() {
+      if (stream) await (await stream).close()
+      if (engine) await (await engine).close()
+      if (staging) await rm(staging, { recursive: true, force: true })
+      await store.close()
+    },
+  }
+}
+
+/** The embedded stream sits inside a local lake (`<lake>/_stream`), or in `.weir/stream` beside the config for a remote lake. */
+export function defaultStreamDir(lake: string, base: string): string {
+  const loc = parseLakeUri(lake, base)
+  return loc.kind === 'local' ? join(loc.root, '_stream') : join(base, '.weir', 'stream')
+}
+
+/** The configured sources, optionally only some of them by name. */
+export function createSources(config: WeirConfig, names?: readonly string[]): Source[] {
+  const wanted = names?.length ? names : Object.keys(config.sources)
+  return wanted.map((name) => {
+    const cfg = config.sources[name]
+    if (!cfg) {
+      const known = Object.keys(config.sources)
+      throw new WeirError(
+        `source "${name}" is not in the config${known.length ? `; sources: ${known.join(', ')}` : ' (it declares no sources)'}`,
+        { code: 'SOURCE_UNKNOWN', stage: 'source' },
+      )
+    }
+    return cfg.kind === 'demo' ? createDemoSource(name, cfg) : createCodeSource(name, cfg.pull)
+  })
+}
+
+function sum(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0)
+}

@@ -1,0 +1,212 @@
+import { mkdir, readdir, rm, stat } from 'node:fs/promises'
+import { join, relative, sep } from 'node:path'
+import { type Column, getTable, listTables, putTable, type TableEntry } from '../catalog/catalog.js'
+import { utcParts } from '../core/time.js'
+import { type Engine, sqlIdent, sqlList, sqlString } from '../engine/engine.js'
+import { localize } from '../engine/localize.js'
+import type { StateStore } from '../state/state.js'
+import { joinKey, type ObjectInfo, type ObjectStore } from '../storage/storage.js'
+
+export interface RefineOptions {
+  /** Per `source.resource`: the event-time path (partitions by its date) and primary key (deduped per run). */
+  readonly tables: Readonly<
+    Record<string, { readonly eventTime?: string; readonly primaryKey?: string | readonly string[] }>
+  >
+  /** A local directory for DuckDB's output before it is uploaded; emptied after each table. */
+  readonly stagingDir: string
+  /** Only these raw tables (by name); all when absent. */
+  readonly only?: readonly string[]
+  readonly now?: Date
+}
+
+export interface RefineResult {
+  readonly table: string
+  readonly inputFiles: number
+  readonly records: number
+  readonly files: number
+  readonly bytes: number
+  /** Rows set aside in `_errors/refine/` (no readable event time). */
+  readonly errors: number
+}
+
+interface Bookmark {
+  readonly seq: number
+  /** Raw files already refined. The thin bookmark lists them; the catalog issue replaces this. */
+  readonly files: readonly string[]
+}
+
+/**
+ * Turns raw NDJSON that has not been refined yet into snappy Parquet in the trusted zone,
+ * Hive-partitioned by the event date (`dt=YYYY-MM-DD`), and records the work in a bookmark only
+ * after the Parquet files and catalog entry are durable: a crash re-runs the same batch under the
+ * same file names. Output names carry the batch number, so reruns overwrite rather than duplicate.
+ */
+export async function refine(
+  store: ObjectStore,
+  engine: Engine,
+  state: StateStore,
+  opts: RefineOptions,
+): Promise<RefineResult[]> {
+  const results: RefineResult[] = []
+  for (const raw of await listTables(store, 'raw')) {
+    if (raw.format !== 'ndjson' || (opts.only && !opts.only.includes(raw.name))) continue
+    results.push(await refineTable(store, engine, state, raw, opts))
+  }
+  return results
+}
+
+async function refineTable(
+  store: ObjectStore,
+  engine: Engine,
+  state: StateStore,
+  raw: TableEntry,
+  opts: RefineOptions,
+): Promise<RefineResult> {
+  const bookmarkName = `refine/${raw.name}`
+  const bookmark = (await state.get<Bookmark>(bookmarkName)) ?? { seq: 0, files: [] }
+  const done = new Set(bookmark.files)
+  const pending: ObjectInfo[] = []
+  for await (const o of store.list(raw.location)) {
+    const base = o.key.slice(o.key.lastIndexOf('/') + 1)
+    if (o.key.endsWith('.ndjson') && !base.startsWith('_') && !done.has(o.key)) pending.push(o)
+  }
+  const empty = { table: raw.name, inputFiles: 0, records: 0, files: 0, bytes: 0, errors: 0 }
+  if (pending.length === 0) return empty
+
+  const settings = opts.tables[`${raw.source}.${raw.resource}`] ?? {}
+  const seq = bookmark.seq + 1
+  const stage = join(opts.stagingDir, raw.name, String(seq))
+  await rm(stage, { recursive: true, force: true })
+  await mkdir(stage, { recursive: true })
+  try {
+    const files = sqlList(await localize(store, pending))
+    const input = `read_json(${files}, format = 'newline_delimited', union_by_name = true)`
+    const view = sqlIdent(`refine_${raw.name}`)
+    const dt = settings.eventTime
+      ? `strftime(try_cast(${columnPath(settings.eventTime)} AS TIMESTAMP), '%Y-%m-%d')`
+      : sqlString(dateOf(opts.now ?? new Date()))
+    const keys = typeof settings.primaryKey === 'string' ? [settings.primaryKey] : (settings.primaryKey ?? [])
+    // Within one batch the last copy of a key wins; across batches dedupe arrives with the catalog issue.
+    const dedupe = keys.length
+      ? `QUALIFY row_number() OVER (PARTITION BY ${keys.map(columnPath).join(', ')} ORDER BY filename DESC) = 1`
+      : ''
+    await engine.run(
+      `CREATE OR REPLACE TEMP VIEW ${view} AS SELECT * EXCLUDE (filename), ${dt} AS dt FROM (SELECT * FROM read_json(${files}, format = 'newline_delimited', union_by_name = true, filename = true)) ${dedupe}`,
+    )
+    const counts = await engine.query(
+      `SELECT count(*) FILTER (WHERE dt IS NOT NULL) AS ok, count(*) FILTER (WHERE dt IS NULL) AS bad FROM ${view}`,
+    )
+    const ok = Number(counts.rows[0]?.ok ?? 0)
+    const bad = Number(counts.rows[0]?.bad ?? 0)
+    const out = join(stage, 'out')
+    if (ok > 0) {
+      await engine.run(
+        `COPY (SELECT * FROM ${view} WHERE dt IS NOT NULL) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (dt), FILENAME_PATTERN ${sqlString(`part-${pad(seq)}-{i}`)}, OVERWRITE_OR_IGNORE)`,
+      )
+    }
+    const trustedLocation = `${joinKey('trusted', raw.source ?? raw.name, raw.resource ?? '', '/')}/`
+    const written = await listFiles(out)
+    let bytes = 0
+    for (const f of written) {
+      const key = joinKey(trustedLocation, relative(out, f).split(sep).join('/'))
+      await store.putFile(key, f)
+      bytes += (await stat(f)).size
+    }
+    if (bad > 0) {
+      const errFile = join(stage, 'errors.ndjson')
+      const reason = settings.eventTime
+        ? `event time "${settings.eventTime}" is missing or not a timestamp`
+        : 'no event time'
+      await engine.run(
+        `COPY (SELECT ${sqlString(reason)} AS _reason, * EXCLUDE (dt) FROM ${view} WHERE dt IS NULL) TO ${sqlString(errFile)} (FORMAT json)`,
+      )
+      const { yyyy, mm, dd } = utcParts(opts.now ?? new Date())
+      await store.putFile(
+        joinKey(
+          '_errors/refine',
+          raw.source ?? '',
+          raw.resource ?? raw.name,
+          yyyy,
+          mm,
+          dd,
+          `${pad(seq)}.ndjson`,
+        ),
+        errFile,
+      )
+    }
+    if (written.length > 0) {
+      const columns = await describe(
+        engine,
+        `read_parquet(${sqlList(written)}, hive_partitioning = true, union_by_name = true)`,
+      )
+      const previous = await getTable(store, 'trusted', raw.name)
+      await putTable(store, {
+        zone: 'trusted',
+        name: raw.name,
+        ...(raw.source ? { source: raw.source } : {}),
+        ...(raw.resource ? { resource: raw.resource } : {}),
+        location: trustedLocation,
+        format: 'parquet',
+        partitioning: ['dt'],
+        ...(keys.length ? { primaryKey: keys } : {}),
+        columns: mergeColumns(previous?.columns ?? [], columns),
+        updatedAt: new Date().toISOString(),
+      })
+    }
+    const rawColumns = await describe(engine, input)
+    await putTable(store, {
+      ...raw,
+      columns: mergeColumns(raw.columns, rawColumns),
+      updatedAt: new Date().toISOString(),
+    })
+    await engine.run(`DROP VIEW IF EXISTS ${view}`)
+    await state.put(bookmarkName, {
+      seq,
+      files: [...bookmark.files, ...pending.map((p) => p.key)],
+    } satisfies Bookmark)
+    return {
+      table: raw.name,
+      inputFiles: pending.length,
+      records: ok,
+      files: written.length,
+      bytes,
+      errors: bad,
+    }
+  } finally {
+    await rm(stage, { recursive: true, force: true })
+  }
+}
+
+/** `data.time` → `"data"."time"`: struct field access in DuckDB. */
+function columnPath(path: string): string {
+  return path.split('.').map(sqlIdent).join('.')
+}
+
+async function describe(engine: Engine, from: string): Promise<Column[]> {
+  const { rows } = await engine.query(`DESCRIBE SELECT * FROM ${from}`)
+  return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }))
+}
+
+/** Keeps every column ever seen (a later batch may lack an optional field), with the newest type. */
+function mergeColumns(previous: readonly Column[], next: readonly Column[]): Column[] {
+  const byName = new Map(previous.map((c) => [c.name, c]))
+  for (const c of next) byName.set(c.name, c)
+  return [...byName.values()]
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .sort()
+}
+
+function pad(n: number): string {
+  return String(n).padStart(6, '0')
+}
+
+function dateOf(d: Date): string {
+  const { yyyy, mm, dd } = utcParts(d)
+  return `${yyyy}-${mm}-${dd}`
+}

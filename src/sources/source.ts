@@ -1,0 +1,22 @@
+import type { SourceRecord } from '../core/records.js'
+
+/** What a source yields: records, and the cursor to save once they are durable in the stream. */
+export interface SourceBatch {
+  readonly records: readonly SourceRecord[]
+  readonly cursor?: unknown
+}
+
+export interface PullContext {
+  /** The cursor saved after the last durable batch of a previous run, if any. */
+  readonly cursor: unknown
+  readonly signal: AbortSignal
+}
+
+/**
+ * The source port: pulls records from somewhere (an API, files, your code) as batches. A source
+ * never writes anywhere itself; the ingest runner publishes each batch and only then saves its cursor.
+ */
+export interface Source {
+  readonly name: string
+  pull(ctx: PullContext): AsyncIterable<SourceBatch>
+}

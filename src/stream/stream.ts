@@ -1,0 +1,49 @@
+/** A record to publish: opaque bytes with a partition key, an event timestamp and string headers. */
+export interface StreamRecordInput {
+  readonly key?: string
+  readonly value: Uint8Array
+  /** Milliseconds since the epoch; defaults to the publish time. */
+  readonly timestamp?: number
+  readonly headers?: Readonly<Record<string, string>>
+}
+
+/** A record as delivered to a consumer, with its position in the topic. */
+export interface Delivery {
+  readonly topic: string
+  readonly offset: number
+  readonly key: string | undefined
+  readonly value: Uint8Array
+  readonly timestamp: number
+  readonly headers: Readonly<Record<string, string>>
+}
+
+/**
+ * A consumer group's view of some topics. Records come back from `poll` in offset order per topic;
+ * nothing is remembered until `commit`, so a crash replays from the last commit (at-least-once,
+ * which landing turns into exactly-once files by naming them after their offsets).
+ */
+export interface Consumer {
+  /** Up to `maxRecords` records after the ones already polled; empty when caught up. */
+  poll(options: { readonly maxRecords: number }): Promise<Delivery[]>
+  /** Durably records, per topic, the offset of the next record this group needs. */
+  commit(next: Readonly<Record<string, number>>): Promise<void>
+  /** Per topic, the offset of the next record `poll` would return (what to commit once all polled work is durable). */
+  position(): Record<string, number>
+  /** Per topic, records published but not yet committed by this group. */
+  lag(): Promise<Record<string, number>>
+  close(): Promise<void>
+}
+
+/**
+ * The stream port: a durable log between sources and every consumer (landing, alerts, serving).
+ * `publish` resolves only once the records are durable; each consumer group sees every record.
+ *
+ * @example
+ * const offsets = await stream.publish('x', [{ value: Buffer.from('{"id":"1"}'), headers: { resource: 'tweets' } }])
+ */
+export interface Stream {
+  publish(topic: string, records: readonly StreamRecordInput[]): Promise<number[]>
+  consumer(group: string, topics: readonly string[]): Promise<Consumer>
+  topics(): Promise<string[]>
+  close(): Promise<void>
+}
