@@ -1,4 +1,4 @@
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import type { DuckDBConnection, DuckDBInstance, DuckDBValueConverter } from '@duckdb/node-api'
 import { errorMessage, WeirError } from '../core/errors.js'
 
 /** A JSON-safe value: what `weir query --format json` prints and the HTTP API returns. */
@@ -35,7 +35,9 @@ export interface Engine {
 
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   // Imported here, not at the top: loading DuckDB's native module costs ~100 ms that `weir --help` must not pay.
-  const { DuckDBInstance } = await import('@duckdb/node-api')
+  const duckdb = await import('@duckdb/node-api')
+  const { DuckDBInstance } = duckdb
+  const toJson = jsonConverter(duckdb)
   const settings: Record<string, string> = {
     // Nothing may be downloaded at run time; json, parquet and icu are built into the bindings.
     autoinstall_known_extensions: 'false',
@@ -62,11 +64,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         const reader = await conn.runAndReadAll(sql)
         const names = reader.columnNames()
         const types = reader.columnTypes().map((t) => t.toString())
-        const rows = reader.getRowObjectsJS().map((row) => {
-          const out: Record<string, JsonValue> = {}
-          for (const name of names) out[name] = toJson(row[name])
-          return out
-        })
+        const rows = reader.convertRowObjects(toJson) as Record<string, JsonValue>[]
         return { columns: names.map((name, i) => ({ name, type: types[i] ?? 'UNKNOWN' })), rows }
       } catch (err) {
         throw queryError(sql, err)
@@ -79,24 +77,26 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   }
 }
 
-function toJson(v: unknown): JsonValue {
-  if (v === null || v === undefined) return null
-  if (typeof v === 'bigint')
-    return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER)
-      ? Number(v)
-      : v.toString()
-  if (typeof v === 'number') return Number.isFinite(v) ? v : String(v)
-  if (typeof v === 'string' || typeof v === 'boolean') return v
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString()
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64')
-  if (Array.isArray(v)) return v.map(toJson)
-  if (typeof v === 'object') {
-    const out: Record<string, JsonValue> = {}
-    for (const [k, x] of Object.entries(v)) out[k] = toJson(x)
-    return out
+/**
+ * DuckDB's own JSON conversion, except that integers come back as numbers while they are exact
+ * in a double (DuckDB's gives every BIGINT as a string) and small decimals likewise: `count(*)` reads
+ * as 42, while a 19-digit id stays the string it must be.
+ */
+function jsonConverter(duckdb: typeof import('@duckdb/node-api')): DuckDBValueConverter<JsonValue> {
+  const { DuckDBTypeId, JsonDuckDBValueConverter } = duckdb
+  const wide = new Set<number>([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT])
+  const convert: DuckDBValueConverter<JsonValue> = (value, type, _self) => {
+    if (value === null || value === undefined) return null
+    if (wide.has(type.typeId) && typeof value === 'bigint') {
+      return value <= MAX_SAFE && value >= -MAX_SAFE ? Number(value) : value.toString()
+    }
+    if (type.typeId === DuckDBTypeId.DECIMAL && 'width' in type && (type.width as number) <= 15) return Number(String(value))
+    return JsonDuckDBValueConverter(value, type, convert) as JsonValue
   }
-  return String(v)
+  return convert
 }
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 
 function queryError(sql: string, err: unknown): WeirError {
   const first = errorMessage(err).split('\n')[0] ?? ''

@@ -41,10 +41,10 @@ export function partitionPath(template: string, fields: PartitionFields): string
   })
 }
 
-/** The part of the template before its first time field: where a table's files all live. */
+/** The folders of the template before its first time field: where all of a table's files live. */
 export function tableLocation(template: string, fields: Omit<PartitionFields, 'time'>): string {
   const cut = [...template.matchAll(FIELD)].find((m) => TIME_FIELDS.has(m[1]!))
-  const head = cut ? template.slice(0, cut.index) : template
+  const head = cut ? template.slice(0, template.lastIndexOf('/', cut.index) + 1) : template
   const path = partitionPath(head, { ...fields, time: new Date(0) })
   return path.endsWith('/') ? path : `${path}/`
 }

@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getTable } from '../../src/catalog/catalog.js'
+import { attachLake } from '../../src/catalog/views.js'
+import { createEngine, type Engine, sqlList } from '../../src/engine/engine.js'
+import { type LandingOptions, land } from '../../src/landing/landing.js'
+import { type RefineOptions, refine } from '../../src/refine/refine.js'
+import { createStateStore } from '../../src/state/state.js'
+import { json, keys, scratchLake, text } from '../helpers/lake.js'
+import { tempDir } from '../helpers/services.js'
+
+const landing: LandingOptions = {
+  topics: ['x'],
+  maxRecords: 100,
+  maxBytes: 10_000_000,
+  maxAgeMs: 60_000,
+  path: 'raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}',
+  eventTime: () => 'created_at',
+}
+const BIG = 1590000000000000001n // beyond 2^53: a double would round it
+const tweet = (i: number, day: number) => ({
+  id: String(BIG + BigInt(i)),
+  created_at: `2026-11-${day}T10:00:00Z`,
+  public_metrics: { like_count: i },
+  entities: { hashtags: [{ tag: `t${i % 3}` }] },
+})
+
+let engine: Engine
+beforeAll(async () => {
+  engine = await createEngine({ threads: 2 })
+})
+afterAll(async () => engine.close())
+
+async function setup() {
+  const lake = await scratchLake()
+  const opts: RefineOptions = {
+    tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'id' } },
+    stagingDir: await tempDir('weir-staging-'),
+  }
+  return { ...lake, state: createStateStore(lake.store), opts }
+}
+
+describe('refine', () => {
+  it('writes snappy Parquet partitioned by event date and registers the table', async () => {
+    const { store, stream, state, opts, root } = await setup()
+    await stream.publish('x', [...Array(120).keys()].map((i) => json(tweet(i, i < 70 ? 20 : 21), 'tweets')))
+    await land(stream, store, landing)
+    const [r] = await refine(store, engine, state, opts)
+    expect(r).toMatchObject({ table: 'x_tweets', records: 120, errors: 0 })
+    const parquet = await keys(store, 'trusted/')
+    expect(parquet).toEqual([
+      'trusted/x/tweets/dt=2026-11-20/part-000001-0.parquet',
+      'trusted/x/tweets/dt=2026-11-21/part-000001-0.parquet',
+    ])
+    const meta = await engine.query(
+      `select distinct compression from parquet_metadata(${sqlList(parquet.map((k) => `${root}/${k}`))})`,
+    )
+    expect(meta.rows).toEqual([{ compression: 'SNAPPY' }])
+    const entry = await getTable(store, 'trusted', 'x_tweets')
+    expect(entry).toMatchObject({ zone: 'trusted', location: 'trusted/x/tweets/', format: 'parquet', partitioning: ['dt'] })
+    expect(entry?.columns.map((c) => c.name)).toEqual(['id', 'created_at', 'public_metrics', 'entities', 'dt'])
+    expect((await getTable(store, 'raw', 'x_tweets'))?.columns.length).toBe(4)
+  })
+
+  it('keeps ids beyond 2^53 exact and nested data queryable', async () => {
+    const { store, stream, state, opts } = await setup()
+    await stream.publish('x', [json(tweet(0, 20), 'tweets')])
+    await land(stream, store, landing)
+    await refine(store, engine, state, opts)
+    const q = await createEngine()
+    await attachLake(q, store)
+    const { rows } = await q.query('select id, public_metrics.like_count as likes, entities.hashtags[1].tag as tag, dt from trusted.x_tweets')
+    expect(rows).toEqual([{ id: String(BIG), likes: 0, tag: 't0', dt: '2026-11-20' }])
+    await q.close()
+  })
+
+  it('is incremental: a second run refines only files landed since the bookmark', async () => {
+    const { store, stream, state, opts } = await setup()
+    await stream.publish('x', [...Array(50).keys()].map((i) => json(tweet(i, 20), 'tweets')))
+    await land(stream, store, landing)
+    expect((await refine(store, engine, state, opts))[0]?.records).toBe(50)
+    expect((await refine(store, engine, state, opts))[0]).toMatchObject({ inputFiles: 0, records: 0 })
+    await stream.publish('x', [...Array(30).keys()].map((i) => json(tweet(100 + i, 20), 'tweets')))
+    await land(stream, store, landing)
+    expect((await refine(store, engine, state, opts))[0]).toMatchObject({ inputFiles: 1, records: 30 })
+    const q = await createEngine()
+    await attachLake(q, store)
+    expect((await q.query('select count(*) as n, count(distinct id) as ids from trusted.x_tweets')).rows).toEqual([
+      { n: 80, ids: 80 },
+    ])
+    await q.close()
+  })
+
+  it('sets rows without a readable event time aside in _errors/refine with the reason', async () => {
+    const { store, stream, state, opts } = await setup()
+    await stream.publish('x', [
+      json(tweet(1, 20), 'tweets'),
+      json({ id: '2', created_at: 'not a time' }, 'tweets'),
+      json({ id: '3' }, 'tweets'),
+    ])
+    await land(stream, store, landing)
+    const [r] = await refine(store, engine, state, opts)
+    expect(r).toMatchObject({ records: 1, errors: 2 })
+    const [errFile] = await keys(store, '_errors/refine/x/tweets/')
+    const rows = (await text(store, errFile!)).trimEnd().split('\n').map((l) => JSON.parse(l))
+    expect(rows.map((e) => [e.id, e._reason]).sort()).toEqual([
+      ['2', 'event time "created_at" is missing or not a timestamp'],
+      ['3', 'event time "created_at" is missing or not a timestamp'],
+    ])
+  })
+
+  it('dedupes by primary key within a batch: the last copy wins', async () => {
+    const { store, stream, state, opts } = await setup()
+    await stream.publish('x', [json({ ...tweet(1, 20), v: 1 }, 'tweets')])
+    await land(stream, store, landing)
+    await stream.publish('x', [json({ ...tweet(1, 20), v: 2 }, 'tweets')])
+    await land(stream, store, landing)
+    const [r] = await refine(store, engine, state, opts)
+    expect(r?.records).toBe(1)
+    const q = await createEngine()
+    await attachLake(q, store)
+    expect((await q.query('select v from trusted.x_tweets')).rows).toEqual([{ v: 2 }])
+    await q.close()
+  })
+})

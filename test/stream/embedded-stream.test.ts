@@ -1,0 +1,52 @@
+import { appendFile, readFile, stat, truncate } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { createEmbeddedStream } from '../../src/stream/embedded/embedded-stream.js'
+import { streamContract } from '../contract/stream.contract.js'
+import { tempDir } from '../helpers/services.js'
+
+streamContract('embedded', async () => {
+  const dir = await tempDir('weir-stream-')
+  return { stream: await createEmbeddedStream(dir), reopen: () => createEmbeddedStream(dir) }
+})
+
+describe('embedded stream after a crash', () => {
+  const value = (i: number) => Buffer.from(JSON.stringify({ i, pad: 'x'.repeat(50) }))
+
+  it('cuts a torn tail (a frame half written) and keeps every acknowledged record', async () => {
+    const dir = await tempDir('weir-stream-')
+    const s = await createEmbeddedStream(dir)
+    await s.publish('t', [0, 1, 2].map((i) => ({ value: value(i) })))
+    await s.close()
+    const log = join(dir, 't.log')
+    const intact = (await stat(log)).size
+    // A crash in the middle of appending a fourth record: only part of its frame reached the disk.
+    const s2 = await createEmbeddedStream(dir)
+    await s2.publish('t', [{ value: value(3) }])
+    await s2.close()
+    await truncate(log, intact + 20)
+    const s3 = await createEmbeddedStream(dir)
+    const c = await s3.consumer('g', ['t'])
+    const got = await c.poll({ maxRecords: 10 })
+    expect(got.map((d) => JSON.parse(Buffer.from(d.value).toString()).i)).toEqual([0, 1, 2])
+    expect((await stat(log)).size).toBe(intact)
+    expect(await s3.publish('t', [{ value: value(9) }])).toEqual([3])
+    await s3.close()
+  })
+
+  it('stops at a frame whose checksum does not match (garbage after the last good record)', async () => {
+    const dir = await tempDir('weir-stream-')
+    const s = await createEmbeddedStream(dir)
+    await s.publish('t', [{ value: value(0) }, { value: value(1) }])
+    await s.close()
+    const log = join(dir, 't.log')
+    const good = await readFile(log)
+    // A frame header claiming 16 bytes followed by 16 bytes that do not match its checksum.
+    await appendFile(log, Buffer.concat([Buffer.from([0, 0, 0, 16, 1, 2, 3, 4]), Buffer.alloc(16, 0xff)]))
+    const s2 = await createEmbeddedStream(dir)
+    const got = await (await s2.consumer('g', ['t'])).poll({ maxRecords: 10 })
+    expect(got).toHaveLength(2)
+    expect(await readFile(log)).toEqual(good)
+    await s2.close()
+  })
+})
