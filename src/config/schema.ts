@@ -103,9 +103,15 @@ export const configSchema = z.strictObject({
         .string()
         .default('raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}')
         // File names come from stream offsets, which are per source; two tables in one folder could collide.
-        .refine((t) => /\{source\}.*\{resource\}|\{resource\}.*\{source\}/.test(t.split(/\{(?:yyyy|mm|dd|hh)\}/)[0] ?? ''), {
-          message: 'the path must contain {source} and {resource} before any time field',
-        })
+        .refine(
+          (t) =>
+            /\{source\}.*\{resource\}|\{resource\}.*\{source\}/.test(
+              t.split(/\{(?:yyyy|mm|dd|hh)\}/)[0] ?? '',
+            ),
+          {
+            message: 'the path must contain {source} and {resource} before any time field',
+          },
+        )
         .describe('Template of raw file folders; fields: source, format, resource, yyyy, mm, dd, hh.'),
     })
     .prefault({})

@@ -84,13 +84,19 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
  */
 function jsonConverter(duckdb: typeof import('@duckdb/node-api')): DuckDBValueConverter<JsonValue> {
   const { DuckDBTypeId, JsonDuckDBValueConverter } = duckdb
-  const wide = new Set<number>([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT])
+  const wide = new Set<number>([
+    DuckDBTypeId.BIGINT,
+    DuckDBTypeId.UBIGINT,
+    DuckDBTypeId.HUGEINT,
+    DuckDBTypeId.UHUGEINT,
+  ])
   const convert: DuckDBValueConverter<JsonValue> = (value, type, _self) => {
     if (value === null || value === undefined) return null
     if (wide.has(type.typeId) && typeof value === 'bigint') {
       return value <= MAX_SAFE && value >= -MAX_SAFE ? Number(value) : value.toString()
     }
-    if (type.typeId === DuckDBTypeId.DECIMAL && 'width' in type && (type.width as number) <= 15) return Number(String(value))
+    if (type.typeId === DuckDBTypeId.DECIMAL && 'width' in type && (type.width as number) <= 15)
+      return Number(String(value))
     return JsonDuckDBValueConverter(value, type, convert) as JsonValue
   }
   return convert

@@ -43,6 +43,7 @@ interface Buffer_ {
 }
 
 const POLL = 5_000
+const FLUSH_CONCURRENCY = 8
 
 /**
  * Lands everything the stream holds for these topics into raw NDJSON files and returns when caught
@@ -56,8 +57,7 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
   const registered = new Set<string>()
   const result = { records: 0, files: 0, bytes: 0, errors: 0, untimed: 0 }
 
-  const flush = async (key: string, b: Buffer_) => {
-    open.delete(key)
+  const write = async (b: Buffer_) => {
     const name = `${pad(b.first)}-${pad(b.last)}`
     const file = joinKey(b.dir, `${name}.ndjson`)
     const body = Buffer.concat(b.lines)
@@ -75,7 +75,20 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
     })
     result.files++
     result.bytes += body.length
-    if (!registered.has(`${b.topic}.${b.resource}`)) {
+  }
+  // Full buffers are written together before the next poll: files are independent, and waiting on
+  // each one's I/O in turn left landing idle most of the time. Offsets are committed only at the end.
+  let ready: Buffer_[] = []
+  const close = (key: string, b: Buffer_) => {
+    open.delete(key)
+    ready.push(b)
+  }
+  const writeReady = async () => {
+    const batch = ready
+    ready = []
+    await inParallel(batch, FLUSH_CONCURRENCY, write)
+    for (const b of batch) {
+      if (registered.has(`${b.topic}.${b.resource}`)) continue
       await registerRaw(store, opts.path, b.topic, b.resource)
       registered.add(`${b.topic}.${b.resource}`)
     }
@@ -111,7 +124,7 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
       const line = Buffer.concat([Buffer.from(d.value), NEWLINE])
       let b = open.get(key)
       if (b && b.bytes + line.length > opts.maxBytes) {
-        await flush(key, b)
+        close(key, b)
         b = undefined
       }
       if (!b) {
@@ -134,12 +147,14 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
       b.last = d.offset
       b.maxTs = Math.max(b.maxTs, d.timestamp)
       result.records++
-      if (b.lines.length >= opts.maxRecords) await flush(key, b)
+      if (b.lines.length >= opts.maxRecords) close(key, b)
     }
     const now = Date.now()
-    for (const [key, b] of [...open]) if (now - b.openedAt >= opts.maxAgeMs) await flush(key, b)
+    for (const [key, b] of [...open]) if (now - b.openedAt >= opts.maxAgeMs) close(key, b)
+    await writeReady()
   }
-  for (const [key, b] of [...open]) await flush(key, b)
+  for (const [key, b] of [...open]) close(key, b)
+  await writeReady()
   result.errors = errors.length
   await writeErrors(store, errors)
   // Everything polled is now in durable files (or set aside), so the whole position can be committed.
@@ -149,6 +164,19 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
 }
 
 const NEWLINE = Buffer.from('\n')
+
+/** Runs `fn` over `items` with at most `limit` calls in flight. */
+async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!)
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+}
 
 function pad(n: number): string {
   return String(n).padStart(9, '0')

@@ -82,7 +82,11 @@ describe('loadConfig', () => {
 
   it('reports unknown keys and bad enum values with their paths', async () => {
     const dir = await project({
-      'weir.json': JSON.stringify({ lake: './l', landng: {}, sources: { w: { kind: 'demo', dataset: 'rain' } } }),
+      'weir.json': JSON.stringify({
+        lake: './l',
+        landng: {},
+        sources: { w: { kind: 'demo', dataset: 'rain' } },
+      }),
     })
     const err = await failure(loadConfig({ cwd: dir, env: {} }))
     expect(err.message).toContain('landng: unknown key')
@@ -92,7 +96,9 @@ describe('loadConfig', () => {
   it('reports an unknown source kind by its discriminator', async () => {
     const dir = await project({ 'weir.json': JSON.stringify({ sources: { w: { kind: 'ftp' } } }) })
     const err = await failure(loadConfig({ cwd: dir, env: {} }))
-    expect(err.message).toMatch(/sources\.w\.kind: expected "kind" to be one of "demo", "code", found string "ftp"/)
+    expect(err.message).toMatch(
+      /sources\.w\.kind: expected "kind" to be one of "demo", "code", found string "ftp"/,
+    )
   })
 
   it('never shows the value of a secret-looking key', async () => {
@@ -117,7 +123,9 @@ describe('loadConfig', () => {
 
   it('fails clearly on a missing --config file and on unparsable YAML', async () => {
     const dir = await project({ 'weir.yaml': 'lake: [unclosed\n' })
-    expect((await failure(loadConfig({ cwd: dir, file: 'nope.yaml', env: {} }))).code).toBe('CONFIG_NOT_FOUND')
+    expect((await failure(loadConfig({ cwd: dir, file: 'nope.yaml', env: {} }))).code).toBe(
+      'CONFIG_NOT_FOUND',
+    )
     const bad = await failure(loadConfig({ cwd: dir, env: {} }))
     expect(bad.code).toBe('CONFIG_UNREADABLE')
     expect(bad.message).toMatch(/^weir\.yaml: cannot read config: /)
@@ -126,8 +134,12 @@ describe('loadConfig', () => {
 
 describe('landing path', () => {
   it('must keep tables apart: {source} and {resource} before the time fields', async () => {
-    const dir = await project({ 'weir.json': JSON.stringify({ landing: { path: 'Raw/Twitter/JSON/{yyyy}/{mm}/{dd}' } }) })
+    const dir = await project({
+      'weir.json': JSON.stringify({ landing: { path: 'Raw/Twitter/JSON/{yyyy}/{mm}/{dd}' } }),
+    })
     const err = await failure(loadConfig({ cwd: dir, env: {} }))
-    expect(err.message).toContain('landing.path: the path must contain {source} and {resource} before any time field')
+    expect(err.message).toContain(
+      'landing.path: the path must contain {source} and {resource} before any time field',
+    )
   })
 })

@@ -5,7 +5,10 @@ const rec = (s: string, resource = 'r') => ({ value: Buffer.from(s), headers: { 
 const text = (v: Uint8Array) => Buffer.from(v).toString()
 
 /** The stream contract every adapter must pass. `reopen` simulates a restart on the same storage. */
-export function streamContract(name: string, open: () => Promise<{ stream: Stream; reopen: () => Promise<Stream> }>) {
+export function streamContract(
+  name: string,
+  open: () => Promise<{ stream: Stream; reopen: () => Promise<Stream> }>,
+) {
   describe(`stream contract: ${name}`, () => {
     it('returns increasing offsets and delivers records in order with their headers', async () => {
       const { stream } = await open()

@@ -5,7 +5,12 @@ import type { Stream } from '../../src/stream/stream.js'
 import { tempDir } from './services.js'
 
 /** A fresh local lake and embedded stream in temp directories. */
-export async function scratchLake(): Promise<{ root: string; store: ObjectStore; stream: Stream; streamDir: string }> {
+export async function scratchLake(): Promise<{
+  root: string
+  store: ObjectStore
+  stream: Stream
+  streamDir: string
+}> {
   const root = await tempDir('weir-lake-')
   const streamDir = await tempDir('weir-stream-')
   return { root, store: createLocalStore(root), stream: await createEmbeddedStream(streamDir), streamDir }
@@ -21,4 +26,7 @@ export async function text(store: ObjectStore, key: string): Promise<string> {
   return Buffer.from((await store.getBytes(key)) ?? new Uint8Array()).toString('utf8')
 }
 
-export const json = (v: unknown, resource: string) => ({ value: Buffer.from(JSON.stringify(v)), headers: { resource } })
+export const json = (v: unknown, resource: string) => ({
+  value: Buffer.from(JSON.stringify(v)),
+  headers: { resource },
+})

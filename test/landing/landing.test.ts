@@ -15,12 +15,18 @@ const options: LandingOptions = {
   eventTime: (_s, resource) => (resource === 'tweets' ? 'created_at' : undefined),
 }
 
-const tweet = (i: number, day: number) => ({ id: String(1590000000000000000n + BigInt(i)), created_at: `2026-11-${day}T10:00:00Z` })
+const tweet = (i: number, day: number) => ({
+  id: String(1590000000000000000n + BigInt(i)),
+  created_at: `2026-11-${day}T10:00:00Z`,
+})
 
 describe('landing', () => {
   it('writes at most maxRecords per file, by event date, named after stream offsets, with a manifest', async () => {
     const { store, stream } = await scratchLake()
-    await stream.publish('x', Array.from({ length: 250 }, (_, i) => json(tweet(i, 20), 'tweets')))
+    await stream.publish(
+      'x',
+      Array.from({ length: 250 }, (_, i) => json(tweet(i, 20), 'tweets')),
+    )
     await stream.publish('x', [json(tweet(250, 21), 'tweets')])
     const r = await land(stream, store, options)
     expect(r).toMatchObject({ records: 251, files: 4, errors: 0, untimed: 0 })
@@ -34,14 +40,24 @@ describe('landing', () => {
     const first = (await text(store, files[0]!)).trimEnd().split('\n')
     expect(first).toHaveLength(100)
     expect(JSON.parse(first[0]!)).toEqual(tweet(0, 20)) // exactly as the source sent it
-    const manifest = JSON.parse(await text(store, 'raw/x/json/tweets/2026/11/20/_000000000-000000099.manifest.json'))
-    expect(manifest).toMatchObject({ source: 'x', resource: 'tweets', records: 100, offsets: { first: 0, last: 99 } })
+    const manifest = JSON.parse(
+      await text(store, 'raw/x/json/tweets/2026/11/20/_000000000-000000099.manifest.json'),
+    )
+    expect(manifest).toMatchObject({
+      source: 'x',
+      resource: 'tweets',
+      records: 100,
+      offsets: { first: 0, last: 99 },
+    })
     expect((await getTable(store, 'raw', 'x_tweets'))?.location).toBe('raw/x/json/tweets/')
   })
 
   it('splits files at maxBytes', async () => {
     const { store, stream } = await scratchLake()
-    await stream.publish('x', Array.from({ length: 10 }, (_, i) => json({ ...tweet(i, 20), pad: 'p'.repeat(900) }, 'tweets')))
+    await stream.publish(
+      'x',
+      Array.from({ length: 10 }, (_, i) => json({ ...tweet(i, 20), pad: 'p'.repeat(900) }, 'tweets')),
+    )
     const r = await land(stream, store, { ...options, maxBytes: 3_000 })
     expect(r.files).toBe(4) // ~1 KB a record, so 3 per 3 KB file
     for (const k of (await keys(store, 'raw/')).filter((k) => k.endsWith('.ndjson'))) {
@@ -51,7 +67,10 @@ describe('landing', () => {
 
   it('replays after a crash before the commit into the same files: no duplicates', async () => {
     const { store, stream, streamDir } = await scratchLake()
-    await stream.publish('x', Array.from({ length: 150 }, (_, i) => json(tweet(i, 20), 'tweets')))
+    await stream.publish(
+      'x',
+      Array.from({ length: 150 }, (_, i) => json(tweet(i, 20), 'tweets')),
+    )
     await land(stream, store, options)
     const before = await keys(store, 'raw/')
     const contents = await Promise.all(before.filter((k) => k.endsWith('.ndjson')).map((k) => text(store, k)))
@@ -62,7 +81,9 @@ describe('landing', () => {
     const r = await land(again, store, options)
     expect(r.records).toBe(150)
     expect(await keys(store, 'raw/')).toEqual(before)
-    expect(await Promise.all(before.filter((k) => k.endsWith('.ndjson')).map((k) => text(store, k)))).toEqual(contents)
+    expect(await Promise.all(before.filter((k) => k.endsWith('.ndjson')).map((k) => text(store, k)))).toEqual(
+      contents,
+    )
     // And once committed, nothing is landed twice.
     expect((await land(again, store, options)).records).toBe(0)
     await again.close()
@@ -80,7 +101,10 @@ describe('landing', () => {
     expect(r).toMatchObject({ records: 2, errors: 2, untimed: 1 })
     const errFiles = await keys(store, '_errors/landing/x/')
     expect(errFiles).toHaveLength(1)
-    const lines = (await text(store, errFiles[0]!)).trimEnd().split('\n').map((l) => JSON.parse(l))
+    const lines = (await text(store, errFiles[0]!))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     expect(lines.map((l) => [l.offset, l.reason.split(':')[0], l.value])).toEqual([
       [1, 'not JSON', '{not json'],
       [2, 'no resource header', '{"id":"2"}'],

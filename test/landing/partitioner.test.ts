@@ -6,7 +6,9 @@ const fields = { source: 'x', resource: 'tweets', format: 'json', time }
 
 describe('partitionPath', () => {
   it('renders the default layout by UTC event date', () => {
-    expect(partitionPath('raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}', fields)).toBe('raw/x/json/tweets/2022/05/02')
+    expect(partitionPath('raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}', fields)).toBe(
+      'raw/x/json/tweets/2022/05/02',
+    )
   })
 
   it("expresses the seed's own convention and Hive style", () => {
@@ -24,11 +26,15 @@ describe('partitionPath', () => {
   })
 
   it('rejects unknown fields with the list of known ones', () => {
-    expect(() => partitionPath('raw/{city}', fields)).toThrow(/unknown field \{city\}; use source, resource, format, yyyy/)
+    expect(() => partitionPath('raw/{city}', fields)).toThrow(
+      /unknown field \{city\}; use source, resource, format, yyyy/,
+    )
   })
 
   it("gives a table's location: the path before its first time field", () => {
-    expect(tableLocation('raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}', fields)).toBe('raw/x/json/tweets/')
+    expect(tableLocation('raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}', fields)).toBe(
+      'raw/x/json/tweets/',
+    )
     expect(tableLocation('raw/{resource}/year={yyyy}/month={mm}', fields)).toBe('raw/tweets/')
   })
 })

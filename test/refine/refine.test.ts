@@ -42,7 +42,10 @@ async function setup() {
 describe('refine', () => {
   it('writes snappy Parquet partitioned by event date and registers the table', async () => {
     const { store, stream, state, opts, root } = await setup()
-    await stream.publish('x', [...Array(120).keys()].map((i) => json(tweet(i, i < 70 ? 20 : 21), 'tweets')))
+    await stream.publish(
+      'x',
+      [...Array(120).keys()].map((i) => json(tweet(i, i < 70 ? 20 : 21), 'tweets')),
+    )
     await land(stream, store, landing)
     const [r] = await refine(store, engine, state, opts)
     expect(r).toMatchObject({ table: 'x_tweets', records: 120, errors: 0 })
@@ -56,8 +59,19 @@ describe('refine', () => {
     )
     expect(meta.rows).toEqual([{ compression: 'SNAPPY' }])
     const entry = await getTable(store, 'trusted', 'x_tweets')
-    expect(entry).toMatchObject({ zone: 'trusted', location: 'trusted/x/tweets/', format: 'parquet', partitioning: ['dt'] })
-    expect(entry?.columns.map((c) => c.name)).toEqual(['id', 'created_at', 'public_metrics', 'entities', 'dt'])
+    expect(entry).toMatchObject({
+      zone: 'trusted',
+      location: 'trusted/x/tweets/',
+      format: 'parquet',
+      partitioning: ['dt'],
+    })
+    expect(entry?.columns.map((c) => c.name)).toEqual([
+      'id',
+      'created_at',
+      'public_metrics',
+      'entities',
+      'dt',
+    ])
     expect((await getTable(store, 'raw', 'x_tweets'))?.columns.length).toBe(4)
   })
 
@@ -68,25 +82,33 @@ describe('refine', () => {
     await refine(store, engine, state, opts)
     const q = await createEngine()
     await attachLake(q, store)
-    const { rows } = await q.query('select id, public_metrics.like_count as likes, entities.hashtags[1].tag as tag, dt from trusted.x_tweets')
+    const { rows } = await q.query(
+      'select id, public_metrics.like_count as likes, entities.hashtags[1].tag as tag, dt from trusted.x_tweets',
+    )
     expect(rows).toEqual([{ id: String(BIG), likes: 0, tag: 't0', dt: '2026-11-20' }])
     await q.close()
   })
 
   it('is incremental: a second run refines only files landed since the bookmark', async () => {
     const { store, stream, state, opts } = await setup()
-    await stream.publish('x', [...Array(50).keys()].map((i) => json(tweet(i, 20), 'tweets')))
+    await stream.publish(
+      'x',
+      [...Array(50).keys()].map((i) => json(tweet(i, 20), 'tweets')),
+    )
     await land(stream, store, landing)
     expect((await refine(store, engine, state, opts))[0]?.records).toBe(50)
     expect((await refine(store, engine, state, opts))[0]).toMatchObject({ inputFiles: 0, records: 0 })
-    await stream.publish('x', [...Array(30).keys()].map((i) => json(tweet(100 + i, 20), 'tweets')))
+    await stream.publish(
+      'x',
+      [...Array(30).keys()].map((i) => json(tweet(100 + i, 20), 'tweets')),
+    )
     await land(stream, store, landing)
     expect((await refine(store, engine, state, opts))[0]).toMatchObject({ inputFiles: 1, records: 30 })
     const q = await createEngine()
     await attachLake(q, store)
-    expect((await q.query('select count(*) as n, count(distinct id) as ids from trusted.x_tweets')).rows).toEqual([
-      { n: 80, ids: 80 },
-    ])
+    expect(
+      (await q.query('select count(*) as n, count(distinct id) as ids from trusted.x_tweets')).rows,
+    ).toEqual([{ n: 80, ids: 80 }])
     await q.close()
   })
 
@@ -101,7 +123,10 @@ describe('refine', () => {
     const [r] = await refine(store, engine, state, opts)
     expect(r).toMatchObject({ records: 1, errors: 2 })
     const [errFile] = await keys(store, '_errors/refine/x/tweets/')
-    const rows = (await text(store, errFile!)).trimEnd().split('\n').map((l) => JSON.parse(l))
+    const rows = (await text(store, errFile!))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     expect(rows.map((e) => [e.id, e._reason]).sort()).toEqual([
       ['2', 'event time "created_at" is missing or not a timestamp'],
       ['3', 'event time "created_at" is missing or not a timestamp'],

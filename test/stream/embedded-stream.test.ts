@@ -16,7 +16,10 @@ describe('embedded stream after a crash', () => {
   it('cuts a torn tail (a frame half written) and keeps every acknowledged record', async () => {
     const dir = await tempDir('weir-stream-')
     const s = await createEmbeddedStream(dir)
-    await s.publish('t', [0, 1, 2].map((i) => ({ value: value(i) })))
+    await s.publish(
+      't',
+      [0, 1, 2].map((i) => ({ value: value(i) })),
+    )
     await s.close()
     const log = join(dir, 't.log')
     const intact = (await stat(log)).size

@@ -85,10 +85,10 @@ export async function createEmbeddedStream(dir: string): Promise<Stream> {
           const out: Delivery[] = []
           for (const n of names) {
             const t = await topic(n)
-            while (out.length < maxRecords && position[n]! < t.positions.length) {
-              out.push(await readAt(t, n, position[n]!))
-              position[n]!++
-            }
+            const from = position[n]!
+            const to = Math.min(t.positions.length, from + maxRecords - out.length)
+            if (to > from) out.push(...(await readRange(t, n, from, to)))
+            position[n] = Math.max(from, to)
           }
           return out
         },
@@ -158,24 +158,32 @@ async function openTopic(base: string): Promise<Topic> {
   return { fh, positions, size: pos, tail: Promise.resolve() }
 }
 
-async function readAt(t: Topic, name: string, offset: number): Promise<Delivery> {
-  const pos = t.positions[offset]!
-  const head = Buffer.allocUnsafe(HEADER)
-  await t.fh.read(head, 0, HEADER, pos)
-  const rest = Buffer.allocUnsafe(head.readUInt32BE(0))
-  await t.fh.read(rest, 0, rest.length, pos + HEADER)
-  const metaLen = rest.readUInt32BE(0)
-  const meta = JSON.parse(rest.subarray(4, 4 + metaLen).toString('utf8')) as {
-    k?: string
-    t: number
-    h: Record<string, string>
+/** Reads offsets [from, to) with one read: the frames are contiguous on disk. */
+async function readRange(t: Topic, name: string, from: number, to: number): Promise<Delivery[]> {
+  const start = t.positions[from]!
+  const end = to < t.positions.length ? t.positions[to]! : t.size
+  const buf = Buffer.allocUnsafe(end - start)
+  await t.fh.read(buf, 0, buf.length, start)
+  const out: Delivery[] = []
+  let pos = 0
+  for (let offset = from; offset < to; offset++) {
+    const len = buf.readUInt32BE(pos)
+    const rest = buf.subarray(pos + HEADER, pos + HEADER + len)
+    const metaLen = rest.readUInt32BE(0)
+    const meta = JSON.parse(rest.subarray(4, 4 + metaLen).toString('utf8')) as {
+      k?: string
+      t: number
+      h: Record<string, string>
+    }
+    out.push({
+      topic: name,
+      offset,
+      key: meta.k,
+      value: rest.subarray(4 + metaLen),
+      timestamp: meta.t,
+      headers: meta.h,
+    })
+    pos += HEADER + len
   }
-  return {
-    topic: name,
-    offset,
-    key: meta.k,
-    value: rest.subarray(4 + metaLen),
-    timestamp: meta.t,
-    headers: meta.h,
-  }
+  return out
 }

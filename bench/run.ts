@@ -1,0 +1,75 @@
+/**
+ * `npm run bench`: generates data, runs each named benchmark against a baseline measured in the
+ * same run on the same machine, and writes bench/results/latest.json and latest.md.
+ *
+ *   WEIR_BENCH_RECORDS   tweets to generate for the pipeline benchmarks (default 200000)
+ *   WEIR_BENCH_ONLY      comma-separated benchmark names to run
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { cpus, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { cliHelp } from './cli-help.js'
+import { ingestLand } from './ingest-land.js'
+import { refineVsCopy } from './refine.js'
+import type { BenchResult } from './types.js'
+
+const records = Number(process.env.WEIR_BENCH_RECORDS ?? 200_000)
+const only = process.env.WEIR_BENCH_ONLY?.split(',')
+const benches: Record<string, (dir: string) => Promise<BenchResult>> = {
+  'cli-help': () => cliHelp(),
+  'ingest-land': (dir) => ingestLand(dir, records),
+  'refine-vs-duckdb-copy': (dir) => refineVsCopy(dir, records),
+}
+
+const work = await mkdtemp(join(tmpdir(), 'weir-bench-'))
+const results: BenchResult[] = []
+try {
+  for (const [name, run] of Object.entries(benches)) {
+    if (only && !only.includes(name)) continue
+    process.stderr.write(`bench ${name} ...\n`)
+    const dir = join(work, name)
+    await mkdir(dir, { recursive: true })
+    const r = await run(dir)
+    results.push(r)
+    process.stderr.write(`  ${line(r)}\n`)
+  }
+} finally {
+  await rm(work, { recursive: true, force: true })
+}
+
+const report = {
+  date: new Date().toISOString(),
+  machine: {
+    node: process.version,
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    memoryGB: Math.round(totalmem() / 2 ** 30),
+  },
+  records,
+  results,
+}
+await mkdir('bench/results', { recursive: true })
+await writeFile('bench/results/latest.json', `${JSON.stringify(report, null, 2)}\n`)
+const md = [
+  `# Weir benchmarks (${report.date.slice(0, 10)})`,
+  '',
+  `Node ${report.machine.node}, ${report.machine.cpus} cores (${report.machine.cpu}), ${report.machine.memoryGB} GB; ${records.toLocaleString('en-US')} generated tweets.`,
+  '',
+  '| benchmark | weir | baseline | ratio (weir / baseline) | notes |',
+  '|---|---|---|---|---|',
+  ...results.map(
+    (r) =>
+      `| ${r.name} | ${fmt(r.value)} ${r.unit} | ${fmt(r.baseline.value)} ${r.unit} (${r.baseline.name}) | ${r.ratio.toFixed(2)} | ${r.notes} |`,
+  ),
+  '',
+]
+await writeFile('bench/results/latest.md', md.join('\n'))
+process.stdout.write(md.join('\n'))
+
+function fmt(n: number): string {
+  return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(n >= 10 ? 1 : 2)
+}
+
+function line(r: BenchResult): string {
+  return `${r.name}: ${fmt(r.value)} ${r.unit} vs ${r.baseline.name} ${fmt(r.baseline.value)} ${r.unit} (ratio ${r.ratio.toFixed(2)})`
+}

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest'
+import { weir } from '../helpers/cli.js'
+import { tempDir } from '../helpers/services.js'
+
+const COMMANDS = ['demo', 'ingest', 'land', 'refine', 'query', 'catalog']
+
+describe('weir --help', () => {
+  it('describes every command and the global flags', async () => {
+    const r = await weir(['--help'])
+    expect(r.code).toBe(0)
+    for (const c of COMMANDS) expect(r.stdout).toMatch(new RegExp(`^\\s+${c}\\b.*\\w`, 'm'))
+    for (const flag of ['--config <file>', '--lake <uri>', '--verbose', '--version'])
+      expect(r.stdout).toContain(flag)
+  })
+
+  it.each([...COMMANDS, 'catalog ls', 'catalog describe'])(
+    'weir %s --help describes it and its flags',
+    async (cmd) => {
+      const r = await weir([...cmd.split(' '), '--help'])
+      expect(r.code).toBe(0)
+      expect(r.stdout).toMatch(/^Usage: weir /)
+      expect(r.stdout).toContain('--lake <uri>') // global flags are shown on every command
+      expect(r.stdout.split('\n')[2]?.trim().length).toBeGreaterThan(10) // a description line
+    },
+  )
+
+  it('lists the output formats of query and the demo size flags', async () => {
+    expect((await weir(['query', '--help'])).stdout).toMatch(
+      /--format <format>.*choices: "table", "csv", "json"/s,
+    )
+    expect((await weir(['demo', '--help'])).stdout).toMatch(/--tweets <n>/)
+  })
+})
+
+describe('exit codes and errors', () => {
+  it('an unknown command prints one line and exits 2', async () => {
+    const r = await weir(['frobnicate'])
+    expect(r.code).toBe(2)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toMatch(/^weir: unknown command 'frobnicate'.*\n$/)
+  })
+
+  it('an unknown flag prints one line with a suggestion and exits 2', async () => {
+    const r = await weir(['query', 'select 1', '--lak', 'x'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/^weir: unknown option '--lak' \(Did you mean --lake\?\).*\n$/)
+  })
+
+  it('a bad flag value exits 2', async () => {
+    const r = await weir(['query', 'select 1', '--format', 'xml'])
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(r.stderr).toContain("'xml' is invalid")
+  })
+
+  it('a runtime failure prints one line and exits 1; --verbose adds the stack', async () => {
+    const lake = await tempDir('weir-empty-')
+    const r = await weir(['query', 'select * from trusted.nothing', '--lake', lake])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/^weir: SQL failed: Catalog Error: Table with name nothing does not exist!.*\n$/)
+    const v = await weir(['query', 'select * from trusted.nothing', '--lake', lake, '--verbose'])
+    expect(v.code).toBe(1)
+    expect(v.stderr.split('\n')[0]).toMatch(/^weir: SQL failed/)
+    expect(v.stderr).toMatch(/\n\s+at .+engine\.js/)
+  })
+
+  it('a config error names the file and key in one line', async () => {
+    const dir = await tempDir('weir-cfg-')
+    const { writeFile } = await import('node:fs/promises')
+    await writeFile(`${dir}/weir.yaml`, 'landing:\n  maxRecords: -5\n')
+    const r = await weir(['catalog', 'ls'], {}, dir)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/^weir: weir\.yaml: invalid config: landing\.maxRecords: .*found number -5\n$/)
+  })
+
+  it('--config and --lake work on a stage command', async () => {
+    const dir = await tempDir('weir-cfg-')
+    const { writeFile } = await import('node:fs/promises')
+    await writeFile(
+      `${dir}/pipeline.json`,
+      JSON.stringify({
+        sources: { w: { kind: 'demo', dataset: 'weather', count: 50 } },
+        tables: { 'w.realtime': { eventTime: 'data.time' } },
+      }),
+    )
+    const lake = `${dir}/elsewhere`
+    const ingest = await weir(['ingest', '--config', 'pipeline.json', '--lake', lake], {}, dir)
+    expect(ingest.stderr).toBe('')
+    expect(ingest.stdout).toMatch(/^ingest\s+50 records/)
+    expect((await weir(['land', '-c', 'pipeline.json', '--lake', lake], {}, dir)).stdout).toMatch(
+      /^land\s+50 records/,
+    )
+    expect((await weir(['refine', '-c', 'pipeline.json', '--lake', lake], {}, dir)).stdout).toMatch(
+      /^refine\s+50 records/,
+    )
+    const q = await weir(
+      [
+        'query',
+        'select count(*) as n from trusted.w_realtime',
+        '-c',
+        'pipeline.json',
+        '--lake',
+        lake,
+        '-f',
+        'json',
+      ],
+      {},
+      dir,
+    )
+    expect(q.stdout).toBe('[{"n":50}]\n')
+    const unknown = await weir(['ingest', 'nope', '-c', 'pipeline.json', '--lake', lake], {}, dir)
+    expect(unknown.stderr).toBe('weir: source "nope" is not in the config; sources: w\n')
+  })
+})

@@ -1,0 +1,42 @@
+import { spawn } from 'node:child_process'
+import { resolve } from 'node:path'
+
+export interface CliResult {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+const BIN = resolve('bin/weir.js')
+
+/** Runs the built `weir` CLI as a user would (`npm test` builds it first). */
+export function weir(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+): Promise<CliResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env },
+      cwd: cwd ?? process.cwd(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => {
+      stdout += d
+    })
+    child.stderr.on('data', (d) => {
+      stderr += d
+    })
+    child.on('error', fail)
+    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }))
+  })
+}
+
+/** The per-table counts the demo printed under "tables (records produced)". */
+export function demoCounts(stdout: string): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const m of stdout.matchAll(/^\s+trusted\.(\w+)\s+(\d+)$/gm)) out[m[1]!] = Number(m[2])
+  return out
+}
