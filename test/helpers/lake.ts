@@ -1,3 +1,4 @@
+import { onTestFinished } from 'vitest'
 import { createLocalStore } from '../../src/storage/local/local-store.js'
 import type { ObjectStore } from '../../src/storage/storage.js'
 import { createEmbeddedStream } from '../../src/stream/embedded/embedded-stream.js'
@@ -13,7 +14,9 @@ export async function scratchLake(): Promise<{
 }> {
   const root = await tempDir('weir-lake-')
   const streamDir = await tempDir('weir-stream-')
-  return { root, store: createLocalStore(root), stream: await createEmbeddedStream(streamDir), streamDir }
+  const stream = await createEmbeddedStream(streamDir)
+  onTestFinished(() => stream.close())
+  return { root, store: createLocalStore(root), stream, streamDir }
 }
 
 export async function keys(store: ObjectStore, prefix: string): Promise<string[]> {
