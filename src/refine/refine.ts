@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm, stat } from 'node:fs/promises'
+import { mkdir, rm, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { type Column, getTable, listTables, putTable, type TableEntry } from '../catalog/catalog.js'
 import { utcParts } from '../core/time.js'
@@ -81,44 +81,49 @@ async function refineTable(
   try {
     const files = sqlList(await localize(store, pending))
     const input = `read_json(${files}, format = 'newline_delimited', union_by_name = true)`
-    const view = sqlIdent(`refine_${raw.name}`)
     const dt = settings.eventTime
       ? `strftime(try_cast(${columnPath(settings.eventTime)} AS TIMESTAMP), '%Y-%m-%d')`
       : sqlString(dateOf(opts.now ?? new Date()))
     const keys = typeof settings.primaryKey === 'string' ? [settings.primaryKey] : (settings.primaryKey ?? [])
     // Within one batch the last copy of a key wins; across batches dedupe arrives with the catalog issue.
-    const dedupe = keys.length
-      ? `QUALIFY row_number() OVER (PARTITION BY ${keys.map(columnPath).join(', ')} ORDER BY filename DESC) = 1`
-      : ''
-    await engine.run(
-      `CREATE OR REPLACE TEMP VIEW ${view} AS SELECT * EXCLUDE (filename), ${dt} AS dt FROM (SELECT * FROM read_json(${files}, format = 'newline_delimited', union_by_name = true, filename = true)) ${dedupe}`,
-    )
-    const counts = await engine.query(
-      `SELECT count(*) FILTER (WHERE dt IS NOT NULL) AS ok, count(*) FILTER (WHERE dt IS NULL) AS bad FROM ${view}`,
-    )
-    const ok = Number(counts.rows[0]?.ok ?? 0)
-    const bad = Number(counts.rows[0]?.bad ?? 0)
+    const source = keys.length
+      ? `(SELECT * EXCLUDE (filename) FROM read_json(${files}, format = 'newline_delimited', union_by_name = true, filename = true)
+         QUALIFY row_number() OVER (PARTITION BY ${keys.map(columnPath).join(', ')} ORDER BY filename DESC) = 1)`
+      : input
+    // One pass over the JSON: rows without an event date land in DuckDB's NULL partition, which is
+    // then set aside as errors instead of being uploaded.
     const out = join(stage, 'out')
-    if (ok > 0) {
-      await engine.run(
-        `COPY (SELECT * FROM ${view} WHERE dt IS NOT NULL) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (dt), FILENAME_PATTERN ${sqlString(`part-${pad(seq)}-{i}`)}, OVERWRITE_OR_IGNORE)`,
-      )
+    const stats = await engine.query(
+      `COPY (SELECT *, ${dt} AS dt FROM ${source}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (dt), FILENAME_PATTERN ${sqlString(`part-${pad(seq)}-{i}`)}, OVERWRITE_OR_IGNORE, RETURN_STATS)`,
+    )
+    const written: string[] = []
+    const rejected: string[] = []
+    let ok = 0
+    let bad = 0
+    for (const row of stats.rows) {
+      const file = String(row.filename)
+      if (file.includes(`${sep}dt=${NULL_PARTITION}${sep}`)) {
+        rejected.push(file)
+        bad += Number(row.count)
+      } else {
+        written.push(file)
+        ok += Number(row.count)
+      }
     }
-    const trustedLocation = `${joinKey('trusted', raw.source ?? raw.name, raw.resource ?? '', '/')}/`
-    const written = await listFiles(out)
+    const trustedLocation = `${joinKey('trusted', raw.source ?? raw.name, raw.resource ?? '')}/`
     let bytes = 0
-    for (const f of written) {
+    for (const f of written.sort()) {
       const key = joinKey(trustedLocation, relative(out, f).split(sep).join('/'))
       await store.putFile(key, f)
       bytes += (await stat(f)).size
     }
-    if (bad > 0) {
+    if (rejected.length > 0) {
       const errFile = join(stage, 'errors.ndjson')
       const reason = settings.eventTime
         ? `event time "${settings.eventTime}" is missing or not a timestamp`
         : 'no event time'
       await engine.run(
-        `COPY (SELECT ${sqlString(reason)} AS _reason, * EXCLUDE (dt) FROM ${view} WHERE dt IS NULL) TO ${sqlString(errFile)} (FORMAT json)`,
+        `COPY (SELECT ${sqlString(reason)} AS _reason, * FROM read_parquet(${sqlList(rejected)}, hive_partitioning = false)) TO ${sqlString(errFile)} (FORMAT json)`,
       )
       const { yyyy, mm, dd } = utcParts(opts.now ?? new Date())
       await store.putFile(
@@ -153,13 +158,17 @@ async function refineTable(
         updatedAt: new Date().toISOString(),
       })
     }
-    const rawColumns = await describe(engine, input)
+    // The Parquet files hold the raw columns as DuckDB inferred them; reading their footers is
+    // cheaper than sampling the JSON a second time.
+    const all = [...written, ...rejected]
+    const rawColumns = all.length
+      ? await describe(engine, `read_parquet(${sqlList(all)}, hive_partitioning = false, union_by_name = true)`)
+      : []
     await putTable(store, {
       ...raw,
       columns: mergeColumns(raw.columns, rawColumns),
       updatedAt: new Date().toISOString(),
     })
-    await engine.run(`DROP VIEW IF EXISTS ${view}`)
     await state.put(bookmarkName, {
       seq,
       files: [...bookmark.files, ...pending.map((p) => p.key)],
@@ -194,13 +203,8 @@ function mergeColumns(previous: readonly Column[], next: readonly Column[]): Col
   return [...byName.values()]
 }
 
-async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name))
-    .sort()
-}
+/** The folder name DuckDB (like Hive) gives a NULL partition value. */
+const NULL_PARTITION = '__HIVE_DEFAULT_PARTITION__'
 
 function pad(n: number): string {
   return String(n).padStart(6, '0')
