@@ -162,7 +162,10 @@ async function refineTable(
     // cheaper than sampling the JSON a second time.
     const all = [...written, ...rejected]
     const rawColumns = all.length
-      ? await describe(engine, `read_parquet(${sqlList(all)}, hive_partitioning = false, union_by_name = true)`)
+      ? await describe(
+          engine,
+          `read_parquet(${sqlList(all)}, hive_partitioning = false, union_by_name = true)`,
+        )
       : []
     await putTable(store, {
       ...raw,
