@@ -14,8 +14,6 @@ export { attachLake } from './catalog/views.js'
 export { defineConfig } from './config/define.js'
 export { CONFIG_FILES, type LoadConfigOptions, type LoadedConfig, loadConfig } from './config/load.js'
 export {
-  type CodeSourceBatch,
-  type CodeSourceContext,
   configSchema,
   type SourceConfig,
   type WeirConfig,
@@ -36,8 +34,9 @@ export { partitionPath } from './landing/partitioner.js'
 export { type DemoOptions, type DemoReport, runDemo } from './pipeline/demo.js'
 export { type OpenOptions, openPipeline, type Pipeline, type StageSummary } from './pipeline/pipeline.js'
 export { type RefineOptions, type RefineResult, refine } from './refine/refine.js'
+export type { CodeSourceBatch, CodeSourceContext } from './sources/code/code-source.js'
 export { type IngestResult, ingest } from './sources/ingest.js'
-export type { PullContext, Source, SourceBatch } from './sources/source.js'
+export type { PullContext, Source, SourceBatch, SourceDefinition } from './sources/source.js'
 export { createStateStore, type StateStore } from './state/state.js'
 export { createLocalStore } from './storage/local/local-store.js'
 export { openStore } from './storage/open-store.js'

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { dirname, extname, relative, resolve } from 'node:path'
 import { parseEnv } from 'node:util'
 import { errorMessage, WeirError } from '../core/errors.js'
+import { parseLakeUri } from '../storage/uri.js'
 import { formatIssues } from './format-issues.js'
 import { interpolate } from './interpolate.js'
 import { configSchema, type WeirConfig } from './schema.js'
@@ -58,7 +59,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const env = options.env ?? { ...readDotEnv(dir), ...process.env }
   const label = file ? relative(cwd, file) || file : '(defaults)'
   const raw = file ? await readConfigFile(file, label) : {}
-  const withLake = options.lake ? { ...(raw as object), lake: options.lake } : raw
+  // A --lake path is relative to where the user typed it, not to the config file.
+  const lake =
+    options.lake && parseLakeUri(options.lake, cwd).kind === 'local'
+      ? resolve(cwd, options.lake)
+      : options.lake
+  const withLake = lake ? { ...(raw as object), lake } : raw
   const interpolated = interpolate(withLake, env, label)
   const parsed = configSchema.safeParse(interpolated)
   if (!parsed.success) {

@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import type { SourceRecord } from '../core/records.js'
+import { codeSourceSchema } from '../sources/code/code-source.js'
+import { demoSourceSchema } from '../sources/demo/demo-source.js'
 
 const name = z
   .string()
@@ -12,46 +13,7 @@ const duration = z
   .union([z.string(), z.number().int().nonnegative()])
   .describe('A duration: milliseconds as a number, or text such as "60s" or "5 minutes".')
 
-/** Built-in synthetic data, so the whole pipeline runs without credentials (`weir demo`). */
-export const demoSourceSchema = z.strictObject({
-  kind: z.literal('demo'),
-  dataset: z
-    .enum(['x', 'weather'])
-    .describe('Which synthetic API to imitate: X search (tweets, users) or weather readings.'),
-  count: z
-    .number()
-    .int()
-    .positive()
-    .default(1000)
-    .describe('How many primary records to generate (tweets or readings).'),
-  days: z.number().int().positive().default(3).describe('Spread event times over this many days before now.'),
-  seed: z.number().int().default(42).describe('Random seed: the same seed yields the same records.'),
-})
-
-/** What a code source's `pull` receives. */
-export interface CodeSourceContext {
-  /** The cursor this source saved on its last successful run, if any. */
-  readonly cursor: unknown
-  /** Aborted on shutdown; long pulls should stop early. */
-  readonly signal: AbortSignal
-}
-
-/** A batch a code source yields; `cursor` is saved once the batch is durable in the stream. */
-export interface CodeSourceBatch {
-  readonly records: readonly SourceRecord[]
-  readonly cursor?: unknown
-}
-
-/** Your own extraction code, in `weir.config.ts`: an async generator of record batches. */
-export const codeSourceSchema = z.strictObject({
-  kind: z.literal('code'),
-  pull: z
-    .custom<(ctx: CodeSourceContext) => AsyncIterable<CodeSourceBatch>>((v) => typeof v === 'function', {
-      message: 'expected a function (ctx) => AsyncIterable<{ records, cursor? }>',
-    })
-    .describe('An async generator yielding { records: [{ resource, data }], cursor? }.'),
-})
-
+// Each source kind owns its schema (beside its adapter); the config composes them here.
 export const sourceSchema = z.discriminatedUnion('kind', [demoSourceSchema, codeSourceSchema])
 
 export const s3OptionsSchema = z.strictObject({
@@ -136,4 +98,3 @@ export type WeirConfigInput = z.input<typeof configSchema>
 /** A validated config with every default filled in. */
 export type WeirConfig = z.output<typeof configSchema>
 export type SourceConfig = z.output<typeof sourceSchema>
-export type DemoSourceConfig = z.output<typeof demoSourceSchema>

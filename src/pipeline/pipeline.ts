@@ -9,9 +9,8 @@ import { parseBytes, parseDuration } from '../core/units.js'
 import { createEngine, type Engine, type QueryResult } from '../engine/engine.js'
 import { land } from '../landing/landing.js'
 import { refine } from '../refine/refine.js'
-import { createCodeSource } from '../sources/code/code-source.js'
-import { createDemoSource } from '../sources/demo/demo-source.js'
 import { ingest } from '../sources/ingest.js'
+import { createSource } from '../sources/registry.js'
 import type { Source } from '../sources/source.js'
 import { createStateStore, type StateStore } from '../state/state.js'
 import { openStore } from '../storage/open-store.js'
@@ -65,7 +64,8 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
   const state = createStateStore(store)
   let stream: Promise<Stream> | undefined
   let engine: Promise<Engine> | undefined
-  let attached = false
+  /** How many tables the engine's views cover, once attached. */
+  let attached: number | undefined
   let staging: string | undefined
   const streamDir = options.streamDir ?? config.stream.dir ?? defaultStreamDir(config.lake, dir)
   const getStream = () => {
@@ -150,11 +150,18 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
     },
     async query(sql) {
       const e = await getEngine()
-      if (!attached) {
-        await attachLake(e, store)
-        attached = true
+      if (attached === undefined) attached = (await attachLake(e, store)).length
+      try {
+        return await e.query(sql)
+      } catch (err) {
+        if (attached === 0 && err instanceof WeirError && /Catalog Error/.test(err.message)) {
+          throw new WeirError(
+            `${err.message}; the lake ${store.uri} has no tables yet: run \`weir demo --lake ${config.lake}\`, or ingest, land and refine first`,
+            { code: 'LAKE_EMPTY', stage: 'query', cause: err },
+          )
+        }
+        throw err
       }
-      return e.query(sql)
     },
     async close() {
       if (stream) await (await stream).close()
@@ -183,7 +190,7 @@ export function createSources(config: WeirConfig, names?: readonly string[]): So
         { code: 'SOURCE_UNKNOWN', stage: 'source' },
       )
     }
-    return cfg.kind === 'demo' ? createDemoSource(name, cfg) : createCodeSource(name, cfg.pull)
+    return createSource(name, cfg)
   })
 }
 

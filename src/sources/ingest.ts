@@ -39,7 +39,20 @@ export async function ingest(
           },
         )
       }
-      const value = Buffer.from(JSON.stringify(r.data))
+      let text: string | undefined
+      try {
+        text = JSON.stringify(r.data)
+      } catch (err) {
+        text = undefined
+        if (!(err instanceof TypeError)) throw err
+      }
+      if (text === undefined) {
+        throw new WeirError(
+          `source ${source.name}: a ${r.resource} record is not JSON-serialisable (undefined, a function, a BigInt or a cycle); yield plain JSON data`,
+          { code: 'SOURCE_RECORD_INVALID', stage: 'source' },
+        )
+      }
+      const value = Buffer.from(text)
       bytes += value.length
       byResource[r.resource] = (byResource[r.resource] ?? 0) + 1
       return { value, headers: { resource: r.resource } }

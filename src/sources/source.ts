@@ -20,3 +20,12 @@ export interface Source {
   readonly name: string
   pull(ctx: PullContext): AsyncIterable<SourceBatch>
 }
+
+/**
+ * How a source kind plugs in: its `kind` (the config's discriminator) and how to build it from its
+ * validated config. Each kind's zod schema sits beside its adapter; `registry.ts` lists the kinds.
+ */
+export interface SourceDefinition<C extends { readonly kind: string }> {
+  readonly kind: C['kind']
+  create(name: string, config: C): Source
+}

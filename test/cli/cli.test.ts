@@ -112,3 +112,17 @@ describe('exit codes and errors', () => {
     expect(unknown.stderr).toBe('weir: source "nope" is not in the config; sources: w\n')
   })
 })
+
+describe('queries on an empty lake', () => {
+  it('say the lake has no tables yet and how to fill it', async () => {
+    const lake = await tempDir('weir-empty-')
+    const r = await weir(['query', 'select * from trusted.x_tweets', '--lake', lake])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(
+      /has no tables yet: run `weir demo --lake .*`, or ingest, land and refine first\n$/,
+    )
+    expect((await weir(['query', 'select 42 as n', '--lake', lake, '-f', 'json'])).stdout).toBe(
+      '[{"n":42}]\n',
+    )
+  })
+})

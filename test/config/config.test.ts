@@ -59,7 +59,11 @@ describe('loadConfig', () => {
   it('loads weir.json and lets --lake override the lake', async () => {
     const dir = await project({ 'weir.json': JSON.stringify({ lake: './a', sources: {} }) })
     expect((await loadConfig({ cwd: dir, env: {} })).config.lake).toBe('./a')
-    expect((await loadConfig({ cwd: dir, env: {}, lake: 's3://b/p' })).config.lake).toBe('s3://b/p')
+    expect((await loadConfig({ cwd: dir, env: {}, lake: 's3://bucket/p' })).config.lake).toBe('s3://bucket/p')
+    // A --lake path is relative to the current directory, wherever the config file is.
+    const elsewhere = await project({})
+    const loaded = await loadConfig({ cwd: elsewhere, file: join(dir, 'weir.json'), env: {}, lake: 'here' })
+    expect(loaded.config.lake).toBe(join(elsewhere, 'here'))
   })
 
   it('uses defaults when there is no config file', async () => {

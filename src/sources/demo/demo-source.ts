@@ -1,6 +1,24 @@
-import type { DemoSourceConfig } from '../../config/schema.js'
+import { z } from 'zod'
 import type { SourceRecord } from '../../core/records.js'
-import type { Source } from '../source.js'
+import type { Source, SourceDefinition } from '../source.js'
+
+/** Built-in synthetic data, so the whole pipeline runs without credentials (`weir demo`). */
+export const demoSourceSchema = z.strictObject({
+  kind: z.literal('demo'),
+  dataset: z
+    .enum(['x', 'weather'])
+    .describe('Which synthetic API to imitate: X search (tweets, users) or weather readings.'),
+  count: z
+    .number()
+    .int()
+    .positive()
+    .default(1000)
+    .describe('How many primary records to generate (tweets or readings).'),
+  days: z.number().int().positive().default(3).describe('Spread event times over this many days before now.'),
+  seed: z.number().int().default(42).describe('Random seed: the same seed yields the same records.'),
+})
+
+export type DemoSourceConfig = z.output<typeof demoSourceSchema>
 
 const WORDS = [
   'data',
@@ -62,6 +80,11 @@ export function createDemoSource(name: string, config: DemoSourceConfig, now = n
       }
     },
   }
+}
+
+export const demoSource: SourceDefinition<DemoSourceConfig> = {
+  kind: 'demo',
+  create: (name, config) => createDemoSource(name, config),
 }
 
 function xRecords(config: DemoSourceConfig, now: Date): SourceRecord[] {

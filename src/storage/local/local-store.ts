@@ -27,6 +27,10 @@ export function createLocalStore(root: string, uri = root): ObjectStore {
       await fh.sync()
       await fh.close()
       await rename(tmp, target)
+      // The rename is only durable once the directory entry is: fsync the folder too.
+      const dir = await open(dirname(target), 'r')
+      await dir.sync()
+      await dir.close()
     } catch (err) {
       await rm(tmp, { force: true })
       throw storageError(uri, key, 'write', err)

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest'
+import { configSchema } from '../../src/config/schema.js'
+import { WeirError } from '../../src/core/errors.js'
+import { ingest } from '../../src/sources/ingest.js'
+import { createSource } from '../../src/sources/registry.js'
+import type { PullContext, SourceBatch } from '../../src/sources/source.js'
+import { createStateStore } from '../../src/state/state.js'
+import { scratchLake } from '../helpers/lake.js'
+
+function codeSource(pull: (ctx: PullContext) => AsyncIterable<SourceBatch>) {
+  const config = configSchema.parse({ sources: { shop: { kind: 'code', pull } } })
+  return createSource('shop', config.sources.shop!)
+}
+
+describe('ingest', () => {
+  it('publishes each batch with its resource and saves the cursor only after the stream has it', async () => {
+    const { store, stream } = await scratchLake()
+    const state = createStateStore(store)
+    const seen: unknown[] = []
+    const source = codeSource(async function* ({ cursor }) {
+      seen.push(cursor)
+      const from = (cursor as number | undefined) ?? 0
+      yield { records: [{ resource: 'orders', data: { id: from + 1 } }], cursor: from + 1 }
+      yield { records: [{ resource: 'refunds', data: { id: from + 2 } }], cursor: from + 2 }
+    })
+    const r = await ingest(source, stream, state)
+    expect(r).toMatchObject({ records: 2, batches: 2, byResource: { orders: 1, refunds: 1 } })
+    expect(await state.get('sources/shop')).toMatchObject({ cursor: 2 })
+    await ingest(source, stream, state)
+    expect(seen).toEqual([undefined, 2]) // the second run resumes from the saved cursor
+    const got = await (await stream.consumer('t', ['shop'])).poll({ maxRecords: 10 })
+    expect(got.map((d) => [d.headers.resource, JSON.parse(Buffer.from(d.value).toString()).id])).toEqual([
+      ['orders', 1],
+      ['refunds', 2],
+      ['orders', 3],
+      ['refunds', 4],
+    ])
+  })
+
+  it('keeps the old cursor when the stream never got the batch', async () => {
+    const { store, stream } = await scratchLake()
+    const state = createStateStore(store)
+    const source = codeSource(async function* () {
+      yield { records: [{ resource: 'orders', data: { id: 1 } }], cursor: 1 }
+      yield { records: [{ resource: 'orders', data: { id: 2, total: 10n } }], cursor: 2 }
+    })
+    const err = await ingest(source, stream, state).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(WeirError)
+    expect((err as WeirError).message).toMatch(/source shop: a orders record is not JSON-serialisable/)
+    expect(await state.get('sources/shop')).toMatchObject({ cursor: 1 })
+  })
+
+  it('demo sources are deterministic for a seed and shaped like the APIs', async () => {
+    const config = configSchema.parse({ sources: { x: { kind: 'demo', dataset: 'x', count: 30, seed: 7 } } })
+    const now = new Date('2026-11-22T00:00:00Z')
+    const pull = async () => {
+      const { createDemoSource } = await import('../../src/sources/demo/demo-source.js')
+      const out = []
+      const src = createDemoSource('x', config.sources.x as never, now)
+      for await (const b of src.pull({ cursor: undefined, signal: new AbortController().signal }))
+        out.push(...b.records)
+      return out
+    }
+    const a = await pull()
+    expect(a).toEqual(await pull())
+    const tweet = a.find((r) => r.resource === 'tweets')!.data as Record<string, unknown>
+    expect(tweet.id).toMatch(/^\d{19}$/) // X ids are strings beyond 2^53
+    expect(Object.keys(tweet)).toEqual(
+      expect.arrayContaining(['id', 'text', 'author_id', 'created_at', 'public_metrics']),
+    )
+  })
+})
