@@ -44,6 +44,7 @@ interface Buffer_ {
 
 const POLL = 5_000
 const FLUSH_CONCURRENCY = 8
+const HOUR = 3_600_000
 
 /**
  * Lands everything the stream holds for these topics into raw NDJSON files and returns when caught
@@ -95,6 +96,7 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
   }
 
   const errors: { delivery: Delivery; reason: string }[] = []
+  const dirs = new Map<string, string>()
   for (;;) {
     const batch = await consumer.poll({ maxRecords: POLL })
     if (batch.length === 0) break
@@ -114,12 +116,15 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
       const field = opts.eventTime(d.topic, resource)
       const eventTime = field ? parseEventTime(getPath(doc, field)) : undefined
       if (field && !eventTime) result.untimed++
-      const dir = partitionPath(opts.path, {
-        source: d.topic,
-        resource,
-        format: 'json',
-        time: eventTime ?? new Date(d.timestamp),
-      })
+      const time = eventTime ?? new Date(d.timestamp)
+      // Templates resolve to the hour at most, so one rendering serves every record of that hour.
+      const hourKey = `${d.topic}\u0000${resource}\u0000${Math.floor(time.getTime() / HOUR)}`
+      let dir = dirs.get(hourKey)
+      if (dir === undefined) {
+        if (dirs.size > 10_000) dirs.clear()
+        dir = partitionPath(opts.path, { source: d.topic, resource, format: 'json', time })
+        dirs.set(hourKey, dir)
+      }
       const key = `${d.topic}\u0000${resource}\u0000${dir}`
       const line = Buffer.concat([Buffer.from(d.value), NEWLINE])
       let b = open.get(key)
