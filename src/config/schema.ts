@@ -44,7 +44,7 @@ export const configSchema = z.strictObject({
   stream: z
     .discriminatedUnion('kind', [
       z.strictObject({
-        kind: z.literal('embedded'),
+        kind: z.literal('embedded').describe('A durable log on local disk; needs no server.'),
         dir: z
           .string()
           .optional()
@@ -55,12 +55,31 @@ export const configSchema = z.strictObject({
     ])
     .prefault({ kind: 'embedded' })
     .describe('The durable stream between sources and consumers.'),
+  engine: z
+    .strictObject({
+      threads: z
+        .number()
+        .int()
+        .positive()
+        .optional()
+        .describe('DuckDB worker threads; all cores by default.'),
+      memoryLimit: z
+        .string()
+        .optional()
+        .describe('DuckDB memory limit, e.g. "2GB"; beyond it DuckDB spills to disk. Default: 80% of RAM.'),
+    })
+    .prefault({})
+    .describe('The embedded SQL engine (DuckDB) used by refine and query.'),
   sources: z.record(name, sourceSchema).default({}).describe('Where data comes from, by source name.'),
   landing: z
     .strictObject({
       maxRecords: z.number().int().positive().default(100).describe('Records per raw file at most.'),
-      maxBytes: size.default('10MB'),
-      maxAge: duration.default('60s'),
+      maxBytes: size.default('10MB').describe('Bytes per raw file at most (e.g. "10MB"); a number is bytes.'),
+      maxAge: duration
+        .default('60s')
+        .describe(
+          'Longest a record waits in a buffer before its file is written (e.g. "60s"); a number is ms.',
+        ),
       path: z
         .string()
         .default('raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}')
@@ -86,7 +105,10 @@ export const configSchema = z.strictObject({
           .string()
           .optional()
           .describe('Dotted path of the event time in each record (e.g. "created_at", "data.time").'),
-        primaryKey: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+        primaryKey: z
+          .union([z.string(), z.array(z.string()).min(1)])
+          .optional()
+          .describe('Column(s) that identify a record; refine keeps the last copy of each key.'),
       }),
     )
     .default({})

@@ -73,7 +73,10 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
     return stream
   }
   const getEngine = () => {
-    engine ??= createEngine()
+    engine ??= createEngine({
+      ...(config.engine.threads ? { threads: config.engine.threads } : {}),
+      ...(config.engine.memoryLimit ? { memoryLimit: config.engine.memoryLimit } : {}),
+    })
     return engine
   }
   const timed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {

@@ -12,7 +12,7 @@ export interface CodeSourceBatch extends SourceBatch {
 
 /** Your own extraction code, in `weir.config.ts`: an async generator of record batches. */
 export const codeSourceSchema = z.strictObject({
-  kind: z.literal('code'),
+  kind: z.literal('code').describe('Your own code in weir.config.ts.'),
   pull: z
     .custom<(ctx: CodeSourceContext) => AsyncIterable<CodeSourceBatch>>((v) => typeof v === 'function', {
       message: 'expected a function (ctx) => AsyncIterable<{ records, cursor? }>',

@@ -4,7 +4,7 @@ import type { Source, SourceDefinition } from '../source.js'
 
 /** Built-in synthetic data, so the whole pipeline runs without credentials (`weir demo`). */
 export const demoSourceSchema = z.strictObject({
-  kind: z.literal('demo'),
+  kind: z.literal('demo').describe('Synthetic records shaped like a real API; needs no credentials.'),
   dataset: z
     .enum(['x', 'weather'])
     .describe('Which synthetic API to imitate: X search (tweets, users) or weather readings.'),
