@@ -29,6 +29,8 @@ export interface StageSummary {
   readonly seconds: number
   /** Records per table (`x_tweets`), where the stage knows them. */
   readonly tables: Readonly<Record<string, number>>
+  /** Things a user should know that are not errors (e.g. records landed by ingestion time). */
+  readonly notes?: readonly string[]
 }
 
 /**
@@ -132,6 +134,9 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
         errors: r.errors,
         seconds,
         tables: {},
+        notes: r.untimed
+          ? [`${r.untimed} records had no readable event time and landed by ingestion time`]
+          : [],
       }
     },
     async refine(only) {

@@ -1,6 +1,7 @@
 import { mkdir, rm, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { type Column, getTable, listTables, putTable, type TableEntry } from '../catalog/catalog.js'
+import { WeirError } from '../core/errors.js'
 import { utcParts } from '../core/time.js'
 import { type Engine, sqlIdent, sqlList, sqlString } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
@@ -64,114 +65,41 @@ async function refineTable(
 ): Promise<RefineResult> {
   const bookmarkName = `refine/${raw.name}`
   const bookmark = (await state.get<Bookmark>(bookmarkName)) ?? { seq: 0, files: [] }
-  const done = new Set(bookmark.files)
-  const pending: ObjectInfo[] = []
-  for await (const o of store.list(raw.location)) {
-    const base = o.key.slice(o.key.lastIndexOf('/') + 1)
-    if (o.key.endsWith('.ndjson') && !base.startsWith('_') && !done.has(o.key)) pending.push(o)
-  }
-  const empty = { table: raw.name, inputFiles: 0, records: 0, files: 0, bytes: 0, errors: 0 }
-  if (pending.length === 0) return empty
+  const pending = await newRawFiles(store, raw, new Set(bookmark.files))
+  if (pending.length === 0)
+    return { table: raw.name, inputFiles: 0, records: 0, files: 0, bytes: 0, errors: 0 }
 
   const settings = opts.tables[`${raw.source}.${raw.resource}`] ?? {}
+  const keys =
+    typeof settings.primaryKey === 'string' ? [settings.primaryKey] : [...(settings.primaryKey ?? [])]
   const seq = bookmark.seq + 1
   const stage = join(opts.stagingDir, raw.name, String(seq))
   await rm(stage, { recursive: true, force: true })
   await mkdir(stage, { recursive: true })
   try {
-    const files = sqlList(await localize(store, pending))
-    const input = `read_json(${files}, format = 'newline_delimited', union_by_name = true)`
-    const dt = settings.eventTime
-      ? `strftime(try_cast(${columnPath(settings.eventTime)} AS TIMESTAMP), '%Y-%m-%d')`
-      : sqlString(dateOf(opts.now ?? new Date()))
-    const keys = typeof settings.primaryKey === 'string' ? [settings.primaryKey] : (settings.primaryKey ?? [])
-    // Within one batch the last copy of a key wins; across batches dedupe arrives with the catalog issue.
-    const source = keys.length
-      ? `(SELECT * EXCLUDE (filename) FROM read_json(${files}, format = 'newline_delimited', union_by_name = true, filename = true)
-         QUALIFY row_number() OVER (PARTITION BY ${keys.map(columnPath).join(', ')} ORDER BY filename DESC) = 1)`
-      : input
-    // One pass over the JSON: rows without an event date land in DuckDB's NULL partition, which is
-    // then set aside as errors instead of being uploaded.
     const out = join(stage, 'out')
-    const stats = await engine.query(
-      `COPY (SELECT *, ${dt} AS dt FROM ${source}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (dt), FILENAME_PATTERN ${sqlString(`part-${pad(seq)}-{i}`)}, OVERWRITE_OR_IGNORE, RETURN_STATS)`,
+    const batch = await writeParquet(
+      engine,
+      await localize(store, pending),
+      out,
+      seq,
+      settings.eventTime,
+      keys,
+      opts.now,
     )
-    const written: string[] = []
-    const rejected: string[] = []
-    let ok = 0
-    let bad = 0
-    for (const row of stats.rows) {
-      const file = String(row.filename)
-      if (file.includes(`${sep}dt=${NULL_PARTITION}${sep}`)) {
-        rejected.push(file)
-        bad += Number(row.count)
-      } else {
-        written.push(file)
-        ok += Number(row.count)
-      }
-    }
-    const trustedLocation = `${joinKey('trusted', raw.source ?? raw.name, raw.resource ?? '')}/`
+    const location = `${joinKey('trusted', raw.source ?? raw.name, raw.resource ?? '')}/`
     let bytes = 0
-    for (const f of written.sort()) {
-      const key = joinKey(trustedLocation, relative(out, f).split(sep).join('/'))
-      await store.putFile(key, f)
+    for (const f of batch.written) {
+      await store.putFile(joinKey(location, relative(out, f).split(sep).join('/')), f)
       bytes += (await stat(f)).size
     }
-    if (rejected.length > 0) {
-      const errFile = join(stage, 'errors.ndjson')
+    if (batch.rejected.length > 0) {
       const reason = settings.eventTime
         ? `event time "${settings.eventTime}" is missing or not a timestamp`
         : 'no event time'
-      await engine.run(
-        `COPY (SELECT ${sqlString(reason)} AS _reason, * FROM read_parquet(${sqlList(rejected)}, hive_partitioning = false)) TO ${sqlString(errFile)} (FORMAT json)`,
-      )
-      const { yyyy, mm, dd } = utcParts(opts.now ?? new Date())
-      await store.putFile(
-        joinKey(
-          '_errors/refine',
-          raw.source ?? '',
-          raw.resource ?? raw.name,
-          yyyy,
-          mm,
-          dd,
-          `${pad(seq)}.ndjson`,
-        ),
-        errFile,
-      )
+      await setAside(store, engine, raw, batch.rejected, reason, join(stage, 'errors.ndjson'), seq, opts.now)
     }
-    if (written.length > 0) {
-      const columns = await describe(
-        engine,
-        `read_parquet(${sqlList(written)}, hive_partitioning = true, union_by_name = true)`,
-      )
-      const previous = await getTable(store, 'trusted', raw.name)
-      await putTable(store, {
-        zone: 'trusted',
-        name: raw.name,
-        ...(raw.source ? { source: raw.source } : {}),
-        ...(raw.resource ? { resource: raw.resource } : {}),
-        location: trustedLocation,
-        format: 'parquet',
-        partitioning: ['dt'],
-        ...(keys.length ? { primaryKey: keys } : {}),
-        columns: mergeColumns(previous?.columns ?? [], columns),
-        updatedAt: new Date().toISOString(),
-      })
-    }
-    // The Parquet files hold the raw columns as DuckDB inferred them; reading their footers is
-    // cheaper than sampling the JSON a second time.
-    const all = [...written, ...rejected]
-    const rawColumns = all.length
-      ? await describe(
-          engine,
-          `read_parquet(${sqlList(all)}, hive_partitioning = false, union_by_name = true)`,
-        )
-      : []
-    await putTable(store, {
-      ...raw,
-      columns: mergeColumns(raw.columns, rawColumns),
-      updatedAt: new Date().toISOString(),
-    })
+    await register(store, engine, raw, location, keys, batch)
     await state.put(bookmarkName, {
       seq,
       files: [...bookmark.files, ...pending.map((p) => p.key)],
@@ -179,14 +107,162 @@ async function refineTable(
     return {
       table: raw.name,
       inputFiles: pending.length,
-      records: ok,
-      files: written.length,
+      records: batch.ok,
+      files: batch.written.length,
       bytes,
-      errors: bad,
+      errors: batch.bad,
     }
   } finally {
     await rm(stage, { recursive: true, force: true })
   }
+}
+
+async function newRawFiles(
+  store: ObjectStore,
+  raw: TableEntry,
+  done: ReadonlySet<string>,
+): Promise<ObjectInfo[]> {
+  const pending: ObjectInfo[] = []
+  for await (const o of store.list(raw.location)) {
+    const base = o.key.slice(o.key.lastIndexOf('/') + 1)
+    if (o.key.endsWith('.ndjson') && !base.startsWith('_') && !done.has(o.key)) pending.push(o)
+  }
+  return pending
+}
+
+interface Batch {
+  /** Parquet files to publish, under `out/dt=.../`. */
+  readonly written: readonly string[]
+  /** Parquet files of rows without an event date. */
+  readonly rejected: readonly string[]
+  readonly ok: number
+  readonly bad: number
+}
+
+/**
+ * One pass over the JSON: DuckDB writes snappy Parquet partitioned by `dt`; rows without an event
+ * date fall into DuckDB's NULL partition, which the caller sets aside instead of publishing.
+ */
+async function writeParquet(
+  engine: Engine,
+  files: readonly string[],
+  out: string,
+  seq: number,
+  eventTime: string | undefined,
+  keys: readonly string[],
+  now = new Date(),
+): Promise<Batch> {
+  // sample_size = -1: the schema comes from every row, so a field that first appears late in a
+  // large file is not silently left out.
+  const read = `read_json(${sqlList(files)}, format = 'newline_delimited', union_by_name = true, sample_size = -1`
+  // Within one batch the last copy of a key wins; across batches dedupe arrives with the catalog issue.
+  const source = keys.length
+    ? `(SELECT * EXCLUDE (filename) FROM ${read}, filename = true)
+       QUALIFY row_number() OVER (PARTITION BY ${keys.map(columnPath).join(', ')} ORDER BY filename DESC) = 1)`
+    : `${read})`
+  const copy = (dt: string) =>
+    engine.query(
+      `COPY (SELECT *, ${dt} AS dt FROM ${source}) TO ${sqlString(out)}
+       (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (dt), FILENAME_PATTERN ${sqlString(`part-${pad(seq)}-{i}`)},
+        OVERWRITE_OR_IGNORE, RETURN_STATS)`,
+    )
+  let stats: Awaited<ReturnType<typeof copy>>
+  if (!eventTime) stats = await copy(sqlString(dateOf(now)))
+  else {
+    try {
+      stats = await copy(`strftime(try_cast(${columnPath(eventTime)} AS TIMESTAMP), '%Y-%m-%d')`)
+    } catch (err) {
+      // No row of the batch has the field, so DuckDB cannot even bind it: every row lacks an event time.
+      if (
+        !(
+          err instanceof WeirError && /Binder Error: (Could not find key|Referenced column)/.test(err.message)
+        )
+      )
+        throw err
+      stats = await copy('NULL::VARCHAR')
+    }
+  }
+  const written: string[] = []
+  const rejected: string[] = []
+  let ok = 0
+  let bad = 0
+  for (const row of stats.rows) {
+    const file = String(row.filename)
+    if (file.includes(`${sep}dt=${NULL_PARTITION}${sep}`)) {
+      rejected.push(file)
+      bad += Number(row.count)
+    } else {
+      written.push(file)
+      ok += Number(row.count)
+    }
+  }
+  return { written: written.sort(), rejected, ok, bad }
+}
+
+/** Writes rejected rows, each with its reason, to `_errors/refine/<source>/<resource>/<date>/<batch>.ndjson`. */
+async function setAside(
+  store: ObjectStore,
+  engine: Engine,
+  raw: TableEntry,
+  rejected: readonly string[],
+  reason: string,
+  local: string,
+  seq: number,
+  now = new Date(),
+): Promise<void> {
+  await engine.run(
+    `COPY (SELECT ${sqlString(reason)} AS _reason, * FROM read_parquet(${sqlList(rejected)}, hive_partitioning = false))
+     TO ${sqlString(local)} (FORMAT json)`,
+  )
+  const { yyyy, mm, dd } = utcParts(now)
+  const key = joinKey(
+    '_errors/refine',
+    raw.source ?? '',
+    raw.resource ?? raw.name,
+    yyyy,
+    mm,
+    dd,
+    `${pad(seq)}.ndjson`,
+  )
+  await store.putFile(key, local)
+}
+
+/** Records the trusted table and the raw table's columns, read from the Parquet footers (cheaper than sampling the JSON again). */
+async function register(
+  store: ObjectStore,
+  engine: Engine,
+  raw: TableEntry,
+  location: string,
+  keys: readonly string[],
+  batch: Batch,
+): Promise<void> {
+  const now = new Date().toISOString()
+  if (batch.written.length > 0) {
+    const columns = await describe(
+      engine,
+      `read_parquet(${sqlList(batch.written)}, hive_partitioning = true, union_by_name = true)`,
+    )
+    const previous = await getTable(store, 'trusted', raw.name)
+    await putTable(store, {
+      zone: 'trusted',
+      name: raw.name,
+      ...(raw.source ? { source: raw.source } : {}),
+      ...(raw.resource ? { resource: raw.resource } : {}),
+      location,
+      format: 'parquet',
+      partitioning: ['dt'],
+      ...(keys.length ? { primaryKey: keys } : {}),
+      columns: mergeColumns(previous?.columns ?? [], columns),
+      updatedAt: now,
+    })
+  }
+  const all = [...batch.written, ...batch.rejected]
+  if (all.length === 0) return
+  const rawColumns = await describe(
+    engine,
+    `read_parquet(${sqlList(all)}, hive_partitioning = false, union_by_name = true)`,
+  )
+  await putTable(store, { ...raw, columns: mergeColumns(raw.columns, rawColumns), updatedAt: now })
 }
 
 /** `data.time` → `"data"."time"`: struct field access in DuckDB. */

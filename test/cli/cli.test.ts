@@ -126,3 +126,22 @@ describe('queries on an empty lake', () => {
     )
   })
 })
+
+describe('stage summaries', () => {
+  it('say how many records were set aside and which landed without an event time', async () => {
+    const dir = await tempDir('weir-cfg-')
+    const { writeFile } = await import('node:fs/promises')
+    await writeFile(
+      `${dir}/weir.json`,
+      JSON.stringify({
+        sources: { w: { kind: 'demo', dataset: 'weather', count: 20 } },
+        tables: { 'w.realtime': { eventTime: 'data.missing_field' } },
+      }),
+    )
+    expect((await weir(['ingest'], {}, dir)).code).toBe(0)
+    const land = await weir(['land'], {}, dir)
+    expect(land.stdout).toContain('note: 20 records had no readable event time and landed by ingestion time')
+    const refine = await weir(['refine'], {}, dir)
+    expect(refine.stdout).toMatch(/^refine\s+0 records.*20 set aside in _errors\//)
+  })
+})

@@ -146,4 +146,21 @@ describe('refine', () => {
     expect((await q.query('select v from trusted.x_tweets')).rows).toEqual([{ v: 2 }])
     await q.close()
   })
+
+  it('keeps a field that first appears deep in a large raw file', async () => {
+    const { store, stream, state, opts } = await setup()
+    const rows = [...Array(25_000).keys()].map((i) =>
+      json(i === 24_999 ? { ...tweet(i, 20), late: 'here' } : tweet(i, 20), 'tweets'),
+    )
+    await stream.publish('x', rows)
+    await land(stream, store, { ...landing, maxRecords: 30_000 })
+    const [r] = await refine(store, engine, state, opts)
+    expect(r).toMatchObject({ inputFiles: 1, records: 25_000 })
+    const q = await createEngine()
+    await attachLake(q, store)
+    expect((await q.query('select late from trusted.x_tweets where late is not null')).rows).toEqual([
+      { late: 'here' },
+    ])
+    await q.close()
+  })
 })

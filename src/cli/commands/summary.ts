@@ -12,5 +12,5 @@ export function summaryLine(s: StageSummary): string {
     `${s.seconds.toFixed(2).padStart(6)} s`,
   ]
   if (s.errors) parts.push(`${n(s.errors)} set aside in _errors/`)
-  return parts.join('  ')
+  return [parts.join('  '), ...(s.notes ?? []).map((note) => `         note: ${note}`)].join('\n')
 }
