@@ -1,8 +1,12 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { configSchema, type WeirConfig } from '../config/schema.js'
 import { WeirError } from '../core/errors.js'
 import type { QueryResult } from '../engine/engine.js'
 import { openStore } from '../storage/open-store.js'
 import { putJson } from '../storage/storage.js'
+import { parseLakeUri } from '../storage/uri.js'
 import { openPipeline, type StageSummary } from './pipeline.js'
 
 export interface DemoOptions {
@@ -58,10 +62,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   })
   const cwd = options.cwd ?? process.cwd()
   await resetDemoLake(config, cwd)
-  const p = await openPipeline(
-    { config, file: undefined, dir: cwd },
-    options.streamDir ? { streamDir: options.streamDir } : {},
-  )
+  // A local lake keeps its stream inside (reset with it); a remote one gets a stream for this run only.
+  const scratch =
+    !options.streamDir && parseLakeUri(config.lake, cwd).kind !== 'local'
+      ? await mkdtemp(join(tmpdir(), 'weir-demo-stream-'))
+      : undefined
+  const streamDir = options.streamDir ?? scratch
+  const p = await openPipeline({ config, file: undefined, dir: cwd }, streamDir ? { streamDir } : {})
   try {
     await putJson(p.store, MARKER, { createdBy: 'weir demo', at: new Date().toISOString() })
     const stages: StageSummary[] = []
@@ -95,6 +102,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     }
   } finally {
     await p.close()
+    if (scratch) await rm(scratch, { recursive: true, force: true })
   }
 }
 

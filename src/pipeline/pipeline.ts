@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { attachLake } from '../catalog/views.js'
 import type { LoadedConfig } from '../config/load.js'
 import type { WeirConfig } from '../config/schema.js'
@@ -15,8 +15,7 @@ import type { Source } from '../sources/source.js'
 import { createStateStore, type StateStore } from '../state/state.js'
 import { openStore } from '../storage/open-store.js'
 import type { ObjectStore } from '../storage/storage.js'
-import { parseLakeUri } from '../storage/uri.js'
-import { createEmbeddedStream } from '../stream/embedded/embedded-stream.js'
+import { openStream } from '../stream/open-stream.js'
 import type { Stream } from '../stream/stream.js'
 
 /** What one stage run did, in the units every stage shares (the demo and `weir status` print these). */
@@ -69,9 +68,11 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
   /** How many tables the engine's views cover, once attached. */
   let attached: number | undefined
   let staging: string | undefined
-  const streamDir = options.streamDir ?? config.stream.dir ?? defaultStreamDir(config.lake, dir)
+  const streamConfig = options.streamDir
+    ? { ...config, stream: { kind: 'embedded' as const, dir: options.streamDir } }
+    : config
   const getStream = () => {
-    stream ??= createEmbeddedStream(resolve(dir, streamDir))
+    stream ??= openStream(streamConfig, dir)
     return stream
   }
   const getEngine = () => {
@@ -178,12 +179,6 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
       await store.close()
     },
   }
-}
-
-/** The embedded stream sits inside a local lake (`<lake>/_stream`), or in `.weir/stream` beside the config for a remote lake. */
-export function defaultStreamDir(lake: string, base: string): string {
-  const loc = parseLakeUri(lake, base)
-  return loc.kind === 'local' ? join(loc.root, '_stream') : join(base, '.weir', 'stream')
 }
 
 /** The configured sources, optionally only some of them by name. */

@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createEngine, sqlList } from '../../src/engine/engine.js'
 import { createLocalStore } from '../../src/storage/local/local-store.js'
@@ -89,7 +90,9 @@ describe.skipIf(!s3)('weir demo on S3 (s3rver)', () => {
   it('runs the same demo with --lake s3://bucket/prefix and AWS_ENDPOINT_URL', async () => {
     const env = s3Env(s3!)
     const lake = 's3://weir-demo/lakes/demo1'
-    const run = await weir(['demo', '--lake', lake], env)
+    const cwd = await tempDir('weir-cwd-')
+    const run = await weir(['demo', '--lake', lake], env, cwd)
+    expect(await readdir(cwd)).toEqual([]) // the demo's stream for a remote lake lives only for the run
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
     await checkLake(lake, run.stdout, env)

@@ -1,0 +1,29 @@
+import { join, resolve } from 'node:path'
+import type { WeirConfig } from '../config/schema.js'
+import { parseLakeUri } from '../storage/uri.js'
+import type { Stream } from './stream.js'
+
+/**
+ * Opens the configured stream. Each kind's adapter is imported only when used, so the SDKs of
+ * remote streams (NATS, Kinesis) cost nothing to projects that do not use them.
+ *
+ * @example const stream = await openStream(config, process.cwd())
+ */
+export async function openStream(config: Pick<WeirConfig, 'stream' | 'lake'>, base: string): Promise<Stream> {
+  switch (config.stream.kind) {
+    case 'embedded': {
+      const { createEmbeddedStream } = await import('./embedded/embedded-stream.js')
+      return createEmbeddedStream(resolve(base, config.stream.dir ?? defaultStreamDir(config.lake, base)))
+    }
+  }
+}
+
+/**
+ * The embedded stream sits inside a local lake (`<lake>/_stream`). For a remote lake it lives in
+ * `.weir/stream/<bucket>_<prefix>` beside the config: one folder per lake, so two lakes never share offsets.
+ */
+export function defaultStreamDir(lake: string, base: string): string {
+  const loc = parseLakeUri(lake, base)
+  if (loc.kind === 'local') return join(loc.root, '_stream')
+  return join(base, '.weir', 'stream', `${loc.bucket}_${loc.prefix}`.replace(/[^A-Za-z0-9._-]+/g, '_'))
+}
