@@ -14,14 +14,14 @@ import type { ObjectInfo, ObjectStore } from '../storage/storage.js'
 export async function localize(store: ObjectStore, objects: readonly ObjectInfo[], cacheDir?: string) {
   if (store.capabilities.localFiles && store.localPath) return objects.map((o) => store.localPath!(o.key))
   const root = cacheDir ?? defaultCacheDir(store.uri)
-  const paths: string[] = []
-  // A few downloads at once: S3 latency dominates, and more would only contend for the 2 cores.
+  // Latency dominates S3 reads; eight in flight hide it without opening a socket per file.
   const queue = [...objects]
   const work = async () => {
     for (let o = queue.shift(); o; o = queue.shift()) {
       const path = join(root, ...o.key.split('/'))
       const cached = await stat(path).catch(() => undefined)
-      if (!cached || cached.size !== o.size || cached.mtimeMs !== o.lastModified.getTime()) {
+      // utimes stores seconds as a float, so compare times to the millisecond, not exactly.
+      if (!cached || cached.size !== o.size || Math.abs(cached.mtimeMs - o.lastModified.getTime()) >= 1) {
         await mkdir(dirname(path), { recursive: true })
         const tmp = `${path}.part`
         await pipeline(await store.get(o.key), createWriteStream(tmp))
@@ -31,8 +31,7 @@ export async function localize(store: ObjectStore, objects: readonly ObjectInfo[
     }
   }
   await Promise.all(Array.from({ length: Math.min(8, objects.length) }, work))
-  for (const o of objects) paths.push(join(root, ...o.key.split('/')))
-  return paths
+  return objects.map((o) => join(root, ...o.key.split('/')))
 }
 
 /** One cache directory per remote lake, under the system temp directory. */

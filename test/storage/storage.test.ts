@@ -1,4 +1,6 @@
+import { readFile, stat } from 'node:fs/promises'
 import { afterAll, describe, expect, it } from 'vitest'
+import { localize } from '../../src/engine/localize.js'
 import { createLocalStore } from '../../src/storage/local/local-store.js'
 import { createS3Store } from '../../src/storage/s3/s3-store.js'
 import { parseLakeUri } from '../../src/storage/uri.js'
@@ -14,6 +16,26 @@ let n = 0
 
 describe.skipIf(!s3)('s3 adapter', () => {
   storageContract('s3 (s3rver)', async () => createS3Store({ bucket: s3!.bucket, prefix: `contract/${n++}` }))
+
+  it('mirrors objects into a local cache for DuckDB, reusing unchanged files and refreshing changed ones', async () => {
+    const store = await createS3Store({ bucket: s3!.bucket, prefix: `cache/${n++}` })
+    await store.put('t/a.ndjson', '{"v":1}\n')
+    const cacheDir = await tempDir('weir-cache-')
+    const list = async () => {
+      const out = []
+      for await (const o of store.list('t/')) out.push(o)
+      return out
+    }
+    const [path] = await localize(store, await list(), cacheDir)
+    expect(await readFile(path!, 'utf8')).toBe('{"v":1}\n')
+    const first = await stat(path!)
+    await localize(store, await list(), cacheDir)
+    expect((await stat(path!)).ino).toBe(first.ino) // not downloaded again
+    await new Promise((r) => setTimeout(r, 1100)) // S3 times have one-second resolution
+    await store.put('t/a.ndjson', '{"v":22}\n')
+    await localize(store, await list(), cacheDir)
+    expect(await readFile(path!, 'utf8')).toBe('{"v":22}\n')
+  })
 
   it('says a missing bucket does not exist', async () => {
     const store = await createS3Store({ bucket: 'no-such-bucket', prefix: '' })
