@@ -30,7 +30,14 @@ export interface Engine {
   /** Runs statements that return nothing useful (DDL, COPY). */
   run(sql: string): Promise<void>
   query(sql: string): Promise<QueryResult>
+  /** Runs a query and yields its rows chunk by chunk (about 2,048 rows each), so a large result never sits in memory whole. */
+  stream(sql: string): Promise<QueryStream>
   close(): Promise<void>
+}
+
+export interface QueryStream {
+  readonly columns: QueryResult['columns']
+  readonly chunks: AsyncIterable<readonly Record<string, JsonValue>[]>
 }
 
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
@@ -66,6 +73,24 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         const types = reader.columnTypes().map((t) => t.toString())
         const rows = reader.convertRowObjects(toJson) as Record<string, JsonValue>[]
         return { columns: names.map((name, i) => ({ name, type: types[i] ?? 'UNKNOWN' })), rows }
+      } catch (err) {
+        throw queryError(sql, err)
+      }
+    },
+    async stream(sql) {
+      try {
+        const result = await conn.stream(sql)
+        const names = result.columnNames()
+        const types = result.columnTypes().map((t) => t.toString())
+        const chunks = (async function* () {
+          try {
+            for await (const rows of result.yieldConvertedRowObjects(toJson))
+              yield rows as Record<string, JsonValue>[]
+          } catch (err) {
+            throw queryError(sql, err)
+          }
+        })()
+        return { columns: names.map((name, i) => ({ name, type: types[i] ?? 'UNKNOWN' })), chunks }
       } catch (err) {
         throw queryError(sql, err)
       }

@@ -6,7 +6,7 @@ import type { LoadedConfig } from '../config/load.js'
 import type { WeirConfig } from '../config/schema.js'
 import { WeirError } from '../core/errors.js'
 import { parseBytes, parseDuration } from '../core/units.js'
-import { createEngine, type Engine, type QueryResult } from '../engine/engine.js'
+import { createEngine, type Engine, type QueryResult, type QueryStream } from '../engine/engine.js'
 import { land } from '../landing/landing.js'
 import { refine } from '../refine/refine.js'
 import { ingest } from '../sources/ingest.js'
@@ -51,6 +51,8 @@ export interface Pipeline {
   refine(only?: readonly string[]): Promise<StageSummary>
   /** Runs SQL over every catalog table (`select * from trusted.x_tweets`). */
   query(sql: string): Promise<QueryResult>
+  /** The same, yielding rows chunk by chunk for large results. */
+  queryStream(sql: string): Promise<QueryStream>
   close(): Promise<void>
 }
 
@@ -81,6 +83,22 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
       ...(config.engine.memoryLimit ? { memoryLimit: config.engine.memoryLimit } : {}),
     })
     return engine
+  }
+  /** Runs against the lake's views (attached once), and says so when a query fails on a lake with no tables. */
+  const withHint = async <T>(run: (e: Engine) => Promise<T>): Promise<T> => {
+    const e = await getEngine()
+    if (attached === undefined) attached = (await attachLake(e, store)).length
+    try {
+      return await run(e)
+    } catch (err) {
+      if (attached === 0 && err instanceof WeirError && /Catalog Error/.test(err.message)) {
+        throw new WeirError(
+          `${err.message}; the lake ${store.uri} has no tables yet: run \`weir demo --lake ${config.lake}\`, or ingest, land and refine first`,
+          { code: 'LAKE_EMPTY', stage: 'query', cause: err },
+        )
+      }
+      throw err
+    }
   }
   const timed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
     const t0 = performance.now()
@@ -158,19 +176,10 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
       }
     },
     async query(sql) {
-      const e = await getEngine()
-      if (attached === undefined) attached = (await attachLake(e, store)).length
-      try {
-        return await e.query(sql)
-      } catch (err) {
-        if (attached === 0 && err instanceof WeirError && /Catalog Error/.test(err.message)) {
-          throw new WeirError(
-            `${err.message}; the lake ${store.uri} has no tables yet: run \`weir demo --lake ${config.lake}\`, or ingest, land and refine first`,
-            { code: 'LAKE_EMPTY', stage: 'query', cause: err },
-          )
-        }
-        throw err
-      }
+      return withHint(async (e) => e.query(sql))
+    },
+    async queryStream(sql) {
+      return withHint(async (e) => e.stream(sql))
     },
     async close() {
       if (stream) await (await stream).close()

@@ -145,3 +145,37 @@ describe('stage summaries', () => {
     expect(refine.stdout).toMatch(/^refine\s+0 records.*20 set aside in _errors\//)
   })
 })
+
+describe('weir query output', () => {
+  it('streams every row as json and csv, and shows at most 1,000 rows as a table', async () => {
+    const lake = await tempDir('weir-q-')
+    const sql = 'select i, i * 2 as double from range(25000) t(i)'
+    const json = JSON.parse((await weir(['query', sql, '--lake', lake, '-f', 'json'])).stdout) as {
+      i: number
+    }[]
+    expect(json).toHaveLength(25_000)
+    expect(json[24_999]).toEqual({ i: 24_999, double: 49_998 })
+    const csv = (await weir(['query', sql, '--lake', lake, '-f', 'csv'])).stdout.trimEnd().split('\n')
+    expect(csv[0]).toBe('i,double')
+    expect(csv).toHaveLength(25_001)
+    const table = (await weir(['query', sql, '--lake', lake])).stdout
+    expect(table).toContain('(1000 rows)')
+    expect(table).toContain('showing the first 1,000 rows; --format csv or json gives all')
+  })
+
+  it('quotes CSV fields that need it and prints an empty JSON result as []', async () => {
+    const lake = await tempDir('weir-q-')
+    const csv = await weir([
+      'query',
+      `select 'a,b' as x, 'say "hi"' as y, NULL as z`,
+      '--lake',
+      lake,
+      '-f',
+      'csv',
+    ])
+    expect(csv.stdout).toBe('x,y,z\n"a,b","say ""hi""",\n')
+    expect((await weir(['query', 'select 1 as n where false', '--lake', lake, '-f', 'json'])).stdout).toBe(
+      '[]\n',
+    )
+  })
+})
