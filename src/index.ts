@@ -28,6 +28,7 @@ export {
   type EngineOptions,
   type JsonValue,
   type QueryResult,
+  type QueryStream,
 } from './engine/engine.js'
 export { type LandingOptions, type LandingResult, land } from './landing/landing.js'
 export { partitionPath } from './landing/partitioner.js'
