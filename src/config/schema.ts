@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { codeSourceSchema } from '../sources/code/code-source.js'
 import { demoSourceSchema } from '../sources/demo/demo-source.js'
+import { restSourceSchema } from '../sources/rest/rest-schema.js'
 
 const name = z
   .string()
@@ -14,7 +15,11 @@ const duration = z
   .describe('A duration: milliseconds as a number, or text such as "60s" or "5 minutes".')
 
 // Each source kind owns its schema (beside its adapter); the config composes them here.
-export const sourceSchema = z.discriminatedUnion('kind', [demoSourceSchema, codeSourceSchema])
+// `{ preset: 'x.recent_search', ... }` may leave out `kind: 'rest'`, as in the design's example.
+export const sourceSchema = z.preprocess(
+  (v) => (v && typeof v === 'object' && !('kind' in v) && 'preset' in v ? { kind: 'rest', ...v } : v),
+  z.discriminatedUnion('kind', [demoSourceSchema, codeSourceSchema, restSourceSchema]),
+)
 
 export const s3OptionsSchema = z.strictObject({
   endpoint: z

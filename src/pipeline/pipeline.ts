@@ -202,7 +202,7 @@ export function createSources(config: WeirConfig, names?: readonly string[]): So
         { code: 'SOURCE_UNKNOWN', stage: 'source' },
       )
     }
-    return createSource(name, cfg)
+    return createSource(name, cfg, config.sources)
   })
 }
 

@@ -1,7 +1,7 @@
 import { WeirError } from '../core/errors.js'
 import type { StateStore } from '../state/state.js'
 import type { Stream } from '../stream/stream.js'
-import type { Source } from './source.js'
+import type { Source, SourceState } from './source.js'
 
 export interface IngestResult {
   readonly source: string
@@ -28,7 +28,11 @@ export async function ingest(
   let bytes = 0
   let batches = 0
   const byResource: Record<string, number> = {}
-  for await (const batch of source.pull({ cursor: saved?.cursor, signal })) {
+  const sourceState: SourceState = {
+    get: (key) => state.get(`${stateName}/${key}`),
+    put: (key, value) => state.put(`${stateName}/${key}`, value),
+  }
+  for await (const batch of source.pull({ cursor: saved?.cursor, signal, state: sourceState })) {
     const encoded = batch.records.map((r) => {
       if (!r.resource || typeof r.resource !== 'string') {
         throw new WeirError(

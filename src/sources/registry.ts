@@ -2,16 +2,25 @@ import type { SourceConfig } from '../config/schema.js'
 import { WeirError } from '../core/errors.js'
 import { codeSource } from './code/code-source.js'
 import { demoSource } from './demo/demo-source.js'
+import { restSource } from './rest/rest-source.js'
 import type { Source, SourceDefinition } from './source.js'
 
 /** The built-in source kinds. A new kind adds its definition here and its schema to config/schema.ts. */
 export const SOURCE_KINDS: readonly SourceDefinition<SourceConfig>[] = [
   demoSource as SourceDefinition<SourceConfig>,
   codeSource as SourceDefinition<SourceConfig>,
+  restSource as SourceDefinition<SourceConfig>,
 ]
 
-/** Builds the source named `name` from its validated config. */
-export function createSource(name: string, config: SourceConfig): Source {
+/**
+ * Builds the source named `name` from its validated config. `all` holds every source of the
+ * project, so a dependent resource can read another source (a CSV of IMDB ids driving TMDB).
+ */
+export function createSource(
+  name: string,
+  config: SourceConfig,
+  all: Readonly<Record<string, SourceConfig>> = { [name]: config },
+): Source {
   const def = SOURCE_KINDS.find((d) => d.kind === config.kind)
   if (!def) {
     throw new WeirError(`source ${name}: no source kind "${config.kind}"`, {
@@ -19,5 +28,15 @@ export function createSource(name: string, config: SourceConfig): Source {
       stage: 'source',
     })
   }
-  return def.create(name, config)
+  const others = (other: string): Source => {
+    const cfg = all[other]
+    if (!cfg || other === name) {
+      throw new WeirError(`source ${name}: its parent source "${other}" is not in the config`, {
+        code: 'SOURCE_CONFIG',
+        stage: 'config',
+      })
+    }
+    return createSource(other, cfg, all)
+  }
+  return def.create(name, config, others)
 }

@@ -10,6 +10,14 @@ export interface PullContext {
   /** The cursor saved after the last durable batch of a previous run, if any. */
   readonly cursor: unknown
   readonly signal: AbortSignal
+  /** This source's own documents in the lake's state (e.g. a request budget), beside its cursor. */
+  readonly state: SourceState
+}
+
+/** Named JSON documents kept for one source under `_state/sources/<source>/`. */
+export interface SourceState {
+  get<T>(key: string): Promise<T | undefined>
+  put(key: string, value: unknown): Promise<void>
 }
 
 /**
@@ -27,5 +35,6 @@ export interface Source {
  */
 export interface SourceDefinition<C extends { readonly kind: string }> {
   readonly kind: C['kind']
-  create(name: string, config: C): Source
+  /** `others` builds the project's other sources by name, for dependent resources. */
+  create(name: string, config: C, others: (name: string) => Source): Source
 }

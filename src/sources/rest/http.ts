@@ -1,0 +1,150 @@
+import { WeirError } from '../../core/errors.js'
+import type { Auth } from './auth.js'
+import { redact } from './auth.js'
+import type { Budget } from './budget.js'
+
+export interface HttpOptions {
+  readonly source: string
+  readonly timeoutMs: number
+  readonly attempts: number
+  readonly baseDelayMs: number
+  readonly maxDelayMs: number
+  /** Longest wait a 429 may impose; beyond it the run ends as partial. */
+  readonly maxWaitMs: number
+  readonly auth: Auth
+  readonly budget: Budget
+  readonly signal: AbortSignal
+  readonly headers: Readonly<Record<string, string>>
+}
+
+export interface HttpResponse {
+  readonly status: number
+  readonly headers: Headers
+  readonly body: unknown
+}
+
+/**
+ * GETs JSON with the faults of real APIs handled: 429 waits as the server says (Retry-After,
+ * X's x-rate-limit-reset, RateLimit-Reset); 5xx, timeouts, dropped connections and cut-off bodies
+ * back off exponentially with full jitter. Retry policy is this module's own because most of it is
+ * reading rate-limit headers, which retry libraries do not do. Messages name the endpoint, never the URL,
+ * and never a credential.
+ */
+export function createHttp(o: HttpOptions) {
+  return {
+    async get(label: string, url: URL): Promise<HttpResponse> {
+      let last = ''
+      for (let attempt = 1; attempt <= o.attempts; attempt++) {
+        o.budget.take()
+        const u = new URL(url)
+        const headers = new Headers(o.headers)
+        headers.set('accept', 'application/json')
+        await o.auth.apply(u, headers, o.signal)
+        let wait: number
+        try {
+          const res = await fetch(u, {
+            headers,
+            signal: AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)]),
+          })
+          const text = await res.text()
+          if (res.ok) {
+            try {
+              return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null }
+            } catch {
+              last = `HTTP ${res.status} with a body that is not complete JSON`
+              wait = backoff(attempt, o)
+            }
+          } else if (res.status === 429) {
+            wait = retryAfter(res.headers) ?? backoff(attempt, o)
+            last = `HTTP 429 Too Many Requests`
+            if (wait > o.maxWaitMs) {
+              throw new WeirError(
+                `source ${o.source}: ${label} is rate limited for ${Math.ceil(wait / 1000)} s; the run is partial and resumes later`,
+                { code: 'SOURCE_BUDGET_EXHAUSTED', stage: 'source' },
+              )
+            }
+          } else if (res.status >= 500 || res.status === 408) {
+            last = `HTTP ${res.status}${snippet(text)}`
+            wait = backoff(attempt, o)
+          } else if (res.status === 401 && attempt === 1) {
+            // An expired OAuth2 token: fetch a new one once.
+            o.auth.invalidate()
+            last = `HTTP 401${snippet(text)}`
+            wait = 0
+          } else {
+            throw new WeirError(
+              redact(
+                `source ${o.source}: ${label} was refused: HTTP ${res.status}${snippet(text)}${hint(res.status)}`,
+                o.auth.secrets,
+              ),
+              { code: 'SOURCE_HTTP', stage: 'source' },
+            )
+          }
+        } catch (err) {
+          if (err instanceof WeirError) throw err
+          if (o.signal.aborted) throw err
+          const e = err as Error & { cause?: { code?: string } }
+          last =
+            e.name === 'TimeoutError'
+              ? `timed out after ${o.timeoutMs} ms`
+              : `${e.cause?.code ?? e.name}: ${e.message}`
+          wait = backoff(attempt, o)
+        }
+        if (attempt < o.attempts) await sleep(wait, o.signal)
+      }
+      throw new WeirError(
+        redact(`source ${o.source}: ${label} failed after ${o.attempts} attempts: ${last}`, o.auth.secrets),
+        { code: 'SOURCE_HTTP', stage: 'source', retryable: true },
+      )
+    },
+  }
+}
+
+/** Full jitter (AWS architecture blog): a random wait up to the exponential cap spreads retries out. */
+function backoff(attempt: number, o: HttpOptions): number {
+  return Math.random() * Math.min(o.maxDelayMs, o.baseDelayMs * 2 ** (attempt - 1))
+}
+
+/** How long a 429 asks to wait, from the headers APIs use; undefined when none says. */
+export function retryAfter(h: Headers, now = Date.now()): number | undefined {
+  const ra = h.get('retry-after')
+  if (ra) {
+    const s = Number(ra)
+    if (Number.isFinite(s)) return Math.max(0, s * 1000)
+    const at = Date.parse(ra)
+    if (!Number.isNaN(at)) return Math.max(0, at - now)
+  }
+  // X: the epoch second its 15-minute window resets.
+  const xReset = h.get('x-rate-limit-reset')
+  if (xReset && h.get('x-rate-limit-remaining') === '0') return Math.max(0, Number(xReset) * 1000 - now)
+  // IETF RateLimit headers: seconds until the quota resets.
+  const rlReset = h.get('ratelimit-reset')
+  if (rlReset && Number.isFinite(Number(rlReset))) return Math.max(0, Number(rlReset) * 1000)
+  return undefined
+}
+
+function snippet(text: string): string {
+  const t = text.replace(/\s+/g, ' ').trim()
+  return t ? `: ${t.length > 160 ? `${t.slice(0, 157)}...` : t}` : ''
+}
+
+function hint(status: number): string {
+  if (status === 401 || status === 403) return ' (check the credentials in auth)'
+  if (status === 404) return ' (check baseUrl and path)'
+  return ''
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms)
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t)
+        reject(signal.reason)
+      },
+      { once: true },
+    )
+  })
+}

@@ -1,0 +1,392 @@
+import { WeirError } from '../../core/errors.js'
+import { getPath, type SourceRecord } from '../../core/records.js'
+import { parseDuration } from '../../core/units.js'
+import type { PullContext, Source, SourceBatch, SourceDefinition } from '../source.js'
+import { createAuth } from './auth.js'
+import { loadBudget } from './budget.js'
+import { createHttp } from './http.js'
+import { mergeLimited } from './merge.js'
+import { firstPage, nextPage, type PageState } from './paginate.js'
+import { PRESETS, SERVICES } from './presets.js'
+import type { EndpointConfig, RestSourceConfig } from './rest-schema.js'
+import { cursorOf, maxCursor, selectRecords } from './select.js'
+
+/** Progress of one partition of one endpoint: its cursor, and where an interrupted pagination resumes. */
+interface PartitionState {
+  readonly value?: string
+  readonly resume?: { readonly next: PageState; readonly max?: string }
+}
+
+/** The cursor of a REST source, saved after each published batch. */
+export interface RestCursor {
+  readonly partitions: Readonly<Record<string, PartitionState>>
+}
+
+type Params = Record<string, string>
+
+/** One request series: an endpoint with its parameters fixed (a partition, a parent record, a chunk). */
+interface Unit {
+  readonly endpoint: string
+  readonly ep: ResolvedEndpoint
+  readonly key: string
+  readonly params: Params
+  readonly include: Readonly<Record<string, unknown>>
+}
+
+interface Page {
+  readonly records: SourceRecord[]
+  readonly update?: { readonly key: string; readonly state: PartitionState }
+}
+
+interface ResolvedEndpoint extends EndpointConfig {
+  readonly path: string
+  readonly select: Readonly<Record<string, string>>
+}
+
+/** Expands presets into plain endpoints with every field set. */
+export function resolveRest(name: string, cfg: RestSourceConfig) {
+  const presetOf = (id: string) => {
+    const p = PRESETS[id]
+    if (!p) {
+      throw new WeirError(
+        `source ${name}: unknown preset "${id}"; presets: ${Object.keys(PRESETS).join(', ')}`,
+        {
+          code: 'SOURCE_PRESET',
+          stage: 'config',
+        },
+      )
+    }
+    return p
+  }
+  const endpoints: Record<string, EndpointConfig> = {}
+  let service = cfg.preset ? presetOf(cfg.preset).service : undefined
+  if (cfg.preset) {
+    const p = presetOf(cfg.preset)
+    endpoints[cfg.preset.split('.')[1]!] = {
+      method: 'GET',
+      headers: {},
+      ...p.endpoint,
+      params: { ...p.endpoint.params, ...cfg.params },
+      ...(cfg.partitionBy ? { partitionBy: cfg.partitionBy } : {}),
+      ...(cfg.parent ? { parent: cfg.parent } : {}),
+    }
+  }
+  for (const [epName, ep] of Object.entries(cfg.endpoints)) {
+    if (!ep.preset) {
+      endpoints[epName] = { ...ep, params: { ...(cfg.preset ? {} : cfg.params), ...ep.params } }
+      continue
+    }
+    const p = presetOf(ep.preset)
+    service ??= p.service
+    endpoints[epName] = {
+      method: 'GET',
+      headers: {},
+      ...p.endpoint,
+      ...stripUndefined(ep),
+      params: { ...p.endpoint.params, ...ep.params },
+    } as EndpointConfig
+  }
+  const resolved: Record<string, ResolvedEndpoint> = {}
+  for (const [epName, ep] of Object.entries(endpoints)) {
+    if (!ep.path) {
+      throw new WeirError(`source ${name}: endpoint ${epName} has no path; give path or preset`, {
+        code: 'SOURCE_CONFIG',
+        stage: 'config',
+      })
+    }
+    resolved[epName] = { ...ep, path: ep.path, select: ep.select ?? { [epName]: '$' } }
+  }
+  if (Object.keys(resolved).length === 0) {
+    throw new WeirError(`source ${name}: no endpoints; give a preset or endpoints`, {
+      code: 'SOURCE_CONFIG',
+      stage: 'config',
+    })
+  }
+  const svc = service ? SERVICES[service] : undefined
+  const baseUrl = cfg.baseUrl ?? svc?.baseUrl
+  if (!baseUrl) {
+    throw new WeirError(`source ${name}: no baseUrl`, { code: 'SOURCE_CONFIG', stage: 'config' })
+  }
+  return { endpoints: resolved, baseUrl, service: svc, budget: cfg.budget ?? svc?.budget }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+/**
+ * The declarative REST engine: endpoints with auth, pagination, record selectors, partitions
+ * with a cursor each, dependent endpoints driven by parent records, a request budget and
+ * retries. Each page becomes one batch whose cursor covers exactly the pages yielded so far.
+ */
+export function createRestSource(
+  name: string,
+  cfg: RestSourceConfig,
+  others: (name: string) => Source,
+): Source {
+  const r = resolveRest(name, cfg)
+  const order = orderEndpoints(name, r.endpoints)
+  return {
+    name,
+    async *pull(ctx: PullContext): AsyncGenerator<SourceBatch> {
+      const saved = (ctx.cursor as RestCursor | undefined)?.partitions ?? {}
+      const partitions: Record<string, PartitionState> = { ...saved }
+      const budget = await loadBudget(name, ctx.state, r.budget)
+      const auth = createAuth(name, cfg.auth, r.baseUrl, r.service?.apiKey)
+      const http = createHttp({
+        source: name,
+        timeoutMs: parseDuration(cfg.timeout),
+        attempts: cfg.retry.attempts,
+        baseDelayMs: parseDuration(cfg.retry.baseDelay),
+        maxDelayMs: parseDuration(cfg.retry.maxDelay),
+        maxWaitMs: parseDuration(cfg.retry.maxWait),
+        auth,
+        budget,
+        signal: ctx.signal,
+        headers: cfg.headers,
+      })
+      // Parent endpoints keep only the fields their children need, so memory stays small.
+      const kept = new Map<string, Record<string, unknown>[]>()
+      let total = 0
+      try {
+        for (const epName of order) {
+          const ep = r.endpoints[epName]!
+          const needed = childFields(r.endpoints, epName)
+          const pageOf = (unit: Unit) => runUnit(unit, partitions[unit.key])
+          for await (const page of mergeLimited(units(epName, ep, ctx), cfg.concurrency, pageOf)) {
+            if (page.update) partitions[page.update.key] = page.update.state
+            if (needed) {
+              for (const rec of page.records) {
+                if (needed.resource && rec.resource !== needed.resource) continue
+                const list = kept.get(epName) ?? []
+                list.push(Object.fromEntries(needed.fields.map((f) => [f, getPath(rec.data, f)])))
+                kept.set(epName, list)
+              }
+            }
+            total += page.records.length
+            yield { records: page.records, cursor: { partitions: { ...partitions } } satisfies RestCursor }
+            if (cfg.maxRecords && total >= cfg.maxRecords) return
+          }
+        }
+      } finally {
+        await budget.save()
+      }
+
+      async function* units(epName: string, ep: ResolvedEndpoint, c: PullContext): AsyncGenerator<Unit> {
+        const base: Params = {}
+        const lists: Record<string, unknown[]> = {}
+        for (const [k, v] of Object.entries(ep.params)) {
+          if (Array.isArray(v)) lists[k] = v
+          else base[k] = String(v)
+        }
+        const unitOf = (params: Params, keyParts: unknown, include: Record<string, unknown> = {}): Unit => ({
+          endpoint: epName,
+          ep,
+          key: `${epName}:${JSON.stringify(keyParts)}`,
+          params,
+          include,
+        })
+        if (ep.parent) {
+          const fields = Object.entries(ep.parent.fields)
+          const chunk = ep.chunk && fields.some(([p]) => p === ep.chunk!.param) ? ep.chunk : undefined
+          let pending: unknown[] = []
+          for await (const rec of parentRecords(ep, c)) {
+            const values = Object.fromEntries(fields.map(([param, field]) => [param, getPath(rec, field)]))
+            if (fields.some(([, f]) => getPath(rec, f) === undefined || getPath(rec, f) === null)) continue
+            if (chunk) {
+              pending.push(values[chunk.param])
+              if (pending.length >= chunk.size) {
+                yield unitOf({ ...base, [chunk.param]: pending.join(',') }, pending)
+                pending = []
+              }
+              continue
+            }
+            const include = Object.fromEntries(
+              ep.parent.include.map((f) => [`_parent_${f}`, getPath(rec, f)]),
+            )
+            yield unitOf({ ...base, ...stringify(values) }, values, include)
+          }
+          if (chunk && pending.length) yield unitOf({ ...base, [chunk.param]: pending.join(',') }, pending)
+          return
+        }
+        if (ep.chunk && lists[ep.chunk.param]) {
+          const all = lists[ep.chunk.param]!
+          for (let i = 0; i < all.length; i += ep.chunk.size) {
+            const slice = all.slice(i, i + ep.chunk.size)
+            yield unitOf({ ...base, [ep.chunk.param]: slice.join(',') }, slice)
+          }
+          return
+        }
+        const by = ep.partitionBy
+        if (by && lists[by]) {
+          for (const v of lists[by]) {
+            yield unitOf({ ...base, ...(isObject(v) ? stringify(v) : { [by]: String(v) }) }, v)
+          }
+          return
+        }
+        if (by && base[by] !== undefined) {
+          yield unitOf(base, base[by])
+          return
+        }
+        yield unitOf(base, null)
+      }
+
+      async function* parentRecords(ep: ResolvedEndpoint, c: PullContext): AsyncGenerator<unknown> {
+        const p = ep.parent!
+        if (p.endpoint) {
+          yield* kept.get(p.endpoint) ?? []
+          return
+        }
+        const parent = others(p.source!)
+        for await (const batch of parent.pull({ cursor: undefined, signal: c.signal, state: c.state })) {
+          for (const rec of batch.records) if (!p.resource || rec.resource === p.resource) yield rec.data
+        }
+      }
+
+      async function* runUnit(unit: Unit, state: PartitionState | undefined): AsyncGenerator<Page> {
+        const { ep } = unit
+        const inc = ep.incremental
+        const paginator = ep.paginator ?? { type: 'single' as const }
+        const lagMs = inc?.lag === undefined ? 0 : parseDuration(inc.lag)
+        let value = state?.value ?? inc?.initial
+        let pendingMax = state?.resume?.max
+        let page: PageState | undefined = state?.resume?.next ?? firstPage(paginator)
+        const { path, query } = fillPath(ep.path, unit.params)
+        const label = `${ep.method} ${ep.path}`
+        for (let n = 0; ; n++) {
+          if (cfg.maxPages && n >= cfg.maxPages) return
+          let url: URL
+          if (page && 'url' in page) url = new URL(page.url)
+          else {
+            url = new URL(joinUrl(r.baseUrl, path))
+            for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v)
+            if (inc && value !== undefined)
+              url.searchParams.set(inc.param, cursorParam(inc.type, value, lagMs))
+            if (inc?.endParam && inc.end) url.searchParams.set(inc.endParam, inc.end)
+            for (const [k, v] of Object.entries(page?.params ?? {})) url.searchParams.set(k, v)
+          }
+          const res = await http.get(label, url)
+          const records: SourceRecord[] = []
+          const primary = inc?.resource ?? Object.keys(ep.select)[0]
+          for (const [resource, sel] of Object.entries(ep.select)) {
+            for (const data of selectRecords(res.body, sel)) {
+              records.push({
+                resource,
+                data:
+                  Object.keys(unit.include).length && isObject(data) ? { ...data, ...unit.include } : data,
+              })
+              if (inc && resource === primary)
+                pendingMax = maxCursor(inc.type, pendingMax, cursorOf(data, inc.cursorPath, inc.type))
+            }
+          }
+          const next = nextPage(paginator, res, page, records.length)
+          let update: Page['update']
+          if (inc) {
+            // Newest-first APIs: the cursor may only move once every page of this run is in, or the
+            // older pages not yet fetched would be skipped forever. Until then, remember where to resume.
+            const done = next === undefined
+            update = {
+              key: unit.key,
+              state: done
+                ? {
+                    ...(maxCursor(inc.type, value, pendingMax) !== undefined
+                      ? { value: maxCursor(inc.type, value, pendingMax) }
+                      : {}),
+                  }
+                : {
+                    ...(value !== undefined ? { value } : {}),
+                    resume: { next, ...(pendingMax ? { max: pendingMax } : {}) },
+                  },
+            }
+            if (done) value = maxCursor(inc.type, value, pendingMax)
+          }
+          yield { records, ...(update ? { update } : {}) }
+          if (!next) return
+          page = next
+        }
+      }
+    },
+  }
+}
+
+/** Parents before children; a cycle or a missing parent endpoint is a config error. */
+function orderEndpoints(source: string, eps: Readonly<Record<string, ResolvedEndpoint>>): string[] {
+  const out: string[] = []
+  const visiting = new Set<string>()
+  const visit = (n: string) => {
+    if (out.includes(n)) return
+    if (visiting.has(n)) {
+      throw new WeirError(
+        `source ${source}: endpoints depend on each other in a cycle (${[...visiting, n].join(' → ')})`,
+        {
+          code: 'SOURCE_CONFIG',
+          stage: 'config',
+        },
+      )
+    }
+    visiting.add(n)
+    const parent = eps[n]!.parent?.endpoint
+    if (parent) {
+      if (!eps[parent]) {
+        throw new WeirError(
+          `source ${source}: endpoint ${n} has parent endpoint "${parent}", which does not exist`,
+          {
+            code: 'SOURCE_CONFIG',
+            stage: 'config',
+          },
+        )
+      }
+      visit(parent)
+    }
+    visiting.delete(n)
+    out.push(n)
+  }
+  for (const n of Object.keys(eps)) visit(n)
+  return out
+}
+
+/** The fields children read from an endpoint's records, or undefined when nothing depends on it. */
+function childFields(eps: Readonly<Record<string, ResolvedEndpoint>>, name: string) {
+  const children = Object.values(eps).filter((e) => e.parent?.endpoint === name)
+  if (children.length === 0) return undefined
+  const fields = new Set<string>()
+  for (const c of children) {
+    for (const f of Object.values(c.parent!.fields)) fields.add(f)
+    for (const f of c.parent!.include) fields.add(f)
+  }
+  const resources = new Set(children.map((c) => c.parent!.resource))
+  return { fields: [...fields], resource: resources.size === 1 ? [...resources][0] : undefined }
+}
+
+/** Puts `{name}` values into the path (URL-encoded) and leaves the other parameters for the query. */
+function fillPath(path: string, params: Params): { path: string; query: Params } {
+  const query = { ...params }
+  const filled = path.replace(/\{([A-Za-z0-9_.]+)\}/g, (_, k: string) => {
+    const v = query[k]
+    delete query[k]
+    return encodeURIComponent(v ?? '')
+  })
+  return { path: filled, query }
+}
+
+function joinUrl(base: string, path: string): string {
+  return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`
+}
+
+function cursorParam(type: 'number' | 'string' | 'time', value: string, lagMs: number): string {
+  if (type !== 'time') return value
+  return new Date(Date.parse(value) - lagMs).toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function stringify(o: Record<string, unknown>): Params {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)]))
+}
+
+export const restSource: SourceDefinition<RestSourceConfig> = {
+  kind: 'rest',
+  create: (name, config, others) => createRestSource(name, config, others),
+}
