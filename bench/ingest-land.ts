@@ -29,6 +29,7 @@ export async function ingestLand(dir: string, count: number): Promise<BenchResul
   ).pull({
     cursor: undefined,
     signal: new AbortController().signal,
+    state: { get: async () => undefined, put: async () => {} },
   })) {
     for (const r of b.records) records.push(r.data)
   }

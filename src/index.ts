@@ -20,6 +20,7 @@ export {
   type WeirConfigInput,
 } from './config/schema.js'
 export { errorMessage, isRetryable, type Stage, WeirError, type WeirErrorOptions } from './core/errors.js'
+export { partitionPath, tableLocation } from './core/paths.js'
 export type { SourceRecord } from './core/records.js'
 export { formatBytes, parseBytes, parseDuration } from './core/units.js'
 export {
@@ -31,7 +32,6 @@ export {
   type QueryStream,
 } from './engine/engine.js'
 export { type LandingOptions, type LandingResult, land } from './landing/landing.js'
-export { partitionPath } from './landing/partitioner.js'
 export { type DemoOptions, type DemoReport, runDemo } from './pipeline/demo.js'
 export { type OpenOptions, openPipeline, type Pipeline, type StageSummary } from './pipeline/pipeline.js'
 export { type RefineOptions, type RefineResult, refine } from './refine/refine.js'

@@ -34,6 +34,7 @@ const RUNTIME_EXPORTS = [
   'putTable',
   'refine',
   'runDemo',
+  'tableLocation',
 ]
 
 describe('public API', () => {

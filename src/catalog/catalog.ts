@@ -17,7 +17,15 @@ export interface TableEntry {
   readonly resource?: string
   /** Key prefix of the table's files in the lake, ending with `/`. */
   readonly location: string
-  readonly format: 'ndjson' | 'parquet'
+  readonly format: 'ndjson' | 'parquet' | 'csv' | 'json'
+  /** How to read a CSV table's files. */
+  readonly csv?: {
+    readonly delimiter: string
+    readonly quote: string
+    readonly header: boolean
+    readonly encoding: 'utf-8' | 'latin1'
+    readonly null: string | readonly string[]
+  }
   /** Hive partition columns (`dt`) or path template fields (`yyyy`, `mm`, `dd`). */
   readonly partitioning: readonly string[]
   readonly primaryKey?: readonly string[]

@@ -1,9 +1,14 @@
-import { type Engine, sqlIdent, sqlList } from '../engine/engine.js'
+import { type Engine, sqlIdent, sqlList, sqlString } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
 import type { ObjectInfo, ObjectStore } from '../storage/storage.js'
 import { listTables, type TableEntry, ZONES } from './catalog.js'
 
-const EXTENSIONS: Readonly<Record<TableEntry['format'], string>> = { ndjson: '.ndjson', parquet: '.parquet' }
+const EXTENSIONS: Readonly<Record<TableEntry['format'], string>> = {
+  ndjson: '.ndjson',
+  parquet: '.parquet',
+  csv: '.csv',
+  json: '.json',
+}
 
 /**
  * Makes every catalog table queryable by its zone and name (`select * from trusted.x_tweets`):
@@ -30,9 +35,23 @@ async function viewSql(store: ObjectStore, t: TableEntry): Promise<string> {
     return `CREATE OR REPLACE VIEW ${name} AS SELECT ${cols} WHERE false`
   }
   const files = sqlList(await localize(store, objects))
-  const from =
-    t.format === 'parquet'
-      ? `read_parquet(${files}, hive_partitioning = true, union_by_name = true)`
-      : `read_json(${files}, format = 'newline_delimited', union_by_name = true, hive_partitioning = false)`
+  const from = readerSql(t, files)
   return `CREATE OR REPLACE VIEW ${name} AS SELECT * FROM ${from}`
+}
+
+/** The DuckDB table function that reads a table's files, with its format's options. */
+function readerSql(t: TableEntry, files: string): string {
+  switch (t.format) {
+    case 'parquet':
+      return `read_parquet(${files}, hive_partitioning = true, union_by_name = true)`
+    case 'ndjson':
+      return `read_json(${files}, format = 'newline_delimited', union_by_name = true, hive_partitioning = false)`
+    case 'json':
+      return `read_json(${files}, format = 'array', union_by_name = true, hive_partitioning = false)`
+    case 'csv': {
+      const c = t.csv ?? { delimiter: ',', quote: '"', header: true, encoding: 'utf-8', null: [] }
+      const nulls = typeof c.null === 'string' ? [c.null] : [...c.null]
+      return `read_csv(${files}, delim = ${sqlString(c.delimiter)}, quote = ${sqlString(c.quote)}, header = ${c.header}, encoding = ${sqlString(c.encoding === 'latin1' ? 'latin-1' : 'utf-8')}${nulls.length ? `, nullstr = ${sqlList(nulls)}` : ''}, union_by_name = true, hive_partitioning = false)`
+    }
+  }
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { codeSourceSchema } from '../sources/code/code-source.js'
 import { demoSourceSchema } from '../sources/demo/demo-source.js'
+import { fileSourceSchema } from '../sources/file/file-source.js'
 import { restSourceSchema } from '../sources/rest/rest-schema.js'
 
 const name = z
@@ -18,7 +19,7 @@ const duration = z
 // `{ preset: 'x.recent_search', ... }` may leave out `kind: 'rest'`, as in the design's example.
 export const sourceSchema = z.preprocess(
   (v) => (v && typeof v === 'object' && !('kind' in v) && 'preset' in v ? { kind: 'rest', ...v } : v),
-  z.discriminatedUnion('kind', [demoSourceSchema, codeSourceSchema, restSourceSchema]),
+  z.discriminatedUnion('kind', [demoSourceSchema, codeSourceSchema, restSourceSchema, fileSourceSchema]),
 )
 
 export const s3OptionsSchema = z.strictObject({

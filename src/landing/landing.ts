@@ -1,10 +1,10 @@
 import { getTable, putTable } from '../catalog/catalog.js'
 import { WeirError } from '../core/errors.js'
+import { partitionPath, tableLocation } from '../core/paths.js'
 import { getPath, tableName } from '../core/records.js'
 import { parseEventTime, utcParts } from '../core/time.js'
 import { joinKey, type ObjectStore, putJson } from '../storage/storage.js'
 import type { Delivery, Stream } from '../stream/stream.js'
-import { partitionPath, tableLocation } from './partitioner.js'
 
 export interface LandingOptions {
   readonly topics: readonly string[]
@@ -102,19 +102,26 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
     if (batch.length === 0) break
     for (const d of batch) {
       const resource = d.headers.resource
-      let doc: unknown
-      try {
-        doc = JSON.parse(Buffer.from(d.value).toString('utf8'))
-      } catch (err) {
-        errors.push({ delivery: d, reason: `not JSON: ${(err as Error).message}` })
-        continue
-      }
       if (!resource) {
         errors.push({ delivery: d, reason: 'no resource header' })
         continue
       }
       const field = opts.eventTime(d.topic, resource)
-      const eventTime = field ? parseEventTime(getPath(doc, field)) : undefined
+      let eventTime: Date | undefined
+      if (d.headers.run) {
+        // Published by Weir's ingest: the envelope already holds the event time, and the value is
+        // JSON.stringify output, so there is nothing to parse again.
+        eventTime = d.headers.et ? new Date(d.headers.et) : undefined
+      } else {
+        let doc: unknown
+        try {
+          doc = JSON.parse(Buffer.from(d.value).toString('utf8'))
+        } catch (err) {
+          errors.push({ delivery: d, reason: `not JSON: ${(err as Error).message}` })
+          continue
+        }
+        eventTime = field ? parseEventTime(getPath(doc, field)) : undefined
+      }
       if (field && !eventTime) result.untimed++
       const time = eventTime ?? new Date(d.timestamp)
       // Templates resolve to the hour at most, so one rendering serves every record of that hour.

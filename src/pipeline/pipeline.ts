@@ -113,11 +113,19 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
     stream: getStream,
     engine: getEngine,
     async ingest(names) {
-      const sources = createSources(config, names)
+      const sources = createSources(config, names, dir)
       const s = await getStream()
       const [results, seconds] = await timed(async () => {
         const out = []
-        for (const src of sources) out.push(await ingest(src, s, state))
+        for (const src of sources) {
+          out.push(
+            await ingest(src, s, store, {
+              state,
+              rawPath: config.landing.path,
+              eventTime: (resource) => config.tables[`${src.name}.${resource}`]?.eventTime,
+            }),
+          )
+        }
         return out
       })
       const tables: Record<string, number> = {}
@@ -126,11 +134,12 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
       return {
         stage: 'ingest',
         records: sum(results.map((r) => r.records)),
-        files: 0,
+        files: sum(results.map((r) => r.files)),
         bytes: sum(results.map((r) => r.bytes)),
-        errors: 0,
+        errors: sum(results.map((r) => r.errors)),
         seconds,
         tables,
+        notes: results.flatMap((r) => (r.partial ? [r.partial] : [])),
       }
     },
     async land() {
@@ -191,7 +200,11 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
 }
 
 /** The configured sources, optionally only some of them by name. */
-export function createSources(config: WeirConfig, names?: readonly string[]): Source[] {
+export function createSources(
+  config: WeirConfig,
+  names?: readonly string[],
+  baseDir = process.cwd(),
+): Source[] {
   const wanted = names?.length ? names : Object.keys(config.sources)
   return wanted.map((name) => {
     const cfg = config.sources[name]
@@ -202,7 +215,7 @@ export function createSources(config: WeirConfig, names?: readonly string[]): So
         { code: 'SOURCE_UNKNOWN', stage: 'source' },
       )
     }
-    return createSource(name, cfg, config.sources)
+    return createSource(name, cfg, config.sources, baseDir)
   })
 }
 

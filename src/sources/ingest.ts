@@ -1,72 +1,187 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { basename } from 'node:path'
+import { putTable } from '../catalog/catalog.js'
 import { WeirError } from '../core/errors.js'
+import { partitionPath, tableLocation } from '../core/paths.js'
+import { getPath, tableName } from '../core/records.js'
+import { parseEventTime, utcParts } from '../core/time.js'
 import type { StateStore } from '../state/state.js'
+import { joinKey, type ObjectStore } from '../storage/storage.js'
 import type { Stream } from '../stream/stream.js'
-import type { Source, SourceState } from './source.js'
+import type { RawFile, Source, SourceState } from './source.js'
+
+export interface IngestOptions {
+  readonly state: StateStore
+  /** Folder template for files landed as they are (the landing path). */
+  readonly rawPath?: string
+  /** The event-time field of a resource, if configured (`created_at`, `data.time`). */
+  readonly eventTime?: (resource: string) => string | undefined
+  readonly signal?: AbortSignal
+}
 
 export interface IngestResult {
   readonly source: string
+  readonly run: string
   readonly records: number
   readonly bytes: number
   readonly batches: number
   readonly byResource: Readonly<Record<string, number>>
+  /** Files landed as they are. */
+  readonly files: number
+  /** Inputs set aside in `_errors/source/`. */
+  readonly errors: number
+  /** Why the run stopped early (budget or rate limit); it resumes on the next run. */
+  readonly partial?: string
 }
 
+const DEFAULT_RAW = 'raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}'
+
 /**
- * Runs a source once: publishes each batch to the stream topic named after the source, and saves
- * the batch's cursor only after the stream acknowledged it, so a crash re-pulls, never skips.
- * Each record's resource travels in the `resource` header; the JSON document is the value, untouched.
+ * Runs a source once. Each batch is published to the stream topic named after the source with its
+ * envelope in the headers (source, resource, run, ingestion time, event time, schema fingerprint),
+ * and the batch's cursor is saved only after the stream acknowledged it: a crash re-pulls, never skips.
+ * Files the source hands over are landed byte for byte; unreadable input goes to `_errors/source/`.
  */
 export async function ingest(
   source: Source,
   stream: Stream,
-  state: StateStore,
-  signal: AbortSignal = new AbortController().signal,
+  store: ObjectStore,
+  opts: IngestOptions,
 ): Promise<IngestResult> {
+  const { state } = opts
   const stateName = `sources/${source.name}`
   const saved = await state.get<{ cursor?: unknown }>(stateName)
-  let records = 0
-  let bytes = 0
-  let batches = 0
+  const run = `${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`
+  const out = { records: 0, bytes: 0, batches: 0, files: 0, errors: 0 }
   const byResource: Record<string, number> = {}
   const sourceState: SourceState = {
     get: (key) => state.get(`${stateName}/${key}`),
     put: (key, value) => state.put(`${stateName}/${key}`, value),
   }
-  for await (const batch of source.pull({ cursor: saved?.cursor, signal, state: sourceState })) {
-    const encoded = batch.records.map((r) => {
-      if (!r.resource || typeof r.resource !== 'string') {
-        throw new WeirError(
-          `source ${source.name}: a record has no resource name; yield { resource, data }`,
-          {
-            code: 'SOURCE_RECORD_INVALID',
-            stage: 'source',
-          },
-        )
-      }
-      let text: string | undefined
-      try {
-        text = JSON.stringify(r.data)
-      } catch (err) {
-        text = undefined
-        if (!(err instanceof TypeError)) throw err
-      }
-      if (text === undefined) {
-        throw new WeirError(
-          `source ${source.name}: a ${r.resource} record is not JSON-serialisable (undefined, a function, a BigInt or a cycle); yield plain JSON data`,
-          { code: 'SOURCE_RECORD_INVALID', stage: 'source' },
-        )
-      }
-      const value = Buffer.from(text)
-      bytes += value.length
-      byResource[r.resource] = (byResource[r.resource] ?? 0) + 1
-      return { value, headers: { resource: r.resource } }
+  const fingerprint = fingerprinter()
+  let partial: string | undefined
+  try {
+    const pull = source.pull({
+      cursor: saved?.cursor,
+      signal: opts.signal ?? new AbortController().signal,
+      state: sourceState,
     })
-    await stream.publish(source.name, encoded)
-    records += encoded.length
-    batches++
-    if (batch.cursor !== undefined) {
-      await state.put(stateName, { cursor: batch.cursor, updatedAt: new Date().toISOString() })
+    for await (const batch of pull) {
+      const ingested = Date.now()
+      const at = new Date(ingested).toISOString()
+      const encoded = batch.records.map((r) => {
+        const value = Buffer.from(serialise(source.name, r.resource, r.data))
+        out.bytes += value.length
+        byResource[r.resource] = (byResource[r.resource] ?? 0) + 1
+        const field = opts.eventTime?.(r.resource)
+        const et = field ? parseEventTime(getPath(r.data, field)) : undefined
+        return {
+          value,
+          timestamp: ingested,
+          headers: {
+            source: source.name,
+            resource: r.resource,
+            run,
+            ingested: at,
+            fp: fingerprint(r.data),
+            ...(et ? { et: et.toISOString() } : {}),
+          },
+        }
+      })
+      if (encoded.length) await stream.publish(source.name, encoded)
+      for (const f of batch.files ?? []) await landFile(store, opts.rawPath ?? DEFAULT_RAW, source.name, f)
+      if (batch.errors?.length) await setAside(store, source.name, run, out.batches, batch.errors)
+      out.records += encoded.length
+      out.files += batch.files?.length ?? 0
+      out.errors += batch.errors?.length ?? 0
+      out.batches++
+      if (batch.cursor !== undefined) {
+        await state.put(stateName, { cursor: batch.cursor, run, updatedAt: new Date().toISOString() })
+      }
     }
+  } catch (err) {
+    // Running out of budget or rate limit is the API's pace, not a failure: stop here and resume next run.
+    if (!(err instanceof WeirError && err.code === 'SOURCE_BUDGET_EXHAUSTED')) throw err
+    partial = err.message
   }
-  return { source: source.name, records, bytes, batches, byResource }
+  return { source: source.name, run, ...out, byResource, ...(partial ? { partial } : {}) }
+}
+
+function serialise(source: string, resource: string, data: unknown): string {
+  let text: string | undefined
+  try {
+    text = JSON.stringify(data)
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err
+  }
+  if (text === undefined) {
+    throw new WeirError(
+      `source ${source}: a ${resource} record is not JSON-serialisable (undefined, a function, a BigInt or a cycle); yield plain JSON data`,
+      { code: 'SOURCE_RECORD_INVALID', stage: 'source' },
+    )
+  }
+  return text
+}
+
+/**
+ * A record's structure (keys and value types, not values), hashed: records with the same
+ * fingerprint can share a file and a schema version downstream.
+ */
+function fingerprinter(): (v: unknown) => string {
+  const cache = new Map<string, string>()
+  return (v) => {
+    const s = shape(v)
+    let h = cache.get(s)
+    if (!h) {
+      h = createHash('sha256').update(s).digest('hex').slice(0, 16)
+      if (cache.size > 10_000) cache.clear()
+      cache.set(s, h)
+    }
+    return h
+  }
+}
+
+function shape(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return `[${[...new Set(v.map(shape))].sort().join('|')}]`
+  if (typeof v === 'object') {
+    return `{${Object.keys(v as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${shape((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`
+  }
+  return typeof v
+}
+
+/** Lands a file exactly as it is under the raw path (by ingestion date) and registers its table. */
+async function landFile(store: ObjectStore, template: string, source: string, f: RawFile): Promise<void> {
+  const folder = partitionPath(template, { source, resource: f.resource, format: f.format, time: new Date() })
+  await store.putFile(joinKey(folder, basename(f.path)), f.path)
+  await putTable(store, {
+    zone: 'raw',
+    name: tableName(source, f.resource),
+    source,
+    resource: f.resource,
+    location: tableLocation(template, { source, resource: f.resource, format: f.format }),
+    format: f.format,
+    partitioning: [...template.matchAll(/\{(yyyy|mm|dd|hh)\}/g)].map((m) => m[1]!),
+    ...(f.csv ? { csv: f.csv } : {}),
+    columns: [],
+    updatedAt: new Date().toISOString(),
+  })
+}
+
+async function setAside(
+  store: ObjectStore,
+  source: string,
+  run: string,
+  batch: number,
+  errors: readonly { reason: string; raw: string }[],
+): Promise<void> {
+  const { yyyy, mm, dd } = utcParts(new Date())
+  const lines = errors.map((e) => JSON.stringify({ reason: e.reason, source, run, raw: e.raw }))
+  await store.put(
+    joinKey('_errors/source', source, yyyy, mm, dd, `${run}-${batch}.ndjson`),
+    `${lines.join('\n')}\n`,
+  )
 }

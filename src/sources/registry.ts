@@ -2,6 +2,7 @@ import type { SourceConfig } from '../config/schema.js'
 import { WeirError } from '../core/errors.js'
 import { codeSource } from './code/code-source.js'
 import { demoSource } from './demo/demo-source.js'
+import { fileSource } from './file/file-source.js'
 import { restSource } from './rest/rest-source.js'
 import type { Source, SourceDefinition } from './source.js'
 
@@ -10,6 +11,7 @@ export const SOURCE_KINDS: readonly SourceDefinition<SourceConfig>[] = [
   demoSource as SourceDefinition<SourceConfig>,
   codeSource as SourceDefinition<SourceConfig>,
   restSource as SourceDefinition<SourceConfig>,
+  fileSource as SourceDefinition<SourceConfig>,
 ]
 
 /**
@@ -20,6 +22,7 @@ export function createSource(
   name: string,
   config: SourceConfig,
   all: Readonly<Record<string, SourceConfig>> = { [name]: config },
+  baseDir = process.cwd(),
 ): Source {
   const def = SOURCE_KINDS.find((d) => d.kind === config.kind)
   if (!def) {
@@ -36,7 +39,7 @@ export function createSource(
         stage: 'config',
       })
     }
-    return createSource(other, cfg, all)
+    return createSource(other, cfg, all, baseDir)
   }
-  return def.create(name, config, others)
+  return def.create(name, config, { others, baseDir })
 }

@@ -4,6 +4,25 @@ import type { SourceRecord } from '../core/records.js'
 export interface SourceBatch {
   readonly records: readonly SourceRecord[]
   readonly cursor?: unknown
+  /** Files to land byte for byte in the raw zone (a CSV kept as it was). */
+  readonly files?: readonly RawFile[]
+  /** Input that could not be read, set aside in `_errors/source/` with the reason. */
+  readonly errors?: readonly { readonly reason: string; readonly raw: string }[]
+}
+
+/** A local file a source hands over to be landed as it is. */
+export interface RawFile {
+  readonly resource: string
+  readonly path: string
+  readonly format: 'csv' | 'ndjson' | 'json'
+  /** How to read it back (views and refine), for CSV. */
+  readonly csv?: {
+    readonly delimiter: string
+    readonly quote: string
+    readonly header: boolean
+    readonly encoding: 'utf-8' | 'latin1'
+    readonly null: string | readonly string[]
+  }
 }
 
 export interface PullContext {
@@ -35,6 +54,13 @@ export interface Source {
  */
 export interface SourceDefinition<C extends { readonly kind: string }> {
   readonly kind: C['kind']
-  /** `others` builds the project's other sources by name, for dependent resources. */
-  create(name: string, config: C, others: (name: string) => Source): Source
+  create(name: string, config: C, env: SourceEnv): Source
+}
+
+/** What a source may need from the project when it is built. */
+export interface SourceEnv {
+  /** Builds another source of the project by name, for dependent resources. */
+  others(name: string): Source
+  /** The config file's folder: relative paths start here. */
+  readonly baseDir: string
 }

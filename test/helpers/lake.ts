@@ -33,3 +33,18 @@ export const json = (v: unknown, resource: string) => ({
   value: Buffer.from(JSON.stringify(v)),
   headers: { resource },
 })
+
+/** A source state that keeps nothing, for pulling a source directly in a test. */
+export const noState = { get: async () => undefined, put: async () => {} }
+
+/** A source state in memory, to look at what a source saved. */
+export function memoryState() {
+  const docs = new Map<string, unknown>()
+  return {
+    docs,
+    get: async <T>(key: string) => docs.get(key) as T | undefined,
+    put: async (key: string, value: unknown) => {
+      docs.set(key, value)
+    },
+  }
+}

@@ -5,7 +5,7 @@ import { ingest } from '../../src/sources/ingest.js'
 import { createSource } from '../../src/sources/registry.js'
 import type { PullContext, SourceBatch } from '../../src/sources/source.js'
 import { createStateStore } from '../../src/state/state.js'
-import { scratchLake } from '../helpers/lake.js'
+import { noState, scratchLake } from '../helpers/lake.js'
 
 function codeSource(pull: (ctx: PullContext) => AsyncIterable<SourceBatch>) {
   const config = configSchema.parse({ sources: { shop: { kind: 'code', pull } } })
@@ -23,10 +23,10 @@ describe('ingest', () => {
       yield { records: [{ resource: 'orders', data: { id: from + 1 } }], cursor: from + 1 }
       yield { records: [{ resource: 'refunds', data: { id: from + 2 } }], cursor: from + 2 }
     })
-    const r = await ingest(source, stream, state)
+    const r = await ingest(source, stream, store, { state })
     expect(r).toMatchObject({ records: 2, batches: 2, byResource: { orders: 1, refunds: 1 } })
     expect(await state.get('sources/shop')).toMatchObject({ cursor: 2 })
-    await ingest(source, stream, state)
+    await ingest(source, stream, store, { state })
     expect(seen).toEqual([undefined, 2]) // the second run resumes from the saved cursor
     const got = await (await stream.consumer('t', ['shop'])).poll({ maxRecords: 10 })
     expect(got.map((d) => [d.headers.resource, JSON.parse(Buffer.from(d.value).toString()).id])).toEqual([
@@ -44,7 +44,7 @@ describe('ingest', () => {
       yield { records: [{ resource: 'orders', data: { id: 1 } }], cursor: 1 }
       yield { records: [{ resource: 'orders', data: { id: 2, total: 10n } }], cursor: 2 }
     })
-    const err = await ingest(source, stream, state).catch((e: unknown) => e)
+    const err = await ingest(source, stream, store, { state }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(WeirError)
     expect((err as WeirError).message).toMatch(/source shop: a orders record is not JSON-serialisable/)
     expect(await state.get('sources/shop')).toMatchObject({ cursor: 1 })
@@ -57,7 +57,11 @@ describe('ingest', () => {
       const { createDemoSource } = await import('../../src/sources/demo/demo-source.js')
       const out = []
       const src = createDemoSource('x', config.sources.x as never, now)
-      for await (const b of src.pull({ cursor: undefined, signal: new AbortController().signal }))
+      for await (const b of src.pull({
+        cursor: undefined,
+        signal: new AbortController().signal,
+        state: noState,
+      }))
         out.push(...b.records)
       return out
     }

@@ -388,5 +388,5 @@ function stringify(o: Record<string, unknown>): Params {
 
 export const restSource: SourceDefinition<RestSourceConfig> = {
   kind: 'rest',
-  create: (name, config, others) => createRestSource(name, config, others),
+  create: (name, config, env) => createRestSource(name, config, env.others),
 }

@@ -1,5 +1,5 @@
-import { WeirError } from '../core/errors.js'
-import { utcParts } from '../core/time.js'
+import { WeirError } from './errors.js'
+import { utcParts } from './time.js'
 
 export interface PartitionFields {
   readonly source: string
@@ -33,7 +33,7 @@ export function partitionPath(template: string, fields: PartitionFields): string
         `landing path "${template}": unknown field {${name}}; use ${Object.keys(values).join(', ')}`,
         {
           code: 'LANDING_TEMPLATE',
-          stage: 'landing',
+          stage: 'config',
         },
       )
     }

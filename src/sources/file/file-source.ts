@@ -1,0 +1,248 @@
+import { createReadStream } from 'node:fs'
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { basename, extname, join, resolve, sep } from 'node:path'
+import { createInterface } from 'node:readline'
+import { z } from 'zod'
+import { WeirError } from '../../core/errors.js'
+import type { SourceRecord } from '../../core/records.js'
+import type { RawFile, Source, SourceBatch, SourceDefinition } from '../source.js'
+
+export const fileSourceSchema = z.strictObject({
+  kind: z.literal('file').describe('Local files: CSV, NDJSON or JSON arrays.'),
+  path: z
+    .string()
+    .min(1)
+    .describe('A file or a glob (`*` within a folder, `**` across folders), relative to the config.'),
+  format: z
+    .enum(['csv', 'ndjson', 'json'])
+    .optional()
+    .describe('Default: from the extension (.csv, .ndjson/.jsonl, .json).'),
+  resource: z
+    .string()
+    .optional()
+    .describe("Resource name for every file; default: each file's base name (movies.csv → movies)."),
+  csv: z
+    .strictObject({
+      delimiter: z.string().min(1).default(','),
+      quote: z.string().length(1).default('"'),
+      header: z.boolean().default(true).describe('The first line names the columns.'),
+      columns: z.array(z.string()).optional().describe('Column names when the file has no header.'),
+      encoding: z.enum(['utf-8', 'latin1']).default('utf-8'),
+      null: z
+        .union([z.string(), z.array(z.string())])
+        .default([])
+        .describe('Unquoted values that mean null, e.g. "\\\\N".'),
+    })
+    .prefault({}),
+  raw: z
+    .enum(['rows', 'as-is', 'both'])
+    .default('rows')
+    .describe('rows: emit each row as a record; as-is: land the file byte for byte in the raw zone; both.'),
+  batchSize: z.number().int().positive().default(1000).describe('Records per batch published to the stream.'),
+})
+
+export type FileSourceConfig = z.output<typeof fileSourceSchema>
+
+interface Seen {
+  readonly size: number
+  readonly mtimeMs: number
+}
+
+/** The cursor of a file source: the files already taken, by path, with the size and time they had. */
+export interface FileCursor {
+  readonly files: Readonly<Record<string, Seen>>
+}
+
+/**
+ * Local files as a source, streamed with bounded memory. A file is taken once; a later run takes it
+ * again only if its size or time changed. Rows that cannot be read are set aside with the reason.
+ */
+export function createFileSource(name: string, config: FileSourceConfig, baseDir = process.cwd()): Source {
+  return {
+    name,
+    async *pull(ctx): AsyncGenerator<SourceBatch> {
+      const seen: Record<string, Seen> = { ...((ctx.cursor as FileCursor | undefined)?.files ?? {}) }
+      const files = await expandGlob(resolve(baseDir, config.path))
+      if (files.length === 0) {
+        throw new WeirError(`source ${name}: no file matches ${config.path}`, {
+          code: 'SOURCE_NO_FILES',
+          stage: 'source',
+        })
+      }
+      for (const file of files) {
+        if (ctx.signal.aborted) return
+        const s = await stat(file)
+        const prev = seen[file]
+        if (prev && prev.size === s.size && prev.mtimeMs === s.mtimeMs) continue
+        const format = config.format ?? formatOf(file)
+        const resource =
+          config.resource ??
+          basename(file, extname(file))
+            .replace(/[^A-Za-z0-9_]/g, '_')
+            .toLowerCase()
+        const done = () => {
+          seen[file] = { size: s.size, mtimeMs: s.mtimeMs }
+          return { files: { ...seen } } satisfies FileCursor
+        }
+        if (config.raw !== 'rows') {
+          const raw: RawFile = {
+            resource,
+            path: file,
+            format,
+            ...(format === 'csv' ? { csv: config.csv } : {}),
+          }
+          if (config.raw === 'as-is') {
+            yield { records: [], files: [raw], cursor: done() }
+            continue
+          }
+          yield { records: [], files: [raw] }
+        }
+        let batch: SourceRecord[] = []
+        let errors: { reason: string; raw: string }[] = []
+        for await (const item of rows(file, format, config)) {
+          if ('error' in item) errors.push({ reason: `${basename(file)}: ${item.error}`, raw: item.raw })
+          else batch.push({ resource, data: item.row })
+          if (batch.length >= config.batchSize) {
+            yield { records: batch, ...(errors.length ? { errors } : {}) }
+            batch = []
+            errors = []
+          }
+        }
+        // The file's cursor moves with its last batch, once every row of it is in the stream.
+        yield { records: batch, ...(errors.length ? { errors } : {}), cursor: done() }
+      }
+    },
+  }
+}
+
+type Row = { row: Record<string, unknown> } | { error: string; raw: string }
+
+async function* rows(
+  file: string,
+  format: 'csv' | 'ndjson' | 'json',
+  config: FileSourceConfig,
+): AsyncGenerator<Row> {
+  if (format === 'csv') {
+    const { parse } = await import('csv-parse')
+    const nulls = new Set(typeof config.csv.null === 'string' ? [config.csv.null] : config.csv.null)
+    const parser = createReadStream(file).pipe(
+      parse({
+        delimiter: config.csv.delimiter,
+        quote: config.csv.quote,
+        columns: config.csv.header ? true : (config.csv.columns ?? false),
+        encoding: config.csv.encoding === 'latin1' ? 'latin1' : 'utf8',
+        bom: true,
+        skip_empty_lines: true,
+        // A row with the wrong number of fields is set aside, not fatal.
+        skip_records_with_error: true,
+        cast: (value, ctx) => (!ctx.quoting && nulls.has(value) ? null : value),
+      }),
+    )
+    const skipped: Row[] = []
+    parser.on('skip', (err: Error & { record?: unknown; raw?: string; lines?: number }) => {
+      skipped.push({
+        error: `line ${err.lines ?? '?'}: ${err.message}`,
+        raw: err.raw ?? JSON.stringify(err.record ?? null),
+      })
+    })
+    for await (const rec of parser) {
+      while (skipped.length) yield skipped.shift()!
+      yield {
+        row: Array.isArray(rec)
+          ? Object.fromEntries(rec.map((v: unknown, i: number) => [`column${i}`, v]))
+          : rec,
+      }
+    }
+    while (skipped.length) yield skipped.shift()!
+    return
+  }
+  if (format === 'ndjson') {
+    let n = 0
+    for await (const line of createInterface({
+      input: createReadStream(file),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    })) {
+      n++
+      if (!line.trim()) continue
+      try {
+        const v = JSON.parse(line)
+        yield isObject(v) ? { row: v } : { error: `line ${n}: not a JSON object`, raw: line }
+      } catch (err) {
+        yield { error: `line ${n}: ${(err as Error).message}`, raw: line }
+      }
+    }
+    return
+  }
+  // A JSON array is parsed whole: keep such files small, or use NDJSON for large ones.
+  const { size } = await stat(file)
+  if (size > 256 * 1024 * 1024) {
+    throw new WeirError(
+      `${file}: a JSON array over 256 MB cannot be streamed; convert it to NDJSON (one object per line)`,
+      {
+        code: 'SOURCE_FILE_TOO_BIG',
+        stage: 'source',
+      },
+    )
+  }
+  const doc = JSON.parse(await readFile(file, 'utf8')) as unknown
+  for (const v of Array.isArray(doc) ? doc : [doc]) {
+    yield isObject(v) ? { row: v } : { error: 'array element is not a JSON object', raw: JSON.stringify(v) }
+  }
+}
+
+function formatOf(file: string): 'csv' | 'ndjson' | 'json' {
+  const ext = extname(file).toLowerCase()
+  if (ext === '.csv' || ext === '.tsv' || ext === '.txt') return 'csv'
+  if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson'
+  if (ext === '.json') return 'json'
+  throw new WeirError(`${file}: cannot tell the format from "${ext}"; set format: csv, ndjson or json`, {
+    code: 'SOURCE_FORMAT',
+    stage: 'config',
+  })
+}
+
+/** `*` matches within one folder and `**` across folders; a plain path is itself. */
+export async function expandGlob(pattern: string): Promise<string[]> {
+  if (!/[*?]/.test(pattern)) return (await stat(pattern).catch(() => undefined)) ? [pattern] : []
+  const parts = pattern.split(sep)
+  const firstWild = parts.findIndex((p) => /[*?]/.test(p))
+  const root = parts.slice(0, firstWild).join(sep) || sep
+  const rest = parts.slice(firstWild).join('/')
+  const re = new RegExp(
+    `^${rest
+      .split('/')
+      .map((seg) =>
+        seg === '**'
+          ? '(?:.*/)?'
+          : `${seg
+              .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+              .replace(/\*/g, '[^/]*')
+              .replace(/\?/g, '[^/]')}/`,
+      )
+      .join('')
+      .replace(/\/$/, '')
+      .replace(/\(\?:\.\*\/\)\?$/, '.*')}$`,
+  )
+  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => [])
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .filter((f) =>
+      re.test(
+        f
+          .slice(root.length + (root.endsWith(sep) ? 0 : 1))
+          .split(sep)
+          .join('/'),
+      ),
+    )
+    .sort()
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+export const fileSource: SourceDefinition<FileSourceConfig> = {
+  kind: 'file',
+  create: (name, config, env) => createFileSource(name, config, env.baseDir),
+}
