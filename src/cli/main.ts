@@ -51,9 +51,15 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
 
   program
     .command('demo')
-    .description('run every stage once on built-in synthetic X and weather data, then an example query')
-    .option('--tweets <n>', 'tweets to generate', positiveInt, 2000)
-    .option('--readings <n>', 'weather readings to generate', positiveInt, 720)
+    .description(
+      'run every stage once against the built-in API simulator (X search, Tomorrow.io weather), then an example query',
+    )
+    .option(
+      '--tweets-per-hour <n>',
+      "the simulator's tweet rate (it holds 3 days of history)",
+      positiveInt,
+      60,
+    )
     .addOption(formatOption(['table', 'json'], 'table'))
     .addHelpText(
       'after',
@@ -68,6 +74,7 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
     .command('ingest')
     .description("pull the config's sources once and publish their records to the stream")
     .argument('[source...]', 'sources to run (default: all)')
+    .option('--once', 'run once and exit (the only mode until schedules arrive with `weir run`)')
     .action(async (sources: string[], _opts, cmd: Command) => {
       const { ingestCommand } = await import('./commands/stages.js')
       await ingestCommand(sources, globals(cmd))
@@ -102,6 +109,27 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
     .action(async (sql: string, opts, cmd: Command) => {
       const { queryCommand } = await import('./commands/query.js')
       await queryCommand(sql, opts, globals(cmd))
+    })
+
+  const nonNegative = (v: string) => {
+    const n = Number(v)
+    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number >= 0')
+    return n
+  }
+  program
+    .command('simulate')
+    .description(
+      'serve fake X, Tomorrow.io, Open-Meteo and TMDB APIs on localhost, for tests and demos without credentials',
+    )
+    .option('-p, --port <port>', 'port to listen on', nonNegative, 4010)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--seed <n>', 'seed of the generated data', nonNegative, 42)
+    .option('--tweets-per-hour <n>', 'how fast new tweets appear', positiveInt, 60)
+    .option('--fail-rate <share>', 'share of requests answered with a 429 or 500 (0..1)', nonNegative, 0)
+    .option('--latency <ms>', 'added latency per request', nonNegative, 0)
+    .action(async (opts) => {
+      const { simulateCommand } = await import('./commands/simulate.js')
+      await simulateCommand(opts)
     })
 
   const catalog = program.command('catalog').description('list and describe the tables of the lake')

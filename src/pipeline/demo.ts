@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { configSchema, type WeirConfig } from '../config/schema.js'
 import { WeirError } from '../core/errors.js'
 import type { QueryResult } from '../engine/engine.js'
+import { startSimulator } from '../sources/simulator/simulator.js'
 import { openStore } from '../storage/open-store.js'
 import { putJson } from '../storage/storage.js'
 import { parseLakeUri } from '../storage/uri.js'
@@ -14,8 +15,8 @@ export interface DemoOptions {
   readonly storage?: WeirConfig['storage']
   /** Directory relative lake paths resolve against. */
   readonly cwd?: string
-  readonly tweets?: number
-  readonly readings?: number
+  /** The simulator's tweet rate; it serves three days of history. */
+  readonly tweetsPerHour?: number
   /** Where the embedded stream goes; inside a local lake by default, a temp dir for a remote one. */
   readonly streamDir?: string
   /** Called as each stage finishes, for progress output. */
@@ -46,12 +47,40 @@ group by u.username order by tweets desc, u.username limit 5`
  */
 export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const t0 = performance.now()
+  // The demo pulls real presets from the API simulator, so it exercises the same code as a project
+  // pulling X and Tomorrow.io, with no credentials and no network.
+  const cwd = options.cwd ?? process.cwd()
+  await resetDemoLake(configSchema.parse({ lake: options.lake, storage: options.storage ?? {} }), cwd)
+  const sim = await startSimulator({ tweetsPerHour: options.tweetsPerHour ?? 60, historyDays: 3 })
+  try {
+    return await runOnSimulator(options, sim.url, cwd, t0)
+  } finally {
+    await sim.close()
+  }
+}
+
+async function runOnSimulator(
+  options: DemoOptions,
+  url: string,
+  cwd: string,
+  t0: number,
+): Promise<DemoReport> {
   const config = configSchema.parse({
     lake: options.lake,
     storage: options.storage ?? {},
     sources: {
-      x: { kind: 'demo', dataset: 'x', count: options.tweets ?? 2000, days: 3 },
-      weather: { kind: 'demo', dataset: 'weather', count: options.readings ?? 720, days: 3 },
+      x: {
+        preset: 'x.recent_search',
+        baseUrl: url,
+        auth: { bearer: 'demo-token' },
+        params: { query: ['#dataengineering', '#duckdb -is:retweet'] },
+      },
+      weather: {
+        preset: 'tomorrow.realtime',
+        baseUrl: url,
+        auth: { apiKey: 'demo-key' },
+        params: { location: ['toronto', 'sao paulo', 'new york', 'lisbon', 'phoenix'] },
+      },
     },
     landing: { maxRecords: 100, maxBytes: '10MB', maxAge: '60s' },
     tables: {
@@ -60,8 +89,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       'weather.realtime': { eventTime: 'data.time' },
     },
   })
-  const cwd = options.cwd ?? process.cwd()
-  await resetDemoLake(config, cwd)
   // A local lake keeps its stream inside (reset with it); a remote one gets a stream for this run only.
   const scratch =
     !options.streamDir && parseLakeUri(config.lake, cwd).kind !== 'local'

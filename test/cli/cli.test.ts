@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { weir } from '../helpers/cli.js'
 import { tempDir } from '../helpers/services.js'
 
-const COMMANDS = ['demo', 'ingest', 'land', 'refine', 'query', 'catalog']
+const COMMANDS = ['demo', 'ingest', 'land', 'refine', 'query', 'simulate', 'catalog']
 
 describe('weir --help', () => {
   it('describes every command and the global flags', async () => {
@@ -28,7 +28,7 @@ describe('weir --help', () => {
     expect((await weir(['query', '--help'])).stdout).toMatch(
       /--format <format>.*choices: "table", "csv", "json"/s,
     )
-    expect((await weir(['demo', '--help'])).stdout).toMatch(/--tweets <n>/)
+    expect((await weir(['demo', '--help'])).stdout).toMatch(/--tweets-per-hour <n>/)
   })
 })
 

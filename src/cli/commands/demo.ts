@@ -6,7 +6,7 @@ import { summaryLine } from './summary.js'
 
 /** `weir demo`: the whole pipeline on synthetic data into `--lake` (default ./demo-lake). */
 export async function demoCommand(
-  opts: { tweets: number; readings: number; format: 'table' | 'json' },
+  opts: { tweetsPerHour: number; format: 'table' | 'json' },
   globals: GlobalOptions,
 ): Promise<void> {
   // Only storage settings come from a project config; the demo brings its own sources.
@@ -19,8 +19,7 @@ export async function demoCommand(
   const report = await runDemo({
     lake: config.lake,
     storage: config.storage,
-    tweets: opts.tweets,
-    readings: opts.readings,
+    tweetsPerHour: opts.tweetsPerHour,
     onStage: (s) => out(`  ${summaryLine(s)}`),
   })
   if (opts.format === 'json') {

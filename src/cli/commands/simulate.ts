@@ -1,0 +1,36 @@
+import { startSimulator } from '../../sources/simulator/simulator.js'
+
+/** `weir simulate`: serve the fake APIs until interrupted. */
+export async function simulateCommand(opts: {
+  port: number
+  host: string
+  seed: number
+  tweetsPerHour: number
+  failRate: number
+  latency: number
+}): Promise<void> {
+  const sim = await startSimulator({
+    port: opts.port,
+    host: opts.host,
+    seed: opts.seed,
+    tweetsPerHour: opts.tweetsPerHour,
+    failRate: opts.failRate,
+    latencyMs: opts.latency,
+  })
+  process.stdout.write(
+    [
+      `weir simulate: fake X, Tomorrow.io, Open-Meteo and TMDB APIs on ${sim.url}`,
+      '  point a preset at it with baseUrl, e.g.',
+      `    x: { preset: 'x.recent_search', baseUrl: '${sim.url}', auth: { bearer: 'any' }, params: { query: ['#duckdb'] } }`,
+      '  any non-empty token or key is accepted. Ctrl+C stops.',
+      '',
+    ].join('\n'),
+  )
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve()
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  })
+  await sim.close()
+  process.stdout.write(`served ${sim.requests.length} requests\n`)
+}
