@@ -186,6 +186,8 @@ export function createRestSource(
           params,
           include,
         })
+        // Parents repeat values (a CSV has a row per actor of the same movie): ask once per value.
+        const asked = new Set<string>()
         if (ep.parent) {
           const fields = Object.entries(ep.parent.fields)
           const chunk = ep.chunk && fields.some(([p]) => p === ep.chunk!.param) ? ep.chunk : undefined
@@ -194,7 +196,10 @@ export function createRestSource(
             const values = Object.fromEntries(fields.map(([param, field]) => [param, getPath(rec, field)]))
             if (fields.some(([, f]) => getPath(rec, f) === undefined || getPath(rec, f) === null)) continue
             if (chunk) {
-              pending.push(values[chunk.param])
+              const v = String(values[chunk.param])
+              if (asked.has(v)) continue
+              asked.add(v)
+              pending.push(v)
               if (pending.length >= chunk.size) {
                 yield unitOf({ ...base, [chunk.param]: pending.join(',') }, pending)
                 pending = []
@@ -204,7 +209,10 @@ export function createRestSource(
             const include = Object.fromEntries(
               ep.parent.include.map((f) => [`_parent_${f}`, getPath(rec, f)]),
             )
-            yield unitOf({ ...base, ...stringify(values) }, values, include)
+            const unit = unitOf({ ...base, ...stringify(values) }, values, include)
+            if (asked.has(unit.key)) continue
+            asked.add(unit.key)
+            yield unit
           }
           if (chunk && pending.length) yield unitOf({ ...base, [chunk.param]: pending.join(',') }, pending)
           return

@@ -67,6 +67,8 @@ export interface Simulator {
   readonly port: number
   readonly world: World
   readonly requests: readonly LoggedRequest[]
+  /** The most requests that were being answered at the same time. */
+  readonly maxInFlight: number
   inject(fault: Fault): void
   clearFaults(): void
   close(): Promise<void>
@@ -177,7 +179,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return rnd % 2 ? { status: 429, style: 'retry-after', retryAfterSeconds: 1 } : { status: 500 }
   }
 
+  let inFlight = 0
+  let maxInFlight = 0
   const server = createServer((req, res) => {
+    inFlight++
+    maxInFlight = Math.max(maxInFlight, inFlight)
+    res.once('close', () => inFlight--)
     handle(req, res).catch((err: unknown) => {
       res.writeHead(500, { 'content-type': 'application/json' })
       res.end(JSON.stringify({ error: String(err) }))
@@ -194,6 +201,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     port,
     world,
     requests,
+    get maxInFlight() {
+      return maxInFlight
+    },
     inject: (fault) => faults.push({ fault, left: fault.count ?? 1 }),
     clearFaults: () => {
       faults.length = 0
