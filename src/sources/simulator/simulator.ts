@@ -14,6 +14,8 @@ const X_WINDOW = 15 * 60_000
 /** A fault to serve instead of the real answer, for the next `count` requests whose path matches. */
 export interface Fault {
   readonly path?: string | RegExp
+  /** Only requests whose query this accepts (e.g. a second page: `q => Boolean(q.next_token)`). */
+  readonly query?: (query: Readonly<Record<string, string>>) => boolean
   /** 429 and 5xx are the usual; 0 with `truncate` sends half a body then closes the connection. */
   readonly status?: number
   readonly count?: number
@@ -118,7 +120,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const headers: Record<string, string> = {}
     if (route.api === 'x') {
       // X reports its 15-minute window on every answer; the simulator counts but never enforces it.
-      const window = Math.floor(t / X_WINDOW)
+      // Rate-limit windows are wall-clock time, whatever clock the data follows.
+      const window = Math.floor(Date.now() / X_WINDOW)
       const used = (xCalls.get(window) ?? 0) + 1
       xCalls.set(window, used)
       headers['x-rate-limit-limit'] = '450'
@@ -126,7 +129,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       headers['x-rate-limit-reset'] = String(((window + 1) * X_WINDOW) / 1000)
     }
     if (options.latencyMs) await sleep(options.latencyMs)
-    const fault = takeFault(faults, url.pathname) ?? randomFault()
+    const fault = takeFault(faults, url.pathname, Object.fromEntries(url.searchParams)) ?? randomFault()
     if (fault) {
       if (fault.delayMs) await sleep(fault.delayMs)
       if (fault.truncate) {
@@ -151,7 +154,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           fault.status !== 429
             ? {}
             : fault.style === 'x-rate-limit'
-              ? { 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(Math.ceil(t / 1000) + retry) }
+              ? {
+                  'x-rate-limit-remaining': '0',
+                  'x-rate-limit-reset': String(Math.ceil(Date.now() / 1000) + retry),
+                }
               : fault.style === 'ratelimit'
                 ? { 'ratelimit-limit': '40', 'ratelimit-remaining': '0', 'ratelimit-reset': String(retry) }
                 : { 'retry-after': String(retry) }
@@ -216,12 +222,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   }
 }
 
-function takeFault(faults: { fault: Fault; left: number }[], path: string): Fault | undefined {
-  const i = faults.findIndex(
-    (f) =>
-      !f.fault.path ||
-      (typeof f.fault.path === 'string' ? path.includes(f.fault.path) : f.fault.path.test(path)),
-  )
+function takeFault(
+  faults: { fault: Fault; left: number }[],
+  path: string,
+  query: Record<string, string>,
+): Fault | undefined {
+  const matches = (f: Fault) =>
+    (!f.path || (typeof f.path === 'string' ? path.includes(f.path) : f.path.test(path))) &&
+    (!f.query || f.query(query))
+  const i = faults.findIndex((f) => matches(f.fault))
   if (i < 0) return undefined
   const f = faults[i]!
   if (--f.left <= 0) faults.splice(i, 1)
