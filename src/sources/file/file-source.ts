@@ -85,8 +85,9 @@ export function createFileSource(name: string, config: FileSourceConfig, baseDir
           return { files: { ...seen } } satisfies FileCursor
         }
         if (config.raw !== 'rows') {
+          // With both, the file and its rows are two tables: the file's gets the _file suffix.
           const raw: RawFile = {
-            resource,
+            resource: config.raw === 'both' ? `${resource}_file` : resource,
             path: file,
             format,
             ...(format === 'csv' ? { csv: config.csv } : {}),

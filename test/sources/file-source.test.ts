@@ -1,0 +1,100 @@
+import { readFile, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { attachLake } from '../../src/catalog/views.js'
+import { createEngine, sqlString } from '../../src/engine/engine.js'
+import { keys, scratchLake } from '../helpers/lake.js'
+import { published, runSource } from '../helpers/rest.js'
+import { tempDir } from '../helpers/services.js'
+
+const fixture = resolve('test/fixtures/quoted.csv')
+const csv = { delimiter: '|', null: '\\N' }
+
+/** The rows of a CSV as DuckDB reads it: an independent reader to compare with. */
+async function duckRows(path: string, encoding = 'utf-8') {
+  const e = await createEngine()
+  const { rows } = await e.query(
+    `select * from read_csv(${sqlString(path)}, delim = '|', header = true, all_varchar = true, nullstr = '\\N', allow_quoted_nulls = false, encoding = ${sqlString(encoding)})`,
+  )
+  await e.close()
+  return rows
+}
+
+describe('file sources', () => {
+  it('lands a |-separated CSV byte for byte and emits rows equal to the file, with \\N as null', async () => {
+    const lake = await scratchLake()
+    const r = await runSource({ movies: { kind: 'file', path: fixture, csv, raw: 'both' } }, 'movies', lake)
+    expect(r).toMatchObject({ records: 4, files: 1, errors: 0 })
+    const [landed] = (await keys(lake.store, 'raw/movies/csv/')).filter((k) => k.endsWith('.csv'))
+    expect(landed).toMatch(/^raw\/movies\/csv\/quoted_file\/\d{4}\/\d{2}\/\d{2}\/quoted\.csv$/)
+    expect(Buffer.compare(Buffer.from((await lake.store.getBytes(landed!))!), await readFile(fixture))).toBe(
+      0,
+    )
+    const rows = (await published(lake.stream, 'movies')).map((p) => p.data)
+    expect(rows).toEqual(await duckRows(fixture))
+    expect(rows[1]!.note).toBeNull() // \N unquoted is null
+    expect(rows[3]!.note).toBe('\\N') // "\N" quoted is the text
+    expect(rows[2]!.note).toBe('line one\r\nline two')
+    // The landed file is a table too, read with its own options.
+    const e = await createEngine()
+    await attachLake(e, lake.store)
+    expect(
+      (await e.query('select count(*) as n, count(year) as years from raw.movies_quoted_file')).rows,
+    ).toEqual([{ n: 4, years: 3 }])
+    await e.close()
+  })
+
+  it('reads Latin-1 files', async () => {
+    const lake = await scratchLake()
+    const path = resolve('test/fixtures/quoted-latin1.csv')
+    await runSource(
+      { m: { kind: 'file', path, resource: 'movies', csv: { ...csv, encoding: 'latin1' } } },
+      'm',
+      lake,
+    )
+    const rows = (await published(lake.stream, 'm')).map((p) => p.data)
+    expect(rows[3]!.title).toBe('Den sorte drøm')
+    expect(rows).toEqual(await duckRows(path, 'latin-1'))
+  })
+
+  it('takes each file once, again only when it changes, and sets bad rows aside with the reason', async () => {
+    const dir = await tempDir('weir-files-')
+    await writeFile(join(dir, 'a.ndjson'), '{"id":1}\n{"id":2}\nnot json\n')
+    await writeFile(join(dir, 'b.csv'), 'id,name\n1,x\n2,y,extra\n3,z\n')
+    await writeFile(join(dir, 'c.json'), '[{"id":7},{"id":8}]')
+    const lake = await scratchLake()
+    const src = { f: { kind: 'file', path: join(dir, '*.*') } }
+    const r1 = await runSource(src, 'f', lake)
+    expect(r1).toMatchObject({ records: 6, errors: 2 })
+    expect((await published(lake.stream, 'f', 'g')).map((p) => `${p.resource}:${p.data.id}`)).toEqual([
+      'a:1',
+      'a:2',
+      'b:1',
+      'b:3',
+      'c:7',
+      'c:8',
+    ])
+    const errFiles = await keys(lake.store, '_errors/source/f/')
+    const errors = (
+      await Promise.all(errFiles.map(async (k) => Buffer.from((await lake.store.getBytes(k))!).toString()))
+    )
+      .join('')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    expect(errors.map((e) => e.reason).sort()).toEqual([
+      expect.stringMatching(/^a\.ndjson: line 3: /),
+      expect.stringMatching(/^b\.csv: line 3: Invalid Record Length/),
+    ])
+    expect((await runSource(src, 'f', lake)).records).toBe(0)
+    await writeFile(join(dir, 'c.json'), '[{"id":9}]')
+    expect((await runSource(src, 'f', lake)).records).toBe(1)
+  })
+
+  it('says clearly when nothing matches', async () => {
+    const lake = await scratchLake()
+    await expect(runSource({ f: { kind: 'file', path: '/nowhere/*.csv' } }, 'f', lake)).rejects.toThrow(
+      'source f: no file matches /nowhere/*.csv',
+    )
+  })
+})
