@@ -31,6 +31,11 @@ export interface PullContext {
   readonly signal: AbortSignal
   /** This source's own documents in the lake's state (e.g. a request budget), beside its cursor. */
   readonly state: SourceState
+  /**
+   * Pulled only to drive another source's dependent requests: emit every record (whatever the
+   * source's own raw mode), land no files.
+   */
+  readonly asParent?: boolean
 }
 
 /** Named JSON documents kept for one source under `_state/sources/<source>/`. */

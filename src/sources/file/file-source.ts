@@ -84,7 +84,7 @@ export function createFileSource(name: string, config: FileSourceConfig, baseDir
           seen[file] = { size: s.size, mtimeMs: s.mtimeMs }
           return { files: { ...seen } } satisfies FileCursor
         }
-        if (config.raw !== 'rows') {
+        if (config.raw !== 'rows' && !ctx.asParent) {
           // With both, the file and its rows are two tables: the file's gets the _file suffix.
           const raw: RawFile = {
             resource: config.raw === 'both' ? `${resource}_file` : resource,

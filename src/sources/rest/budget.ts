@@ -9,8 +9,11 @@ interface Saved {
 
 /** Requests allowed per fixed window, counted across runs. */
 export interface Budget {
-  /** Counts one request; throws SOURCE_BUDGET_EXHAUSTED (a partial run, not a failure) when none is left. */
-  take(): void
+  /**
+   * Counts one request. When none is left, waits for the next window if it starts within `maxWaitMs`
+   * (pacing, e.g. 40 per second), else throws SOURCE_BUDGET_EXHAUSTED: a partial run, not a failure.
+   */
+  take(maxWaitMs?: number, signal?: AbortSignal): Promise<void>
   /** Remembers the count, so a restart in the same window does not burst. */
   save(): Promise<void>
   /** When the current window ends (ms since the epoch). */
@@ -27,7 +30,7 @@ export async function loadBudget(
   config: { readonly requests: number; readonly per: string | number } | undefined,
   now: () => number = Date.now,
 ): Promise<Budget> {
-  if (!config) return { take: () => {}, save: async () => {}, resetsAt: 0 }
+  if (!config) return { take: async () => {}, save: async () => {}, resetsAt: 0 }
   const per = parseDuration(config.per)
   const window = () => Math.floor(now() / per)
   const saved = await state.get<Saved>('budget')
@@ -35,18 +38,24 @@ export async function loadBudget(
   let used = saved && saved.window === current ? saved.used : 0
   let unsaved = 0
   const budget: Budget = {
-    take() {
-      const w = window()
-      if (w !== current) {
-        current = w
-        used = 0
-      }
-      if (used >= config.requests) {
-        const at = new Date((current + 1) * per).toISOString()
-        throw new WeirError(
-          `source ${source}: request budget of ${config.requests} per ${config.per} used up; the run is partial and resumes after ${at}`,
-          { code: 'SOURCE_BUDGET_EXHAUSTED', stage: 'source' },
-        )
+    async take(maxWaitMs = 0, signal) {
+      for (;;) {
+        const w = window()
+        if (w !== current) {
+          current = w
+          used = 0
+        }
+        if (used < config.requests) break
+        const wait = (current + 1) * per - now()
+        if (wait > maxWaitMs) {
+          const at = new Date((current + 1) * per).toISOString()
+          throw new WeirError(
+            `source ${source}: request budget of ${config.requests} per ${config.per} used up; the run is partial and resumes after ${at}`,
+            { code: 'SOURCE_BUDGET_EXHAUSTED', stage: 'source' },
+          )
+        }
+        await new Promise((r) => setTimeout(r, Math.max(1, wait)))
+        signal?.throwIfAborted()
       }
       used++
       // Saving every request would double the calls to a remote lake; every ten bounds the loss on a crash.

@@ -35,7 +35,7 @@ export function createHttp(o: HttpOptions) {
     async get(label: string, url: URL): Promise<HttpResponse> {
       let last = ''
       for (let attempt = 1; attempt <= o.attempts; attempt++) {
-        o.budget.take()
+        await o.budget.take(o.maxWaitMs, o.signal)
         const u = new URL(url)
         const headers = new Headers(o.headers)
         headers.set('accept', 'application/json')

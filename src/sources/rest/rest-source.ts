@@ -246,7 +246,17 @@ export function createRestSource(
           return
         }
         const parent = others(p.source!)
-        for await (const batch of parent.pull({ cursor: undefined, signal: c.signal, state: c.state })) {
+        // The parent's own state (e.g. its budget) lives beside this source's, under its name.
+        const state = {
+          get: <T>(k: string) => c.state.get<T>(`parent-${p.source}/${k}`),
+          put: (k: string, v: unknown) => c.state.put(`parent-${p.source}/${k}`, v),
+        }
+        for await (const batch of parent.pull({
+          cursor: undefined,
+          signal: c.signal,
+          state,
+          asParent: true,
+        })) {
           for (const rec of batch.records) if (!p.resource || rec.resource === p.resource) yield rec.data
         }
       }

@@ -26,6 +26,8 @@ export interface Fault {
   readonly delayMs?: number
   /** Send a 200 whose JSON body is cut in half. */
   readonly truncate?: boolean
+  /** Put the full request URL, credentials included, in the error body, as some APIs do. */
+  readonly echo?: boolean
 }
 
 /** One request as the simulator served it; credentials are replaced by `***`. */
@@ -164,7 +166,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         const body =
           fault.status === 429
             ? { title: 'Too Many Requests', type: 'about:blank', status: 429, detail: 'Too Many Requests' }
-            : { title: 'Internal Server Error', status: fault.status, detail: 'simulated failure' }
+            : {
+                title: 'Error',
+                status: fault.status,
+                detail: fault.echo ? `cannot serve ${req.url}` : 'simulated failure',
+              }
         return send({ status: fault.status, body, headers: { ...headers, ...h } })
       }
     }
