@@ -3,14 +3,18 @@
  * same run on the same machine, and writes bench/results/latest.json and latest.md.
  *
  *   WEIR_BENCH_RECORDS   tweets to generate for the pipeline benchmarks (default 200000)
+ *   WEIR_BENCH_TWEETS    tweets the simulator serves for rest-vs-fetch (default 100000)
+ *   WEIR_BENCH_CSV_MB    size of the generated CSV for csv-ingest (default 1024)
  *   WEIR_BENCH_ONLY      comma-separated benchmark names to run
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { cliHelp } from './cli-help.js'
+import { csvIngest } from './csv-ingest.js'
 import { ingestLand } from './ingest-land.js'
 import { refineVsCopy } from './refine.js'
+import { restVsFetch } from './rest-vs-fetch.js'
 import type { BenchResult } from './types.js'
 
 const records = Number(process.env.WEIR_BENCH_RECORDS ?? 200_000)
@@ -19,6 +23,8 @@ const benches: Record<string, (dir: string) => Promise<BenchResult>> = {
   'cli-help': () => cliHelp(),
   'ingest-land': (dir) => ingestLand(dir, records),
   'refine-vs-duckdb-copy': (dir) => refineVsCopy(dir, records),
+  'rest-vs-fetch': () => restVsFetch(Number(process.env.WEIR_BENCH_TWEETS ?? 100_000)),
+  'csv-ingest': (dir) => csvIngest(dir, Number(process.env.WEIR_BENCH_CSV_MB ?? 1024)),
 }
 
 const work = await mkdtemp(join(tmpdir(), 'weir-bench-'))

@@ -25,6 +25,8 @@ export interface TableEntry {
     readonly header: boolean
     readonly encoding: 'utf-8' | 'latin1'
     readonly null: string | readonly string[]
+    /** Whether a quoted null token is null too (DuckDB's default) or text (PostgreSQL's). */
+    readonly quotedNulls?: boolean
   }
   /** Hive partition columns (`dt`) or path template fields (`yyyy`, `mm`, `dd`). */
   readonly partitioning: readonly string[]

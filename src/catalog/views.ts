@@ -51,7 +51,7 @@ function readerSql(t: TableEntry, files: string): string {
     case 'csv': {
       const c = t.csv ?? { delimiter: ',', quote: '"', header: true, encoding: 'utf-8', null: [] }
       const nulls = typeof c.null === 'string' ? [c.null] : [...c.null]
-      return `read_csv(${files}, delim = ${sqlString(c.delimiter)}, quote = ${sqlString(c.quote)}, header = ${c.header}, encoding = ${sqlString(c.encoding === 'latin1' ? 'latin-1' : 'utf-8')}${nulls.length ? `, nullstr = ${sqlList(nulls)}, allow_quoted_nulls = false` : ''}, union_by_name = true, hive_partitioning = false)`
+      return `read_csv(${files}, delim = ${sqlString(c.delimiter)}, quote = ${sqlString(c.quote)}, header = ${c.header}, encoding = ${sqlString(c.encoding === 'latin1' ? 'latin-1' : 'utf-8')}${nulls.length ? `, nullstr = ${sqlList(nulls)}, allow_quoted_nulls = ${c.quotedNulls ?? true}` : ''}, union_by_name = true, hive_partitioning = false)`
     }
   }
 }

@@ -22,6 +22,8 @@ export interface RawFile {
     readonly header: boolean
     readonly encoding: 'utf-8' | 'latin1'
     readonly null: string | readonly string[]
+    /** Whether a quoted null token is null too (DuckDB's default) or text (PostgreSQL's). */
+    readonly quotedNulls?: boolean
   }
 }
 

@@ -11,10 +11,10 @@ const fixture = resolve('test/fixtures/quoted.csv')
 const csv = { delimiter: '|', null: '\\N' }
 
 /** The rows of a CSV as DuckDB reads it: an independent reader to compare with. */
-async function duckRows(path: string, encoding = 'utf-8') {
+async function duckRows(path: string, encoding = 'utf-8', quotedNulls = true) {
   const e = await createEngine()
   const { rows } = await e.query(
-    `select * from read_csv(${sqlString(path)}, delim = '|', header = true, all_varchar = true, nullstr = '\\N', allow_quoted_nulls = false, encoding = ${sqlString(encoding)})`,
+    `select * from read_csv(${sqlString(path)}, delim = '|', header = true, all_varchar = true, nullstr = '\\N', allow_quoted_nulls = ${quotedNulls}, encoding = ${sqlString(encoding)})`,
   )
   await e.close()
   return rows
@@ -32,8 +32,8 @@ describe('file sources', () => {
     )
     const rows = (await published(lake.stream, 'movies')).map((p) => p.data)
     expect(rows).toEqual(await duckRows(fixture))
-    expect(rows[1]!.note).toBeNull() // \N unquoted is null
-    expect(rows[3]!.note).toBe('\\N') // "\N" quoted is the text
+    expect(rows[1]!.note).toBeNull() // \N is null
+    expect(rows[3]!.note).toBeNull() // quoted too, by default, as DuckDB reads it
     expect(rows[2]!.note).toBe('line one\r\nline two')
     // The landed file is a table too, read with its own options.
     const e = await createEngine()
@@ -42,6 +42,15 @@ describe('file sources', () => {
       (await e.query('select count(*) as n, count(year) as years from raw.movies_quoted_file')).rows,
     ).toEqual([{ n: 4, years: 3 }])
     await e.close()
+  })
+
+  it('keeps a quoted \\N as text with quotedNulls: false, as PostgreSQL does', async () => {
+    const lake = await scratchLake()
+    await runSource({ m: { kind: 'file', path: fixture, csv: { ...csv, quotedNulls: false } } }, 'm', lake)
+    const rows = (await published(lake.stream, 'm')).map((p) => p.data)
+    expect(rows[1]!.note).toBeNull()
+    expect(rows[3]!.note).toBe('\\N')
+    expect(rows).toEqual(await duckRows(fixture, 'utf-8', false))
   })
 
   it('reads Latin-1 files', async () => {

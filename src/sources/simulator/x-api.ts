@@ -65,8 +65,39 @@ function page(
   return ok(body)
 }
 
+// The pages of one search share its answer: computing it once per query and anchor keeps paging
+// through a large history linear instead of quadratic.
+const answers = new WeakMap<World, Map<string, number[]>>()
+
 /** Tweet indices at or before `anchor`, newest first, newer than `since_id`, within the window. */
 function select(
+  world: World,
+  req: SimRequest,
+  anchor: number,
+  keep: (i: number) => boolean,
+  windowDays: number,
+) {
+  const p = req.params
+  const key = [
+    req.path,
+    p.get('query'),
+    p.get('since_id'),
+    p.get('start_time'),
+    anchor,
+    Math.floor(req.now / 60_000),
+  ].join('|')
+  const cache = answers.get(world) ?? new Map<string, number[]>()
+  answers.set(world, cache)
+  let out = cache.get(key)
+  if (!out) {
+    if (cache.size > 200) cache.clear()
+    out = scan(world, req, anchor, keep, windowDays)
+    cache.set(key, out)
+  }
+  return out
+}
+
+function scan(
   world: World,
   req: SimRequest,
   anchor: number,
