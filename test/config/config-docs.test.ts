@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { configJsonSchema, configMarkdown } from '../../scripts/config-docs.js'
+import { configJsonSchema, configMarkdown, presetsMarkdown } from '../../scripts/config-docs.js'
 
 describe('config reference', () => {
   it('docs/config.md and weir.schema.json match the schema (run `npm run docs` after changing it)', () => {
     expect(readFileSync('docs/config.md', 'utf8')).toBe(configMarkdown())
+    expect(readFileSync('docs/presets.md', 'utf8')).toBe(presetsMarkdown())
     expect(JSON.parse(readFileSync('weir.schema.json', 'utf8'))).toEqual(configJsonSchema())
   })
 
