@@ -52,4 +52,26 @@ describe('embedded stream after a crash', () => {
     expect(await readFile(log)).toEqual(good)
     await s2.close()
   })
+
+  it('indexes past 65,536 records (chunk boundary) and reopens with the same offsets', async () => {
+    const dir = await tempDir('weir-stream-')
+    const s = await createEmbeddedStream(dir)
+    const n = 70_000
+    for (let i = 0; i < n; i += 10_000) {
+      await s.publish('t', Array.from({ length: 10_000 }, (_, k) => ({ value: Buffer.from(String(i + k)) })))
+    }
+    await s.close()
+    const s2 = await createEmbeddedStream(dir)
+    const c = await s2.consumer('g', ['t'])
+    let seen = 0
+    for (let batch = await c.poll({ maxRecords: 9_999 }); batch.length; batch = await c.poll({ maxRecords: 9_999 })) {
+      for (const d of batch) {
+        expect(d.offset).toBe(seen)
+        expect(Buffer.from(d.value).toString()).toBe(String(seen))
+        seen++
+      }
+    }
+    expect(seen).toBe(n)
+    await s2.close()
+  })
 })

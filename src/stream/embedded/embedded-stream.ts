@@ -13,7 +13,7 @@ const HEADER = 8
 interface Topic {
   readonly fh: FileHandle
   /** Byte position of each offset's frame; the thin log keeps this index in memory. */
-  readonly positions: number[]
+  readonly positions: PositionIndex
   size: number
   /** Serialises appends so offsets match file order. */
   tail: Promise<unknown>
@@ -59,7 +59,7 @@ export async function createEmbeddedStream(dir: string): Promise<Stream> {
           await t.fh.write(Buffer.concat(frames), 0, undefined, t.size)
           await t.fh.datasync()
         } catch (err) {
-          t.positions.length = first
+          t.positions.truncate(first)
           throw new WeirError(`stream ${dir}/${name}: cannot append: ${(err as Error).message}`, {
             code: 'STREAM_IO',
             stage: 'stream',
@@ -122,6 +122,33 @@ export async function createEmbeddedStream(dir: string): Promise<Stream> {
   }
 }
 
+const CHUNK = 1 << 16
+
+/**
+ * Byte position of every offset, 8 bytes each in fixed chunks of doubles: a plain array would box
+ * positions past 1 GiB as heap numbers (about 3x the memory), and one growing typed array would copy.
+ */
+class PositionIndex {
+  private readonly chunks: Float64Array[] = []
+  length = 0
+
+  push(pos: number): void {
+    const i = this.length % CHUNK
+    if (i === 0) this.chunks.push(new Float64Array(CHUNK))
+    this.chunks[this.chunks.length - 1]![i] = pos
+    this.length++
+  }
+
+  get(offset: number): number {
+    return this.chunks[Math.floor(offset / CHUNK)]![offset % CHUNK]!
+  }
+
+  truncate(length: number): void {
+    this.length = length
+    this.chunks.length = Math.ceil(length / CHUNK)
+  }
+}
+
 function frame(r: StreamRecordInput, now: number): Buffer {
   const meta = Buffer.from(JSON.stringify({ k: r.key, t: r.timestamp ?? now, h: r.headers ?? {} }))
   const rest = Buffer.allocUnsafe(4 + meta.length + r.value.length)
@@ -138,7 +165,7 @@ function frame(r: StreamRecordInput, now: number): Buffer {
 async function openTopic(base: string): Promise<Topic> {
   const fh = await open(`${base}.log`, 'a+')
   const { size } = await fh.stat()
-  const positions: number[] = []
+  const positions = new PositionIndex()
   const head = Buffer.allocUnsafe(HEADER)
   let pos = 0
   while (pos + HEADER <= size) {
@@ -160,8 +187,8 @@ async function openTopic(base: string): Promise<Topic> {
 
 /** Reads offsets [from, to) with one read: the frames are contiguous on disk. */
 async function readRange(t: Topic, name: string, from: number, to: number): Promise<Delivery[]> {
-  const start = t.positions[from]!
-  const end = to < t.positions.length ? t.positions[to]! : t.size
+  const start = t.positions.get(from)
+  const end = to < t.positions.length ? t.positions.get(to) : t.size
   const buf = Buffer.allocUnsafe(end - start)
   await t.fh.read(buf, 0, buf.length, start)
   const out: Delivery[] = []
