@@ -13,7 +13,7 @@ export async function restVsFetch(tweets = 100_000, port = 4519): Promise<BenchR
   const perHour = Math.ceil(tweets / 72)
   const sim = spawn(
     process.execPath,
-    ['bin/weir.js', 'simulate', '--port', String(port), '--tweets-per-hour', String(perHour)],
+    ['bin/weir.js', 'simulate', '--frozen', '--port', String(port), '--tweets-per-hour', String(perHour)],
     {
       stdio: 'ignore',
     },
@@ -63,7 +63,7 @@ export async function restVsFetch(tweets = 100_000, port = 4519): Promise<BenchR
     let count = 0
     const bareTimes: number[] = []
     const weirTimes: number[] = []
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       bareTimes.push(await seconds(async () => (count = await bare())))
       weirTimes.push(await seconds(() => weir()))
     }
@@ -75,7 +75,7 @@ export async function restVsFetch(tweets = 100_000, port = 4519): Promise<BenchR
       value: w,
       baseline: { name: 'bare fetch loop over the same pages', value: b },
       ratio: w / b,
-      notes: `${count.toLocaleString('en-US')} tweets in ${Math.ceil(count / 100)} pages, median of 3 runs each; target ratio >= 0.8`,
+      notes: `${count.toLocaleString('en-US')} tweets in ${Math.ceil(count / 100)} pages, median of 5 interleaved runs each, frozen simulator; target ratio >= 0.8`,
       details: { bareSeconds: bareTimes, weirSeconds: weirTimes },
     }
   } finally {

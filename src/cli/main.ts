@@ -127,6 +127,7 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
     .option('--tweets-per-hour <n>', 'how fast new tweets appear', positiveInt, 60)
     .option('--fail-rate <share>', 'share of requests answered with a 429 or 500 (0..1)', nonNegative, 0)
     .option('--latency <ms>', 'added latency per request', nonNegative, 0)
+    .option('--frozen', 'serve the world as it is at start-up: no new data over time (reproducible runs)')
     .action(async (opts) => {
       const { simulateCommand } = await import('./commands/simulate.js')
       await simulateCommand(opts)

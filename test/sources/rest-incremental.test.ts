@@ -65,7 +65,7 @@ describe('incremental REST sources', () => {
     expect(second.filter((id) => firstIds.includes(id))).toEqual([])
   })
 
-  it('429s (all three header styles) and 500s are waited out or retried: nothing lost, nothing twice', async () => {
+  it('429s (all three header styles), 500s, cut-off bodies and timeouts are waited out or retried: nothing lost, nothing twice', async () => {
     const lake = await scratchLake()
     sim.inject({ path: '/2/tweets/search/recent', status: 429, style: 'retry-after', retryAfterSeconds: 0 })
     sim.inject({ path: '/2/tweets/search/recent', status: 500, count: 2 })
@@ -73,8 +73,9 @@ describe('incremental REST sources', () => {
     sim.inject({ path: '/2/tweets/search/recent', status: 429, style: 'ratelimit', retryAfterSeconds: 0 })
     sim.inject({ path: '/2/tweets/search/recent', status: 503 })
     sim.inject({ path: '/2/tweets/search/recent', truncate: true })
+    sim.inject({ path: '/2/tweets/search/recent', delayMs: 400 }) // longer than the timeout
     const before = sim.requests.length
-    const r = await runSource(search({ retry: { ...fastRetry, attempts: 8 } }), 'x', lake)
+    const r = await runSource(search({ retry: { ...fastRetry, attempts: 9 }, timeout: '150ms' }), 'x', lake)
     expect(r.partial).toBeUndefined()
     const statuses = sim.requests.slice(before).map((q) => q.status)
     expect(statuses.filter((s) => s === 429)).toHaveLength(3)

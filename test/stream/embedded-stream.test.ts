@@ -58,13 +58,20 @@ describe('embedded stream after a crash', () => {
     const s = await createEmbeddedStream(dir)
     const n = 70_000
     for (let i = 0; i < n; i += 10_000) {
-      await s.publish('t', Array.from({ length: 10_000 }, (_, k) => ({ value: Buffer.from(String(i + k)) })))
+      await s.publish(
+        't',
+        Array.from({ length: 10_000 }, (_, k) => ({ value: Buffer.from(String(i + k)) })),
+      )
     }
     await s.close()
     const s2 = await createEmbeddedStream(dir)
     const c = await s2.consumer('g', ['t'])
     let seen = 0
-    for (let batch = await c.poll({ maxRecords: 9_999 }); batch.length; batch = await c.poll({ maxRecords: 9_999 })) {
+    for (
+      let batch = await c.poll({ maxRecords: 9_999 });
+      batch.length;
+      batch = await c.poll({ maxRecords: 9_999 })
+    ) {
       for (const d of batch) {
         expect(d.offset).toBe(seen)
         expect(Buffer.from(d.value).toString()).toBe(String(seen))

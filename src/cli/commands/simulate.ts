@@ -8,8 +8,11 @@ export async function simulateCommand(opts: {
   tweetsPerHour: number
   failRate: number
   latency: number
+  frozen?: boolean
 }): Promise<void> {
+  const start = Date.now()
   const sim = await startSimulator({
+    ...(opts.frozen ? { now: () => start } : {}),
     port: opts.port,
     host: opts.host,
     seed: opts.seed,
