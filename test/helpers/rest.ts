@@ -11,10 +11,14 @@ export async function runSource(
   name: string,
   lake: { store: ObjectStore; stream: Stream },
   baseDir?: string,
+  eventTimes: Record<string, string> = {},
 ) {
   const config = configSchema.parse({ sources })
   const source = createSource(name, config.sources[name]!, config.sources, baseDir)
-  return ingest(source, lake.stream, lake.store, { state: createStateStore(lake.store) })
+  return ingest(source, lake.stream, lake.store, {
+    state: createStateStore(lake.store),
+    eventTime: (resource) => eventTimes[resource],
+  })
 }
 
 /** Everything published to a topic so far: resource, parsed record and headers. */

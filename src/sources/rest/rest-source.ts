@@ -274,7 +274,8 @@ export function createRestSource(
         for (let n = 0; ; n++) {
           if (cfg.maxPages && n >= cfg.maxPages) return
           let url: URL
-          if (page && 'url' in page) url = new URL(page.url)
+          // A Link header may give a relative reference (RFC 8288): resolve it against the API.
+          if (page && 'url' in page) url = new URL(page.url, r.baseUrl)
           else {
             url = new URL(joinUrl(r.baseUrl, path))
             for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v)

@@ -19,7 +19,7 @@ export interface SimResponse {
 export type AuthStyle = 'x' | 'tomorrow' | 'tmdb' | 'none'
 
 export interface Route {
-  readonly api: 'x' | 'tomorrow' | 'openmeteo' | 'tmdb'
+  readonly api: 'x' | 'tomorrow' | 'openmeteo' | 'tmdb' | 'generic'
   readonly pattern: RegExp
   readonly auth: AuthStyle
   handle(req: SimRequest, world: World): SimResponse

@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { genericRoutes } from './generic-api.js'
 import type { Route, SimRequest, SimResponse } from './routes.js'
 import { tmdbRoutes } from './tmdb-api.js'
 import { weatherRoutes } from './weather-api.js'
 import { createWorld, type World } from './world.js'
 import { xRoutes } from './x-api.js'
 
-const ROUTES: readonly Route[] = [...xRoutes, ...weatherRoutes, ...tmdbRoutes]
+const ROUTES: readonly Route[] = [...xRoutes, ...weatherRoutes, ...tmdbRoutes, ...genericRoutes]
 /** Query parameters that carry credentials: never stored in the request log. */
 const SECRET_PARAMS = /^(api_?key|apikey|key|token|access_token|client_secret|password)$/i
 const X_WINDOW = 15 * 60_000
@@ -100,6 +101,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       for (const [k, v] of url.searchParams) query[k] = SECRET_PARAMS.test(k) ? '***' : v
       requests.push({ method: req.method ?? 'GET', path: url.pathname, query, status, at: t })
       if (requests.length > (options.logLimit ?? 100_000)) requests.shift()
+    }
+    if (url.pathname === '/oauth2/token') {
+      const r = token(req, await body(req))
+      log(r.status)
+      res.writeHead(r.status, { 'content-type': 'application/json; charset=utf-8' })
+      res.end(JSON.stringify(r.body))
+      return
     }
     let route: Route | undefined
     let match: RegExpExecArray | null = null
@@ -241,6 +249,31 @@ function takeFault(
   const f = faults[i]!
   if (--f.left <= 0) faults.splice(i, 1)
   return f.fault
+}
+
+/** X's OAuth2 client-credentials grant: client id and secret in Basic auth, a bearer token back. */
+function token(req: IncomingMessage, form: string): SimResponse {
+  const basic = /^Basic (\S+)/.exec(req.headers.authorization ?? '')?.[1]
+  const [id, secret] = basic ? Buffer.from(basic, 'base64').toString().split(':') : []
+  if (req.method !== 'POST' || !id || !secret) {
+    return {
+      status: 401,
+      body: { error: 'invalid_client', error_description: 'client authentication failed' },
+    }
+  }
+  if (new URLSearchParams(form).get('grant_type') !== 'client_credentials') {
+    return { status: 400, body: { error: 'unsupported_grant_type' } }
+  }
+  return {
+    status: 200,
+    body: { token_type: 'bearer', access_token: `sim-${Buffer.from(id).toString('hex')}`, expires_in: 7200 },
+  }
+}
+
+async function body(req: IncomingMessage): Promise<string> {
+  let s = ''
+  for await (const chunk of req) s += chunk
+  return s
 }
 
 /** Any non-empty credential is accepted, but it must be sent the way the real API wants it. */

@@ -82,6 +82,7 @@ function select(
     req.path,
     p.get('query'),
     p.get('since_id'),
+    p.get('end_time'),
     p.get('start_time'),
     anchor,
     Math.floor(req.now / 60_000),
@@ -111,11 +112,13 @@ function scan(
     req.now - windowDays * DAY,
     startTime ? Date.parse(startTime) : Number.NEGATIVE_INFINITY,
   )
+  const endTime = req.params.get('end_time')
+  const ceiling = endTime ? Date.parse(endTime) : Number.POSITIVE_INFINITY
   const out: number[] = []
   for (let i = anchor; i >= 0; i--) {
     if (sinceIndex !== undefined && i <= sinceIndex) break
     if (world.tweetTime(i) < floor) break
-    if (keep(i)) out.push(i)
+    if (world.tweetTime(i) < ceiling && keep(i)) out.push(i)
   }
   return out
 }
