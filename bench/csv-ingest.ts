@@ -8,7 +8,7 @@ import { type BenchResult, seconds } from './types.js'
 /**
  * A `|`-separated CSV with quoted fields and \N nulls, landed as-is and emitted row by row into
  * the embedded stream, in a child process whose peak RSS is the figure (target: under 300 MB for
- * 1 GB). Baseline: DuckDB reading the same file (`count(*)` over read_csv) in the same run.
+ * 1 GB). Baseline: DuckDB converting the same file to NDJSON (parse and serialise every row) in the same run.
  */
 export async function csvIngest(dir: string, megabytes: number): Promise<BenchResult> {
   const file = join(dir, 'movies.csv')
@@ -21,13 +21,15 @@ export async function csvIngest(dir: string, megabytes: number): Promise<BenchRe
     { encoding: 'utf8', maxBuffer: 1 << 20 },
   )
   const child = JSON.parse(out) as { records: number; seconds: number; maxRssMB: number }
+  // The same work in DuckDB: parse every row and write it out as one JSON object a line.
   const engine = await createEngine()
   let rows = 0
   const base = await seconds(async () => {
     const { rows: r } = await engine.query(
-      `select count(*) as n from read_csv(${sqlString(file)}, delim = '|', header = true, nullstr = '\\N', all_varchar = true)`,
+      `COPY (SELECT * FROM read_csv(${sqlString(file)}, delim = '|', header = true, nullstr = '\\N', all_varchar = true))
+       TO ${sqlString(join(dir, 'duckdb.ndjson'))} (FORMAT json)`,
     )
-    rows = Number(r[0]?.n)
+    rows = Number(r[0]?.Count)
   })
   await engine.close()
   if (rows !== child.records)
@@ -36,7 +38,7 @@ export async function csvIngest(dir: string, megabytes: number): Promise<BenchRe
     name: 'csv-ingest',
     unit: 'rows/s',
     value: child.records / child.seconds,
-    baseline: { name: 'DuckDB read_csv count of the same file', value: rows / base },
+    baseline: { name: 'DuckDB COPY of the same CSV to NDJSON', value: rows / base },
     ratio: child.records / child.seconds / (rows / base),
     notes: `${(size / 1e9).toFixed(2)} GB, ${rows.toLocaleString('en-US')} rows landed as-is and published row by row in ${child.seconds.toFixed(1)} s; peak RSS ${Math.round(child.maxRssMB)} MB (target < 300 MB)`,
     details: {
