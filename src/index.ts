@@ -36,8 +36,28 @@ export { type DemoOptions, type DemoReport, runDemo } from './pipeline/demo.js'
 export { type OpenOptions, openPipeline, type Pipeline, type StageSummary } from './pipeline/pipeline.js'
 export { type RefineOptions, type RefineResult, refine } from './refine/refine.js'
 export type { CodeSourceBatch, CodeSourceContext } from './sources/code/code-source.js'
-export { type IngestResult, ingest } from './sources/ingest.js'
-export type { PullContext, Source, SourceBatch, SourceDefinition } from './sources/source.js'
+export { createFileSource, type FileSourceConfig } from './sources/file/file-source.js'
+export { type IngestOptions, type IngestResult, ingest } from './sources/ingest.js'
+export { createSource, SOURCE_KINDS } from './sources/registry.js'
+export { PRESETS, SERVICES } from './sources/rest/presets.js'
+export type { RestSourceConfig } from './sources/rest/rest-schema.js'
+export { createRestSource } from './sources/rest/rest-source.js'
+export {
+  type Fault,
+  type LoggedRequest,
+  type Simulator,
+  type SimulatorOptions,
+  startSimulator,
+} from './sources/simulator/simulator.js'
+export type {
+  PullContext,
+  RawFile,
+  Source,
+  SourceBatch,
+  SourceDefinition,
+  SourceEnv,
+  SourceState,
+} from './sources/source.js'
 export { createStateStore, type StateStore } from './state/state.js'
 export { createLocalStore } from './storage/local/local-store.js'
 export { openStore } from './storage/open-store.js'

@@ -1,4 +1,3 @@
-import { WeirError } from '../../core/errors.js'
 import { getPath, type SourceRecord } from '../../core/records.js'
 import { parseDuration } from '../../core/units.js'
 import type { PullContext, Source, SourceBatch, SourceDefinition } from '../source.js'
@@ -7,8 +6,18 @@ import { loadBudget } from './budget.js'
 import { createHttp } from './http.js'
 import { mergeLimited } from './merge.js'
 import { firstPage, nextPage, type PageState } from './paginate.js'
-import { PRESETS, SERVICES } from './presets.js'
-import type { EndpointConfig, RestSourceConfig } from './rest-schema.js'
+import {
+  childFields,
+  cursorParam,
+  fillPath,
+  isObject,
+  joinUrl,
+  orderEndpoints,
+  type Params,
+  stringify,
+} from './plan.js'
+import { type ResolvedEndpoint, resolveRest } from './resolve.js'
+import type { RestSourceConfig } from './rest-schema.js'
 import { cursorOf, maxCursor, selectRecords } from './select.js'
 
 /** Progress of one partition of one endpoint: its cursor, and where an interrupted pagination resumes. */
@@ -22,8 +31,6 @@ export interface RestCursor {
   readonly partitions: Readonly<Record<string, PartitionState>>
 }
 
-type Params = Record<string, string>
-
 /** One request series: an endpoint with its parameters fixed (a partition, a parent record, a chunk). */
 interface Unit {
   readonly endpoint: string
@@ -36,82 +43,6 @@ interface Unit {
 interface Page {
   readonly records: SourceRecord[]
   readonly update?: { readonly key: string; readonly state: PartitionState }
-}
-
-interface ResolvedEndpoint extends EndpointConfig {
-  readonly path: string
-  readonly select: Readonly<Record<string, string>>
-}
-
-/** Expands presets into plain endpoints with every field set. */
-export function resolveRest(name: string, cfg: RestSourceConfig) {
-  const presetOf = (id: string) => {
-    const p = PRESETS[id]
-    if (!p) {
-      throw new WeirError(
-        `source ${name}: unknown preset "${id}"; presets: ${Object.keys(PRESETS).join(', ')}`,
-        {
-          code: 'SOURCE_PRESET',
-          stage: 'config',
-        },
-      )
-    }
-    return p
-  }
-  const endpoints: Record<string, EndpointConfig> = {}
-  let service = cfg.preset ? presetOf(cfg.preset).service : undefined
-  if (cfg.preset) {
-    const p = presetOf(cfg.preset)
-    endpoints[cfg.preset.split('.')[1]!] = {
-      method: 'GET',
-      headers: {},
-      ...p.endpoint,
-      params: { ...p.endpoint.params, ...cfg.params },
-      ...(cfg.partitionBy ? { partitionBy: cfg.partitionBy } : {}),
-      ...(cfg.parent ? { parent: cfg.parent } : {}),
-    }
-  }
-  for (const [epName, ep] of Object.entries(cfg.endpoints)) {
-    if (!ep.preset) {
-      endpoints[epName] = { ...ep, params: { ...(cfg.preset ? {} : cfg.params), ...ep.params } }
-      continue
-    }
-    const p = presetOf(ep.preset)
-    service ??= p.service
-    endpoints[epName] = {
-      method: 'GET',
-      headers: {},
-      ...p.endpoint,
-      ...stripUndefined(ep),
-      params: { ...p.endpoint.params, ...ep.params },
-    } as EndpointConfig
-  }
-  const resolved: Record<string, ResolvedEndpoint> = {}
-  for (const [epName, ep] of Object.entries(endpoints)) {
-    if (!ep.path) {
-      throw new WeirError(`source ${name}: endpoint ${epName} has no path; give path or preset`, {
-        code: 'SOURCE_CONFIG',
-        stage: 'config',
-      })
-    }
-    resolved[epName] = { ...ep, path: ep.path, select: ep.select ?? { [epName]: '$' } }
-  }
-  if (Object.keys(resolved).length === 0) {
-    throw new WeirError(`source ${name}: no endpoints; give a preset or endpoints`, {
-      code: 'SOURCE_CONFIG',
-      stage: 'config',
-    })
-  }
-  const svc = service ? SERVICES[service] : undefined
-  const baseUrl = cfg.baseUrl ?? svc?.baseUrl
-  if (!baseUrl) {
-    throw new WeirError(`source ${name}: no baseUrl`, { code: 'SOURCE_CONFIG', stage: 'config' })
-  }
-  return { endpoints: resolved, baseUrl, service: svc, budget: cfg.budget ?? svc?.budget }
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
 }
 
 /**
@@ -326,83 +257,6 @@ export function createRestSource(
       }
     },
   }
-}
-
-/** Parents before children; a cycle or a missing parent endpoint is a config error. */
-function orderEndpoints(source: string, eps: Readonly<Record<string, ResolvedEndpoint>>): string[] {
-  const out: string[] = []
-  const visiting = new Set<string>()
-  const visit = (n: string) => {
-    if (out.includes(n)) return
-    if (visiting.has(n)) {
-      throw new WeirError(
-        `source ${source}: endpoints depend on each other in a cycle (${[...visiting, n].join(' → ')})`,
-        {
-          code: 'SOURCE_CONFIG',
-          stage: 'config',
-        },
-      )
-    }
-    visiting.add(n)
-    const parent = eps[n]!.parent?.endpoint
-    if (parent) {
-      if (!eps[parent]) {
-        throw new WeirError(
-          `source ${source}: endpoint ${n} has parent endpoint "${parent}", which does not exist`,
-          {
-            code: 'SOURCE_CONFIG',
-            stage: 'config',
-          },
-        )
-      }
-      visit(parent)
-    }
-    visiting.delete(n)
-    out.push(n)
-  }
-  for (const n of Object.keys(eps)) visit(n)
-  return out
-}
-
-/** The fields children read from an endpoint's records, or undefined when nothing depends on it. */
-function childFields(eps: Readonly<Record<string, ResolvedEndpoint>>, name: string) {
-  const children = Object.values(eps).filter((e) => e.parent?.endpoint === name)
-  if (children.length === 0) return undefined
-  const fields = new Set<string>()
-  for (const c of children) {
-    for (const f of Object.values(c.parent!.fields)) fields.add(f)
-    for (const f of c.parent!.include) fields.add(f)
-  }
-  const resources = new Set(children.map((c) => c.parent!.resource))
-  return { fields: [...fields], resource: resources.size === 1 ? [...resources][0] : undefined }
-}
-
-/** Puts `{name}` values into the path (URL-encoded) and leaves the other parameters for the query. */
-function fillPath(path: string, params: Params): { path: string; query: Params } {
-  const query = { ...params }
-  const filled = path.replace(/\{([A-Za-z0-9_.]+)\}/g, (_, k: string) => {
-    const v = query[k]
-    delete query[k]
-    return encodeURIComponent(v ?? '')
-  })
-  return { path: filled, query }
-}
-
-function joinUrl(base: string, path: string): string {
-  return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`
-}
-
-function cursorParam(type: 'number' | 'string' | 'time', value: string, lagMs: number): string {
-  if (type !== 'time') return value
-  return new Date(Date.parse(value) - lagMs).toISOString().replace(/\.\d{3}Z$/, 'Z')
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-function stringify(o: Record<string, unknown>): Params {
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)]))
 }
 
 export const restSource: SourceDefinition<RestSourceConfig> = {
