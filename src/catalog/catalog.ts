@@ -1,3 +1,4 @@
+import type { CsvOptions } from '../core/csv.js'
 import { getJson, joinKey, type ObjectStore, putJson } from '../storage/storage.js'
 
 export const ZONES = ['raw', 'trusted', 'refined'] as const
@@ -19,15 +20,7 @@ export interface TableEntry {
   readonly location: string
   readonly format: 'ndjson' | 'parquet' | 'csv' | 'json'
   /** How to read a CSV table's files. */
-  readonly csv?: {
-    readonly delimiter: string
-    readonly quote: string
-    readonly header: boolean
-    readonly encoding: 'utf-8' | 'latin1'
-    readonly null: string | readonly string[]
-    /** Whether a quoted null token is null too (DuckDB's default) or text (PostgreSQL's). */
-    readonly quotedNulls?: boolean
-  }
+  readonly csv?: CsvOptions
   /** Hive partition columns (`dt`) or path template fields (`yyyy`, `mm`, `dd`). */
   readonly partitioning: readonly string[]
   readonly primaryKey?: readonly string[]

@@ -1,3 +1,4 @@
+import type { CsvOptions } from '../core/csv.js'
 import type { SourceRecord } from '../core/records.js'
 
 /** What a source yields: records, and the cursor to save once they are durable in the stream. */
@@ -16,15 +17,7 @@ export interface RawFile {
   readonly path: string
   readonly format: 'csv' | 'ndjson' | 'json'
   /** How to read it back (views and refine), for CSV. */
-  readonly csv?: {
-    readonly delimiter: string
-    readonly quote: string
-    readonly header: boolean
-    readonly encoding: 'utf-8' | 'latin1'
-    readonly null: string | readonly string[]
-    /** Whether a quoted null token is null too (DuckDB's default) or text (PostgreSQL's). */
-    readonly quotedNulls?: boolean
-  }
+  readonly csv?: CsvOptions
 }
 
 export interface PullContext {
