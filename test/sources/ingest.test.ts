@@ -37,6 +37,19 @@ describe('ingest', () => {
     ])
   })
 
+  it('gives code sources the same state helpers: documents kept beside the cursor across runs', async () => {
+    const { store, stream } = await scratchLake()
+    const state = createStateStore(store)
+    const source = codeSource(async function* (ctx) {
+      const seen = ((await ctx.state.get<number>('runs')) ?? 0) + 1
+      await ctx.state.put('runs', seen)
+      yield { records: [{ resource: 'runs', data: { seen } }] }
+    })
+    await ingest(source, stream, store, { state })
+    await ingest(source, stream, store, { state })
+    expect(await state.get('sources/shop/runs')).toBe(2)
+  })
+
   it('keeps the old cursor when the stream never got the batch', async () => {
     const { store, stream } = await scratchLake()
     const state = createStateStore(store)
