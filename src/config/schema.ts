@@ -58,6 +58,26 @@ export const configSchema = z.strictObject({
             'Directory of the log; defaults to <lake>/_stream for a local lake, .weir/stream otherwise.',
           ),
       }),
+      z.strictObject({
+        kind: z
+          .literal('nats')
+          .describe('NATS JetStream: a stream per topic, durable pull consumers per group.'),
+        url: z.string().default('nats://127.0.0.1:4222').describe('NATS server URL, e.g. "${NATS_URL}".'),
+        prefix: z
+          .string()
+          .default('weir')
+          .describe('Prefix of stream names and subjects, to share a server.'),
+        ackWait: duration
+          .default('30s')
+          .describe('How long a record may stay uncommitted before it is redelivered.'),
+        maxAge: duration.optional().describe('Retention: drop records older than this.'),
+        maxBytes: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe('Retention: keep at most this many bytes per topic.'),
+      }),
     ])
     .prefault({ kind: 'embedded' })
     .describe('The durable stream between sources and consumers.'),

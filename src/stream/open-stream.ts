@@ -15,6 +15,17 @@ export async function openStream(config: Pick<WeirConfig, 'stream' | 'lake'>, ba
       const { createEmbeddedStream } = await import('./embedded/embedded-stream.js')
       return createEmbeddedStream(resolve(base, config.stream.dir ?? defaultStreamDir(config.lake, base)))
     }
+    case 'nats': {
+      const { createNatsStream } = await import('./nats/nats-stream.js')
+      const { url, prefix, ackWait, maxAge, maxBytes } = config.stream
+      return createNatsStream({
+        url,
+        prefix,
+        ackWait,
+        ...(maxAge !== undefined ? { maxAge } : {}),
+        ...(maxBytes !== undefined ? { maxBytes } : {}),
+      })
+    }
   }
 }
 

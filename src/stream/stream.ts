@@ -7,7 +7,15 @@ export interface StreamRecordInput {
   readonly headers?: Readonly<Record<string, string>>
 }
 
-/** A record as delivered to a consumer, with its position in the topic. */
+/** Where a new consumer group starts reading; a group that has committed resumes after its commit. */
+export type StartAt = 'earliest' | 'latest' | { readonly offset: number } | { readonly time: number }
+
+export interface ConsumerOptions {
+  /** Default: earliest. */
+  readonly start?: StartAt
+}
+
+/** A record as delivered to a consumer, with its position in the topic (increasing; adapters may start at 0 or 1). */
 export interface Delivery {
   readonly topic: string
   readonly offset: number
@@ -43,7 +51,7 @@ export interface Consumer {
  */
 export interface Stream {
   publish(topic: string, records: readonly StreamRecordInput[]): Promise<number[]>
-  consumer(group: string, topics: readonly string[]): Promise<Consumer>
+  consumer(group: string, topics: readonly string[], options?: ConsumerOptions): Promise<Consumer>
   topics(): Promise<string[]>
   close(): Promise<void>
 }

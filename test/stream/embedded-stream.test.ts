@@ -7,7 +7,7 @@ import { tempDir } from '../helpers/services.js'
 
 streamContract('embedded', async () => {
   const dir = await tempDir('weir-stream-')
-  return { stream: await createEmbeddedStream(dir), reopen: () => createEmbeddedStream(dir) }
+  return { stream: await createEmbeddedStream(dir), reopen: () => createEmbeddedStream(dir), topic: 't' }
 })
 
 describe('embedded stream after a crash', () => {

@@ -2,7 +2,7 @@ import { type FileHandle, mkdir, open, readdir, readFile, rename, writeFile } fr
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { WeirError } from '../../core/errors.js'
-import type { Consumer, Delivery, Stream, StreamRecordInput } from '../stream.js'
+import type { Consumer, ConsumerOptions, Delivery, StartAt, Stream, StreamRecordInput } from '../stream.js'
 
 /**
  * Frame layout: u32 length of the rest | u32 crc32 of the rest | u32 meta length | meta JSON | value.
@@ -73,13 +73,14 @@ export async function createEmbeddedStream(dir: string): Promise<Stream> {
       t.tail = run.catch(() => undefined)
       return run
     },
-    async consumer(group, names) {
+    async consumer(group, names, options: ConsumerOptions = {}) {
       const groupFile = join(dir, '_groups', `${group}.json`)
       const committed: Record<string, number> = JSON.parse(
         await readFile(groupFile, 'utf8').catch(() => '{}'),
       )
       const position: Record<string, number> = {}
-      for (const n of names) position[n] = committed[n] ?? 0
+      for (const n of names)
+        position[n] = committed[n] ?? (await startOffset(await topic(n), n, options.start))
       return {
         async poll({ maxRecords }) {
           const out: Delivery[] = []
@@ -183,6 +184,19 @@ async function openTopic(base: string): Promise<Topic> {
     await fh.datasync()
   }
   return { fh, positions, size: pos, tail: Promise.resolve() }
+}
+
+/** Where a group without a commit starts: the first record at or after a time is found by scanning. */
+async function startOffset(t: Topic, name: string, start: StartAt = 'earliest'): Promise<number> {
+  if (start === 'earliest') return 0
+  if (start === 'latest') return t.positions.length
+  if ('offset' in start) return Math.max(0, Math.min(start.offset, t.positions.length))
+  for (let from = 0; from < t.positions.length; from += 10_000) {
+    const batch = await readRange(t, name, from, Math.min(t.positions.length, from + 10_000))
+    const hit = batch.find((d) => d.timestamp >= start.time)
+    if (hit) return hit.offset
+  }
+  return t.positions.length
 }
 
 /** Reads offsets [from, to) with one read: the frames are contiguous on disk. */

@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto'
+import { connect } from 'node:net'
+import { afterAll, describe } from 'vitest'
+import { createNatsStream } from '../../src/stream/nats/nats-stream.js'
+import { streamContract } from '../contract/stream.contract.js'
+import { servicesRequired } from '../helpers/services.js'
+
+const URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222'
+
+async function reachable(): Promise<boolean> {
+  const { hostname, port } = new globalThis.URL(URL)
+  return new Promise((resolve) => {
+    const s = connect(Number(port || 4222), hostname)
+    s.once('connect', () => {
+      s.destroy()
+      resolve(true)
+    })
+    s.once('error', () => resolve(false))
+  })
+}
+
+const up = await reachable()
+if (!up) {
+  if (servicesRequired) throw new Error(`NATS is not reachable at ${URL} (WEIR_REQUIRE_SERVICES=1)`)
+  console.warn(`skipping NATS stream tests: no NATS server at ${URL}`)
+}
+
+// Every test gets its own prefix, so its streams never meet another run's; they are deleted after.
+const prefixes: string[] = []
+afterAll(async () => {
+  if (!up) return
+  const { connect: natsConnect } = await import('@nats-io/transport-node')
+  const { jetstreamManager } = await import('@nats-io/jetstream')
+  const nc = await natsConnect({ servers: URL })
+  const jsm = await jetstreamManager(nc)
+  for await (const s of jsm.streams.list()) {
+    if (prefixes.some((p) => s.config.name.startsWith(`${p}_`))) await jsm.streams.delete(s.config.name)
+  }
+  await nc.drain()
+})
+
+describe.skipIf(!up)('NATS JetStream', () => {
+  streamContract('nats', async () => {
+    const prefix = `weirtest${randomBytes(4).toString('hex')}`
+    prefixes.push(prefix)
+    const open = () => createNatsStream({ url: URL, prefix, ackWait: '2s' })
+    return { stream: await open(), reopen: open, topic: 't' }
+  })
+})
