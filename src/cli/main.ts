@@ -111,6 +111,15 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
       await queryCommand(sql, opts, globals(cmd))
     })
 
+  program
+    .command('status')
+    .description("each stream consumer group's position and lag, and each source's last run")
+    .addOption(formatOption(['table', 'json'], 'table'))
+    .action(async (opts, cmd: Command) => {
+      const { statusCommand } = await import('./commands/status.js')
+      await statusCommand(opts, globals(cmd))
+    })
+
   const nonNegative = (v: string) => {
     const n = Number(v)
     if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number >= 0')

@@ -53,5 +53,17 @@ export interface Stream {
   publish(topic: string, records: readonly StreamRecordInput[]): Promise<number[]>
   consumer(group: string, topics: readonly string[], options?: ConsumerOptions): Promise<Consumer>
   topics(): Promise<string[]>
+  /** Every consumer group of every topic: where it has committed to, where the topic ends, the lag. */
+  groups(): Promise<GroupStatus[]>
   close(): Promise<void>
+}
+
+export interface GroupStatus {
+  readonly topic: string
+  readonly group: string
+  /** Position of the next record the group needs. */
+  readonly committed: number
+  /** Position the next published record will get. */
+  readonly end: number
+  readonly lag: number
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { weir } from '../helpers/cli.js'
 import { tempDir } from '../helpers/services.js'
 
-const COMMANDS = ['demo', 'ingest', 'land', 'refine', 'query', 'simulate', 'catalog']
+const COMMANDS = ['demo', 'ingest', 'land', 'refine', 'query', 'status', 'simulate', 'catalog']
 
 describe('weir --help', () => {
   it('describes every command and the global flags', async () => {
@@ -177,5 +177,23 @@ describe('weir query output', () => {
     expect((await weir(['query', 'select 1 as n where false', '--lake', lake, '-f', 'json'])).stdout).toBe(
       '[]\n',
     )
+  })
+})
+
+describe('weir status', () => {
+  it("shows each consumer group's position and lag, and each source's last run", async () => {
+    const dir = await tempDir('weir-status-')
+    const { writeFile } = await import('node:fs/promises')
+    await writeFile(
+      `${dir}/weir.json`,
+      JSON.stringify({ sources: { w: { kind: 'demo', dataset: 'weather', count: 30 } } }),
+    )
+    await weir(['ingest'], {}, dir)
+    await weir(['land'], {}, dir)
+    await weir(['ingest'], {}, dir) // 30 more, not landed yet
+    const s = JSON.parse((await weir(['status', '-f', 'json'], {}, dir)).stdout)
+    expect(s.groups).toEqual([{ topic: 'w', group: 'landing', committed: 30, end: 60, lag: 30 }])
+    expect(s.sources[0].last_run).toMatch(/^\d{8}T\d{6}-/)
+    expect((await weir(['status'], {}, dir)).stdout).toMatch(/w\s+landing\s+30\s+60\s+30/)
   })
 })

@@ -107,7 +107,7 @@ export function streamContract(name: string, open: () => Promise<StreamHarness>)
       await stream.close()
     })
 
-    it('reports lag per topic: published but not committed', async () => {
+    it('reports lag per topic and per group (weir status): published but not committed', async () => {
       const { stream, topic } = await open()
       await stream.publish(
         topic,
@@ -118,6 +118,9 @@ export function streamContract(name: string, open: () => Promise<StreamHarness>)
       await c.poll({ maxRecords: 2 })
       await c.commit(c.position())
       expect(await c.lag()).toEqual({ [topic]: 1 })
+      const [status] = (await stream.groups()).filter((g) => g.topic === topic && g.group === 'g')
+      expect(status).toMatchObject({ topic, group: 'g', lag: 1 })
+      expect(status!.end - status!.committed).toBe(1)
       await c.close()
       await stream.close()
     })

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { connect } from 'node:net'
-import { afterAll, describe } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { createNatsStream } from '../../src/stream/nats/nats-stream.js'
 import { streamContract } from '../contract/stream.contract.js'
 import { servicesRequired } from '../helpers/services.js'
@@ -45,5 +45,32 @@ describe.skipIf(!up)('NATS JetStream', () => {
     prefixes.push(prefix)
     const open = () => createNatsStream({ url: URL, prefix, ackWait: '2s' })
     return { stream: await open(), reopen: open, topic: 't' }
+  })
+})
+
+describe.skipIf(!up)('a pipeline on NATS', () => {
+  it('ingests, lands and refines through JetStream', async () => {
+    const { configSchema } = await import('../../src/config/schema.js')
+    const { openPipeline } = await import('../../src/pipeline/pipeline.js')
+    const { tempDir } = await import('../helpers/services.js')
+    const prefix = `weirtest${randomBytes(4).toString('hex')}`
+    prefixes.push(prefix)
+    const dir = await tempDir('weir-nats-')
+    const config = configSchema.parse({
+      lake: `${dir}/lake`,
+      stream: { kind: 'nats', url: URL, prefix },
+      sources: { w: { kind: 'demo', dataset: 'weather', count: 120 } },
+      tables: { 'w.realtime': { eventTime: 'data.time' } },
+    })
+    const p = await openPipeline({ config, file: undefined, dir })
+    try {
+      expect((await p.ingest()).records).toBe(120)
+      expect((await p.land()).records).toBe(120)
+      expect((await p.land()).records).toBe(0) // committed: nothing twice
+      expect((await p.refine()).records).toBe(120)
+      expect((await p.query('select count(*) as n from trusted.w_realtime')).rows).toEqual([{ n: 120 }])
+    } finally {
+      await p.close()
+    }
   })
 })

@@ -2,7 +2,15 @@ import { type FileHandle, mkdir, open, readdir, readFile, rename, writeFile } fr
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { WeirError } from '../../core/errors.js'
-import type { Consumer, ConsumerOptions, Delivery, StartAt, Stream, StreamRecordInput } from '../stream.js'
+import type {
+  Consumer,
+  ConsumerOptions,
+  Delivery,
+  GroupStatus,
+  StartAt,
+  Stream,
+  StreamRecordInput,
+} from '../stream.js'
 
 /**
  * Frame layout: u32 length of the rest | u32 crc32 of the rest | u32 meta length | meta JSON | value.
@@ -111,6 +119,18 @@ export async function createEmbeddedStream(dir: string): Promise<Stream> {
         },
         async close() {},
       } satisfies Consumer
+    },
+    async groups() {
+      const files = await readdir(join(dir, '_groups')).catch(() => [] as string[])
+      const out: GroupStatus[] = []
+      for (const f of files.filter((x) => x.endsWith('.json')).sort()) {
+        const committed: Record<string, number> = JSON.parse(await readFile(join(dir, '_groups', f), 'utf8'))
+        for (const [name, next] of Object.entries(committed)) {
+          const end = (await topic(name)).positions.length
+          out.push({ topic: name, group: f.slice(0, -5), committed: next, end, lag: end - next })
+        }
+      }
+      return out
     },
     async topics() {
       const entries = await readdir(dir, { withFileTypes: true })

@@ -2,7 +2,7 @@ import type { JsMsg } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { WeirError } from '../../core/errors.js'
 import { parseDuration } from '../../core/units.js'
-import type { Consumer, ConsumerOptions, Delivery, Stream } from '../stream.js'
+import type { Consumer, ConsumerOptions, Delivery, GroupStatus, Stream } from '../stream.js'
 
 export interface NatsStreamOptions {
   /** e.g. nats://127.0.0.1:4222 */
@@ -174,6 +174,24 @@ export async function createNatsStream(o: NatsStreamOptions): Promise<Stream> {
       } satisfies Consumer
     },
 
+    async groups() {
+      const out: GroupStatus[] = []
+      for await (const st of jsm.streams.list()) {
+        if (!st.config.name.startsWith(`${prefix}_`)) continue
+        const topic = st.config.name.slice(prefix.length + 1)
+        for await (const c of jsm.consumers.list(st.config.name)) {
+          const committed = c.ack_floor.stream_seq + 1
+          out.push({
+            topic,
+            group: c.name,
+            committed,
+            end: st.state.last_seq + 1,
+            lag: c.num_pending + c.num_ack_pending,
+          })
+        }
+      }
+      return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.group.localeCompare(b.group))
+    },
     async topics() {
       const names: string[] = []
       for await (const s of jsm.streams.list()) {

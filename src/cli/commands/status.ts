@@ -1,0 +1,44 @@
+import { type GlobalOptions, withPipeline } from '../context.js'
+import { type Format, renderRows } from '../output.js'
+
+/** `weir status`: each stream consumer group's position and lag, and each source's last run. */
+export async function statusCommand(opts: { format: Format }, globals: GlobalOptions): Promise<void> {
+  await withPipeline(globals, async (p) => {
+    const stream = await p.stream()
+    const groups = await stream.groups()
+    const sources = []
+    for (const name of Object.keys(p.config.sources)) {
+      const s = await p.state.get<{ run?: string; updatedAt?: string }>(`sources/${name}`)
+      sources.push({ source: name, last_run: s?.run ?? null, cursor_saved: s?.updatedAt ?? null })
+    }
+    if (opts.format === 'json') {
+      process.stdout.write(
+        `${JSON.stringify({ lake: p.store.uri, stream: p.config.stream.kind, groups, sources })}\n`,
+      )
+      return
+    }
+    const cols = (names: string[]) => names.map((name) => ({ name, type: '' }))
+    const lines = [
+      `lake ${p.store.uri}, stream ${p.config.stream.kind}`,
+      '',
+      'consumer groups',
+      groups.length
+        ? renderRows(
+            {
+              columns: cols(['topic', 'group', 'committed', 'end', 'lag']),
+              rows: groups.map((g) => ({ ...g })),
+            },
+            'table',
+          )
+        : '(none yet: run `weir land` or `weir demo`)',
+    ]
+    if (sources.length) {
+      lines.push(
+        '',
+        'sources',
+        renderRows({ columns: cols(['source', 'last_run', 'cursor_saved']), rows: sources }, 'table'),
+      )
+    }
+    process.stdout.write(`${lines.join('\n')}\n`)
+  })
+}
