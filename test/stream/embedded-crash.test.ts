@@ -50,7 +50,8 @@ describe('embedded log under kill -9', () => {
       await s.close()
       // (A batch whose ack was not recorded before the kill is published again by the next round,
       // so ids may repeat; what matters is that every acknowledged id is there, first seen in order.)
-      const firstSeen = inLog.filter((id, i) => inLog.indexOf(id) === i)
+      const seen = new Set<number>()
+      const firstSeen = inLog.filter((id) => !seen.has(id) && seen.add(id))
       expect(firstSeen.slice(0, acked + 1)).toEqual(Array.from({ length: acked + 1 }, (_, i) => i))
       // The consumer skipped nothing: what it processed is a gapless prefix of the log (replays allowed).
       const processed = [...new Set(await ids(done))].sort((a, b) => a - b)
