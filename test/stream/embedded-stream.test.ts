@@ -82,3 +82,24 @@ describe('embedded stream after a crash', () => {
     await s2.close()
   })
 })
+
+describe('embedded stream group commit', () => {
+  it('concurrent publishes share writes, keep their own offsets, and are all durable', async () => {
+    const dir = await tempDir('weir-stream-')
+    const s = await createEmbeddedStream(dir)
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, p) => s.publish('t', [0, 1, 2].map((k) => ({ value: Buffer.from(`${p}:${k}`) })))),
+    )
+    // Each publisher's records are contiguous and in its own order.
+    for (const offsets of results) expect(offsets).toEqual([offsets[0]!, offsets[0]! + 1, offsets[0]! + 2])
+    expect(new Set(results.flat()).size).toBe(150)
+    await s.close()
+    const again = await createEmbeddedStream(dir)
+    const c = await again.consumer('g', ['t'])
+    const got = await c.poll({ maxRecords: 1_000 })
+    for (const [p, offsets] of results.entries()) {
+      expect(offsets.map((o) => Buffer.from(got[o]!.value).toString())).toEqual([`${p}:0`, `${p}:1`, `${p}:2`])
+    }
+    await again.close()
+  })
+})

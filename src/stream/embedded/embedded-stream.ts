@@ -23,8 +23,48 @@ interface Topic {
   /** Byte position of each offset's frame; the thin log keeps this index in memory. */
   readonly positions: PositionIndex
   size: number
-  /** Serialises appends so offsets match file order. */
-  tail: Promise<unknown>
+  /** Publishes waiting for the next write; one write and one fsync serve all of them (group commit). */
+  readonly queue: { frames: Buffer[]; resolve(offsets: number[]): void; reject(err: unknown): void }[]
+  flushing: boolean
+}
+
+/**
+ * Writes every queued publish with one write and one fsync, then resolves each with its offsets.
+ * Publishes that arrive meanwhile wait for the next round, so many small concurrent publishers pay
+ * for one fsync together instead of one each.
+ */
+async function flush(t: Topic, label: string): Promise<void> {
+  t.flushing = true
+  while (t.queue.length > 0) {
+    const batch = t.queue.splice(0)
+    const first = t.positions.length
+    let pos = t.size
+    const offsets = batch.map((p) =>
+      p.frames.map((f) => {
+        t.positions.push(pos)
+        pos += f.length
+        return t.positions.length - 1
+      }),
+    )
+    try {
+      await t.fh.write(Buffer.concat(batch.flatMap((p) => p.frames)), 0, undefined, t.size)
+      await t.fh.datasync()
+      t.size = pos
+      for (const [i, p] of batch.entries()) p.resolve(offsets[i]!)
+    } catch (err) {
+      // Nothing of this round is acknowledged: forget its offsets and cut any partial write.
+      t.positions.truncate(first)
+      await t.fh.truncate(t.size).catch(() => {})
+      const e = new WeirError(`stream ${label}: cannot append: ${(err as Error).message}`, {
+        code: 'STREAM_IO',
+        stage: 'stream',
+        retryable: true,
+        cause: err,
+      })
+      for (const p of batch) p.reject(e)
+    }
+  }
+  t.flushing = false
 }
 
 /**
@@ -54,32 +94,12 @@ export async function createEmbeddedStream(dir: string): Promise<Stream> {
   return {
     async publish(name, records) {
       const t = await topic(name)
-      const run = t.tail.then(async () => {
-        const now = Date.now()
-        const frames = records.map((r) => frame(r, now))
-        const first = t.positions.length
-        let pos = t.size
-        for (const f of frames) {
-          t.positions.push(pos)
-          pos += f.length
-        }
-        try {
-          await t.fh.write(Buffer.concat(frames), 0, undefined, t.size)
-          await t.fh.datasync()
-        } catch (err) {
-          t.positions.truncate(first)
-          throw new WeirError(`stream ${dir}/${name}: cannot append: ${(err as Error).message}`, {
-            code: 'STREAM_IO',
-            stage: 'stream',
-            retryable: true,
-            cause: err,
-          })
-        }
-        t.size = pos
-        return records.map((_, i) => first + i)
+      const now = Date.now()
+      const frames = records.map((r) => frame(r, now))
+      return new Promise<number[]>((resolve, reject) => {
+        t.queue.push({ frames, resolve, reject })
+        if (!t.flushing) void flush(t, `${dir}/${name}`)
       })
-      t.tail = run.catch(() => undefined)
-      return run
     },
     async consumer(group, names, options: ConsumerOptions = {}) {
       const groupFile = join(dir, '_groups', `${group}.json`)
@@ -203,7 +223,7 @@ async function openTopic(base: string): Promise<Topic> {
     await fh.truncate(pos)
     await fh.datasync()
   }
-  return { fh, positions, size: pos, tail: Promise.resolve() }
+  return { fh, positions, size: pos, queue: [], flushing: false }
 }
 
 /** Where a group without a commit starts: the first record at or after a time is found by scanning. */
