@@ -88,7 +88,12 @@ describe('embedded stream group commit', () => {
     const dir = await tempDir('weir-stream-')
     const s = await createEmbeddedStream(dir)
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, p) => s.publish('t', [0, 1, 2].map((k) => ({ value: Buffer.from(`${p}:${k}`) })))),
+      Array.from({ length: 50 }, (_, p) =>
+        s.publish(
+          't',
+          [0, 1, 2].map((k) => ({ value: Buffer.from(`${p}:${k}`) })),
+        ),
+      ),
     )
     // Each publisher's records are contiguous and in its own order.
     for (const offsets of results) expect(offsets).toEqual([offsets[0]!, offsets[0]! + 1, offsets[0]! + 2])
@@ -98,7 +103,11 @@ describe('embedded stream group commit', () => {
     const c = await again.consumer('g', ['t'])
     const got = await c.poll({ maxRecords: 1_000 })
     for (const [p, offsets] of results.entries()) {
-      expect(offsets.map((o) => Buffer.from(got[o]!.value).toString())).toEqual([`${p}:0`, `${p}:1`, `${p}:2`])
+      expect(offsets.map((o) => Buffer.from(got[o]!.value).toString())).toEqual([
+        `${p}:0`,
+        `${p}:1`,
+        `${p}:2`,
+      ])
     }
     await again.close()
   })

@@ -13,10 +13,12 @@ import type {
 } from '../stream.js'
 
 /**
- * Frame layout: u32 length of the rest | u32 crc32 of the rest | u32 meta length | meta JSON | value.
+ * Frame layout: u32 length of the rest | u32 crc32 of the rest | rest, where rest is
+ * f64 timestamp | u16 key length | u32 headers length | key | headers JSON | value.
  * The checksum lets reopening find a torn tail left by a crash mid-write and cut it off.
  */
 const HEADER = 8
+const META = 14
 
 interface Topic {
   readonly fh: FileHandle
@@ -24,7 +26,12 @@ interface Topic {
   readonly positions: PositionIndex
   size: number
   /** Publishes waiting for the next write; one write and one fsync serve all of them (group commit). */
-  readonly queue: { frames: Buffer[]; resolve(offsets: number[]): void; reject(err: unknown): void }[]
+  readonly queue: {
+    buf: Buffer
+    sizes: number[]
+    resolve(offsets: number[]): void
+    reject(err: unknown): void
+  }[]
   flushing: boolean
 }
 
@@ -40,14 +47,17 @@ async function flush(t: Topic, label: string): Promise<void> {
     const first = t.positions.length
     let pos = t.size
     const offsets = batch.map((p) =>
-      p.frames.map((f) => {
+      p.sizes.map((size) => {
         t.positions.push(pos)
-        pos += f.length
+        pos += size
         return t.positions.length - 1
       }),
     )
     try {
-      await t.fh.write(Buffer.concat(batch.flatMap((p) => p.frames)), 0, undefined, t.size)
+      await t.fh.writev(
+        batch.map((p) => p.buf),
+        t.size,
+      )
       await t.fh.datasync()
       t.size = pos
       for (const [i, p] of batch.entries()) p.resolve(offsets[i]!)
@@ -94,10 +104,9 @@ export async function createEmbeddedStream(dir: string): Promise<Stream> {
   return {
     async publish(name, records) {
       const t = await topic(name)
-      const now = Date.now()
-      const frames = records.map((r) => frame(r, now))
+      const { buf, sizes } = encode(records, Date.now())
       return new Promise<number[]>((resolve, reject) => {
-        t.queue.push({ frames, resolve, reject })
+        t.queue.push({ buf, sizes, resolve, reject })
         if (!t.flushing) void flush(t, `${dir}/${name}`)
       })
     },
@@ -190,17 +199,45 @@ class PositionIndex {
   }
 }
 
-function frame(r: StreamRecordInput, now: number): Buffer {
-  const meta = Buffer.from(JSON.stringify({ k: r.key, t: r.timestamp ?? now, h: r.headers ?? {} }))
-  const rest = Buffer.allocUnsafe(4 + meta.length + r.value.length)
-  rest.writeUInt32BE(meta.length, 0)
-  meta.copy(rest, 4)
-  Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength).copy(rest, 4 + meta.length)
-  const head = Buffer.allocUnsafe(HEADER)
-  head.writeUInt32BE(rest.length, 0)
-  head.writeUInt32BE(crc32(rest), 4)
-  return Buffer.concat([head, rest])
+/**
+ * Encodes a publish into one buffer of frames. Records of one batch usually share their headers
+ * object, so its JSON is encoded once per run of equal references rather than once per record.
+ */
+function encode(records: readonly StreamRecordInput[], now: number): { buf: Buffer; sizes: number[] } {
+  let lastHeaders: unknown
+  let lastJson = Buffer.alloc(0)
+  const parts = records.map((r) => {
+    if (r.headers !== lastHeaders) {
+      lastHeaders = r.headers
+      lastJson = Buffer.from(JSON.stringify(r.headers ?? {}))
+    }
+    const key = r.key === undefined ? EMPTY : Buffer.from(r.key)
+    return {
+      r,
+      key,
+      headers: lastJson,
+      size: HEADER + META + key.length + lastJson.length + r.value.byteLength,
+    }
+  })
+  const buf = Buffer.allocUnsafe(parts.reduce((n, p) => n + p.size, 0))
+  let pos = 0
+  for (const { r, key, headers, size } of parts) {
+    const rest = pos + HEADER
+    buf.writeUInt32BE(size - HEADER, pos)
+    buf.writeDoubleBE(r.timestamp ?? now, rest)
+    // 0xffff marks "no key", so an empty key and a missing one stay different.
+    buf.writeUInt16BE(r.key === undefined ? 0xffff : key.length, rest + 8)
+    buf.writeUInt32BE(headers.length, rest + 10)
+    key.copy(buf, rest + META)
+    headers.copy(buf, rest + META + key.length)
+    buf.set(r.value, rest + META + key.length + headers.length)
+    buf.writeUInt32BE(crc32(buf.subarray(rest, pos + size)), pos + 4)
+    pos += size
+  }
+  return { buf, sizes: parts.map((p) => p.size) }
 }
+
+const EMPTY = Buffer.alloc(0)
 
 /** Opens a topic's log and rebuilds its index; a torn or corrupt tail (a crash mid-append) is cut off. */
 async function openTopic(base: string): Promise<Topic> {
@@ -247,22 +284,29 @@ async function readRange(t: Topic, name: string, from: number, to: number): Prom
   await t.fh.read(buf, 0, buf.length, start)
   const out: Delivery[] = []
   let pos = 0
+  // Consecutive records usually carry the same headers: parse each distinct JSON once.
+  let lastRaw = EMPTY
+  let lastHeaders: Readonly<Record<string, string>> = {}
   for (let offset = from; offset < to; offset++) {
     const len = buf.readUInt32BE(pos)
-    const rest = buf.subarray(pos + HEADER, pos + HEADER + len)
-    const metaLen = rest.readUInt32BE(0)
-    const meta = JSON.parse(rest.subarray(4, 4 + metaLen).toString('utf8')) as {
-      k?: string
-      t: number
-      h: Record<string, string>
+    const rest = pos + HEADER
+    const timestamp = buf.readDoubleBE(rest)
+    const keyLen = buf.readUInt16BE(rest + 8)
+    const hdrLen = buf.readUInt32BE(rest + 10)
+    const k = keyLen === 0xffff ? 0 : keyLen
+    const key = keyLen === 0xffff ? undefined : buf.toString('utf8', rest + META, rest + META + k)
+    const raw = buf.subarray(rest + META + k, rest + META + k + hdrLen)
+    if (!raw.equals(lastRaw)) {
+      lastRaw = raw
+      lastHeaders = JSON.parse(raw.toString('utf8')) as Record<string, string>
     }
     out.push({
       topic: name,
       offset,
-      key: meta.k,
-      value: rest.subarray(4 + metaLen),
-      timestamp: meta.t,
-      headers: meta.h,
+      key,
+      value: buf.subarray(rest + META + k + hdrLen, rest + len),
+      timestamp,
+      headers: lastHeaders,
     })
     pos += HEADER + len
   }
