@@ -15,7 +15,7 @@ import { csvIngest } from './csv-ingest.js'
 import { ingestLand } from './ingest-land.js'
 import { refineVsCopy } from './refine.js'
 import { restVsFetch } from './rest-vs-fetch.js'
-import { streamBench } from './stream.js'
+import { streamBacklog, streamBench } from './stream.js'
 import type { BenchResult } from './types.js'
 
 const records = Number(process.env.WEIR_BENCH_RECORDS ?? 200_000)
@@ -27,6 +27,7 @@ const benches: Record<string, (dir: string) => Promise<BenchResult>> = {
   'rest-vs-fetch': () => restVsFetch(Number(process.env.WEIR_BENCH_TWEETS ?? 100_000)),
   'csv-ingest': (dir) => csvIngest(dir, Number(process.env.WEIR_BENCH_CSV_MB ?? 1024)),
   'stream-embedded': (dir) => streamBench(dir, Number(process.env.WEIR_BENCH_STREAM_RECORDS ?? 500_000)),
+  'stream-backlog': (dir) => streamBacklog(dir, Number(process.env.WEIR_BENCH_BACKLOG_MB ?? 1024)),
 }
 
 const work = await mkdtemp(join(tmpdir(), 'weir-bench-'))

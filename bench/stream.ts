@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createEmbeddedStream } from '../src/stream/embedded/embedded-stream.js'
@@ -81,5 +82,50 @@ export async function streamBench(dir: string, n: number): Promise<BenchResult> 
     ratio: base / embedded,
     notes: `${n.toLocaleString('en-US')} records of ${SIZE} B (${mb.toFixed(0)} MB) published in batches of ${BATCH}, 4 in flight (group commit, fsynced), and consumed: ${(mb / embedded).toFixed(0)} MB/s; goal ratio >= 0.5${nats ? `; NATS JetStream on loopback: ${Math.round(nats).toLocaleString('en-US')} records/s` : '; NATS not reachable'}`,
     details: { embeddedSeconds: embedded, baselineSeconds: base, natsRecordsPerSecond: nats },
+  }
+}
+
+/** A consumer 1 GB behind: the log must not hold memory in proportion to the backlog. */
+export async function streamBacklog(dir: string, megabytes: number): Promise<BenchResult> {
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'jiti/register',
+      'bench/stream-backlog-child.ts',
+      join(dir, 'log'),
+      String(megabytes * 1_000_000),
+    ],
+    { encoding: 'utf8' },
+  )
+  const r = JSON.parse(out) as {
+    records: number
+    publishSeconds: number
+    consumeSeconds: number
+    maxRssMB: number
+  }
+  // Baseline: the same process shape doing nothing but start (Node and the module graph).
+  const idle = JSON.parse(
+    execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'jiti/register',
+        '-e',
+        'process.stdout.write(JSON.stringify({ maxRssMB: process.resourceUsage().maxRSS / 1024 }))',
+      ],
+      {
+        encoding: 'utf8',
+      },
+    ),
+  ) as { maxRssMB: number }
+  return {
+    name: 'stream-backlog',
+    unit: 'MB peak RSS',
+    value: r.maxRssMB,
+    baseline: { name: 'an idle Node process', value: idle.maxRssMB },
+    ratio: r.maxRssMB / idle.maxRssMB,
+    notes: `${megabytes} MB backlog (${r.records.toLocaleString('en-US')} records of 560 B) published in ${r.publishSeconds.toFixed(1)} s, then read by one group in ${r.consumeSeconds.toFixed(1)} s`,
+    details: r,
   }
 }
