@@ -57,6 +57,18 @@ export const configSchema = z.strictObject({
           .describe(
             'Directory of the log; defaults to <lake>/_stream for a local lake, .weir/stream otherwise.',
           ),
+        segmentBytes: size.default('128MB').describe('Size of each segment file before a new one starts.'),
+        retention: z
+          .strictObject({
+            maxBytes: size
+              .optional()
+              .describe('Keep at most this much per topic (whole segments are dropped).'),
+            maxAge: duration.optional().describe('Drop segments whose records are all older than this.'),
+          })
+          .optional()
+          .describe(
+            'What the log keeps; consumers behind a dropped segment go on from the oldest kept record.',
+          ),
       }),
       z.strictObject({
         kind: z

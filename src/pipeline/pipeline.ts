@@ -71,7 +71,7 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
   let attached: number | undefined
   let staging: string | undefined
   const streamConfig = options.streamDir
-    ? { ...config, stream: { kind: 'embedded' as const, dir: options.streamDir } }
+    ? { ...config, stream: { kind: 'embedded' as const, dir: options.streamDir, segmentBytes: '128MB' } }
     : config
   const getStream = () => {
     stream ??= openStream(streamConfig, dir)

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path'
 import type { WeirConfig } from '../config/schema.js'
+import { parseBytes, parseDuration } from '../core/units.js'
 import { parseLakeUri } from '../storage/uri.js'
 import type { Stream } from './stream.js'
 
@@ -13,7 +14,18 @@ export async function openStream(config: Pick<WeirConfig, 'stream' | 'lake'>, ba
   switch (config.stream.kind) {
     case 'embedded': {
       const { createEmbeddedStream } = await import('./embedded/embedded-stream.js')
-      return createEmbeddedStream(resolve(base, config.stream.dir ?? defaultStreamDir(config.lake, base)))
+      const { retention } = config.stream
+      return createEmbeddedStream(resolve(base, config.stream.dir ?? defaultStreamDir(config.lake, base)), {
+        segmentBytes: parseBytes(config.stream.segmentBytes),
+        ...(retention
+          ? {
+              retention: {
+                ...(retention.maxBytes !== undefined ? { maxBytes: parseBytes(retention.maxBytes) } : {}),
+                ...(retention.maxAge !== undefined ? { maxAgeMs: parseDuration(retention.maxAge) } : {}),
+              },
+            }
+          : {}),
+      })
     }
     case 'nats': {
       const { createNatsStream } = await import('./nats/nats-stream.js')

@@ -1,4 +1,4 @@
-import { appendFile, readFile, stat, truncate } from 'node:fs/promises'
+import { appendFile, readdir, readFile, stat, truncate } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createEmbeddedStream } from '../../src/stream/embedded/embedded-stream.js'
@@ -21,7 +21,7 @@ describe('embedded stream after a crash', () => {
       [0, 1, 2].map((i) => ({ value: value(i) })),
     )
     await s.close()
-    const log = join(dir, 't.log')
+    const log = join(dir, 't', '00000000000000000000.log')
     const intact = (await stat(log)).size
     // A crash in the middle of appending a fourth record: only part of its frame reached the disk.
     const s2 = await createEmbeddedStream(dir)
@@ -42,7 +42,7 @@ describe('embedded stream after a crash', () => {
     const s = await createEmbeddedStream(dir)
     await s.publish('t', [{ value: value(0) }, { value: value(1) }])
     await s.close()
-    const log = join(dir, 't.log')
+    const log = join(dir, 't', '00000000000000000000.log')
     const good = await readFile(log)
     // A frame header claiming 16 bytes followed by 16 bytes that do not match its checksum.
     await appendFile(log, Buffer.concat([Buffer.from([0, 0, 0, 16, 1, 2, 3, 4]), Buffer.alloc(16, 0xff)]))
@@ -110,5 +110,82 @@ describe('embedded stream group commit', () => {
       ])
     }
     await again.close()
+  })
+})
+
+describe('embedded stream segments and retention', () => {
+  const rec = (i: number, timestamp?: number) => ({
+    value: Buffer.from(`${i}:${'x'.repeat(200)}`),
+    ...(timestamp ? { timestamp } : {}),
+  })
+  const read = async (s: Awaited<ReturnType<typeof createEmbeddedStream>>, group: string) => {
+    const c = await s.consumer(group, ['t'])
+    const out: number[] = []
+    for (let b = await c.poll({ maxRecords: 333 }); b.length; b = await c.poll({ maxRecords: 333 })) {
+      for (const d of b) {
+        expect(Number(Buffer.from(d.value).toString().split(':')[0])).toBe(d.offset) // offset = value here
+        out.push(d.offset)
+      }
+    }
+    await c.commit(c.position())
+    return out
+  }
+
+  it('rolls segments by size and reads across them, before and after a restart', async () => {
+    const dir = await tempDir('weir-seg-')
+    const s = await createEmbeddedStream(dir, { segmentBytes: 10_000 })
+    for (let i = 0; i < 1_000; i += 50)
+      await s.publish(
+        't',
+        Array.from({ length: 50 }, (_, k) => rec(i + k)),
+      )
+    const files = (await readdir(join(dir, 't'))).filter((f) => f.endsWith('.log'))
+    expect(files.length).toBeGreaterThan(10)
+    expect(await read(s, 'a')).toEqual(Array.from({ length: 1_000 }, (_, i) => i))
+    await s.close()
+    const again = await createEmbeddedStream(dir, { segmentBytes: 10_000 })
+    expect(await read(again, 'b')).toEqual(Array.from({ length: 1_000 }, (_, i) => i))
+    expect(await again.publish('t', [rec(1_000)])).toEqual([1_000])
+    await again.close()
+  })
+
+  it('drops the oldest segments beyond maxBytes; a group behind them goes on from the oldest kept', async () => {
+    const dir = await tempDir('weir-seg-')
+    const s = await createEmbeddedStream(dir, { segmentBytes: 10_000, retention: { maxBytes: 30_000 } })
+    const behind = await s.consumer('behind', ['t'])
+    for (let i = 0; i < 1_000; i += 50)
+      await s.publish(
+        't',
+        Array.from({ length: 50 }, (_, k) => rec(i + k)),
+      )
+    const files = (await readdir(join(dir, 't'))).filter((f) => f.endsWith('.log'))
+    expect(files.length).toBeLessThanOrEqual(4)
+    const kept = await read(s, 'late')
+    expect(kept.at(-1)).toBe(999)
+    expect(kept[0]).toBeGreaterThan(0)
+    expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => kept[0]! + i)) // no gap in what is kept
+    expect(await behind.lag()).toEqual({ t: kept.length })
+    expect((await behind.poll({ maxRecords: 1 }))[0]!.offset).toBe(kept[0])
+    await s.close()
+  })
+
+  it('drops segments whose records are all older than maxAge', async () => {
+    const dir = await tempDir('weir-seg-')
+    const s = await createEmbeddedStream(dir, { segmentBytes: 5_000, retention: { maxAgeMs: 3_600_000 } })
+    const old = Date.now() - 2 * 3_600_000
+    for (let i = 0; i < 100; i += 20)
+      await s.publish(
+        't',
+        Array.from({ length: 20 }, (_, k) => rec(i + k, old)),
+      )
+    for (let i = 100; i < 200; i += 20)
+      await s.publish(
+        't',
+        Array.from({ length: 20 }, (_, k) => rec(i + k)),
+      )
+    const kept = await read(s, 'g')
+    expect(kept[0]).toBeGreaterThanOrEqual(80) // only the new records' segments (and at most one straddling) remain
+    expect(kept.at(-1)).toBe(199)
+    await s.close()
   })
 })

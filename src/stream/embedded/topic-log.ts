@@ -1,0 +1,244 @@
+import { type FileHandle, mkdir, open, readdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { WeirError } from '../../core/errors.js'
+import type { Delivery } from '../stream.js'
+import { decode, scan } from './frame.js'
+import { PositionIndex } from './position-index.js'
+
+export interface TopicLogOptions {
+  /** A segment is closed and a new one started once it holds this many bytes. */
+  readonly segmentBytes: number
+  /** Oldest closed segments are deleted while the topic holds more, or while all their records are older. */
+  readonly retention?: { readonly maxBytes?: number; readonly maxAgeMs?: number }
+}
+
+interface Segment {
+  /** Offset of the segment's first record; also its file name. */
+  readonly base: number
+  readonly path: string
+  readonly fh: FileHandle
+  size: number
+  readonly positions: PositionIndex
+  /** Newest record time in the segment, for age retention. */
+  lastTs: number
+}
+
+interface Pending {
+  readonly buf: Buffer
+  readonly sizes: readonly number[]
+  readonly lastTs: number
+  resolve(offsets: number[]): void
+  reject(err: unknown): void
+}
+
+const SCAN_CHUNK = 8 * 1024 * 1024
+
+/**
+ * One topic of the embedded log: a folder of segment files named by their first offset. Appends go
+ * to the last segment with group commit (one write and one fsync for every publish queued meanwhile);
+ * reads never cross a segment; retention deletes whole closed segments, oldest first.
+ */
+export class TopicLog {
+  private readonly queue: Pending[] = []
+  private flushing = false
+
+  private constructor(
+    private readonly dir: string,
+    private readonly segments: Segment[],
+    private readonly opts: TopicLogOptions,
+  ) {}
+
+  /** Opens (or creates) a topic's folder; the last segment's torn tail, if any, is cut off. */
+  static async open(dir: string, opts: TopicLogOptions): Promise<TopicLog> {
+    await mkdir(dir, { recursive: true })
+    const names = (await readdir(dir)).filter((n) => /^\d{20}\.log$/.test(n)).sort()
+    if (names.length === 0) names.push(segmentName(0))
+    const segments: Segment[] = []
+    for (const [i, name] of names.entries()) {
+      segments.push(await openSegment(join(dir, name), Number(name.slice(0, 20)), i === names.length - 1))
+    }
+    return new TopicLog(dir, segments, opts)
+  }
+
+  /** The first offset still kept. */
+  get start(): number {
+    return this.segments[0]!.base
+  }
+
+  /** The offset the next record will get. */
+  get end(): number {
+    const last = this.segments.at(-1)!
+    return last.base + last.positions.length
+  }
+
+  get bytes(): number {
+    return this.segments.reduce((n, s) => n + s.size, 0)
+  }
+
+  /** Appends encoded frames; resolves with their offsets once they are on disk. */
+  append(buf: Buffer, sizes: readonly number[], lastTs: number): Promise<number[]> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ buf, sizes, lastTs, resolve, reject })
+      if (!this.flushing) void this.flush()
+    })
+  }
+
+  /** Records [from, to), or fewer: a read stops at the end of the segment that holds `from`. */
+  async read(topic: string, from: number, to: number): Promise<Delivery[]> {
+    const s = this.segmentOf(from)
+    const local = from - s.base
+    const count = Math.min(to, s.base + s.positions.length) - from
+    if (count <= 0) return []
+    const start = s.positions.get(local)
+    const end = local + count < s.positions.length ? s.positions.get(local + count) : s.size
+    const buf = Buffer.allocUnsafe(end - start)
+    await s.fh.read(buf, 0, buf.length, start)
+    return decode(buf, topic, from, count)
+  }
+
+  /** The first offset whose record is at or after `time`, scanning only segments that can hold it. */
+  async offsetAt(topic: string, time: number): Promise<number> {
+    for (const s of this.segments) {
+      if (s.lastTs < time) continue
+      for (let from = s.base; from < s.base + s.positions.length; from += 10_000) {
+        const hit = (await this.read(topic, from, from + 10_000)).find((d) => d.timestamp >= time)
+        if (hit) return hit.offset
+      }
+    }
+    return this.end
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.segments) await s.fh.close()
+  }
+
+  private segmentOf(offset: number): Segment {
+    let lo = 0
+    let hi = this.segments.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (this.segments[mid]!.base <= offset) lo = mid
+      else hi = mid - 1
+    }
+    return this.segments[lo]!
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0)
+      let s = this.segments.at(-1)!
+      if (s.size >= this.opts.segmentBytes && s.positions.length > 0) s = await this.roll()
+      const first = s.positions.length
+      let pos = s.size
+      const offsets = batch.map((p) =>
+        p.sizes.map((size) => {
+          s.positions.push(pos)
+          pos += size
+          return s.base + s.positions.length - 1
+        }),
+      )
+      try {
+        await s.fh.writev(
+          batch.map((p) => p.buf),
+          s.size,
+        )
+        await s.fh.datasync()
+        s.size = pos
+        s.lastTs = Math.max(s.lastTs, ...batch.map((p) => p.lastTs))
+        for (const [i, p] of batch.entries()) p.resolve(offsets[i]!)
+      } catch (err) {
+        // Nothing of this round is acknowledged: forget its offsets and cut any partial write.
+        s.positions.truncate(first)
+        await s.fh.truncate(s.size).catch(() => {})
+        const e = new WeirError(`stream ${this.dir}: cannot append: ${(err as Error).message}`, {
+          code: 'STREAM_IO',
+          stage: 'stream',
+          retryable: true,
+          cause: err,
+        })
+        for (const p of batch) p.reject(e)
+      }
+      await this.retain().catch(() => {})
+    }
+    this.flushing = false
+  }
+
+  private async roll(): Promise<Segment> {
+    const base = this.end
+    const s = await openSegment(join(this.dir, segmentName(base)), base, true)
+    this.segments.push(s)
+    return s
+  }
+
+  /** Deletes closed segments, oldest first, while the topic is over its size or they are over age. */
+  private async retain(): Promise<void> {
+    const r = this.opts.retention
+    if (!r) return
+    const now = Date.now()
+    while (this.segments.length > 1) {
+      const oldest = this.segments[0]!
+      const tooBig = r.maxBytes !== undefined && this.bytes > r.maxBytes
+      const tooOld = r.maxAgeMs !== undefined && oldest.lastTs < now - r.maxAgeMs
+      if (!tooBig && !tooOld) return
+      this.segments.shift()
+      await oldest.fh.close()
+      await rm(oldest.path, { force: true })
+    }
+  }
+}
+
+function segmentName(base: number): string {
+  return `${String(base).padStart(20, '0')}.log`
+}
+
+/**
+ * Opens a segment and indexes its frames, reading it in large chunks. Only the last segment can
+ * have a torn tail (only it is written to), so only its checksums are verified and its tail cut.
+ */
+async function openSegment(path: string, base: number, last: boolean): Promise<Segment> {
+  const fh = await open(path, 'a+')
+  const { size } = await fh.stat()
+  const positions = new PositionIndex()
+  let lastTs = 0
+  let pos = 0
+  const chunk = Buffer.allocUnsafe(SCAN_CHUNK)
+  while (pos < size) {
+    let buf = chunk.subarray(0, Math.min(SCAN_CHUNK, size - pos))
+    await fh.read(buf, 0, buf.length, pos)
+    let used = scan(buf, last, (p, ts) => {
+      positions.push(pos + p)
+      lastTs = Math.max(lastTs, ts)
+    })
+    if (used === 0) {
+      // A frame larger than the chunk: read exactly it, then go on.
+      if (size - pos < 8) break
+      const head = Buffer.allocUnsafe(8)
+      await fh.read(head, 0, 8, pos)
+      const len = 8 + head.readUInt32BE(0)
+      if (pos + len > size) break
+      buf = Buffer.allocUnsafe(len)
+      await fh.read(buf, 0, len, pos)
+      used = scan(buf, last, (p, ts) => {
+        positions.push(pos + p)
+        lastTs = Math.max(lastTs, ts)
+      })
+      if (used === 0) break
+    }
+    pos += used
+  }
+  if (pos < size) {
+    if (!last) {
+      throw new WeirError(
+        `stream ${path}: a closed segment is damaged at byte ${pos}; restore it or delete it`,
+        {
+          code: 'STREAM_CORRUPT',
+          stage: 'stream',
+        },
+      )
+    }
+    await fh.truncate(pos)
+    await fh.datasync()
+  }
+  return { base, path, fh, size: pos, positions, lastTs }
+}
