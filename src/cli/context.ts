@@ -21,3 +21,25 @@ export async function withPipeline<T>(globals: GlobalOptions, fn: (p: Pipeline) 
     await p.close()
   }
 }
+
+let interrupt: AbortController | undefined
+
+/**
+ * A signal aborted by the first Ctrl+C or SIGTERM: stages finish the batch in hand, make it durable
+ * and stop. A second Ctrl+C quits at once (nothing is lost either way: progress is only ever saved
+ * after output is durable).
+ */
+export function interruption(): AbortSignal {
+  if (!interrupt) {
+    const ac = new AbortController()
+    interrupt = ac
+    const stop = () => {
+      if (ac.signal.aborted) process.exit(130)
+      process.stderr.write('weir: stopping after the current batch (press Ctrl+C again to quit now)\n')
+      ac.abort()
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  }
+  return interrupt.signal
+}

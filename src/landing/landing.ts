@@ -17,6 +17,8 @@ export interface LandingOptions {
   readonly eventTime: (source: string, resource: string) => string | undefined
   /** Consumer group name; one per landing deployment. */
   readonly group?: string
+  /** Stops polling; what was taken is still written and committed before `land` returns. */
+  readonly signal?: AbortSignal
 }
 
 export interface LandingResult {
@@ -97,7 +99,7 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
 
   const errors: { delivery: Delivery; reason: string }[] = []
   const dirs = new Map<string, string>()
-  for (;;) {
+  while (!opts.signal?.aborted) {
     const batch = await consumer.poll({ maxRecords: POLL })
     if (batch.length === 0) break
     for (const d of batch) {

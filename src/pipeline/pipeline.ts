@@ -46,8 +46,10 @@ export interface Pipeline {
   readonly state: StateStore
   stream(): Promise<Stream>
   engine(): Promise<Engine>
-  ingest(names?: readonly string[]): Promise<StageSummary>
-  land(): Promise<StageSummary>
+  /** Pulls the sources once; `signal` stops it after the batch in hand, with that batch's cursor saved. */
+  ingest(names?: readonly string[], signal?: AbortSignal): Promise<StageSummary>
+  /** Lands what the stream holds; `signal` stops it early, after writing and committing what it took. */
+  land(signal?: AbortSignal): Promise<StageSummary>
   refine(only?: readonly string[]): Promise<StageSummary>
   /** Runs SQL over every catalog table (`select * from trusted.x_tweets`). */
   query(sql: string): Promise<QueryResult>
@@ -112,15 +114,17 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
     state,
     stream: getStream,
     engine: getEngine,
-    async ingest(names) {
+    async ingest(names, signal) {
       const sources = createSources(config, names, dir)
       const s = await getStream()
       const [results, seconds] = await timed(async () => {
         const out = []
         for (const src of sources) {
+          if (signal?.aborted) break
           out.push(
             await ingest(src, s, store, {
               state,
+              ...(signal ? { signal } : {}),
               rawPath: config.landing.path,
               eventTime: (resource) => config.tables[`${src.name}.${resource}`]?.eventTime,
             }),
@@ -142,7 +146,7 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
         notes: results.flatMap((r) => (r.partial ? [r.partial] : [])),
       }
     },
-    async land() {
+    async land(signal) {
       const s = await getStream()
       const [r, seconds] = await timed(() =>
         land(s, store, {
@@ -152,6 +156,7 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
           maxAgeMs: parseDuration(config.landing.maxAge),
           path: config.landing.path,
           eventTime: (source, resource) => config.tables[`${source}.${resource}`]?.eventTime,
+          ...(signal ? { signal } : {}),
         }),
       )
       return {

@@ -16,6 +16,7 @@ export interface IngestOptions {
   readonly rawPath?: string
   /** The event-time field of a resource, if configured (`created_at`, `data.time`). */
   readonly eventTime?: (resource: string) => string | undefined
+  /** Stops the run after the batch in hand (published, cursor saved); requests in flight finish first. */
   readonly signal?: AbortSignal
 }
 
@@ -61,9 +62,11 @@ export async function ingest(
   const fingerprint = fingerprinter()
   let partial: string | undefined
   try {
+    // The source's own signal is never aborted here: an interrupted run finishes its request and
+    // batch rather than throwing it away, and stops between batches (checked below).
     const pull = source.pull({
       cursor: saved?.cursor,
-      signal: opts.signal ?? new AbortController().signal,
+      signal: new AbortController().signal,
       state: sourceState,
     })
     for await (const batch of pull) {
@@ -97,6 +100,10 @@ export async function ingest(
       out.batches++
       if (batch.cursor !== undefined) {
         await state.put(stateName, { cursor: batch.cursor, run, updatedAt: new Date().toISOString() })
+      }
+      if (opts.signal?.aborted) {
+        partial = 'stopped by request; the next run resumes from the saved cursor'
+        break
       }
     }
   } catch (err) {

@@ -197,3 +197,61 @@ describe('weir status', () => {
     expect((await weir(['status'], {}, dir)).stdout).toMatch(/w\s+landing\s+30\s+60\s+30/)
   })
 })
+
+describe('Ctrl+C', () => {
+  it('stops ingest after the batch in hand, with its cursor saved, and exits 130', async () => {
+    const { spawn } = await import('node:child_process')
+    const { resolve } = await import('node:path')
+    const { startSimulator } = await import('../../src/sources/simulator/simulator.js')
+    const sim = await startSimulator({ tweetsPerHour: 600, latencyMs: 150 })
+    try {
+      const dir = await tempDir('weir-int-')
+      const { writeFile } = await import('node:fs/promises')
+      await writeFile(
+        `${dir}/weir.json`,
+        JSON.stringify({
+          sources: {
+            x: {
+              preset: 'x.recent_search',
+              baseUrl: sim.url,
+              auth: { bearer: 't' },
+              params: { query: '-is:retweet' },
+            },
+          },
+        }),
+      )
+      const child = spawn(process.execPath, [resolve('bin/weir.js'), 'ingest'], {
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let out = ''
+      let err = ''
+      child.stdout.on('data', (d) => {
+        out += d
+      })
+      child.stderr.on('data', (d) => {
+        err += d
+      })
+      await new Promise((r) => setTimeout(r, 1_500))
+      child.kill('SIGINT')
+      const code = await new Promise((r) => child.on('close', r))
+      expect(code).toBe(130)
+      expect(err).toContain('stopping after the current batch')
+      expect(out).toMatch(/note: stopped by request; the next run resumes from the saved cursor/)
+      const published = Number(/ingest\s+([\d,]+) records/.exec(out)![1]!.replace(/,/g, ''))
+      expect(published).toBeGreaterThan(0)
+      const pages = sim.requests.filter((r) => r.path === '/2/tweets/search/recent').length
+      expect(pages).toBeLessThan(60) // it stopped long before the last of ~72 pages
+      // The saved cursor resumes the pagination where it stopped.
+      const { createLocalStore } = await import('../../src/storage/local/local-store.js')
+      const state = JSON.parse(
+        Buffer.from((await createLocalStore(`${dir}/lake`).getBytes('_state/sources/x.json'))!).toString(),
+      )
+      expect(
+        Object.values(state.cursor.partitions as Record<string, { resume?: unknown }>)[0]!.resume,
+      ).toBeDefined()
+    } finally {
+      await sim.close()
+    }
+  })
+})

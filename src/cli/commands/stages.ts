@@ -1,15 +1,19 @@
 import type { StageSummary } from '../../pipeline/pipeline.js'
-import { type GlobalOptions, withPipeline } from '../context.js'
+import { type GlobalOptions, interruption, withPipeline } from '../context.js'
 import { summaryLine } from './summary.js'
 
 /** `weir ingest [source...]`: pull the sources once into the stream. */
 export async function ingestCommand(sources: string[], globals: GlobalOptions): Promise<void> {
-  await withPipeline(globals, async (p) => print(await p.ingest(sources)))
+  const signal = interruption()
+  await withPipeline(globals, async (p) => print(await p.ingest(sources, signal)))
+  if (signal.aborted) process.exitCode = 130
 }
 
 /** `weir land`: write everything waiting in the stream to raw files. */
 export async function landCommand(globals: GlobalOptions): Promise<void> {
-  await withPipeline(globals, async (p) => print(await p.land()))
+  const signal = interruption()
+  await withPipeline(globals, async (p) => print(await p.land(signal)))
+  if (signal.aborted) process.exitCode = 130
 }
 
 /** `weir refine [table...]`: turn new raw files into trusted Parquet. */
