@@ -7,7 +7,7 @@
  *   WEIR_BENCH_CSV_MB    size of the generated CSV for csv-ingest (default 1024)
  *   WEIR_BENCH_ONLY      comma-separated benchmark names to run
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { cliHelp } from './cli-help.js'
@@ -46,6 +46,15 @@ try {
   await rm(work, { recursive: true, force: true })
 }
 
+// With WEIR_BENCH_ONLY, the other benchmarks keep their last figures: the report is merged, each row dated.
+const previous = only
+  ? ((
+      JSON.parse(await readFile('bench/results/latest.json', 'utf8').catch(() => '{"results":[]}')) as {
+        results: BenchResult[]
+      }
+    ).results ?? [])
+  : []
+const dated = results.map((r) => ({ ...r, date: new Date().toISOString() }))
 const report = {
   date: new Date().toISOString(),
   machine: {
@@ -55,7 +64,9 @@ const report = {
     memoryGB: Math.round(totalmem() / 2 ** 30),
   },
   records,
-  results,
+  results: [...previous.filter((p) => !dated.some((r) => r.name === p.name)), ...dated].sort(
+    (a, b) => Object.keys(benches).indexOf(a.name) - Object.keys(benches).indexOf(b.name),
+  ),
 }
 await mkdir('bench/results', { recursive: true })
 await writeFile('bench/results/latest.json', `${JSON.stringify(report, null, 2)}\n`)
@@ -66,7 +77,7 @@ const md = [
   '',
   '| benchmark | weir | baseline | ratio (weir / baseline) | notes |',
   '|---|---|---|---|---|',
-  ...results.map(
+  ...report.results.map(
     (r) =>
       `| ${r.name} | ${fmt(r.value)} ${r.unit} | ${fmt(r.baseline.value)} ${r.unit} (${r.baseline.name}) | ${r.ratio.toFixed(2)} | ${r.notes} |`,
   ),
