@@ -18,7 +18,7 @@ export interface NatsStreamOptions {
 
 /**
  * NATS JetStream behind the stream port: a JetStream stream per topic (file storage), a durable
- * pull consumer per group with explicit acks. `publish` resolves on JetStream's acks, which come
+ * pull consumer per group with explicit, cumulative acks (AckPolicy.All). `publish` resolves on JetStream's acks, which come
  * after the record is stored; a commit acks (and waits for the server to confirm) every record
  * polled before it; a closed consumer naks the rest so they come again at once.
  *
@@ -98,7 +98,7 @@ export async function createNatsStream(o: NatsStreamOptions): Promise<Stream> {
           } catch {
             await jsm.consumers.add(name, {
               durable_name: durable,
-              ack_policy: AckPolicy.Explicit,
+              ack_policy: AckPolicy.All,
               ack_wait: ackWaitNs,
               max_ack_pending: -1,
               ...(start === 'earliest'
@@ -139,7 +139,9 @@ export async function createNatsStream(o: NatsStreamOptions): Promise<Stream> {
                 timestamp: Number(m.headers?.get('weir-ts') ?? Date.now()),
                 headers: h,
               })
-              pending.set(topic, [...(pending.get(topic) ?? []), m])
+              const list = pending.get(topic) ?? []
+              if (list.length === 0) pending.set(topic, list)
+              list.push(m)
               position[topic] = m.seq + 1
             }
           }
@@ -149,13 +151,13 @@ export async function createNatsStream(o: NatsStreamOptions): Promise<Stream> {
         async commit(next) {
           for (const [topic, upTo] of Object.entries(next)) {
             const msgs = pending.get(topic) ?? []
-            const done = msgs.filter((m) => m.seq < upTo)
-            // ackAck waits for the server's confirmation: a commit that returned is durable.
-            await Promise.all(done.map((m) => m.ackAck()))
-            pending.set(
-              topic,
-              msgs.filter((m) => m.seq >= upTo),
-            )
+            const cut = msgs.findIndex((m) => m.seq >= upTo)
+            const done = cut < 0 ? msgs.length : cut
+            if (done === 0) continue
+            // AckPolicy.All: acking the last committed record acks every one before it, in one round
+            // trip; ackAck waits for the server's confirmation, so a commit that returned is durable.
+            await msgs[done - 1]!.ackAck()
+            pending.set(topic, msgs.slice(done))
           }
         },
         async lag() {
