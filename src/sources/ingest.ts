@@ -3,12 +3,12 @@ import { basename } from 'node:path'
 import { putTable } from '../catalog/catalog.js'
 import { WeirError } from '../core/errors.js'
 import { partitionPath, tableLocation } from '../core/paths.js'
-import { getPath, tableName } from '../core/records.js'
+import { getPath, type SourceRecord, tableName } from '../core/records.js'
 import { parseEventTime, utcParts } from '../core/time.js'
 import type { StateStore } from '../state/state.js'
 import { joinKey, type ObjectStore } from '../storage/storage.js'
 import type { Stream } from '../stream/stream.js'
-import type { RawFile, Source, SourceState } from './source.js'
+import type { RawFile, Source, SourceBatch, SourceState } from './source.js'
 
 export interface IngestOptions {
   readonly state: StateStore
@@ -60,51 +60,90 @@ export async function ingest(
     put: (key, value) => state.put(`${stateName}/${key}`, value),
   }
   const fingerprint = fingerprinter()
+  const envelope = (records: readonly SourceRecord[]) => {
+    const ingested = Date.now()
+    const at = new Date(ingested).toISOString()
+    return records.map((r) => {
+      const value = Buffer.from(serialise(source.name, r.resource, r.data))
+      out.bytes += value.length
+      byResource[r.resource] = (byResource[r.resource] ?? 0) + 1
+      const field = opts.eventTime?.(r.resource)
+      const et = field ? parseEventTime(getPath(r.data, field)) : undefined
+      return {
+        value,
+        timestamp: ingested,
+        headers: {
+          source: source.name,
+          resource: r.resource,
+          run,
+          ingested: at,
+          fp: fingerprint(r.data),
+          ...(et ? { et: et.toISOString() } : {}),
+        },
+      }
+    })
+  }
   let partial: string | undefined
   try {
     // The source's own signal is never aborted here: an interrupted run finishes its request and
     // batch rather than throwing it away, and stops between batches (checked below).
-    const pull = source.pull({
-      cursor: saved?.cursor,
-      signal: new AbortController().signal,
-      state: sourceState,
-    })
-    for await (const batch of pull) {
-      const ingested = Date.now()
-      const at = new Date(ingested).toISOString()
-      const encoded = batch.records.map((r) => {
-        const value = Buffer.from(serialise(source.name, r.resource, r.data))
-        out.bytes += value.length
-        byResource[r.resource] = (byResource[r.resource] ?? 0) + 1
-        const field = opts.eventTime?.(r.resource)
-        const et = field ? parseEventTime(getPath(r.data, field)) : undefined
-        return {
-          value,
-          timestamp: ingested,
-          headers: {
-            source: source.name,
-            resource: r.resource,
-            run,
-            ingested: at,
-            fp: fingerprint(r.data),
-            ...(et ? { et: et.toISOString() } : {}),
-          },
-        }
+    const pull = source
+      .pull({
+        cursor: saved?.cursor,
+        signal: new AbortController().signal,
+        state: sourceState,
       })
-      if (encoded.length) await stream.publish(source.name, encoded)
+      [Symbol.asyncIterator]()
+    // Up to four batches are published at once, so the stream's group commit merges their fsyncs;
+    // each is finished in order (files, errors, then its cursor) once its own publish is acknowledged.
+    // If one fails, later ones may already be in the stream: the next run pulls them again, which
+    // downstream dedupe absorbs (at-least-once, never a skip).
+    const window: { batch: SourceBatch; count: number; published: Promise<unknown> }[] = []
+    let broken = false
+    const finish = async () => {
+      const { batch, count, published } = window.shift()!
+      try {
+        await published
+      } catch (err) {
+        // From here on no cursor may be saved: it would move past the batch the stream refused.
+        broken = true
+        throw err
+      }
       for (const f of batch.files ?? []) await landFile(store, opts.rawPath ?? DEFAULT_RAW, source.name, f)
       if (batch.errors?.length) await setAside(store, source.name, run, out.batches, batch.errors)
-      out.records += encoded.length
+      out.records += count
       out.files += batch.files?.length ?? 0
       out.errors += batch.errors?.length ?? 0
       out.batches++
       if (batch.cursor !== undefined) {
         await state.put(stateName, { cursor: batch.cursor, run, updatedAt: new Date().toISOString() })
       }
-      if (opts.signal?.aborted) {
-        partial = 'stopped by request; the next run resumes from the saved cursor'
-        break
+    }
+    try {
+      for (;;) {
+        const r = await pull.next()
+        if (r.done) break
+        const encoded = envelope(r.value.records)
+        const published = encoded.length ? stream.publish(source.name, encoded) : Promise.resolve([])
+        published.catch(() => {})
+        window.push({ batch: r.value, count: encoded.length, published })
+        if (window.length >= 4) await finish()
+        if (opts.signal?.aborted) {
+          partial = 'stopped by request; the next run resumes from the saved cursor'
+          break
+        }
       }
+      while (window.length > 0) await finish()
+    } catch (err) {
+      // Whatever failed, batches already acknowledged keep their cursors; a failed publish stops that.
+      try {
+        while (window.length > 0 && !broken) await finish()
+      } catch {
+        // the original error is the one to report
+      }
+      throw err
+    } finally {
+      await pull.return?.(undefined)
     }
   } catch (err) {
     // Running out of budget or rate limit is the API's pace, not a failure: stop here and resume next run.
@@ -149,15 +188,32 @@ function fingerprinter(): (v: unknown) => string {
 }
 
 function shape(v: unknown): string {
-  if (v === null) return 'null'
-  if (Array.isArray(v)) return `[${[...new Set(v.map(shape))].sort().join('|')}]`
-  if (typeof v === 'object') {
-    return `{${Object.keys(v as object)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${shape((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`
+  switch (typeof v) {
+    case 'string':
+      return 's'
+    case 'number':
+      return 'd'
+    case 'boolean':
+      return 'b'
+    case 'object':
+      break
+    default:
+      return 'u'
   }
-  return typeof v
+  if (v === null) return 'n'
+  if (Array.isArray(v)) {
+    // The union of element shapes, without building a Set per array: arrays are usually uniform.
+    let out = ''
+    for (const x of v) {
+      const e = shape(x)
+      if (out !== e && !`|${out}|`.includes(`|${e}|`)) out = out ? `${out}|${e}` : e
+    }
+    return `[${out}]`
+  }
+  const keys = Object.keys(v as object).sort()
+  let out = '{'
+  for (const k of keys) out += `${k}:${shape((v as Record<string, unknown>)[k])},`
+  return `${out}}`
 }
 
 /** Lands a file exactly as it is under the raw path (by ingestion date) and registers its table. */

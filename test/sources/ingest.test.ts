@@ -63,6 +63,29 @@ describe('ingest', () => {
     expect(await state.get('sources/shop')).toMatchObject({ cursor: 1 })
   })
 
+  it('never saves a cursor past a batch the stream refused, even if later batches got in', async () => {
+    const { store, stream } = await scratchLake()
+    const state = createStateStore(store)
+    let calls = 0
+    // The real embedded stream, except that its second publish fails (a full disk, say) after a pause.
+    const flaky = {
+      ...stream,
+      publish: async (topic: string, records: Parameters<typeof stream.publish>[1]) => {
+        calls++
+        if (calls === 2) {
+          await new Promise((r) => setTimeout(r, 30))
+          throw new Error('disk full')
+        }
+        return stream.publish(topic, records)
+      },
+    }
+    const source = codeSource(async function* () {
+      for (let i = 1; i <= 6; i++) yield { records: [{ resource: 'orders', data: { id: i } }], cursor: i }
+    })
+    await expect(ingest(source, flaky, store, { state })).rejects.toThrow('disk full')
+    expect(await state.get('sources/shop')).toMatchObject({ cursor: 1 })
+  })
+
   it('demo sources are deterministic for a seed and shaped like the APIs', async () => {
     const config = configSchema.parse({ sources: { x: { kind: 'demo', dataset: 'x', count: 30, seed: 7 } } })
     const now = new Date('2026-11-22T00:00:00Z')
