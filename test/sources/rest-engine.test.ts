@@ -73,6 +73,20 @@ describe('REST engine paginators', () => {
     ])
   })
 
+  it("sends the source's headers and each endpoint's own", async () => {
+    const { records } = await collect({
+      headers: { 'x-client': 'weir', 'x-shared': 'source' },
+      endpoints: {
+        a: { path: '/generic/headers', headers: { 'x-endpoint': 'a', 'x-shared': 'endpoint' } },
+        b: { path: '/generic/headers' },
+      },
+    })
+    expect(records.map((r) => [r.resource, r.data.headers])).toEqual([
+      ['a', { 'x-client': 'weir', 'x-shared': 'endpoint', 'x-endpoint': 'a' }],
+      ['b', { 'x-client': 'weir', 'x-shared': 'source' }],
+    ])
+  })
+
   it('maxPages and maxRecords bound a run', async () => {
     const ep = {
       path: '/generic/cursor',

@@ -32,12 +32,16 @@ export interface HttpResponse {
  */
 export function createHttp(o: HttpOptions) {
   return {
-    async get(label: string, url: URL): Promise<HttpResponse> {
+    async get(
+      label: string,
+      url: URL,
+      extraHeaders: Readonly<Record<string, string>> = {},
+    ): Promise<HttpResponse> {
       let last = ''
       for (let attempt = 1; attempt <= o.attempts; attempt++) {
         await o.budget.take(o.maxWaitMs, o.signal)
         const u = new URL(url)
-        const headers = new Headers(o.headers)
+        const headers = new Headers({ ...o.headers, ...extraHeaders })
         headers.set('accept', 'application/json')
         await o.auth.apply(u, headers, o.signal)
         let wait: number

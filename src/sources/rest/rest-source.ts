@@ -215,7 +215,7 @@ export function createRestSource(
             if (inc?.endParam && inc.end) url.searchParams.set(inc.endParam, inc.end)
             for (const [k, v] of Object.entries(page?.params ?? {})) url.searchParams.set(k, v)
           }
-          const res = await http.get(label, url)
+          const res = await http.get(label, url, ep.headers)
           const records: SourceRecord[] = []
           const primary = inc?.resource ?? Object.keys(ep.select)[0]
           for (const [resource, sel] of Object.entries(ep.select)) {

@@ -35,6 +35,16 @@ export const genericRoutes: readonly Route[] = [
   },
   {
     api: 'generic',
+    pattern: /^\/generic\/headers$/,
+    auth: 'none',
+    handle(req) {
+      // Only x-* headers come back: a test can see custom headers, never credentials.
+      const echoed = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith('x-')))
+      return ok({ headers: echoed })
+    },
+  },
+  {
+    api: 'generic',
     pattern: /^\/generic\/linked$/,
     auth: 'none',
     handle(req) {

@@ -7,6 +7,8 @@ export interface SimRequest {
   readonly params: URLSearchParams
   readonly match: RegExpExecArray
   readonly now: number
+  /** Request headers, lower-case names. Routes must never echo credentials. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
 }
 
 export interface SimResponse {

@@ -145,7 +145,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (fault.truncate) {
         const body = JSON.stringify(
           route.handle(
-            { method: req.method ?? 'GET', path: url.pathname, params: url.searchParams, match, now: t },
+            {
+              method: req.method ?? 'GET',
+              path: url.pathname,
+              params: url.searchParams,
+              match,
+              now: t,
+              headers: req.headers,
+            },
             world,
           ).body,
         )
@@ -188,6 +195,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       params: url.searchParams,
       match,
       now: t,
+      headers: req.headers,
     }
     send(route.handle(sim, world), headers)
   }
