@@ -234,21 +234,13 @@ export function createRestSource(
           if (inc) {
             // Newest-first APIs: the cursor may only move once every page of this run is in, or the
             // older pages not yet fetched would be skipped forever. Until then, remember where to resume.
-            const done = next === undefined
-            update = {
-              key: unit.key,
-              state: done
-                ? {
-                    ...(maxCursor(inc.type, value, pendingMax) !== undefined
-                      ? { value: maxCursor(inc.type, value, pendingMax) }
-                      : {}),
-                  }
-                : {
-                    ...(value !== undefined ? { value } : {}),
-                    resume: { next, ...(pendingMax ? { max: pendingMax } : {}) },
-                  },
+            if (next === undefined) {
+              value = maxCursor(inc.type, value, pendingMax)
+              update = { key: unit.key, state: value === undefined ? {} : { value } }
+            } else {
+              const resume = { next, ...(pendingMax ? { max: pendingMax } : {}) }
+              update = { key: unit.key, state: value === undefined ? { resume } : { value, resume } }
             }
-            if (done) value = maxCursor(inc.type, value, pendingMax)
           }
           yield { records, ...(update ? { update } : {}) }
           if (!next) return

@@ -23,8 +23,15 @@ export async function createEmbeddedStream(
   options: EmbeddedStreamOptions = {},
 ): Promise<Stream> {
   await mkdir(dir, { recursive: true })
+  const segmentBytes = options.segmentBytes ?? 128 * 1024 * 1024
+  if (segmentBytes > 2 ** 31) {
+    throw new WeirError(`stream ${dir}: segmentBytes ${segmentBytes} is over the 2 GiB a segment may hold`, {
+      code: 'STREAM_CONFIG',
+      stage: 'config',
+    })
+  }
   const logOptions: TopicLogOptions = {
-    segmentBytes: options.segmentBytes ?? 128 * 1024 * 1024,
+    segmentBytes,
     ...(options.retention ? { retention: options.retention } : {}),
   }
   const logs = new Map<string, Promise<TopicLog>>()

@@ -6,7 +6,7 @@ import { decode, scan } from './frame.js'
 import { PositionIndex } from './position-index.js'
 
 export interface TopicLogOptions {
-  /** A segment is closed and a new one started once it holds this many bytes. */
+  /** A segment is closed and a new one started once it holds this many bytes (at most 2 GiB). */
   readonly segmentBytes: number
   /** Oldest closed segments are deleted while the topic holds more, or while all their records are older. */
   readonly retention?: { readonly maxBytes?: number; readonly maxAgeMs?: number }
