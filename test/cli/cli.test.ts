@@ -255,3 +255,54 @@ describe('Ctrl+C', () => {
     }
   })
 })
+
+describe('weir simulate', () => {
+  it('serves the fake APIs until Ctrl+C, then says how many requests it served', async () => {
+    const { spawn } = await import('node:child_process')
+    const { resolve } = await import('node:path')
+    const { freePort } = await import('../helpers/services.js')
+    const port = await freePort()
+    const child = spawn(
+      process.execPath,
+      [resolve('bin/weir.js'), 'simulate', '--port', String(port), '--frozen'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    let out = ''
+    child.stdout.on('data', (d) => {
+      out += d
+    })
+    for (let i = 0; i < 50 && !out.includes('http://'); i++) await new Promise((r) => setTimeout(r, 100))
+    expect(out).toContain(`on http://127.0.0.1:${port}`)
+    const res = await fetch(`http://127.0.0.1:${port}/v4/weather/realtime?location=lisbon&apikey=k`)
+    expect(((await res.json()) as { location: { name: string } }).location.name).toMatch(/^Lisboa/)
+    const denied = await fetch(`http://127.0.0.1:${port}/2/tweets/search/recent?query=x`)
+    expect(denied.status).toBe(401) // X wants a bearer token, as the real API does
+    child.kill('SIGINT')
+    const code = await new Promise((r) => child.on('close', r))
+    expect(code).toBe(0)
+    expect(out).toContain('served 2 requests')
+  })
+})
+
+describe('weir catalog describe', () => {
+  it("shows a table's columns, location and key, as a table or as JSON", async () => {
+    const lake = await tempDir('weir-desc-')
+    expect((await weir(['demo', '--lake', lake])).code).toBe(0)
+    const t = await weir(['catalog', 'describe', 'trusted.x_tweets', '--lake', lake])
+    expect(t.stdout).toMatch(
+      /^trusted\.x_tweets\s+parquet\s+.*trusted\/x\/tweets\/\s+partitioned by dt\s+key id/,
+    )
+    expect(t.stdout).toMatch(/^id\s+VARCHAR$/m)
+    const j = JSON.parse(
+      (await weir(['catalog', 'describe', 'trusted.x_tweets', '--lake', lake, '-f', 'json'])).stdout,
+    )
+    expect(j).toMatchObject({ zone: 'trusted', name: 'x_tweets', primaryKey: ['id'], partitioning: ['dt'] })
+    const missing = await weir(['catalog', 'describe', 'trusted.nope', '--lake', lake])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toMatch(/table trusted\.nope is not in the catalog of .*; see `weir catalog ls`/)
+    const badZone = await weir(['catalog', 'describe', 'gold.x', '--lake', lake])
+    expect(badZone.stderr).toMatch(/zone must be one of raw, trusted, refined/)
+  })
+})
