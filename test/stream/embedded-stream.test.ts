@@ -189,3 +189,27 @@ describe('embedded stream segments and retention', () => {
     await s.close()
   })
 })
+
+describe('embedded stream backpressure', () => {
+  it('makes publishers wait when more than maxQueuedBytes are waiting to be written', async () => {
+    const dir = await tempDir('weir-bp-')
+    const { TopicLog } = await import('../../src/stream/embedded/topic-log.js')
+    const log = await TopicLog.open(join(dir, 't'), { segmentBytes: 1 << 30, maxQueuedBytes: 100_000 })
+    const { encode } = await import('../../src/stream/embedded/frame.js')
+    const batch = encode(
+      Array.from({ length: 100 }, () => ({ value: Buffer.alloc(500, 1) })),
+      Date.now(),
+    )
+    let peak = 0
+    const publishes = Array.from({ length: 40 }, async () => {
+      const p = log.append(batch.buf, batch.sizes, batch.lastTs)
+      peak = Math.max(peak, log.pendingBytes)
+      return p
+    })
+    const offsets = (await Promise.all(publishes)).flat()
+    expect(new Set(offsets).size).toBe(4_000) // every record written once
+    expect(peak).toBeLessThanOrEqual(100_000 + batch.buf.length) // never more than the limit (plus one batch)
+    expect(log.pendingBytes).toBe(0)
+    await log.close()
+  })
+})

@@ -9,6 +9,8 @@ export interface EmbeddedStreamOptions {
   /** Bytes per segment file before a new one starts (default 128 MB). */
   readonly segmentBytes?: number
   readonly retention?: TopicLogOptions['retention']
+  /** Bytes a topic accepts ahead of its writes before publishers wait (default 64 MB). */
+  readonly maxQueuedBytes?: number
 }
 
 /**
@@ -33,6 +35,7 @@ export async function createEmbeddedStream(
   const logOptions: TopicLogOptions = {
     segmentBytes,
     ...(options.retention ? { retention: options.retention } : {}),
+    ...(options.maxQueuedBytes ? { maxQueuedBytes: options.maxQueuedBytes } : {}),
   }
   const logs = new Map<string, Promise<TopicLog>>()
   const topic = (name: string) => {

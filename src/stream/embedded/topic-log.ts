@@ -10,6 +10,8 @@ export interface TopicLogOptions {
   readonly segmentBytes: number
   /** Oldest closed segments are deleted while the topic holds more, or while all their records are older. */
   readonly retention?: { readonly maxBytes?: number; readonly maxAgeMs?: number }
+  /** Bytes waiting to be written before `append` makes publishers wait (backpressure); default 64 MB. */
+  readonly maxQueuedBytes?: number
 }
 
 interface Segment {
@@ -41,6 +43,9 @@ const SCAN_CHUNK = 8 * 1024 * 1024
 export class TopicLog {
   private readonly queue: Pending[] = []
   private flushing = false
+  private queuedBytes = 0
+  /** Publishers waiting for room in the queue, woken as writes complete. */
+  private readonly waiting: (() => void)[] = []
 
   private constructor(
     private readonly dir: string,
@@ -75,12 +80,26 @@ export class TopicLog {
     return this.segments.reduce((n, s) => n + s.size, 0)
   }
 
-  /** Appends encoded frames; resolves with their offsets once they are on disk. */
-  append(buf: Buffer, sizes: readonly number[], lastTs: number): Promise<number[]> {
+  /**
+   * Appends encoded frames; resolves with their offsets once they are on disk. When more than
+   * `maxQueuedBytes` are already waiting to be written, it first waits for room: publishers slow to
+   * the disk's pace instead of piling records up in memory.
+   */
+  async append(buf: Buffer, sizes: readonly number[], lastTs: number): Promise<number[]> {
+    const limit = this.opts.maxQueuedBytes ?? 64 * 1024 * 1024
+    while (this.queuedBytes > 0 && this.queuedBytes + buf.length > limit) {
+      await new Promise<void>((wake) => this.waiting.push(wake))
+    }
+    this.queuedBytes += buf.length
     return new Promise((resolve, reject) => {
       this.queue.push({ buf, sizes, lastTs, resolve, reject })
       if (!this.flushing) void this.flush()
     })
+  }
+
+  /** Bytes accepted but not yet written: what backpressure bounds. */
+  get pendingBytes(): number {
+    return this.queuedBytes
   }
 
   /** Records [from, to), or fewer: a read stops at the end of the segment that holds `from`. */
@@ -159,6 +178,8 @@ export class TopicLog {
         })
         for (const p of batch) p.reject(e)
       }
+      this.queuedBytes -= batch.reduce((n, p) => n + p.buf.length, 0)
+      for (const wake of this.waiting.splice(0)) wake()
       await this.retain().catch(() => {})
     }
     this.flushing = false
