@@ -69,10 +69,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     async query(sql) {
       try {
         const reader = await conn.runAndReadAll(sql)
-        const names = reader.columnNames()
-        const types = reader.columnTypes().map((t) => t.toString())
         const rows = reader.convertRowObjects(toJson) as Record<string, JsonValue>[]
-        return { columns: names.map((name, i) => ({ name, type: types[i] ?? 'UNKNOWN' })), rows }
+        return { columns: columnsOf(reader), rows }
       } catch (err) {
         throw queryError(sql, err)
       }
@@ -80,8 +78,6 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     async stream(sql) {
       try {
         const result = await conn.stream(sql)
-        const names = result.columnNames()
-        const types = result.columnTypes().map((t) => t.toString())
         const chunks = (async function* () {
           try {
             for await (const rows of result.yieldConvertedRowObjects(toJson))
@@ -90,7 +86,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
             throw queryError(sql, err)
           }
         })()
-        return { columns: names.map((name, i) => ({ name, type: types[i] ?? 'UNKNOWN' })), chunks }
+        return { columns: columnsOf(result), chunks }
       } catch (err) {
         throw queryError(sql, err)
       }
@@ -128,6 +124,15 @@ function jsonConverter(duckdb: typeof import('@duckdb/node-api')): DuckDBValueCo
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+
+/** Column names and DuckDB type names of a result. */
+function columnsOf(r: {
+  columnNames(): string[]
+  columnTypes(): { toString(): string }[]
+}): QueryResult['columns'] {
+  const types = r.columnTypes()
+  return r.columnNames().map((name, i) => ({ name, type: types[i]?.toString() ?? 'UNKNOWN' }))
+}
 
 function queryError(sql: string, err: unknown): WeirError {
   const first = errorMessage(err).split('\n')[0] ?? ''

@@ -139,23 +139,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       headers['x-rate-limit-reset'] = String(((window + 1) * X_WINDOW) / 1000)
     }
     if (options.latencyMs) await sleep(options.latencyMs)
+    const sim: SimRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      params: url.searchParams,
+      match,
+      now: t,
+      headers: req.headers,
+    }
     const fault = takeFault(faults, url.pathname, Object.fromEntries(url.searchParams)) ?? randomFault()
     if (fault) {
       if (fault.delayMs) await sleep(fault.delayMs)
       if (fault.truncate) {
-        const body = JSON.stringify(
-          route.handle(
-            {
-              method: req.method ?? 'GET',
-              path: url.pathname,
-              params: url.searchParams,
-              match,
-              now: t,
-              headers: req.headers,
-            },
-            world,
-          ).body,
-        )
+        const body = JSON.stringify(route.handle(sim, world).body)
         log(200)
         res.writeHead(200, {
           'content-type': 'application/json; charset=utf-8',
@@ -188,14 +184,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
               }
         return send({ status: fault.status, body, headers: { ...headers, ...h } })
       }
-    }
-    const sim: SimRequest = {
-      method: req.method ?? 'GET',
-      path: url.pathname,
-      params: url.searchParams,
-      match,
-      now: t,
-      headers: req.headers,
     }
     send(route.handle(sim, world), headers)
   }
