@@ -65,5 +65,18 @@ export { createS3Store, type S3StoreOptions } from './storage/s3/s3-store.js'
 export type { ObjectInfo, ObjectStore, StoreCapabilities } from './storage/storage.js'
 export { type LakeLocation, parseLakeUri } from './storage/uri.js'
 export { createEmbeddedStream } from './stream/embedded/embedded-stream.js'
+export { createKinesisStream } from './stream/kinesis/kinesis-stream.js'
+export { createNatsStream } from './stream/nats/nats-stream.js'
 export { defaultStreamDir, openStream } from './stream/open-stream.js'
-export type { Consumer, Delivery, Stream, StreamRecordInput } from './stream/stream.js'
+export type {
+  Checkpoint,
+  Consumer,
+  ConsumerOptions,
+  Delivery,
+  GroupStatus,
+  Position,
+  StartAt,
+  Stream,
+  StreamRecordInput,
+} from './stream/stream.js'
+export { checkpointOf, compareOffsets } from './stream/stream.js'

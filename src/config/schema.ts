@@ -57,6 +57,15 @@ export const configSchema = z.strictObject({
           .describe(
             'Directory of the log; defaults to <lake>/_stream for a local lake, .weir/stream otherwise.',
           ),
+        partitions: z
+          .number()
+          .int()
+          .min(1)
+          .max(1024)
+          .default(1)
+          .describe(
+            'Partitions of each new topic; records with the same key keep their order in one. A topic keeps the count it was created with.',
+          ),
         segmentBytes: size.default('128MB').describe('Size of each segment file before a new one starts.'),
         retention: z
           .strictObject({
@@ -79,6 +88,15 @@ export const configSchema = z.strictObject({
           .string()
           .default('weir')
           .describe('Prefix of stream names and subjects, to share a server.'),
+        partitions: z
+          .number()
+          .int()
+          .min(1)
+          .max(1024)
+          .default(1)
+          .describe(
+            'Partitions of each new topic; records with the same key keep their order in one. A topic keeps the count it was created with.',
+          ),
         ackWait: duration
           .default('30s')
           .describe('How long a record may stay uncommitted before it is redelivered.'),
@@ -89,6 +107,25 @@ export const configSchema = z.strictObject({
           .positive()
           .optional()
           .describe('Retention: keep at most this many bytes per topic.'),
+      }),
+      z.strictObject({
+        kind: z
+          .literal('kinesis')
+          .describe(
+            'Amazon Kinesis Data Streams: a stream per topic, a partition per shard; checkpoints per group in the lake state.',
+          ),
+        prefix: z.string().default('weir').describe('Kinesis stream names are <prefix>-<topic>.'),
+        shards: z
+          .number()
+          .int()
+          .min(1)
+          .default(1)
+          .describe('Shards of a stream Weir creates; an existing stream keeps its own.'),
+        region: z.string().optional().describe('AWS region; defaults to AWS_REGION / the profile.'),
+        endpoint: z
+          .string()
+          .optional()
+          .describe('Endpoint for an emulator (kinesalite, LocalStack); AWS_ENDPOINT_URL_KINESIS works too.'),
       }),
     ])
     .prefault({ kind: 'embedded' })

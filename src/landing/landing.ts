@@ -37,8 +37,9 @@ interface Buffer_ {
   readonly dir: string
   readonly lines: Buffer[]
   bytes: number
-  readonly first: number
-  last: number
+  readonly partition: string
+  readonly first: string
+  last: string
   readonly openedAt: number
   readonly minTs: number
   maxTs: number
@@ -61,7 +62,7 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
   const result = { records: 0, files: 0, bytes: 0, errors: 0, untimed: 0 }
 
   const write = async (b: Buffer_) => {
-    const name = `${pad(b.first)}-${pad(b.last)}`
+    const name = fileName(b.partition, b.first, b.last)
     const file = joinKey(b.dir, `${name}.ndjson`)
     const body = Buffer.concat(b.lines)
     await store.put(file, body)
@@ -70,7 +71,7 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
       file,
       source: b.topic,
       resource: b.resource,
-      offsets: { first: b.first, last: b.last },
+      offsets: { partition: b.partition, first: b.first, last: b.last },
       records: b.lines.length,
       bytes: body.length,
       ingested: { from: new Date(b.minTs).toISOString(), to: new Date(b.maxTs).toISOString() },
@@ -134,7 +135,8 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
         dir = partitionPath(opts.path, { source: d.topic, resource, format: 'json', time })
         dirs.set(hourKey, dir)
       }
-      const key = `${d.topic}\u0000${resource}\u0000${dir}`
+      // A file holds one partition's records, so its name can come from their offsets.
+      const key = `${d.topic}\u0000${resource}\u0000${dir}\u0000${d.partition}`
       const line = Buffer.concat([Buffer.from(d.value), NEWLINE])
       let b = open.get(key)
       if (b && b.bytes + line.length > opts.maxBytes) {
@@ -148,6 +150,7 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
           dir,
           lines: [],
           bytes: 0,
+          partition: d.partition,
           first: d.offset,
           last: d.offset,
           openedAt: Date.now(),
@@ -192,8 +195,13 @@ async function inParallel<T>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
 }
 
-function pad(n: number): string {
-  return String(n).padStart(9, '0')
+/**
+ * `p0-000000100-000000199`: the partition, then the first and last offsets (padded so names sort
+ * by offset). Kinesis shard ids are already names (`shardId-000000000001`).
+ */
+function fileName(partition: string, first: string, last: string): string {
+  const p = /^\d+$/.test(partition) ? `p${partition}` : partition.replace(/[^A-Za-z0-9_-]/g, '_')
+  return `${p}-${first.padStart(9, '0')}-${last.padStart(9, '0')}`
 }
 
 async function registerRaw(store: ObjectStore, template: string, source: string, resource: string) {
@@ -216,21 +224,28 @@ async function registerRaw(store: ObjectStore, template: string, source: string,
 async function writeErrors(store: ObjectStore, errors: readonly { delivery: Delivery; reason: string }[]) {
   if (errors.length === 0) return
   const { yyyy, mm, dd } = utcParts(new Date())
-  const byTopic = new Map<string, (typeof errors)[number][]>()
-  for (const e of errors) byTopic.set(e.delivery.topic, [...(byTopic.get(e.delivery.topic) ?? []), e])
-  for (const [topic, list] of byTopic) {
+  const byPartition = new Map<string, (typeof errors)[number][]>()
+  for (const e of errors) {
+    const k = `${e.delivery.topic}\u0000${e.delivery.partition}`
+    const list = byPartition.get(k)
+    if (list) list.push(e)
+    else byPartition.set(k, [e])
+  }
+  for (const list of byPartition.values()) {
+    const { topic, partition } = list[0]!.delivery
     const first = list[0]!.delivery.offset
     const last = list.at(-1)!.delivery.offset
     const lines = list.map((e) =>
       JSON.stringify({
         reason: e.reason,
         topic,
+        partition,
         offset: e.delivery.offset,
         resource: e.delivery.headers.resource ?? null,
         value: Buffer.from(e.delivery.value).toString('utf8'),
       }),
     )
-    const key = joinKey('_errors/landing', topic, yyyy, mm, dd, `${pad(first)}-${pad(last)}.ndjson`)
+    const key = joinKey('_errors/landing', topic, yyyy, mm, dd, `${fileName(partition, first, last)}.ndjson`)
     await store.put(key, `${lines.join('\n')}\n`).catch((err: unknown) => {
       throw new WeirError(`landing: cannot set aside ${list.length} bad records: ${(err as Error).message}`, {
         code: 'LANDING_ERRORS_IO',

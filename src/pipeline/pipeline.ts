@@ -73,10 +73,13 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
   let attached: number | undefined
   let staging: string | undefined
   const streamConfig = options.streamDir
-    ? { ...config, stream: { kind: 'embedded' as const, dir: options.streamDir, segmentBytes: '128MB' } }
+    ? {
+        ...config,
+        stream: { kind: 'embedded' as const, dir: options.streamDir, segmentBytes: '128MB', partitions: 1 },
+      }
     : config
   const getStream = () => {
-    stream ??= openStream(streamConfig, dir)
+    stream ??= openStream(streamConfig, dir, state)
     return stream
   }
   const getEngine = () => {

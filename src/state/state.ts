@@ -12,6 +12,8 @@ export interface StateStore {
   get<T>(name: string): Promise<T | undefined>
   /** Atomic: a crash leaves the previous document or the new one. */
   put(name: string, value: unknown): Promise<void>
+  /** Names of the documents under a folder, e.g. `list('stream/kinesis')`. */
+  list(folder: string): Promise<string[]>
 }
 
 export function createStateStore(store: ObjectStore): StateStore {
@@ -19,5 +21,13 @@ export function createStateStore(store: ObjectStore): StateStore {
   return {
     get: (name) => getJson(store, key(name)),
     put: (name, value) => putJson(store, key(name), value),
+    async list(folder) {
+      const prefix = `${joinKey('_state', folder)}/`
+      const names: string[] = []
+      for await (const o of store.list(prefix)) {
+        if (o.key.endsWith('.json')) names.push(o.key.slice('_state/'.length, -'.json'.length))
+      }
+      return names
+    },
   }
 }

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path'
 import type { WeirConfig } from '../config/schema.js'
 import { parseBytes, parseDuration } from '../core/units.js'
+import type { StateStore } from '../state/state.js'
 import { parseLakeUri } from '../storage/uri.js'
 import type { Stream } from './stream.js'
 
@@ -10,12 +11,17 @@ import type { Stream } from './stream.js'
  *
  * @example const stream = await openStream(config, process.cwd())
  */
-export async function openStream(config: Pick<WeirConfig, 'stream' | 'lake'>, base: string): Promise<Stream> {
+export async function openStream(
+  config: Pick<WeirConfig, 'stream' | 'lake'>,
+  base: string,
+  state?: StateStore,
+): Promise<Stream> {
   switch (config.stream.kind) {
     case 'embedded': {
       const { createEmbeddedStream } = await import('./embedded/embedded-stream.js')
       const { retention } = config.stream
       return createEmbeddedStream(resolve(base, config.stream.dir ?? defaultStreamDir(config.lake, base)), {
+        partitions: config.stream.partitions,
         segmentBytes: parseBytes(config.stream.segmentBytes),
         ...(retention
           ? {
@@ -29,13 +35,26 @@ export async function openStream(config: Pick<WeirConfig, 'stream' | 'lake'>, ba
     }
     case 'nats': {
       const { createNatsStream } = await import('./nats/nats-stream.js')
-      const { url, prefix, ackWait, maxAge, maxBytes } = config.stream
+      const { url, prefix, ackWait, maxAge, maxBytes, partitions } = config.stream
       return createNatsStream({
         url,
         prefix,
         ackWait,
+        partitions,
         ...(maxAge !== undefined ? { maxAge } : {}),
         ...(maxBytes !== undefined ? { maxBytes } : {}),
+      })
+    }
+    case 'kinesis': {
+      if (!state) throw new Error('openStream: the Kinesis stream needs a state store for its checkpoints')
+      const { createKinesisStream } = await import('./kinesis/kinesis-stream.js')
+      const { prefix, shards, region, endpoint } = config.stream
+      return createKinesisStream({
+        checkpoints: state,
+        prefix,
+        shards,
+        ...(region ? { region } : {}),
+        ...(endpoint ? { endpoint } : {}),
       })
     }
   }

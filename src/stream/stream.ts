@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto'
+
 /** A record to publish: opaque bytes with a partition key, an event timestamp and string headers. */
 export interface StreamRecordInput {
+  /** Records with the same key go to the same partition and keep their order; without one, a whole publish goes to one partition. */
   readonly key?: string
   readonly value: Uint8Array
   /** Milliseconds since the epoch; defaults to the publish time. */
@@ -7,38 +10,53 @@ export interface StreamRecordInput {
   readonly headers?: Readonly<Record<string, string>>
 }
 
+/**
+ * Where a record sits: a partition of its topic and an offset in that partition. Offsets are
+ * decimal integers as strings, increasing within a partition (dense in the embedded log, JetStream
+ * sequence numbers in NATS, sequence numbers in Kinesis, which do not fit in a double).
+ */
+export interface Position {
+  readonly partition: string
+  readonly offset: string
+}
+
 /** Where a new consumer group starts reading; a group that has committed resumes after its commit. */
-export type StartAt = 'earliest' | 'latest' | { readonly offset: number } | { readonly time: number }
+export type StartAt =
+  | 'earliest'
+  | 'latest'
+  | { readonly time: number }
+  /** At these records (inclusive), per partition; partitions not listed start at the earliest. */
+  | { readonly from: readonly Position[] }
 
 export interface ConsumerOptions {
   /** Default: earliest. */
   readonly start?: StartAt
 }
 
-/** A record as delivered to a consumer, with its position in the topic (increasing; adapters may start at 0 or 1). */
-export interface Delivery {
+/** A record as delivered to a consumer. */
+export interface Delivery extends Position {
   readonly topic: string
-  readonly offset: number
   readonly key: string | undefined
   readonly value: Uint8Array
   readonly timestamp: number
   readonly headers: Readonly<Record<string, string>>
 }
 
+/** Per topic, per partition: the offset of the last record processed. */
+export type Checkpoint = Record<string, Record<string, string>>
+
 /**
- * A consumer group's view of some topics. Records come back from `poll` in offset order per topic;
- * nothing is remembered until `commit`, so a crash replays from the last commit (at-least-once,
- * which landing turns into exactly-once files by naming them after their offsets).
+ * A consumer group's view of some topics. Records come back from `poll` in offset order per
+ * partition; nothing is remembered until `commit`, so a crash replays from the last commit
+ * (at-least-once, which landing turns into exactly-once files by naming them after their offsets).
  */
 export interface Consumer {
   /** Up to `maxRecords` records after the ones already polled; empty when caught up. */
   poll(options: { readonly maxRecords: number }): Promise<Delivery[]>
-  /** Durably records, per topic, the offset of the next record this group needs. */
-  commit(next: Readonly<Record<string, number>>): Promise<void>
-  /** Per topic, the offset of the next record `poll` would return (what to commit once all polled work is durable). */
-  position(): Record<string, number>
-  /** Per topic, records published but not yet committed by this group. */
-  lag(): Promise<Record<string, number>>
+  /** Durably records, per topic and partition, the last record this group has processed. */
+  commit(done: Readonly<Checkpoint>): Promise<void>
+  /** The last record polled per topic and partition: what to commit once all polled work is durable. */
+  position(): Checkpoint
   close(): Promise<void>
 }
 
@@ -47,23 +65,61 @@ export interface Consumer {
  * `publish` resolves only once the records are durable; each consumer group sees every record.
  *
  * @example
- * const offsets = await stream.publish('x', [{ value: Buffer.from('{"id":"1"}'), headers: { resource: 'tweets' } }])
+ * const [at] = await stream.publish('x', [{ key: '42', value: Buffer.from('{"id":"42"}'), headers: { resource: 'tweets' } }])
  */
 export interface Stream {
-  publish(topic: string, records: readonly StreamRecordInput[]): Promise<number[]>
+  /** Resolves, once durable, with each record's position, in the order given. */
+  publish(topic: string, records: readonly StreamRecordInput[]): Promise<Position[]>
   consumer(group: string, topics: readonly string[], options?: ConsumerOptions): Promise<Consumer>
   topics(): Promise<string[]>
-  /** Every consumer group of every topic: where it has committed to, where the topic ends, the lag. */
+  /** Every consumer group of every topic and partition: what it has committed, where the partition ends, the lag. */
   groups(): Promise<GroupStatus[]>
   close(): Promise<void>
 }
 
 export interface GroupStatus {
   readonly topic: string
+  readonly partition: string
   readonly group: string
-  /** Position of the next record the group needs. */
-  readonly committed: number
-  /** Position the next published record will get. */
-  readonly end: number
-  readonly lag: number
+  /** Offset of the last record the group committed; absent before its first commit in this partition. */
+  readonly committed: string | undefined
+  /** Offset of the partition's last record; absent when empty or when the adapter cannot tell cheaply (Kinesis). */
+  readonly end: string | undefined
+  /** Records published but not committed; absent when the adapter cannot count them (Kinesis). */
+  readonly lag: number | undefined
+  /** How far the committed position is behind the newest record, in milliseconds, where the adapter knows (Kinesis). */
+  readonly behindMs?: number
+}
+
+/** Orders two offsets of the same partition (decimal strings without leading zeros). */
+export function compareOffsets(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0)
+}
+
+/** The last offset per topic and partition among these deliveries: what to commit once they are processed. */
+export function checkpointOf(deliveries: Iterable<Delivery>): Checkpoint {
+  const out: Checkpoint = {}
+  for (const d of deliveries) {
+    const seen = out[d.topic]?.[d.partition]
+    if (seen === undefined || compareOffsets(d.offset, seen) > 0)
+      setOffset(out, d.topic, d.partition, d.offset)
+  }
+  return out
+}
+
+/** Sets one partition's offset in a checkpoint. */
+export function setOffset(cp: Checkpoint, topic: string, partition: string, offset: string): void {
+  const t = cp[topic]
+  if (t) t[partition] = offset
+  else cp[topic] = { [partition]: offset }
+}
+
+/**
+ * The partition a key goes to among `n`, the way Kinesis routes partition keys (the key's MD5 as a
+ * 128-bit number, split into equal ranges), so one key lands in the same partition in every adapter.
+ */
+export function partitionOf(key: string, n: number): number {
+  if (n <= 1) return 0
+  // The top 48 bits of the hash decide the range exactly enough for any realistic partition count.
+  return Math.floor((createHash('md5').update(key).digest().readUIntBE(0, 6) / 2 ** 48) * n)
 }

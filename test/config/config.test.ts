@@ -71,7 +71,7 @@ describe('loadConfig', () => {
     const { config, file } = await loadConfig({ cwd: dir, env: {} })
     expect(file).toBeUndefined()
     expect(config.lake).toBe('./lake')
-    expect(config.stream).toEqual({ kind: 'embedded', segmentBytes: '128MB' })
+    expect(config.stream).toEqual({ kind: 'embedded', partitions: 1, segmentBytes: '128MB' })
   })
 
   it('names the file, the key path, what was expected and what was found', async () => {

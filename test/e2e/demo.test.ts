@@ -55,7 +55,7 @@ describe('weir demo on a local lake', () => {
     const raw = (await keys(store, 'raw/')).filter((k) => k.endsWith('.ndjson'))
     expect(raw.length).toBeGreaterThan(0)
     for (const k of raw)
-      expect(k).toMatch(/^raw\/(x|weather)\/json\/\w+\/\d{4}\/\d{2}\/\d{2}\/\d{9}-\d{9}\.ndjson$/)
+      expect(k).toMatch(/^raw\/(x|weather)\/json\/\w+\/\d{4}\/\d{2}\/\d{2}\/p\d+-\d{9}-\d{9}\.ndjson$/)
     const parquet = await keys(store, 'trusted/')
     for (const k of parquet)
       expect(k).toMatch(/^trusted\/(x|weather)\/\w+\/dt=\d{4}-\d{2}-\d{2}\/part-\d+-\d+\.parquet$/)

@@ -85,3 +85,39 @@ export function s3Env(s3: S3Server): Record<string, string> {
 export async function tempDir(prefix = 'weir-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix))
 }
+
+export interface KinesisServer {
+  readonly endpoint: string
+  stop(): Promise<void>
+}
+
+/**
+ * Starts kinesalite (a Kinesis emulator, in memory) on a free loopback port, with streams active at
+ * once. Returns undefined (and says why) when it cannot start, unless WEIR_REQUIRE_SERVICES=1.
+ */
+export async function startKinesis(): Promise<KinesisServer | undefined> {
+  try {
+    const kinesalite = createRequire(import.meta.url)('kinesalite') as (
+      o: object,
+    ) => import('node:http').Server
+    const server = kinesalite({ createStreamMs: 5, deleteStreamMs: 5, updateStreamMs: 5, shardLimit: 50 })
+    const port = await freePort()
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, '127.0.0.1', resolve)
+    })
+    return {
+      endpoint: `http://127.0.0.1:${port}`,
+      stop: () =>
+        new Promise((resolve) => {
+          server.close(() => resolve())
+          server.closeAllConnections()
+        }),
+    }
+  } catch (err) {
+    const why = `kinesalite did not start: ${(err as Error).message}`
+    if (servicesRequired) throw new Error(`${why} (WEIR_REQUIRE_SERVICES=1)`)
+    console.warn(`skipping Kinesis tests: ${why}`)
+    return undefined
+  }
+}

@@ -32,22 +32,22 @@ describe('landing', () => {
     expect(r).toMatchObject({ records: 251, files: 4, errors: 0, untimed: 0 })
     const files = (await keys(store, 'raw/')).filter((k) => k.endsWith('.ndjson'))
     expect(files).toEqual([
-      'raw/x/json/tweets/2026/11/20/000000000-000000099.ndjson',
-      'raw/x/json/tweets/2026/11/20/000000100-000000199.ndjson',
-      'raw/x/json/tweets/2026/11/20/000000200-000000249.ndjson',
-      'raw/x/json/tweets/2026/11/21/000000250-000000250.ndjson',
+      'raw/x/json/tweets/2026/11/20/p0-000000000-000000099.ndjson',
+      'raw/x/json/tweets/2026/11/20/p0-000000100-000000199.ndjson',
+      'raw/x/json/tweets/2026/11/20/p0-000000200-000000249.ndjson',
+      'raw/x/json/tweets/2026/11/21/p0-000000250-000000250.ndjson',
     ])
     const first = (await text(store, files[0]!)).trimEnd().split('\n')
     expect(first).toHaveLength(100)
     expect(JSON.parse(first[0]!)).toEqual(tweet(0, 20)) // exactly as the source sent it
     const manifest = JSON.parse(
-      await text(store, 'raw/x/json/tweets/2026/11/20/_000000000-000000099.manifest.json'),
+      await text(store, 'raw/x/json/tweets/2026/11/20/_p0-000000000-000000099.manifest.json'),
     )
     expect(manifest).toMatchObject({
       source: 'x',
       resource: 'tweets',
       records: 100,
-      offsets: { first: 0, last: 99 },
+      offsets: { partition: '0', first: '0', last: '99' },
     })
     expect((await getTable(store, 'raw', 'x_tweets'))?.location).toBe('raw/x/json/tweets/')
   })
@@ -106,8 +106,8 @@ describe('landing', () => {
       .split('\n')
       .map((l) => JSON.parse(l))
     expect(lines.map((l) => [l.offset, l.reason.split(':')[0], l.value])).toEqual([
-      [1, 'not JSON', '{not json'],
-      [2, 'no resource header', '{"id":"2"}'],
+      ['1', 'not JSON', '{not json'],
+      ['2', 'no resource header', '{"id":"2"}'],
     ])
   })
 })

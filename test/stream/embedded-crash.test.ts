@@ -7,6 +7,11 @@ import { tempDir } from '../helpers/services.js'
 
 const WORKER = resolve('test/fixtures/workers/stream-crash.mjs')
 const ROUNDS = 25
+/** As in the worker: ids spread over keys id % 5, over 3 partitions; order holds per key. */
+const KEYS = 5
+const PARTITIONS = 3
+const ofKey = (ids: readonly number[], k: number) => ids.filter((id) => id % KEYS === k)
+const progression = (k: number, n: number) => Array.from({ length: n }, (_, i) => k + i * KEYS)
 
 async function ids(file: string): Promise<number[]> {
   const text = await readFile(file, 'utf8').catch(() => '')
@@ -37,7 +42,7 @@ describe('embedded log under kill -9', () => {
 
       // The log reopens, and every acknowledged record is in it, in order.
       const acked = (await ids(acks)).at(-1) ?? -1
-      const s = await createEmbeddedStream(log)
+      const s = await createEmbeddedStream(log, { partitions: PARTITIONS })
       const check = await s.consumer(`check-${round}`, ['t'])
       const inLog: number[] = []
       for (
@@ -52,15 +57,22 @@ describe('embedded log under kill -9', () => {
       // so ids may repeat; what matters is that every acknowledged id is there, first seen in order.)
       const seen = new Set<number>()
       const firstSeen = inLog.filter((id) => !seen.has(id) && seen.add(id))
-      expect(firstSeen.slice(0, acked + 1)).toEqual(Array.from({ length: acked + 1 }, (_, i) => i))
-      // The consumer skipped nothing: what it processed is a gapless prefix of the log (replays allowed).
-      const processed = [...new Set(await ids(done))].sort((a, b) => a - b)
-      expect(processed).toEqual(Array.from({ length: processed.length }, (_, i) => i))
+      const processedAll = [...new Set(await ids(done))].sort((a, b) => a - b)
+      for (let k = 0; k < KEYS; k++) {
+        const acks = ofKey(
+          Array.from({ length: acked + 1 }, (_, i) => i),
+          k,
+        )
+        expect(ofKey(firstSeen, k).slice(0, acks.length)).toEqual(acks)
+        // The consumer skipped nothing: per key, what it processed is a gapless prefix of the log (replays allowed).
+        const processed = ofKey(processedAll, k)
+        expect(processed).toEqual(progression(k, processed.length))
+      }
     }
     expect(kills).toBe(ROUNDS)
 
     // Finally the crashed consumer group drains the rest: everything acknowledged was processed.
-    const s = await createEmbeddedStream(log)
+    const s = await createEmbeddedStream(log, { partitions: PARTITIONS })
     const c = await s.consumer('crash', ['t'])
     const rest: number[] = []
     for (let b = await c.poll({ maxRecords: 5_000 }); b.length; b = await c.poll({ maxRecords: 5_000 })) {

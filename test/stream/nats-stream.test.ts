@@ -40,11 +40,11 @@ afterAll(async () => {
 })
 
 describe.skipIf(!up)('NATS JetStream', () => {
-  streamContract('nats', async () => {
+  streamContract('nats (3 partitions)', async () => {
     const prefix = `weirtest${randomBytes(4).toString('hex')}`
     prefixes.push(prefix)
-    const open = () => createNatsStream({ url: URL, prefix, ackWait: '2s' })
-    return { stream: await open(), reopen: open, topic: 't' }
+    const open = () => createNatsStream({ url: URL, prefix, ackWait: '2s', partitions: 3 })
+    return { stream: await open(), reopen: open, topic: 't', partitions: 3, countsLag: true }
   })
 })
 

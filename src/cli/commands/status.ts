@@ -25,8 +25,16 @@ export async function statusCommand(opts: { format: Format }, globals: GlobalOpt
       groups.length
         ? renderRows(
             {
-              columns: cols(['topic', 'group', 'committed', 'end', 'lag']),
-              rows: groups.map((g) => ({ ...g })),
+              columns: cols(['topic', 'partition', 'group', 'committed', 'end', 'lag', 'behind']),
+              rows: groups.map((g) => ({
+                topic: g.topic,
+                partition: g.partition,
+                group: g.group,
+                committed: g.committed ?? null,
+                end: g.end ?? null,
+                lag: g.lag ?? null,
+                behind: g.behindMs === undefined ? null : `${Math.round(g.behindMs / 1000)}s`,
+              })),
             },
             'table',
           )

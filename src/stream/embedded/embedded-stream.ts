@@ -1,24 +1,49 @@
 import { mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { WeirError } from '../../core/errors.js'
-import type { Consumer, ConsumerOptions, Delivery, GroupStatus, StartAt, Stream } from '../stream.js'
+import {
+  type Checkpoint,
+  type Consumer,
+  type ConsumerOptions,
+  type Delivery,
+  type GroupStatus,
+  type Position,
+  partitionOf,
+  type StartAt,
+  type Stream,
+  type StreamRecordInput,
+  setOffset,
+} from '../stream.js'
 import { encode } from './frame.js'
 import { TopicLog, type TopicLogOptions } from './topic-log.js'
 
 export interface EmbeddedStreamOptions {
+  /** Partitions of a new topic (default 1); a topic keeps the count it was created with. */
+  readonly partitions?: number
   /** Bytes per segment file before a new one starts (default 128 MB). */
   readonly segmentBytes?: number
   readonly retention?: TopicLogOptions['retention']
-  /** Bytes a topic accepts ahead of its writes before publishers wait (default 64 MB). */
+  /** Bytes a partition accepts ahead of its writes before publishers wait (default 64 MB). */
   readonly maxQueuedBytes?: number
 }
 
+interface Topic {
+  readonly name: string
+  readonly parts: readonly TopicLog[]
+  /** Where the next keyless publish goes: each one to a single partition, in turn. */
+  next: number
+}
+
+/** Per topic, per partition: the offset of the next record the group needs. */
+type GroupFile = Record<string, Record<string, number>>
+
 /**
- * The default stream: per topic, a folder of append-only, checksummed segment files in a local
- * directory, fsynced before `publish` resolves (group commit), with committed offsets per consumer
- * group stored beside them. After `kill -9` it reopens, cuts a torn tail and loses no acknowledged record.
+ * The default stream: per topic and partition, a folder of append-only, checksummed segment files
+ * in a local directory, fsynced before `publish` resolves (group commit), with committed offsets per
+ * consumer group stored beside them. After `kill -9` it reopens, cuts a torn tail and loses no
+ * acknowledged record.
  *
- * @example const stream = await createEmbeddedStream('./lake/_stream')
+ * @example const stream = await createEmbeddedStream('./lake/_stream', { partitions: 4 })
  */
 export async function createEmbeddedStream(
   dir: string,
@@ -37,7 +62,7 @@ export async function createEmbeddedStream(
     ...(options.retention ? { retention: options.retention } : {}),
     ...(options.maxQueuedBytes ? { maxQueuedBytes: options.maxQueuedBytes } : {}),
   }
-  const logs = new Map<string, Promise<TopicLog>>()
+  const topics = new Map<string, Promise<Topic>>()
   const topic = (name: string) => {
     if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.startsWith('_')) {
       throw new WeirError(`stream topic "${name}": use letters, digits, _ . - (not starting with _)`, {
@@ -45,63 +70,89 @@ export async function createEmbeddedStream(
         stage: 'stream',
       })
     }
-    let t = logs.get(name)
+    let t = topics.get(name)
     if (!t) {
-      t = TopicLog.open(join(dir, name), logOptions)
-      logs.set(name, t)
+      t = openTopic(join(dir, name), name, options.partitions ?? 1, logOptions)
+      topics.set(name, t)
     }
     return t
   }
-  const readGroup = async (group: string): Promise<Record<string, number>> =>
+  const readGroup = async (group: string): Promise<GroupFile> =>
     JSON.parse(await readFile(join(dir, '_groups', `${group}.json`), 'utf8').catch(() => '{}'))
 
   return {
     async publish(name, records) {
       const t = await topic(name)
-      const { buf, sizes, lastTs } = encode(records, Date.now())
-      return t.append(buf, sizes, lastTs)
+      const n = t.parts.length
+      const out: Position[] = new Array(records.length)
+      const byPartition = new Map<number, number[]>()
+      const keyless = t.next++ % n
+      for (const [i, r] of records.entries()) {
+        const p = r.key === undefined ? keyless : partitionOf(r.key, n)
+        const list = byPartition.get(p)
+        if (list) list.push(i)
+        else byPartition.set(p, [i])
+      }
+      await Promise.all(
+        [...byPartition].map(async ([p, idx]) => {
+          const part = idx.length === records.length ? records : idx.map((i) => records[i]!)
+          const { buf, sizes, lastTs } = encodeOrFail(name, part)
+          const offsets = await t.parts[p]!.append(buf, sizes, lastTs)
+          for (const [k, i] of idx.entries()) out[i] = { partition: String(p), offset: String(offsets[k]) }
+        }),
+      )
+      return out
     },
 
     async consumer(group, names, options: ConsumerOptions = {}) {
       const groupFile = join(dir, '_groups', `${group}.json`)
       const committed = await readGroup(group)
-      const position: Record<string, number> = {}
-      for (const n of names)
-        position[n] = committed[n] ?? (await startOffset(await topic(n), n, options.start))
+      const subs: { t: Topic; p: number; next: number }[] = []
+      for (const n of names) {
+        const t = await topic(n)
+        for (const [p, log] of t.parts.entries()) {
+          const next = committed[n]?.[p] ?? (await startOffset(log, String(p), options.start))
+          subs.push({ t, p, next })
+        }
+      }
+      let turn = 0
       return {
         async poll({ maxRecords }) {
           const out: Delivery[] = []
-          for (const n of names) {
-            const t = await topic(n)
-            // Records before the topic's start were removed by retention: carry on from what is kept.
-            let from = Math.max(position[n]!, t.start)
-            while (out.length < maxRecords && from < t.end) {
-              const got = await t.read(n, from, Math.min(t.end, from + maxRecords - out.length))
+          // Each poll starts at the next partition in turn, so a deep backlog in one cannot starve the others.
+          turn = (turn + 1) % subs.length
+          for (let k = 0; k < subs.length && out.length < maxRecords; k++) {
+            const s = subs[(turn + k) % subs.length]!
+            const log = s.t.parts[s.p]!
+            // Records before the partition's start were removed by retention: carry on from what is kept.
+            let from = Math.max(s.next, log.start)
+            while (out.length < maxRecords && from < log.end) {
+              const got = await log.read(
+                s.t.name,
+                String(s.p),
+                from,
+                Math.min(log.end, from + maxRecords - out.length),
+              )
               if (got.length === 0) break
               out.push(...got)
               from += got.length
             }
-            position[n] = from
+            s.next = from
           }
           return out
         },
-        async commit(next) {
-          Object.assign(committed, next)
-          await mkdir(join(dir, '_groups'), { recursive: true })
-          const tmp = `${groupFile}.tmp`
-          await writeFile(tmp, JSON.stringify(committed))
-          const fh = await open(tmp, 'r+')
-          await fh.sync()
-          await fh.close()
-          await rename(tmp, groupFile)
-        },
-        position: () => ({ ...position }),
-        async lag() {
-          const out: Record<string, number> = {}
-          for (const n of names) {
-            const t = await topic(n)
-            out[n] = t.end - Math.max(committed[n] ?? t.start, t.start)
+        async commit(done) {
+          for (const [name, parts] of Object.entries(done)) {
+            const t = committed[name] ?? {}
+            for (const [p, last] of Object.entries(parts)) t[p] = Number(last) + 1
+            committed[name] = t
           }
+          await mkdir(join(dir, '_groups'), { recursive: true })
+          await writeDurably(groupFile, JSON.stringify(committed))
+        },
+        position() {
+          const out: Checkpoint = {}
+          for (const s of subs) if (s.next > 0) setOffset(out, s.t.name, String(s.p), String(s.next - 1))
           return out
         },
         async close() {},
@@ -113,9 +164,18 @@ export async function createEmbeddedStream(
       const out: GroupStatus[] = []
       for (const f of files.filter((x) => x.endsWith('.json')).sort()) {
         const group = f.slice(0, -5)
-        for (const [name, next] of Object.entries(await readGroup(group))) {
-          const t = await topic(name)
-          out.push({ topic: name, group, committed: next, end: t.end, lag: t.end - Math.max(next, t.start) })
+        for (const [name, parts] of Object.entries(await readGroup(group))) {
+          for (const [p, log] of (await topic(name)).parts.entries()) {
+            const next = parts[p]
+            out.push({
+              topic: name,
+              partition: String(p),
+              group,
+              committed: next ? String(next - 1) : undefined,
+              end: log.end > 0 ? String(log.end - 1) : undefined,
+              lag: log.end - Math.max(next ?? log.start, log.start),
+            })
+          }
         }
       }
       return out
@@ -127,16 +187,68 @@ export async function createEmbeddedStream(
     },
 
     async close() {
-      for (const t of logs.values()) await (await t).close()
-      logs.clear()
+      for (const t of topics.values()) for (const log of (await t).parts) await log.close()
+      topics.clear()
     },
   }
 }
 
-/** Where a group without a commit starts. */
-async function startOffset(t: TopicLog, name: string, start: StartAt = 'earliest'): Promise<number> {
-  if (start === 'earliest') return t.start
-  if (start === 'latest') return t.end
-  if ('offset' in start) return Math.max(t.start, Math.min(start.offset, t.end))
-  return t.offsetAt(name, start.time)
+/**
+ * Opens a topic's partitions. The partition count is written when the topic is created and kept:
+ * changing it would send a key to another partition and break its order.
+ */
+async function openTopic(
+  path: string,
+  name: string,
+  partitions: number,
+  opts: TopicLogOptions,
+): Promise<Topic> {
+  await mkdir(path, { recursive: true })
+  const metaFile = join(path, '_topic.json')
+  const meta = await readFile(metaFile, 'utf8').then(
+    (s) => JSON.parse(s) as { partitions: number },
+    () => undefined,
+  )
+  if (meta && meta.partitions !== partitions) {
+    throw new WeirError(
+      `stream topic "${name}" has ${meta.partitions} partition(s) on disk but the config asks for ${partitions}; a topic keeps its partition count (set partitions: ${meta.partitions}, or delete ${path} to start the topic over)`,
+      { code: 'STREAM_CONFIG', stage: 'config' },
+    )
+  }
+  if (!meta) await writeDurably(metaFile, JSON.stringify({ partitions }))
+  const parts = await Promise.all(
+    Array.from({ length: partitions }, (_, p) => TopicLog.open(join(path, String(p)), opts)),
+  )
+  return { name, parts, next: 0 }
+}
+
+function encodeOrFail(topic: string, records: readonly StreamRecordInput[]) {
+  try {
+    return encode(records, Date.now())
+  } catch (err) {
+    throw new WeirError(`stream topic "${topic}": cannot publish: ${(err as Error).message}`, {
+      code: 'STREAM_RECORD',
+      stage: 'stream',
+      cause: err,
+    })
+  }
+}
+
+/** Writes a small file so that a crash leaves either the old content or the new, never a torn one. */
+async function writeDurably(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp`
+  await writeFile(tmp, text)
+  const fh = await open(tmp, 'r+')
+  await fh.sync()
+  await fh.close()
+  await rename(tmp, file)
+}
+
+/** Where a group without a commit starts in one partition. */
+async function startOffset(log: TopicLog, partition: string, start: StartAt = 'earliest'): Promise<number> {
+  if (start === 'earliest') return log.start
+  if (start === 'latest') return log.end
+  if ('time' in start) return log.offsetAt(start.time)
+  const at = start.from.find((p) => p.partition === partition)
+  return at ? Math.max(log.start, Math.min(Number(at.offset), log.end)) : log.start
 }

@@ -27,6 +27,8 @@ export function encode(
       lastJson = Buffer.from(JSON.stringify(r.headers ?? {}))
     }
     const key = r.key === undefined ? EMPTY : Buffer.from(r.key)
+    if (key.length >= 0xffff)
+      throw new RangeError(`a partition key of ${key.length} bytes is over the 65,534 allowed`)
     return {
       r,
       key,
@@ -70,7 +72,13 @@ export function scan(buf: Buffer, verify: boolean, onFrame: (pos: number, ts: nu
 }
 
 /** Decodes `count` consecutive frames from `buf`; equal headers JSON is parsed once and shared. */
-export function decode(buf: Buffer, topic: string, firstOffset: number, count: number): Delivery[] {
+export function decode(
+  buf: Buffer,
+  topic: string,
+  partition: string,
+  firstOffset: number,
+  count: number,
+): Delivery[] {
   const out: Delivery[] = []
   let pos = 0
   let lastRaw: Buffer = EMPTY
@@ -89,7 +97,15 @@ export function decode(buf: Buffer, topic: string, firstOffset: number, count: n
       lastHeaders = JSON.parse(raw.toString('utf8')) as Record<string, string>
     }
     const value = buf.subarray(rest + META + k + hdrLen, rest + len)
-    out.push({ topic, offset: firstOffset + i, key, value, timestamp, headers: lastHeaders })
+    out.push({
+      topic,
+      partition,
+      offset: String(firstOffset + i),
+      key,
+      value,
+      timestamp,
+      headers: lastHeaders,
+    })
     pos += HEADER + len
   }
   return out

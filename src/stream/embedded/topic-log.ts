@@ -103,7 +103,7 @@ export class TopicLog {
   }
 
   /** Records [from, to), or fewer: a read stops at the end of the segment that holds `from`. */
-  async read(topic: string, from: number, to: number): Promise<Delivery[]> {
+  async read(topic: string, partition: string, from: number, to: number): Promise<Delivery[]> {
     const s = this.segmentOf(from)
     const local = from - s.base
     const count = Math.min(to, s.base + s.positions.length) - from
@@ -112,16 +112,16 @@ export class TopicLog {
     const end = local + count < s.positions.length ? s.positions.get(local + count) : s.size
     const buf = Buffer.allocUnsafe(end - start)
     await s.fh.read(buf, 0, buf.length, start)
-    return decode(buf, topic, from, count)
+    return decode(buf, topic, partition, from, count)
   }
 
   /** The first offset whose record is at or after `time`, scanning only segments that can hold it. */
-  async offsetAt(topic: string, time: number): Promise<number> {
+  async offsetAt(time: number): Promise<number> {
     for (const s of this.segments) {
       if (s.lastTs < time) continue
       for (let from = s.base; from < s.base + s.positions.length; from += 10_000) {
-        const hit = (await this.read(topic, from, from + 10_000)).find((d) => d.timestamp >= time)
-        if (hit) return hit.offset
+        const hit = (await this.read('', '', from, from + 10_000)).find((d) => d.timestamp >= time)
+        if (hit) return Number(hit.offset)
       }
     }
     return this.end

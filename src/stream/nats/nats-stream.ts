@@ -2,7 +2,18 @@ import type { JsMsg } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { WeirError } from '../../core/errors.js'
 import { parseDuration } from '../../core/units.js'
-import type { Consumer, ConsumerOptions, Delivery, GroupStatus, Stream } from '../stream.js'
+import {
+  type Checkpoint,
+  type Consumer,
+  type ConsumerOptions,
+  compareOffsets,
+  type Delivery,
+  type GroupStatus,
+  type Position,
+  partitionOf,
+  type Stream,
+  setOffset,
+} from '../stream.js'
 
 export interface NatsStreamOptions {
   /** e.g. nats://127.0.0.1:4222 */
@@ -14,11 +25,15 @@ export interface NatsStreamOptions {
   /** Retention of each topic's stream. */
   readonly maxAge?: string | number
   readonly maxBytes?: number
+  /** Partitions of a new topic (default 1): one subject each, read by one durable consumer per group. */
+  readonly partitions?: number
 }
 
 /**
- * NATS JetStream behind the stream port: a JetStream stream per topic (file storage), a durable
- * pull consumer per group with explicit, cumulative acks (AckPolicy.All). `publish` resolves on JetStream's acks, which come
+ * NATS JetStream behind the stream port: a JetStream stream per topic (file storage) with a subject
+ * per partition, and per group and partition a durable pull consumer filtered to that subject, with
+ * explicit, cumulative acks (AckPolicy.All). Offsets are JetStream sequence numbers: increasing in
+ * a partition, not dense. `publish` resolves on JetStream's acks, which come
  * after the record is stored; a commit acks (and waits for the server to confirm) every record
  * polled before it; a closed consumer naks the rest so they come again at once.
  *
@@ -46,26 +61,38 @@ export async function createNatsStream(o: NatsStreamOptions): Promise<Stream> {
   const prefix = (o.prefix ?? 'weir').replace(/[^A-Za-z0-9_-]/g, '_')
   const ackWaitNs = parseDuration(o.ackWait ?? '30s') * 1_000_000
   const streamName = (topic: string) => `${prefix}_${topic}`.replace(/[^A-Za-z0-9_-]/g, '_')
-  const subject = (topic: string) => `${prefix}.${topic.replace(/[^A-Za-z0-9_-]/g, '_')}`
-  const ready = new Map<string, Promise<void>>()
+  const subject = (topic: string, p: number | string) =>
+    `${prefix}.${topic.replace(/[^A-Za-z0-9_-]/g, '_')}.${p}`
+  const ready = new Map<string, Promise<{ partitions: number; next: number }>>()
 
+  /** Creates the topic's stream if needed and returns its partition count, which the stream's description keeps. */
   const ensure = (topic: string) => {
     let p = ready.get(topic)
     if (!p) {
       p = (async () => {
         const name = streamName(topic)
-        const config = {
+        const info = await jsm.streams.info(name).catch(() => undefined)
+        if (info) {
+          const n = Number(/weir partitions=(\d+)/.exec(info.config.description ?? '')?.[1])
+          if (!Number.isInteger(n) || n < 1) {
+            throw new WeirError(
+              `stream: the NATS stream ${name} was not created by this version of Weir (no partition count in its description); delete it (nats stream rm ${name}) or use another prefix`,
+              { code: 'STREAM_CONFIG', stage: 'stream' },
+            )
+          }
+          return { partitions: n, next: 0 }
+        }
+        const partitions = o.partitions ?? 1
+        await jsm.streams.add({
           name,
-          subjects: [subject(topic)],
+          subjects: [subject(topic, '*')],
           storage: StorageType.File,
+          // In the description, not metadata: metadata needs NATS 2.10 and servers in use are older.
+          description: `weir partitions=${partitions}`,
           ...(o.maxAge !== undefined ? { max_age: parseDuration(o.maxAge) * 1_000_000 } : {}),
           ...(o.maxBytes !== undefined ? { max_bytes: o.maxBytes } : {}),
-        }
-        try {
-          await jsm.streams.info(name)
-        } catch {
-          await jsm.streams.add(config)
-        }
+        })
+        return { partitions, next: 0 }
       })()
       ready.set(topic, p)
     }
@@ -74,103 +101,125 @@ export async function createNatsStream(o: NatsStreamOptions): Promise<Stream> {
 
   return {
     async publish(topic, records) {
-      await ensure(topic)
+      const t = await ensure(topic)
+      const keyless = t.next++ % t.partitions
       // Sent in order on one connection, so JetStream stores them in order; acks come back per record.
-      const acks = records.map((r) => {
+      const acks = records.map(async (r) => {
         const h = headers()
         for (const [k, v] of Object.entries(r.headers ?? {})) h.set(k, v)
         if (r.key !== undefined) h.set('weir-key', r.key)
         h.set('weir-ts', String(r.timestamp ?? Date.now()))
-        return js.publish(subject(topic), r.value, { headers: h })
+        const p = r.key === undefined ? keyless : partitionOf(r.key, t.partitions)
+        const ack = await js.publish(subject(topic, p), r.value, { headers: h })
+        return { partition: String(p), offset: String(ack.seq) } satisfies Position
       })
-      return (await Promise.all(acks)).map((a) => a.seq)
+      return Promise.all(acks)
     },
 
     async consumer(group, topics, options: ConsumerOptions = {}) {
       const durable = group.replace(/[^A-Za-z0-9_-]/g, '_')
       const start = options.start ?? 'earliest'
-      const subs = await Promise.all(
-        topics.map(async (topic) => {
-          await ensure(topic)
-          const name = streamName(topic)
-          try {
-            await jsm.consumers.info(name, durable)
-          } catch {
-            await jsm.consumers.add(name, {
-              durable_name: durable,
-              ack_policy: AckPolicy.All,
-              ack_wait: ackWaitNs,
-              max_ack_pending: -1,
-              ...(start === 'earliest'
-                ? { deliver_policy: DeliverPolicy.All }
-                : start === 'latest'
-                  ? { deliver_policy: DeliverPolicy.New }
-                  : 'offset' in start
-                    ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start.offset }
-                    : {
-                        deliver_policy: DeliverPolicy.StartTime,
-                        opt_start_time: new Date(start.time).toISOString(),
-                      }),
-            })
-          }
-          return { topic, consumer: await js.consumers.get(name, durable) }
-        }),
-      )
-      const pending = new Map<string, JsMsg[]>()
-      const position: Record<string, number> = {}
+      const subs = (
+        await Promise.all(
+          topics.map(async (topic) => {
+            const { partitions } = await ensure(topic)
+            const name = streamName(topic)
+            return Promise.all(
+              Array.from({ length: partitions }, async (_, p) => {
+                const consumerName = `${durable}-p${p}`
+                if (!(await jsm.consumers.info(name, consumerName).catch(() => undefined))) {
+                  const at =
+                    typeof start === 'object' && 'from' in start
+                      ? start.from.find((x) => x.partition === String(p))
+                      : undefined
+                  await jsm.consumers.add(name, {
+                    durable_name: consumerName,
+                    filter_subject: subject(topic, p),
+                    ack_policy: AckPolicy.All,
+                    ack_wait: ackWaitNs,
+                    max_ack_pending: -1,
+                    ...(start === 'earliest'
+                      ? { deliver_policy: DeliverPolicy.All }
+                      : start === 'latest'
+                        ? { deliver_policy: DeliverPolicy.New }
+                        : 'time' in start
+                          ? {
+                              deliver_policy: DeliverPolicy.StartTime,
+                              opt_start_time: new Date(start.time).toISOString(),
+                            }
+                          : at
+                            ? {
+                                deliver_policy: DeliverPolicy.StartSequence,
+                                opt_start_seq: Number(at.offset),
+                              }
+                            : { deliver_policy: DeliverPolicy.All }),
+                  })
+                }
+                return {
+                  topic,
+                  partition: String(p),
+                  consumer: await js.consumers.get(name, consumerName),
+                  pending: [] as JsMsg[],
+                  last: undefined as string | undefined,
+                }
+              }),
+            )
+          }),
+        )
+      ).flat()
+      let turn = 0
       return {
         async poll({ maxRecords }) {
           const out: Delivery[] = []
-          for (const { topic, consumer } of subs) {
-            const want = maxRecords - out.length
-            if (want <= 0) break
+          turn = (turn + 1) % subs.length
+          for (let k = 0; k < subs.length && out.length < maxRecords; k++) {
+            const s = subs[(turn + k) % subs.length]!
             // Ask how many are waiting first: a fetch for more than that would wait out its expiry.
-            const waiting = (await consumer.info()).num_pending
+            const waiting = (await s.consumer.info()).num_pending
             if (waiting === 0) continue
-            const msgs = await consumer.fetch({ max_messages: Math.min(want, waiting), expires: 5_000 })
+            const msgs = await s.consumer.fetch({
+              max_messages: Math.min(maxRecords - out.length, waiting),
+              expires: 5_000,
+            })
             for await (const m of msgs) {
               const h: Record<string, string> = {}
-              for (const k of m.headers?.keys() ?? []) if (!k.startsWith('weir-')) h[k] = m.headers!.get(k)
+              for (const key of m.headers?.keys() ?? [])
+                if (!key.startsWith('weir-')) h[key] = m.headers!.get(key)
               out.push({
-                topic,
-                offset: m.seq,
+                topic: s.topic,
+                partition: s.partition,
+                offset: String(m.seq),
                 key: m.headers?.get('weir-key') || undefined,
                 value: m.data,
                 timestamp: Number(m.headers?.get('weir-ts') ?? Date.now()),
                 headers: h,
               })
-              const list = pending.get(topic) ?? []
-              if (list.length === 0) pending.set(topic, list)
-              list.push(m)
-              position[topic] = m.seq + 1
+              s.pending.push(m)
+              s.last = String(m.seq)
             }
           }
           return out
         },
-        position: () => ({ ...position }),
-        async commit(next) {
-          for (const [topic, upTo] of Object.entries(next)) {
-            const msgs = pending.get(topic) ?? []
-            const cut = msgs.findIndex((m) => m.seq >= upTo)
-            const done = cut < 0 ? msgs.length : cut
-            if (done === 0) continue
-            // AckPolicy.All: acking the last committed record acks every one before it, in one round
-            // trip; ackAck waits for the server's confirmation, so a commit that returned is durable.
-            await msgs[done - 1]!.ackAck()
-            pending.set(topic, msgs.slice(done))
-          }
-        },
-        async lag() {
-          const out: Record<string, number> = {}
-          for (const { topic, consumer } of subs) {
-            const info = await consumer.info()
-            out[topic] = info.num_pending + info.num_ack_pending
-          }
+        position() {
+          const out: Checkpoint = {}
+          for (const s of subs) if (s.last !== undefined) setOffset(out, s.topic, s.partition, s.last)
           return out
         },
+        async commit(done) {
+          for (const s of subs) {
+            const upTo = done[s.topic]?.[s.partition]
+            if (upTo === undefined) continue
+            const cut = s.pending.findIndex((m) => compareOffsets(String(m.seq), upTo) > 0)
+            const n = cut < 0 ? s.pending.length : cut
+            if (n === 0) continue
+            // AckPolicy.All: acking the last committed record acks every one before it, in one round
+            // trip; ackAck waits for the server's confirmation, so a commit that returned is durable.
+            await s.pending[n - 1]!.ackAck()
+            s.pending.splice(0, n)
+          }
+        },
         async close() {
-          for (const msgs of pending.values()) for (const m of msgs) m.nak()
-          pending.clear()
+          for (const s of subs) for (const m of s.pending.splice(0)) m.nak()
           await nc.flush()
         },
       } satisfies Consumer
@@ -181,18 +230,33 @@ export async function createNatsStream(o: NatsStreamOptions): Promise<Stream> {
       for await (const st of jsm.streams.list()) {
         if (!st.config.name.startsWith(`${prefix}_`)) continue
         const topic = st.config.name.slice(prefix.length + 1)
+        const ends = new Map<string, string | undefined>()
         for await (const c of jsm.consumers.list(st.config.name)) {
-          const committed = c.ack_floor.stream_seq + 1
+          const m = /^(.*)-p(\d+)$/.exec(c.name)
+          if (!m) continue
+          const [, group, partition] = m as unknown as [string, string, string]
+          if (!ends.has(partition)) {
+            const last = await jsm.streams
+              .getMessage(st.config.name, { last_by_subj: c.config.filter_subject ?? '' })
+              .catch(() => undefined)
+            ends.set(partition, last ? String(last.seq) : undefined)
+          }
           out.push({
             topic,
-            group: c.name,
-            committed,
-            end: st.state.last_seq + 1,
+            partition,
+            group: group!,
+            committed: c.ack_floor.stream_seq > 0 ? String(c.ack_floor.stream_seq) : undefined,
+            end: ends.get(partition),
             lag: c.num_pending + c.num_ack_pending,
           })
         }
       }
-      return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.group.localeCompare(b.group))
+      return out.sort(
+        (a, b) =>
+          a.topic.localeCompare(b.topic) ||
+          a.group.localeCompare(b.group) ||
+          Number(a.partition) - Number(b.partition),
+      )
     },
     async topics() {
       const names: string[] = []

@@ -1,0 +1,214 @@
+import { randomBytes } from 'node:crypto'
+import { createServer } from 'node:http'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createStateStore } from '../../src/state/state.js'
+import { createLocalStore } from '../../src/storage/local/local-store.js'
+import { createKinesisStream } from '../../src/stream/kinesis/kinesis-stream.js'
+import type { Delivery } from '../../src/stream/stream.js'
+import { streamContract } from '../contract/stream.contract.js'
+import { startKinesis, tempDir } from '../helpers/services.js'
+
+const kinesis = await startKinesis()
+afterAll(() => kinesis?.stop())
+// kinesalite checks that credentials are present, not what they are.
+process.env.AWS_ACCESS_KEY_ID ??= 'weir-test'
+process.env.AWS_SECRET_ACCESS_KEY ??= 'weir-test'
+
+async function open(shards = 3) {
+  const state = createStateStore(await createLocalStore(await tempDir('weir-kinesis-')))
+  const prefix = `t${randomBytes(4).toString('hex')}`
+  const connect = () =>
+    createKinesisStream({
+      checkpoints: state,
+      prefix,
+      shards,
+      region: 'us-east-1',
+      endpoint: kinesis!.endpoint,
+    })
+  return { connect, state, prefix }
+}
+
+describe.skipIf(!kinesis)('Amazon Kinesis (kinesalite)', () => {
+  streamContract('kinesis (3 shards)', async () => {
+    const { connect } = await open()
+    // kinesalite never answers GetShardIterator AT_TIMESTAMP on a shard with no record after the
+    // time (AWS does), so starting at a time is checked below on a shard that has one.
+    return {
+      stream: await connect(),
+      reopen: connect,
+      topic: 'tweets',
+      partitions: 3,
+      countsLag: false,
+      startsAtTime: false,
+    }
+  })
+
+  it('starts a new group at a time (AT_TIMESTAMP)', async () => {
+    const { connect } = await open(1)
+    const stream = await connect()
+    await stream.publish('w', [{ value: Buffer.from('old') }])
+    await new Promise((r) => setTimeout(r, 1_100))
+    const time = Date.now()
+    await stream.publish('w', [{ value: Buffer.from('new') }])
+    const c = await stream.consumer('t', ['w'], { start: { time: time - 200 } })
+    expect((await c.poll({ maxRecords: 10 })).map((d) => Buffer.from(d.value).toString())).toEqual(['new'])
+    await stream.close()
+  })
+
+  it('keeps checkpoints per group and shard in the lake state, readable as JSON', async () => {
+    const { connect, state } = await open(2)
+    const stream = await connect()
+    const at = await stream.publish(
+      'w',
+      Array.from({ length: 40 }, (_, i) => ({ key: `city-${i % 4}`, value: Buffer.from(String(i)) })),
+    )
+    const c = await stream.consumer('alerts', ['w'])
+    const got: string[] = []
+    for (let b = await c.poll({ maxRecords: 7 }); b.length; b = await c.poll({ maxRecords: 7 }))
+      got.push(...b.map((d) => Buffer.from(d.value).toString()))
+    expect(got.sort()).toEqual(Array.from({ length: 40 }, (_, i) => String(i)).sort())
+    await c.commit(c.position())
+    const saved = await state.get<Record<string, Record<string, string>>>('stream/kinesis/alerts')
+    const last = new Map<string, string>()
+    for (const p of at) last.set(p.partition, p.offset) // publish order is offset order per shard
+    expect(saved).toEqual({ w: Object.fromEntries(last) })
+    expect(Object.keys(saved!.w!).every((s) => s.startsWith('shardId-'))).toBe(true)
+    await stream.close()
+  })
+
+  it('sends a batch over the 500-record PutRecords limit in several calls, every record once', async () => {
+    const { connect } = await open(1)
+    const stream = await connect()
+    const at = await stream.publish(
+      'big',
+      Array.from({ length: 1_234 }, (_, i) => ({ value: Buffer.from(String(i)) })),
+    )
+    expect(new Set(at.map((p) => p.offset)).size).toBe(1_234)
+    const c = await stream.consumer('g', ['big'])
+    const got: string[] = []
+    for (let b = await c.poll({ maxRecords: 5_000 }); b.length; b = await c.poll({ maxRecords: 5_000 }))
+      got.push(...b.map((d) => Buffer.from(d.value).toString()))
+    expect(got).toEqual(Array.from({ length: 1_234 }, (_, i) => String(i)))
+    await stream.close()
+  })
+
+  it('sends again the records a PutRecords call refused (throttling); each lands once', async () => {
+    // A proxy in front of kinesalite that, as Kinesis does under throttling, refuses some records of
+    // the first PutRecords calls: it withholds them from the emulator and reports them failed.
+    let refused = 0
+    const proxy = createServer(async (req, res) => {
+      const chunks: Buffer[] = []
+      for await (const c of req) chunks.push(c as Buffer)
+      let body = Buffer.concat(chunks).toString()
+      const target = String(req.headers['x-amz-target'] ?? '')
+      const put = target.endsWith('.PutRecords') && refused < 300
+      let dropped: number[] = []
+      if (put) {
+        const json = JSON.parse(body) as { Records: unknown[] }
+        dropped = json.Records.map((_, i) => i).filter((i) => i % 3 === 1)
+        refused += dropped.length
+        body = JSON.stringify({ ...json, Records: json.Records.filter((_, i) => i % 3 !== 1) })
+      }
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).filter(([k]) => !['content-length', 'host', 'connection'].includes(k)),
+      ) as Record<string, string>
+      const up = await fetch(`${kinesis!.endpoint}${req.url}`, { method: req.method, headers, body })
+      let text = await up.text()
+      if (put && up.ok) {
+        const out = JSON.parse(text) as { Records: object[]; FailedRecordCount: number }
+        for (const i of dropped) {
+          out.Records.splice(i, 0, {
+            ErrorCode: 'ProvisionedThroughputExceededException',
+            ErrorMessage: 'Rate exceeded for shard',
+          })
+        }
+        out.FailedRecordCount = dropped.length
+        text = JSON.stringify(out)
+      }
+      res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' })
+      res.end(text)
+    })
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r))
+    const port = (proxy.address() as { port: number }).port
+    const state = createStateStore(await createLocalStore(await tempDir('weir-kinesis-')))
+    const stream = await createKinesisStream({
+      checkpoints: state,
+      prefix: `t${randomBytes(4).toString('hex')}`,
+      shards: 1,
+      region: 'us-east-1',
+      endpoint: `http://127.0.0.1:${port}`,
+    })
+    try {
+      const at = await stream.publish(
+        'w',
+        Array.from({ length: 600 }, (_, i) => ({ value: Buffer.from(String(i)) })),
+      )
+      expect(refused).toBeGreaterThanOrEqual(300)
+      expect(new Set(at.map((p) => p.offset)).size).toBe(600)
+      const c = await stream.consumer('g', ['w'])
+      const got: string[] = []
+      for (let b = await c.poll({ maxRecords: 1_000 }); b.length; b = await c.poll({ maxRecords: 1_000 }))
+        got.push(...b.map((d) => Buffer.from(d.value).toString()))
+      expect(got.sort()).toEqual(Array.from({ length: 600 }, (_, i) => String(i)).sort())
+    } finally {
+      await stream.close()
+      proxy.closeAllConnections()
+      proxy.close()
+    }
+  })
+
+  it('after a shard split, reads the parent to its end before the children: a key keeps its order', async () => {
+    const { connect, prefix } = await open(1)
+    const stream = await connect()
+    const rec = (i: number) => ({ key: 'city-1', value: Buffer.from(String(i)) })
+    await stream.publish(
+      'w',
+      Array.from({ length: 50 }, (_, i) => rec(i)),
+    )
+    const { KinesisClient, SplitShardCommand, ListShardsCommand, DescribeStreamSummaryCommand } =
+      await import('@aws-sdk/client-kinesis')
+    const { NodeHttpHandler } = await import('@smithy/node-http-handler')
+    const admin = new KinesisClient({
+      region: 'us-east-1',
+      endpoint: kinesis!.endpoint,
+      requestHandler: new NodeHttpHandler(),
+    })
+    const streamName = `${prefix}-w`
+    const [parent] = (await admin.send(new ListShardsCommand({ StreamName: streamName }))).Shards!
+    await admin.send(
+      new SplitShardCommand({
+        StreamName: streamName,
+        ShardToSplit: parent!.ShardId!,
+        NewStartingHashKey: String(2n ** 127n),
+      }),
+    )
+    while (
+      (await admin.send(new DescribeStreamSummaryCommand({ StreamName: streamName })))
+        .StreamDescriptionSummary!.StreamStatus !== 'ACTIVE'
+    )
+      await new Promise((r) => setTimeout(r, 20))
+    await stream.publish(
+      'w',
+      Array.from({ length: 50 }, (_, i) => rec(50 + i)),
+    )
+    const c = await stream.consumer('g', ['w'])
+    const got: Delivery[] = []
+    for (let b = await c.poll({ maxRecords: 30 }); b.length; b = await c.poll({ maxRecords: 30 }))
+      got.push(...b)
+    expect(got.map((d) => Number(Buffer.from(d.value).toString()))).toEqual(
+      Array.from({ length: 100 }, (_, i) => i),
+    )
+    expect(new Set(got.map((d) => d.partition)).size).toBe(2) // the parent, then one child
+    admin.destroy()
+    await stream.close()
+  })
+
+  it('refuses a record over 1 MiB with a message naming the topic and the limit', async () => {
+    const { connect } = await open(1)
+    const stream = await connect()
+    await expect(stream.publish('big', [{ value: Buffer.alloc(1_100_000) }])).rejects.toThrow(
+      /topic "big": record 0 is \d+ bytes, over the 1 MiB Kinesis takes/,
+    )
+    await stream.close()
+  })
+})
