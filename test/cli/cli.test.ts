@@ -192,7 +192,9 @@ describe('weir status', () => {
     await weir(['land'], {}, dir)
     await weir(['ingest'], {}, dir) // 30 more, not landed yet
     const s = JSON.parse((await weir(['status', '-f', 'json'], {}, dir)).stdout)
-    expect(s.groups).toEqual([{ topic: 'w', partition: '0', group: 'landing', committed: '29', end: '59', lag: 30 }])
+    expect(s.groups).toEqual([
+      { topic: 'w', partition: '0', group: 'landing', committed: '29', end: '59', lag: 30 },
+    ])
     expect(s.sources[0].last_run).toMatch(/^\d{8}T\d{6}-/)
     expect((await weir(['status'], {}, dir)).stdout).toMatch(/w\s+0\s+landing\s+29\s+59\s+30/)
   })

@@ -208,7 +208,7 @@ describe('embedded stream backpressure', () => {
     )
     let peak = 0
     const publishes = Array.from({ length: 40 }, async () => {
-      const p = log.append(batch.buf, batch.sizes, batch.lastTs)
+      const p = log.append(batch.buf, batch.positions, batch.lastTs)
       peak = Math.max(peak, log.pendingBytes)
       return p
     })

@@ -96,8 +96,8 @@ export async function createEmbeddedStream(
       await Promise.all(
         [...byPartition].map(async ([p, idx]) => {
           const part = idx.length === records.length ? records : idx.map((i) => records[i]!)
-          const { buf, sizes, lastTs } = encodeOrFail(name, part)
-          const offsets = await t.parts[p]!.append(buf, sizes, lastTs)
+          const { buf, positions, lastTs } = encodeOrFail(name, part)
+          const offsets = await t.parts[p]!.append(buf, positions, lastTs)
           for (const [k, i] of idx.entries()) out[i] = { partition: String(p), offset: String(offsets[k]) }
         }),
       )

@@ -27,7 +27,8 @@ interface Segment {
 
 interface Pending {
   readonly buf: Buffer
-  readonly sizes: readonly number[]
+  /** Where each record starts in `buf`. */
+  readonly positions: readonly number[]
   readonly lastTs: number
   resolve(offsets: number[]): void
   reject(err: unknown): void
@@ -81,18 +82,18 @@ export class TopicLog {
   }
 
   /**
-   * Appends encoded frames; resolves with their offsets once they are on disk. When more than
+   * Appends an encoded batch; resolves with its records' offsets once it is on disk. When more than
    * `maxQueuedBytes` are already waiting to be written, it first waits for room: publishers slow to
    * the disk's pace instead of piling records up in memory.
    */
-  async append(buf: Buffer, sizes: readonly number[], lastTs: number): Promise<number[]> {
+  async append(buf: Buffer, positions: readonly number[], lastTs: number): Promise<number[]> {
     const limit = this.opts.maxQueuedBytes ?? 64 * 1024 * 1024
     while (this.queuedBytes > 0 && this.queuedBytes + buf.length > limit) {
       await new Promise<void>((wake) => this.waiting.push(wake))
     }
     this.queuedBytes += buf.length
     return new Promise((resolve, reject) => {
-      this.queue.push({ buf, sizes, lastTs, resolve, reject })
+      this.queue.push({ buf, positions, lastTs, resolve, reject })
       if (!this.flushing) void this.flush()
     })
   }
@@ -112,7 +113,7 @@ export class TopicLog {
     const end = local + count < s.positions.length ? s.positions.get(local + count) : s.size
     const buf = Buffer.allocUnsafe(end - start)
     await s.fh.read(buf, 0, buf.length, start)
-    return decode(buf, topic, partition, from, count)
+    return decode(buf, topic, partition, from, count, (i) => s.positions.get(local + i) - start)
   }
 
   /** The first offset whose record is at or after `time`, scanning only segments that can hold it. */
@@ -145,18 +146,22 @@ export class TopicLog {
   private async flush(): Promise<void> {
     this.flushing = true
     while (this.queue.length > 0) {
+      // One turn of the event loop first: publishers just woken by the last round's acks enqueue
+      // their next batch, and this round's single fsync covers them too.
+      await new Promise(setImmediate)
       const batch = this.queue.splice(0)
       let s = this.segments.at(-1)!
       if (s.size >= this.opts.segmentBytes && s.positions.length > 0) s = await this.roll()
       const first = s.positions.length
       let pos = s.size
-      const offsets = batch.map((p) =>
-        p.sizes.map((size) => {
-          s.positions.push(pos)
-          pos += size
+      const offsets = batch.map((p) => {
+        const out = p.positions.map((at) => {
+          s.positions.push(pos + at)
           return s.base + s.positions.length - 1
-        }),
-      )
+        })
+        pos += p.buf.length
+        return out
+      })
       try {
         await s.fh.writev(
           batch.map((p) => p.buf),
@@ -214,7 +219,7 @@ function segmentName(base: number): string {
 }
 
 /**
- * Opens a segment and indexes its frames, reading it in large chunks. Only the last segment can
+ * Opens a segment and indexes its records, reading it in large chunks. Only the last segment can
  * have a torn tail (only it is written to), so only its checksums are verified and its tail cut.
  */
 async function openSegment(path: string, base: number, last: boolean): Promise<Segment> {
@@ -232,7 +237,7 @@ async function openSegment(path: string, base: number, last: boolean): Promise<S
       lastTs = Math.max(lastTs, ts)
     })
     if (used === 0) {
-      // A frame larger than the chunk: read exactly it, then go on.
+      // A batch larger than the chunk: read exactly it, then go on.
       if (size - pos < 8) break
       const head = Buffer.allocUnsafe(8)
       await fh.read(head, 0, 8, pos)
