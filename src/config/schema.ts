@@ -37,6 +37,16 @@ export const s3OptionsSchema = z.strictObject({
     .describe('Path-style addressing (bucket in the path); on by default when an endpoint is set.'),
 })
 
+const partitions = z
+  .number()
+  .int()
+  .min(1)
+  .max(1024)
+  .default(1)
+  .describe(
+    'Partitions of each new topic; records with the same key keep their order in one. A topic keeps the count it was created with.',
+  )
+
 export const configSchema = z.strictObject({
   lake: z
     .string()
@@ -57,15 +67,7 @@ export const configSchema = z.strictObject({
           .describe(
             'Directory of the log; defaults to <lake>/_stream for a local lake, .weir/stream otherwise.',
           ),
-        partitions: z
-          .number()
-          .int()
-          .min(1)
-          .max(1024)
-          .default(1)
-          .describe(
-            'Partitions of each new topic; records with the same key keep their order in one. A topic keeps the count it was created with.',
-          ),
+        partitions,
         segmentBytes: size.default('128MB').describe('Size of each segment file before a new one starts.'),
         retention: z
           .strictObject({
@@ -88,15 +90,7 @@ export const configSchema = z.strictObject({
           .string()
           .default('weir')
           .describe('Prefix of stream names and subjects, to share a server.'),
-        partitions: z
-          .number()
-          .int()
-          .min(1)
-          .max(1024)
-          .default(1)
-          .describe(
-            'Partitions of each new topic; records with the same key keep their order in one. A topic keeps the count it was created with.',
-          ),
+        partitions,
         ackWait: duration
           .default('30s')
           .describe('How long a record may stay uncommitted before it is redelivered.'),
