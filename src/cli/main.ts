@@ -85,9 +85,10 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
     .description(
       'write every record waiting in the stream to raw NDJSON files (raw/<source>/json/<resource>/yyyy/mm/dd/)',
     )
-    .action(async (_opts, cmd: Command) => {
+    .option('--follow', 'keep landing new records as they arrive, until Ctrl+C')
+    .action(async (opts: { follow?: boolean }, cmd: Command) => {
       const { landCommand } = await import('./commands/stages.js')
-      await landCommand(globals(cmd))
+      await landCommand(opts.follow ?? false, globals(cmd))
     })
 
   program

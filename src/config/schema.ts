@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import { tableLocation } from '../core/paths.js'
+import { isTimeZone } from '../core/time.js'
 import { codeSourceSchema } from '../sources/code/code-source.js'
 import { demoSourceSchema } from '../sources/demo/demo-source.js'
 import { fileSourceSchema } from '../sources/file/file-source.js'
@@ -47,142 +49,206 @@ const partitions = z
     'Partitions of each new topic; records with the same key keep their order in one. A topic keeps the count it was created with.',
   )
 
-export const configSchema = z.strictObject({
-  lake: z
-    .string()
-    .min(1)
-    .default('./lake')
-    .describe('Where the lake lives: a directory, or s3://bucket/prefix. Example: "./lake".'),
-  storage: z
-    .strictObject({ s3: s3OptionsSchema.prefault({}) })
-    .prefault({})
-    .describe('Object-store options.'),
-  stream: z
-    .discriminatedUnion('kind', [
-      z.strictObject({
-        kind: z.literal('embedded').describe('A durable log on local disk; needs no server.'),
-        dir: z
-          .string()
-          .optional()
-          .describe(
-            'Directory of the log; defaults to <lake>/_stream for a local lake, .weir/stream otherwise.',
-          ),
-        partitions,
-        segmentBytes: size.default('128MB').describe('Size of each segment file before a new one starts.'),
-        retention: z
-          .strictObject({
-            maxBytes: size
-              .optional()
-              .describe('Keep at most this much per topic (whole segments are dropped).'),
-            maxAge: duration.optional().describe('Drop segments whose records are all older than this.'),
-          })
-          .optional()
-          .describe(
-            'What the log keeps; consumers behind a dropped segment go on from the oldest kept record.',
-          ),
-      }),
-      z.strictObject({
-        kind: z
-          .literal('nats')
-          .describe('NATS JetStream: a stream per topic, durable pull consumers per group.'),
-        url: z.string().default('nats://127.0.0.1:4222').describe('NATS server URL, e.g. "${NATS_URL}".'),
-        prefix: z
-          .string()
-          .default('weir')
-          .describe('Prefix of stream names and subjects, to share a server.'),
-        partitions,
-        ackWait: duration
-          .default('30s')
-          .describe('How long a record may stay uncommitted before it is redelivered.'),
-        maxAge: duration.optional().describe('Retention: drop records older than this.'),
-        maxBytes: z
+export const configSchema = z
+  .strictObject({
+    lake: z
+      .string()
+      .min(1)
+      .default('./lake')
+      .describe('Where the lake lives: a directory, or s3://bucket/prefix. Example: "./lake".'),
+    storage: z
+      .strictObject({ s3: s3OptionsSchema.prefault({}) })
+      .prefault({})
+      .describe('Object-store options.'),
+    stream: z
+      .discriminatedUnion('kind', [
+        z.strictObject({
+          kind: z.literal('embedded').describe('A durable log on local disk; needs no server.'),
+          dir: z
+            .string()
+            .optional()
+            .describe(
+              'Directory of the log; defaults to <lake>/_stream for a local lake, .weir/stream otherwise.',
+            ),
+          partitions,
+          segmentBytes: size.default('128MB').describe('Size of each segment file before a new one starts.'),
+          retention: z
+            .strictObject({
+              maxBytes: size
+                .optional()
+                .describe('Keep at most this much per topic (whole segments are dropped).'),
+              maxAge: duration.optional().describe('Drop segments whose records are all older than this.'),
+            })
+            .optional()
+            .describe(
+              'What the log keeps; consumers behind a dropped segment go on from the oldest kept record.',
+            ),
+        }),
+        z.strictObject({
+          kind: z
+            .literal('nats')
+            .describe('NATS JetStream: a stream per topic, durable pull consumers per group.'),
+          url: z.string().default('nats://127.0.0.1:4222').describe('NATS server URL, e.g. "${NATS_URL}".'),
+          prefix: z
+            .string()
+            .default('weir')
+            .describe('Prefix of stream names and subjects, to share a server.'),
+          partitions,
+          ackWait: duration
+            .default('30s')
+            .describe('How long a record may stay uncommitted before it is redelivered.'),
+          maxAge: duration.optional().describe('Retention: drop records older than this.'),
+          maxBytes: z
+            .number()
+            .int()
+            .positive()
+            .optional()
+            .describe('Retention: keep at most this many bytes per topic.'),
+        }),
+        z.strictObject({
+          kind: z
+            .literal('kinesis')
+            .describe(
+              'Amazon Kinesis Data Streams: a stream per topic, a partition per shard; checkpoints per group in the lake state.',
+            ),
+          prefix: z.string().default('weir').describe('Kinesis stream names are <prefix>-<topic>.'),
+          shards: z
+            .number()
+            .int()
+            .min(1)
+            .default(1)
+            .describe('Shards of a stream Weir creates; an existing stream keeps its own.'),
+          region: z.string().optional().describe('AWS region; defaults to AWS_REGION / the profile.'),
+          endpoint: z
+            .string()
+            .optional()
+            .describe(
+              'Endpoint for an emulator (kinesalite, LocalStack); AWS_ENDPOINT_URL_KINESIS works too.',
+            ),
+        }),
+      ])
+      .prefault({ kind: 'embedded' })
+      .describe('The durable stream between sources and consumers.'),
+    engine: z
+      .strictObject({
+        threads: z
           .number()
           .int()
           .positive()
           .optional()
-          .describe('Retention: keep at most this many bytes per topic.'),
-      }),
-      z.strictObject({
-        kind: z
-          .literal('kinesis')
+          .describe('DuckDB worker threads; all cores by default.'),
+        memoryLimit: z
+          .string()
+          .optional()
+          .describe('DuckDB memory limit, e.g. "2GB"; beyond it DuckDB spills to disk. Default: 80% of RAM.'),
+      })
+      .prefault({})
+      .describe('The embedded SQL engine (DuckDB) used by refine and query.'),
+    sources: z.record(name, sourceSchema).default({}).describe('Where data comes from, by source name.'),
+    landing: z
+      .strictObject({
+        maxRecords: z.number().int().positive().default(100).describe('Records per raw file at most.'),
+        maxBytes: size
+          .default('10MB')
+          .describe('Bytes per raw file at most (e.g. "10MB"); a number is bytes.'),
+        maxAge: duration
+          .default('60s')
           .describe(
-            'Amazon Kinesis Data Streams: a stream per topic, a partition per shard; checkpoints per group in the lake state.',
+            'Longest a record waits in a buffer before its file is written (e.g. "60s"); a number is ms.',
           ),
-        prefix: z.string().default('weir').describe('Kinesis stream names are <prefix>-<topic>.'),
-        shards: z
+        path: z
+          .string()
+          .default('raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}')
+          // File names come from stream offsets, which are per source; two tables in one folder could collide.
+          .refine(
+            (t) =>
+              /\{source\}.*\{resource\}|\{resource\}.*\{source\}/.test(
+                t.split(/\{(?:yyyy|mm|dd|hh)\}/)[0] ?? '',
+              ),
+            {
+              message: 'the path must contain {source} and {resource} before any time field',
+            },
+          )
+          .describe(
+            'Template of raw file folders; fields: source, format, resource, yyyy, mm, dd, hh. Hive style works too: "raw/{source}/{resource}/year={yyyy}/month={mm}/day={dd}/hour={hh}".',
+          ),
+        timeBy: z
+          .enum(['event', 'ingestion'])
+          .default('event')
+          .describe(
+            "Partition folders by each record's event time (tables.<t>.eventTime; a record without one is set aside) or by when it was ingested.",
+          ),
+        timeZone: z
+          .string()
+          .default('UTC')
+          .refine(isTimeZone, { message: 'an IANA time zone such as "UTC" or "Europe/Paris"' })
+          .describe("Time zone of the folders' dates and hours."),
+        compression: z.enum(['none', 'gzip']).default('none').describe('gzip raw files (.ndjson.gz).'),
+        extension: z
+          .enum(['ndjson', 'json'])
+          .default('ndjson')
+          .describe('File extension of raw files; the content is one JSON document a line either way.'),
+        maxOpenFiles: z
           .number()
           .int()
-          .min(1)
-          .default(1)
-          .describe('Shards of a stream Weir creates; an existing stream keeps its own.'),
-        region: z.string().optional().describe('AWS region; defaults to AWS_REGION / the profile.'),
-        endpoint: z
-          .string()
-          .optional()
-          .describe('Endpoint for an emulator (kinesalite, LocalStack); AWS_ENDPOINT_URL_KINESIS works too.'),
-      }),
-    ])
-    .prefault({ kind: 'embedded' })
-    .describe('The durable stream between sources and consumers.'),
-  engine: z
-    .strictObject({
-      threads: z
-        .number()
-        .int()
-        .positive()
-        .optional()
-        .describe('DuckDB worker threads; all cores by default.'),
-      memoryLimit: z
-        .string()
-        .optional()
-        .describe('DuckDB memory limit, e.g. "2GB"; beyond it DuckDB spills to disk. Default: 80% of RAM.'),
-    })
-    .prefault({})
-    .describe('The embedded SQL engine (DuckDB) used by refine and query.'),
-  sources: z.record(name, sourceSchema).default({}).describe('Where data comes from, by source name.'),
-  landing: z
-    .strictObject({
-      maxRecords: z.number().int().positive().default(100).describe('Records per raw file at most.'),
-      maxBytes: size.default('10MB').describe('Bytes per raw file at most (e.g. "10MB"); a number is bytes.'),
-      maxAge: duration
-        .default('60s')
-        .describe(
-          'Longest a record waits in a buffer before its file is written (e.g. "60s"); a number is ms.',
-        ),
-      path: z
-        .string()
-        .default('raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}')
-        // File names come from stream offsets, which are per source; two tables in one folder could collide.
-        .refine(
-          (t) =>
-            /\{source\}.*\{resource\}|\{resource\}.*\{source\}/.test(
-              t.split(/\{(?:yyyy|mm|dd|hh)\}/)[0] ?? '',
-            ),
-          {
-            message: 'the path must contain {source} and {resource} before any time field',
-          },
-        )
-        .describe('Template of raw file folders; fields: source, format, resource, yyyy, mm, dd, hh.'),
-    })
-    .prefault({})
-    .describe('How the stream is batched into raw files.'),
-  tables: z
-    .record(
-      z.string().regex(/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/, 'a key "source.resource"'),
-      z.strictObject({
-        eventTime: z
-          .string()
-          .optional()
-          .describe('Dotted path of the event time in each record (e.g. "created_at", "data.time").'),
-        primaryKey: z
-          .union([z.string(), z.array(z.string()).min(1)])
-          .optional()
-          .describe('Column(s) that identify a record; refine keeps the last copy of each key.'),
-      }),
-    )
-    .default({})
-    .describe('Per-table settings, keyed "source.resource".'),
-})
+          .positive()
+          .default(500)
+          .describe('Files buffered at once at most; beyond it the oldest are written early.'),
+        maxBufferedBytes: size
+          .default('128MB')
+          .describe('Bytes buffered at once at most; beyond it the oldest files are written early.'),
+        maxRecordBytes: size.default('1MB').describe('A bigger record is set aside in _errors/landing.'),
+      })
+      .prefault({})
+      .describe('How the stream is batched into raw files.'),
+    tables: z
+      .record(
+        z.string().regex(/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/, 'a key "source.resource"'),
+        z.strictObject({
+          eventTime: z
+            .string()
+            .optional()
+            .describe('Dotted path of the event time in each record (e.g. "created_at", "data.time").'),
+          primaryKey: z
+            .union([z.string(), z.array(z.string()).min(1)])
+            .optional()
+            .describe('Column(s) that identify a record; refine keeps the last copy of each key.'),
+          landing: z
+            .strictObject({
+              maxRecords: z.number().int().positive().optional().describe('Records per raw file at most.'),
+              maxBytes: size.optional().describe('Bytes per raw file at most.'),
+              maxAge: duration.optional().describe('Longest a record waits before its file is written.'),
+              path: z
+                .string()
+                .optional()
+                .describe(
+                  'This table\'s own folder template, e.g. "Raw/Twitter/JSON/{yyyy}/{mm}/{dd}"; it must not be shared with another table.',
+                ),
+            })
+            .optional()
+            .describe("This table's landing limits and folders, over the landing section's."),
+        }),
+      )
+      .default({})
+      .describe('Per-table settings, keyed "source.resource".'),
+  })
+  .superRefine((c, ctx) => {
+    // Raw file names come from stream offsets, which two tables can share: their folders must differ.
+    const seen: [string, string][] = []
+    for (const [key, t] of Object.entries(c.tables)) {
+      const [source = '', resource = ''] = key.split('.')
+      const loc = tableLocation(t.landing?.path ?? c.landing.path, { source, resource, format: 'json' })
+      const clash = seen.find(([, other]) => other.startsWith(loc) || loc.startsWith(other))
+      if (clash) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tables', key, 'landing', 'path'],
+          message: `its raw folder ${loc} overlaps ${clash[0]}'s (${clash[1]}); give each table its own folder`,
+        })
+      }
+      seen.push([key, loc])
+    }
+  })
 
 /** A config as written by a user (defaults optional). */
 export type WeirConfigInput = z.input<typeof configSchema>

@@ -1,5 +1,5 @@
 import { WeirError } from './errors.js'
-import { utcParts } from './time.js'
+import { zonedParts } from './time.js'
 
 export interface PartitionFields {
   readonly source: string
@@ -7,6 +7,8 @@ export interface PartitionFields {
   readonly format: string
   /** The record's event time (or ingestion time when it has none). */
   readonly time: Date
+  /** IANA zone of the time fields; UTC by default. */
+  readonly timeZone?: string
 }
 
 const FIELD = /\{([a-z]+)\}/g
@@ -24,7 +26,7 @@ export function partitionPath(template: string, fields: PartitionFields): string
     source: fields.source,
     resource: fields.resource,
     format: fields.format,
-    ...utcParts(fields.time),
+    ...zonedParts(fields.time, fields.timeZone),
   }
   return template.replace(FIELD, (_, name: string) => {
     const v = values[name]

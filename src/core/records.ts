@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto'
+
 /** A record as a source emitted it: a resource name (`tweets`, `users`) and the JSON document, untouched. */
 export interface SourceRecord {
   readonly resource: string
@@ -17,4 +19,51 @@ export function getPath(record: unknown, path: string): unknown {
     cur = (cur as Record<string, unknown>)[part]
   }
   return cur
+}
+
+/**
+ * A record's structure (keys and value types, not values), hashed: records with the same
+ * fingerprint can share a file and a schema version downstream.
+ */
+export function fingerprinter(): (v: unknown) => string {
+  const cache = new Map<string, string>()
+  return (v) => {
+    const s = shape(v)
+    let h = cache.get(s)
+    if (!h) {
+      h = createHash('sha256').update(s).digest('hex').slice(0, 16)
+      if (cache.size > 10_000) cache.clear()
+      cache.set(s, h)
+    }
+    return h
+  }
+}
+
+function shape(v: unknown): string {
+  switch (typeof v) {
+    case 'string':
+      return 's'
+    case 'number':
+      return 'd'
+    case 'boolean':
+      return 'b'
+    case 'object':
+      break
+    default:
+      return 'u'
+  }
+  if (v === null) return 'n'
+  if (Array.isArray(v)) {
+    // The union of element shapes, without building a Set per array: arrays are usually uniform.
+    let out = ''
+    for (const x of v) {
+      const e = shape(x)
+      if (out !== e && !`|${out}|`.includes(`|${e}|`)) out = out ? `${out}|${e}` : e
+    }
+    return `[${out}]`
+  }
+  const keys = Object.keys(v as object).sort()
+  let out = '{'
+  for (const k of keys) out += `${k}:${shape((v as Record<string, unknown>)[k])},`
+  return `${out}}`
 }

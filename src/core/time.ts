@@ -12,6 +12,41 @@ export function utcParts(date: Date): DateParts {
   return { yyyy: iso.slice(0, 4), mm: iso.slice(5, 7), dd: iso.slice(8, 10), hh: iso.slice(11, 13) }
 }
 
+const zoned = new Map<string, Intl.DateTimeFormat>()
+
+/**
+ * The calendar parts of an instant in an IANA time zone (`Europe/Paris`), for lakes partitioned by
+ * local days. UTC takes the fast path.
+ */
+export function zonedParts(date: Date, timeZone = 'UTC'): DateParts {
+  if (timeZone === 'UTC') return utcParts(date)
+  let f = zoned.get(timeZone)
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      hourCycle: 'h23',
+    })
+    zoned.set(timeZone, f)
+  }
+  const parts: Record<string, string> = {}
+  for (const p of f.formatToParts(date)) parts[p.type] = p.value
+  return { yyyy: parts.year!, mm: parts.month!, dd: parts.day!, hh: parts.hour! }
+}
+
+/** True when `timeZone` is a zone this runtime knows (IANA name or UTC). */
+export function isTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-CA', { timeZone })
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** Parses an event time: ISO-8601 text or epoch seconds/milliseconds. Undefined when it is not a time. */
 export function parseEventTime(value: unknown): Date | undefined {
   let d: Date | undefined

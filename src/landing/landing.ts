@@ -1,186 +1,447 @@
+import { promisify } from 'node:util'
+import { gzip as gzipCb } from 'node:zlib'
 import { getTable, putTable } from '../catalog/catalog.js'
 import { WeirError } from '../core/errors.js'
 import { partitionPath, tableLocation } from '../core/paths.js'
-import { getPath, tableName } from '../core/records.js'
+import { fingerprinter, getPath, tableName } from '../core/records.js'
 import { parseEventTime, utcParts } from '../core/time.js'
+import type { StateStore } from '../state/state.js'
 import { joinKey, type ObjectStore, putJson } from '../storage/storage.js'
-import type { Delivery, Stream } from '../stream/stream.js'
+import { type Checkpoint, compareOffsets, type Delivery, type Stream } from '../stream/stream.js'
 
-export interface LandingOptions {
-  readonly topics: readonly string[]
+const gzip = promisify(gzipCb)
+
+/** Limits and layout of one table's raw files. */
+export interface LandingTable {
   readonly maxRecords: number
   readonly maxBytes: number
   readonly maxAgeMs: number
   /** Folder template, e.g. `raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}`. */
   readonly path: string
-  /** Dotted path of the event time per `source.resource`; without one, the stream timestamp is used. */
-  readonly eventTime: (source: string, resource: string) => string | undefined
+  /** Dotted path of the event time; without one, records land by the time they were published. */
+  readonly eventTime: string | undefined
+}
+
+export interface LandingOptions {
+  readonly topics: readonly string[]
+  /** The settings of `source.resource` (global defaults merged with the table's own). */
+  readonly table: (source: string, resource: string) => LandingTable
+  /** Where lake state lives: landing keeps its intents there (`_state/landing/<group>/intents.json`). */
+  readonly state: StateStore
+  /** Partition folders by the record's event time (default) or by when it was ingested. */
+  readonly timeBy?: 'event' | 'ingestion'
+  /** IANA zone of the folders' dates and hours (default UTC). */
+  readonly timeZone?: string
+  readonly compression?: 'none' | 'gzip'
+  /** `ndjson` (default) or `json`, as some layouts want (`Raw/Twitter/JSON/2022/05/02/<file>.json`). */
+  readonly extension?: 'ndjson' | 'json'
+  /** Beyond this many open files, the oldest are written early (default 500). */
+  readonly maxOpenFiles?: number
+  /** Beyond this many buffered bytes, the oldest files are written early (default 128 MB). */
+  readonly maxBufferedBytes?: number
+  /** A bigger record is set aside in `_errors/landing` (default 1 MB). */
+  readonly maxRecordBytes?: number
   /** Consumer group name; one per landing deployment. */
   readonly group?: string
+  /** Keep running, writing files as they age, until `signal` aborts; otherwise return once caught up. */
+  readonly follow?: boolean
   /** Stops polling; what was taken is still written and committed before `land` returns. */
   readonly signal?: AbortSignal
+  /** Called once each file is visible (for latency figures and progress). */
+  readonly onFile?: (file: LandedFile) => void
+}
+
+export interface LandedFile {
+  readonly key: string
+  readonly records: number
+  readonly bytes: number
+  /** Stream timestamps (publish times) of its first and last records, ms. */
+  readonly published: { readonly min: number; readonly max: number }
+  readonly late: number
 }
 
 export interface LandingResult {
   readonly records: number
   readonly files: number
   readonly bytes: number
-  /** Records set aside in `_errors/landing/` (not JSON, no resource). */
+  /** Records set aside in `_errors/landing/` (not JSON, no resource, no event time, too big). */
   readonly errors: number
-  /** Records whose event time was missing or unreadable, landed by ingestion time instead. */
-  readonly untimed: number
+  /** Records whose event time fell in an older folder than the newest one seen for their table. */
+  readonly late: number
+}
+
+/**
+ * A file about to be written: recorded (durably, with the others of its round) before the write,
+ * so that a replay after a crash rebuilds exactly the same file instead of cutting the records
+ * differently (time-based flushes are not a function of the records alone).
+ */
+interface Intent {
+  readonly topic: string
+  readonly partition: string
+  /** Resource, fingerprint and folder: which records of the partition belong in the file. */
+  readonly key: string
+  readonly first: string
+  readonly last: string
 }
 
 interface Buffer_ {
   readonly topic: string
+  readonly partition: string
+  readonly key: string
   readonly resource: string
+  readonly fp: string
   readonly dir: string
+  readonly table: LandingTable
   readonly lines: Buffer[]
   bytes: number
-  readonly partition: string
   readonly first: string
   last: string
+  /** Offset of the record polled just before `first` in this partition; commits stay below it. */
+  readonly prev: string | undefined
   readonly openedAt: number
-  readonly minTs: number
+  minTs: number
   maxTs: number
+  minEt: number
+  maxEt: number
+  late: number
+  /** Set when this buffer replays a file recorded before a crash. */
+  readonly intent: Intent | undefined
 }
 
 const POLL = 5_000
 const FLUSH_CONCURRENCY = 8
-const HOUR = 3_600_000
+/** Zone offsets are multiples of 15 minutes, so one folder rendering serves a whole quarter hour. */
+const QUARTER = 900_000
+const IDLE_MS = 100
+const NEWLINE = Buffer.from('\n')
 
 /**
- * Lands everything the stream holds for these topics into raw NDJSON files and returns when caught
- * up. Records are batched per (source, resource, folder) and each batch becomes one file named after
- * its first and last stream offsets, so a replay after a crash rewrites the same names instead of
- * adding duplicates. Offsets are committed only after the files are durable.
+ * Lands the stream into raw files, like Firehose but exactly once. Records are buffered per
+ * (partition, source, resource, structure, folder) and a buffer becomes one file when it reaches
+ * its record count, its size or its age, or when too many are open. Each round of files is first
+ * recorded as intents, then written atomically (named after the partition and offsets they hold),
+ * and only then are stream offsets committed — below every record still buffered. A crash at any
+ * point replays from the last commit and, guided by the intents, rewrites the same names with the
+ * same content.
  */
 export async function land(stream: Stream, store: ObjectStore, opts: LandingOptions): Promise<LandingResult> {
-  const consumer = await stream.consumer(opts.group ?? 'landing', opts.topics)
+  const group = opts.group ?? 'landing'
+  const intentDoc = `landing/${group}/intents`
+  const consumer = await stream.consumer(group, opts.topics)
+  const maxOpen = opts.maxOpenFiles ?? 500
+  const maxBuffered = opts.maxBufferedBytes ?? 128 * 1024 * 1024
+  const maxRecordBytes = opts.maxRecordBytes ?? 1024 * 1024
+  const ext = `.${opts.extension ?? 'ndjson'}${opts.compression === 'gzip' ? '.gz' : ''}`
+  const result = { records: 0, files: 0, bytes: 0, errors: 0, late: 0 }
+
+  let pending: Intent[] = (await opts.state.get<{ intents: Intent[] }>(intentDoc))?.intents ?? []
+  const replay = new Map<string, Intent[]>()
+  for (const i of [...pending].sort((a, b) => compareOffsets(a.first, b.first))) {
+    const k = `${i.topic}\u0000${i.partition}\u0000${i.key}`
+    const list = replay.get(k)
+    if (list) list.push(i)
+    else replay.set(k, [i])
+  }
+
   const open = new Map<string, Buffer_>()
-  const registered = new Set<string>()
-  const result = { records: 0, files: 0, bytes: 0, errors: 0, untimed: 0 }
+  let buffered = 0
+  const lastSeen = new Map<string, { topic: string; partition: string; offset: string }>()
+  let ready: Buffer_[] = []
+  let errors: { delivery: Delivery; reason: string }[] = []
+  const route = router(opts, maxRecordBytes)
+
+  const close = (k: string, b: Buffer_) => {
+    open.delete(k)
+    buffered -= b.bytes
+    ready.push(b)
+  }
+
+  /** Closes the oldest open buffer other than `keep`; false when there is none. */
+  const closeOldest = (keep: Buffer_): boolean => {
+    for (const [k, b] of open) {
+      if (b === keep) continue
+      close(k, b)
+      return true
+    }
+    return false
+  }
 
   const write = async (b: Buffer_) => {
     const name = fileName(b.partition, b.first, b.last)
-    const file = joinKey(b.dir, `${name}.ndjson`)
-    const body = Buffer.concat(b.lines)
+    const file = joinKey(b.dir, `${name}${ext}`)
+    const raw = Buffer.concat(b.lines)
+    const body = opts.compression === 'gzip' ? await gzip(raw) : raw
     await store.put(file, body)
     // Lineage goes beside the data, not into the records; the leading _ hides it from Athena/Hive/DuckDB globs.
     await putJson(store, joinKey(b.dir, `_${name}.manifest.json`), {
       file,
       source: b.topic,
       resource: b.resource,
-      offsets: { partition: b.partition, first: b.first, last: b.last },
+      fingerprint: b.fp || null,
+      positions: { partition: b.partition, first: b.first, last: b.last },
       records: b.lines.length,
       bytes: body.length,
-      ingested: { from: new Date(b.minTs).toISOString(), to: new Date(b.maxTs).toISOString() },
+      eventTime: b.minEt <= b.maxEt ? { min: iso(b.minEt), max: iso(b.maxEt) } : null,
+      ingested: { from: iso(b.minTs), to: iso(b.maxTs) },
+      late: b.late,
       landedAt: new Date().toISOString(),
     })
     result.files++
     result.bytes += body.length
-  }
-  // Full buffers are written together before the next poll: files are independent, and waiting on
-  // each one's I/O in turn left landing idle most of the time. Offsets are committed only at the end.
-  let ready: Buffer_[] = []
-  const close = (key: string, b: Buffer_) => {
-    open.delete(key)
-    ready.push(b)
-  }
-  const writeReady = async () => {
-    const batch = ready
-    ready = []
-    await inParallel(batch, FLUSH_CONCURRENCY, write)
-    for (const b of batch) {
-      if (registered.has(`${b.topic}.${b.resource}`)) continue
-      await registerRaw(store, opts.path, b.topic, b.resource)
-      registered.add(`${b.topic}.${b.resource}`)
-    }
+    result.late += b.late
+    opts.onFile?.({
+      key: file,
+      records: b.lines.length,
+      bytes: body.length,
+      published: { min: b.minTs, max: b.maxTs },
+      late: b.late,
+    })
   }
 
-  const errors: { delivery: Delivery; reason: string }[] = []
-  const dirs = new Map<string, string>()
-  while (!opts.signal?.aborted) {
-    const batch = await consumer.poll({ maxRecords: POLL })
-    if (batch.length === 0) break
+  const registered = new Set<string>()
+  /** Writes the closed buffers and set-aside records, then commits what is durable. */
+  const round = async () => {
+    const files = ready
+    ready = []
+    const bad = errors
+    errors = []
+    const fresh = files.filter((b) => !b.intent)
+    if (fresh.length) {
+      pending = [
+        ...pending,
+        ...fresh.map((b) => ({
+          topic: b.topic,
+          partition: b.partition,
+          key: b.key,
+          first: b.first,
+          last: b.last,
+        })),
+      ]
+      await opts.state.put(intentDoc, { intents: pending })
+    }
+    await inParallel(files, FLUSH_CONCURRENCY, write)
+    result.errors += bad.length
+    await writeErrors(store, bad)
+    for (const b of files) {
+      const name = `${b.topic}.${b.resource}`
+      if (registered.has(name)) continue
+      await registerRaw(store, b.table.path, b.topic, b.resource)
+      registered.add(name)
+    }
+    // Commit below the first record of every open buffer: those records are not in a file yet.
+    const cp: Checkpoint = {}
+    const hold = new Map<string, string | null>()
+    for (const b of open.values()) {
+      const pk = `${b.topic}\u0000${b.partition}`
+      const cur = hold.get(pk)
+      if (cur === null) continue
+      hold.set(
+        pk,
+        b.prev === undefined ? null : cur === undefined || compareOffsets(b.prev, cur) < 0 ? b.prev : cur,
+      )
+    }
+    for (const [pk, seen] of lastSeen) {
+      const h = hold.get(pk)
+      const safe = h === null ? undefined : (h ?? seen.offset)
+      if (safe !== undefined) (cp[seen.topic] ??= {})[seen.partition] = safe
+    }
+    if (Object.keys(cp).length === 0) return
+    await consumer.commit(cp)
+    const before = pending.length
+    pending = pending.filter((i) => {
+      const c = cp[i.topic]?.[i.partition]
+      return c === undefined || compareOffsets(i.last, c) > 0
+    })
+    return before !== pending.length
+  }
+
+  let pruned = false
+  for (;;) {
+    const batch = opts.signal?.aborted ? [] : await consumer.poll({ maxRecords: POLL })
+    const now = Date.now()
     for (const d of batch) {
-      const resource = d.headers.resource
-      if (!resource) {
-        errors.push({ delivery: d, reason: 'no resource header' })
+      const pk = `${d.topic}\u0000${d.partition}`
+      const prev = lastSeen.get(pk)?.offset
+      lastSeen.set(pk, { topic: d.topic, partition: d.partition, offset: d.offset })
+      const r = route(d)
+      if ('reason' in r) {
+        errors.push({ delivery: d, reason: r.reason })
         continue
       }
-      const field = opts.eventTime(d.topic, resource)
-      let eventTime: Date | undefined
-      if (d.headers.run) {
-        // Published by Weir's ingest: the envelope already holds the event time, and the value is
-        // JSON.stringify output, so there is nothing to parse again.
-        eventTime = d.headers.et ? new Date(d.headers.et) : undefined
-      } else {
-        let doc: unknown
-        try {
-          doc = JSON.parse(Buffer.from(d.value).toString('utf8'))
-        } catch (err) {
-          errors.push({ delivery: d, reason: `not JSON: ${(err as Error).message}` })
-          continue
-        }
-        eventTime = field ? parseEventTime(getPath(doc, field)) : undefined
+      const k = `${pk}\u0000${r.key}`
+      let b = open.get(k)
+      const list = replay.get(k)
+      while (list?.length && compareOffsets(list[0]!.last, d.offset) < 0) list.shift()
+      const intent = list?.length && compareOffsets(list[0]!.first, d.offset) <= 0 ? list.shift() : undefined
+      if (intent && b) {
+        close(k, b)
+        b = undefined
       }
-      if (field && !eventTime) result.untimed++
-      const time = eventTime ?? new Date(d.timestamp)
-      // Templates resolve to the hour at most, so one rendering serves every record of that hour.
-      const hourKey = `${d.topic}\u0000${resource}\u0000${Math.floor(time.getTime() / HOUR)}`
-      let dir = dirs.get(hourKey)
-      if (dir === undefined) {
-        if (dirs.size > 10_000) dirs.clear()
-        dir = partitionPath(opts.path, { source: d.topic, resource, format: 'json', time })
-        dirs.set(hourKey, dir)
-      }
-      // A file holds one partition's records, so its name can come from their offsets.
-      const key = `${d.topic}\u0000${resource}\u0000${dir}\u0000${d.partition}`
-      const line = Buffer.concat([Buffer.from(d.value), NEWLINE])
-      let b = open.get(key)
-      if (b && b.bytes + line.length > opts.maxBytes) {
-        close(key, b)
+      if (b && !b.intent && b.bytes + r.line.length > r.table.maxBytes) {
+        close(k, b)
         b = undefined
       }
       if (!b) {
         b = {
           topic: d.topic,
-          resource,
-          dir,
+          partition: d.partition,
+          key: r.key,
+          resource: r.resource,
+          fp: r.fp,
+          dir: r.dir,
+          table: r.table,
           lines: [],
           bytes: 0,
-          partition: d.partition,
           first: d.offset,
           last: d.offset,
-          openedAt: Date.now(),
+          prev,
+          openedAt: now,
           minTs: d.timestamp,
           maxTs: d.timestamp,
+          minEt: Number.POSITIVE_INFINITY,
+          maxEt: Number.NEGATIVE_INFINITY,
+          late: 0,
+          intent,
         }
-        open.set(key, b)
+        open.set(k, b)
+        // Bounded memory: past the limit the oldest buffer (a Map keeps creation order) is written early.
+        if (open.size > maxOpen) closeOldest(b)
       }
-      b.lines.push(line)
-      b.bytes += line.length
+      b.lines.push(r.line)
+      b.bytes += r.line.length
+      buffered += r.line.length
       b.last = d.offset
-      b.maxTs = Math.max(b.maxTs, d.timestamp)
+      if (d.timestamp < b.minTs) b.minTs = d.timestamp
+      if (d.timestamp > b.maxTs) b.maxTs = d.timestamp
+      if (r.eventMs !== undefined) {
+        if (r.eventMs < b.minEt) b.minEt = r.eventMs
+        if (r.eventMs > b.maxEt) b.maxEt = r.eventMs
+      }
+      if (r.late) b.late++
       result.records++
-      if (b.lines.length >= opts.maxRecords) close(key, b)
+      while (buffered > maxBuffered && closeOldest(b)) {}
+      if (b.intent ? d.offset === b.intent.last : b.lines.length >= r.table.maxRecords) close(k, b)
     }
-    const now = Date.now()
-    for (const [key, b] of [...open]) if (now - b.openedAt >= opts.maxAgeMs) close(key, b)
-    await writeReady()
+    for (const [k, b] of [...open]) {
+      if (b.intent) {
+        // A replayed file is complete once its partition has been read past its last record.
+        const seen = lastSeen.get(`${b.topic}\u0000${b.partition}`)
+        if (seen && compareOffsets(seen.offset, b.intent.last) >= 0) close(k, b)
+      } else if (now - b.openedAt >= b.table.maxAgeMs) close(k, b)
+    }
+    const done = batch.length === 0 && (!opts.follow || opts.signal?.aborted)
+    if (done) for (const [k, b] of [...open]) close(k, b)
+    if (ready.length || errors.length || done) pruned = (await round()) || pruned
+    if (done) break
+    if (batch.length === 0) await idle(open, opts.signal)
   }
-  for (const [key, b] of [...open]) close(key, b)
-  await writeReady()
-  result.errors = errors.length
-  await writeErrors(store, errors)
-  // Everything polled is now in durable files (or set aside), so the whole position can be committed.
-  await consumer.commit(consumer.position())
+  // The intents of files whose records are all committed are not needed for a replay any more.
+  if (pruned) await opts.state.put(intentDoc, { intents: pending })
   await consumer.close()
   return result
 }
 
-const NEWLINE = Buffer.from('\n')
+type Routed =
+  | {
+      readonly resource: string
+      readonly key: string
+      readonly fp: string
+      readonly dir: string
+      readonly line: Buffer
+      readonly table: LandingTable
+      readonly eventMs: number | undefined
+      readonly late: boolean
+    }
+  | { readonly reason: string }
+
+/** Decides, per record, its file key and folder, or why it must be set aside. */
+function router(opts: LandingOptions, maxRecordBytes: number): (d: Delivery) => Routed {
+  const tables = new Map<string, LandingTable>()
+  const dirs = new Map<string, string>()
+  const newest = new Map<string, { ms: number; dir: string }>()
+  const fingerprint = fingerprinter()
+  return (d) => {
+    const resource = d.headers.resource
+    if (!resource) return { reason: 'no resource header' }
+    if (d.value.length > maxRecordBytes) {
+      return {
+        reason: `record is ${d.value.length} bytes, over the ${maxRecordBytes} allowed (landing.maxRecordBytes)`,
+      }
+    }
+    const tk = `${d.topic}\u0000${resource}`
+    let table = tables.get(tk)
+    if (!table) {
+      table = opts.table(d.topic, resource)
+      tables.set(tk, table)
+    }
+    let fp = d.headers.fp ?? ''
+    let eventMs: number | undefined
+    if (d.headers.run) {
+      // Published by Weir's ingest: the envelope already holds the event time and the structure's
+      // fingerprint, and the value is JSON.stringify output, so there is nothing to parse again.
+      if (d.headers.et) eventMs = Date.parse(d.headers.et)
+    } else {
+      let doc: unknown
+      try {
+        doc = JSON.parse(Buffer.from(d.value).toString('utf8'))
+      } catch (err) {
+        return { reason: `not JSON: ${(err as Error).message}` }
+      }
+      fp ||= fingerprint(doc)
+      if (table.eventTime) eventMs = parseEventTime(getPath(doc, table.eventTime))?.getTime()
+    }
+    if (table.eventTime && eventMs === undefined && opts.timeBy !== 'ingestion') {
+      return { reason: `no readable event time in "${table.eventTime}"` }
+    }
+    const ms = opts.timeBy === 'ingestion' || eventMs === undefined ? d.timestamp : eventMs
+    const qk = `${tk}\u0000${Math.floor(ms / QUARTER)}`
+    let dir = dirs.get(qk)
+    if (dir === undefined) {
+      if (dirs.size > 10_000) dirs.clear()
+      dir = partitionPath(table.path, {
+        source: d.topic,
+        resource,
+        format: 'json',
+        time: new Date(ms),
+        ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
+      })
+      dirs.set(qk, dir)
+    }
+    // Late: its folder is older than the newest one this table has seen (it is still written there).
+    const top = newest.get(tk)
+    const late = top !== undefined && ms < top.ms && dir !== top.dir
+    if (!top || ms > top.ms) newest.set(tk, { ms, dir })
+    return {
+      resource,
+      key: `${resource}\u0000${fp}\u0000${dir}`,
+      fp,
+      dir,
+      line: Buffer.concat([d.value, NEWLINE]),
+      table,
+      eventMs,
+      late,
+    }
+  }
+}
+
+/** Waits for new records or for the next buffer to come of age, whichever is sooner. */
+async function idle(open: ReadonlyMap<string, Buffer_>, signal: AbortSignal | undefined): Promise<void> {
+  let wait = IDLE_MS
+  const now = Date.now()
+  for (const b of open.values()) if (!b.intent) wait = Math.min(wait, b.openedAt + b.table.maxAgeMs - now)
+  if (wait <= 0 || signal?.aborted) return
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(done, wait)
+    function done() {
+      clearTimeout(t)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}
+
+const iso = (ms: number) => new Date(ms).toISOString()
 
 /** Runs `fn` over `items` with at most `limit` calls in flight. */
 async function inParallel<T>(
@@ -221,31 +482,48 @@ async function registerRaw(store: ObjectStore, template: string, source: string,
   })
 }
 
+/**
+ * Sets records aside in `_errors/landing/<source>/<resource>/<date>/`, one file per partition and
+ * round, each line with the reason, the position and the original bytes.
+ */
 async function writeErrors(store: ObjectStore, errors: readonly { delivery: Delivery; reason: string }[]) {
   if (errors.length === 0) return
   const { yyyy, mm, dd } = utcParts(new Date())
-  const byPartition = new Map<string, (typeof errors)[number][]>()
+  const groups = new Map<string, (typeof errors)[number][]>()
   for (const e of errors) {
-    const k = `${e.delivery.topic}\u0000${e.delivery.partition}`
-    const list = byPartition.get(k)
+    const k = `${e.delivery.topic}\u0000${e.delivery.headers.resource ?? ''}\u0000${e.delivery.partition}`
+    const list = groups.get(k)
     if (list) list.push(e)
-    else byPartition.set(k, [e])
+    else groups.set(k, [e])
   }
-  for (const list of byPartition.values()) {
-    const { topic, partition } = list[0]!.delivery
-    const first = list[0]!.delivery.offset
-    const last = list.at(-1)!.delivery.offset
-    const lines = list.map((e) =>
-      JSON.stringify({
+  for (const list of groups.values()) {
+    const { topic, partition, headers } = list[0]!.delivery
+    const resource = headers.resource ?? '_unknown'
+    const lines = list.map((e) => {
+      const bytes = Buffer.from(e.delivery.value)
+      const text = bytes.toString('utf8')
+      // Bytes that are not UTF-8 are kept exactly, in base64, rather than mangled into text.
+      const exact = Buffer.from(text, 'utf8').equals(bytes)
+      return JSON.stringify({
         reason: e.reason,
         topic,
         partition,
         offset: e.delivery.offset,
-        resource: e.delivery.headers.resource ?? null,
-        value: Buffer.from(e.delivery.value).toString('utf8'),
-      }),
+        resource: headers.resource ?? null,
+        ...(exact ? { value: text } : { valueBase64: bytes.toString('base64') }),
+      })
+    })
+    const first = list[0]!.delivery.offset
+    const last = list.at(-1)!.delivery.offset
+    const key = joinKey(
+      '_errors/landing',
+      topic,
+      resource,
+      yyyy,
+      mm,
+      dd,
+      `${fileName(partition, first, last)}.ndjson`,
     )
-    const key = joinKey('_errors/landing', topic, yyyy, mm, dd, `${fileName(partition, first, last)}.ndjson`)
     await store.put(key, `${lines.join('\n')}\n`).catch((err: unknown) => {
       throw new WeirError(`landing: cannot set aside ${list.length} bad records: ${(err as Error).message}`, {
         code: 'LANDING_ERRORS_IO',

@@ -49,7 +49,8 @@ export interface Pipeline {
   /** Pulls the sources once; `signal` stops it after the batch in hand, with that batch's cursor saved. */
   ingest(names?: readonly string[], signal?: AbortSignal): Promise<StageSummary>
   /** Lands what the stream holds; `signal` stops it early, after writing and committing what it took. */
-  land(signal?: AbortSignal): Promise<StageSummary>
+  /** Lands what the stream holds and returns; with `follow`, keeps landing until `signal` aborts. */
+  land(signal?: AbortSignal, follow?: boolean): Promise<StageSummary>
   refine(only?: readonly string[]): Promise<StageSummary>
   /** Runs SQL over every catalog table (`select * from trusted.x_tweets`). */
   query(sql: string): Promise<QueryResult>
@@ -149,16 +150,31 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
         notes: results.flatMap((r) => (r.partial ? [r.partial] : [])),
       }
     },
-    async land(signal) {
+    async land(signal, follow) {
       const s = await getStream()
+      const l = config.landing
       const [r, seconds] = await timed(() =>
         land(s, store, {
           topics: Object.keys(config.sources),
-          maxRecords: config.landing.maxRecords,
-          maxBytes: parseBytes(config.landing.maxBytes),
-          maxAgeMs: parseDuration(config.landing.maxAge),
-          path: config.landing.path,
-          eventTime: (source, resource) => config.tables[`${source}.${resource}`]?.eventTime,
+          state,
+          table: (source, resource) => {
+            const t = config.tables[`${source}.${resource}`]
+            return {
+              maxRecords: t?.landing?.maxRecords ?? l.maxRecords,
+              maxBytes: parseBytes(t?.landing?.maxBytes ?? l.maxBytes),
+              maxAgeMs: parseDuration(t?.landing?.maxAge ?? l.maxAge),
+              path: t?.landing?.path ?? l.path,
+              eventTime: t?.eventTime,
+            }
+          },
+          timeBy: l.timeBy,
+          timeZone: l.timeZone,
+          compression: l.compression,
+          extension: l.extension,
+          maxOpenFiles: l.maxOpenFiles,
+          maxBufferedBytes: parseBytes(l.maxBufferedBytes),
+          maxRecordBytes: parseBytes(l.maxRecordBytes),
+          ...(follow ? { follow } : {}),
           ...(signal ? { signal } : {}),
         }),
       )
@@ -170,9 +186,7 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
         errors: r.errors,
         seconds,
         tables: {},
-        notes: r.untimed
-          ? [`${r.untimed} records had no readable event time and landed by ingestion time`]
-          : [],
+        notes: r.late ? [`${r.late} late records were written to the past folders of their event time`] : [],
       }
     },
     async refine(only) {

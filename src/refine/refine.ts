@@ -125,7 +125,7 @@ async function newRawFiles(
   const pending: ObjectInfo[] = []
   for await (const o of store.list(raw.location)) {
     const base = o.key.slice(o.key.lastIndexOf('/') + 1)
-    if (o.key.endsWith('.ndjson') && !base.startsWith('_') && !done.has(o.key)) pending.push(o)
+    if (/\.(nd)?json(\.gz)?$/.test(o.key) && !base.startsWith('_') && !done.has(o.key)) pending.push(o)
   }
   return pending
 }

@@ -3,7 +3,7 @@ import { basename } from 'node:path'
 import { putTable } from '../catalog/catalog.js'
 import { WeirError } from '../core/errors.js'
 import { partitionPath, tableLocation } from '../core/paths.js'
-import { getPath, type SourceRecord, tableName } from '../core/records.js'
+import { fingerprinter, getPath, type SourceRecord, tableName } from '../core/records.js'
 import { parseEventTime, utcParts } from '../core/time.js'
 import type { StateStore } from '../state/state.js'
 import { joinKey, type ObjectStore } from '../storage/storage.js'
@@ -167,53 +167,6 @@ function serialise(source: string, resource: string, data: unknown): string {
     )
   }
   return text
-}
-
-/**
- * A record's structure (keys and value types, not values), hashed: records with the same
- * fingerprint can share a file and a schema version downstream.
- */
-function fingerprinter(): (v: unknown) => string {
-  const cache = new Map<string, string>()
-  return (v) => {
-    const s = shape(v)
-    let h = cache.get(s)
-    if (!h) {
-      h = createHash('sha256').update(s).digest('hex').slice(0, 16)
-      if (cache.size > 10_000) cache.clear()
-      cache.set(s, h)
-    }
-    return h
-  }
-}
-
-function shape(v: unknown): string {
-  switch (typeof v) {
-    case 'string':
-      return 's'
-    case 'number':
-      return 'd'
-    case 'boolean':
-      return 'b'
-    case 'object':
-      break
-    default:
-      return 'u'
-  }
-  if (v === null) return 'n'
-  if (Array.isArray(v)) {
-    // The union of element shapes, without building a Set per array: arrays are usually uniform.
-    let out = ''
-    for (const x of v) {
-      const e = shape(x)
-      if (out !== e && !`|${out}|`.includes(`|${e}|`)) out = out ? `${out}|${e}` : e
-    }
-    return `[${out}]`
-  }
-  const keys = Object.keys(v as object).sort()
-  let out = '{'
-  for (const k of keys) out += `${k}:${shape((v as Record<string, unknown>)[k])},`
-  return `${out}}`
 }
 
 /** Lands a file exactly as it is under the raw path (by ingestion date) and registers its table. */

@@ -4,18 +4,21 @@ import { attachLake } from '../../src/catalog/views.js'
 import { createEngine, type Engine, sqlList } from '../../src/engine/engine.js'
 import { type LandingOptions, land } from '../../src/landing/landing.js'
 import { type RefineOptions, refine } from '../../src/refine/refine.js'
-import { createStateStore } from '../../src/state/state.js'
+import { createStateStore, type StateStore } from '../../src/state/state.js'
 import { json, keys, scratchLake, text } from '../helpers/lake.js'
 import { tempDir } from '../helpers/services.js'
 
-const landing: LandingOptions = {
+const landing = (state: StateStore, maxRecords = 100): LandingOptions => ({
   topics: ['x'],
-  maxRecords: 100,
-  maxBytes: 10_000_000,
-  maxAgeMs: 60_000,
-  path: 'raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}',
-  eventTime: () => 'created_at',
-}
+  state,
+  table: () => ({
+    maxRecords,
+    maxBytes: 10_000_000,
+    maxAgeMs: 60_000,
+    path: 'raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}',
+    eventTime: 'created_at',
+  }),
+})
 const BIG = 1590000000000000001n // beyond 2^53: a double would round it
 const tweet = (i: number, day: number) => ({
   id: String(BIG + BigInt(i)),
@@ -46,7 +49,7 @@ describe('refine', () => {
       'x',
       [...Array(120).keys()].map((i) => json(tweet(i, i < 70 ? 20 : 21), 'tweets')),
     )
-    await land(stream, store, landing)
+    await land(stream, store, landing(state))
     const [r] = await refine(store, engine, state, opts)
     expect(r).toMatchObject({ table: 'x_tweets', records: 120, errors: 0 })
     const parquet = await keys(store, 'trusted/')
@@ -78,7 +81,7 @@ describe('refine', () => {
   it('keeps ids beyond 2^53 exact and nested data queryable', async () => {
     const { store, stream, state, opts } = await setup()
     await stream.publish('x', [json(tweet(0, 20), 'tweets')])
-    await land(stream, store, landing)
+    await land(stream, store, landing(state))
     await refine(store, engine, state, opts)
     const q = await createEngine()
     await attachLake(q, store)
@@ -95,14 +98,14 @@ describe('refine', () => {
       'x',
       [...Array(50).keys()].map((i) => json(tweet(i, 20), 'tweets')),
     )
-    await land(stream, store, landing)
+    await land(stream, store, landing(state))
     expect((await refine(store, engine, state, opts))[0]?.records).toBe(50)
     expect((await refine(store, engine, state, opts))[0]).toMatchObject({ inputFiles: 0, records: 0 })
     await stream.publish(
       'x',
       [...Array(30).keys()].map((i) => json(tweet(100 + i, 20), 'tweets')),
     )
-    await land(stream, store, landing)
+    await land(stream, store, landing(state))
     expect((await refine(store, engine, state, opts))[0]).toMatchObject({ inputFiles: 1, records: 30 })
     const q = await createEngine()
     await attachLake(q, store)
@@ -119,7 +122,8 @@ describe('refine', () => {
       json({ id: '2', created_at: 'not a time' }, 'tweets'),
       json({ id: '3' }, 'tweets'),
     ])
-    await land(stream, store, landing)
+    // Landing by ingestion time lets them through to raw (landing by event time sets them aside itself).
+    await land(stream, store, { ...landing(state), timeBy: 'ingestion' })
     const [r] = await refine(store, engine, state, opts)
     expect(r).toMatchObject({ records: 1, errors: 2 })
     const [errFile] = await keys(store, '_errors/refine/x/tweets/')
@@ -136,9 +140,9 @@ describe('refine', () => {
   it('dedupes by primary key within a batch: the last copy wins', async () => {
     const { store, stream, state, opts } = await setup()
     await stream.publish('x', [json({ ...tweet(1, 20), v: 1 }, 'tweets')])
-    await land(stream, store, landing)
+    await land(stream, store, landing(state))
     await stream.publish('x', [json({ ...tweet(1, 20), v: 2 }, 'tweets')])
-    await land(stream, store, landing)
+    await land(stream, store, landing(state))
     const [r] = await refine(store, engine, state, opts)
     expect(r?.records).toBe(1)
     const q = await createEngine()
@@ -150,10 +154,14 @@ describe('refine', () => {
   it('keeps a field that first appears deep in a large raw file', async () => {
     const { store, stream, state, opts } = await setup()
     const rows = [...Array(25_000).keys()].map((i) =>
-      json(i === 24_999 ? { ...tweet(i, 20), late: 'here' } : tweet(i, 20), 'tweets'),
+      // One fingerprint from the publisher, so both structures share one file, as a file source's would.
+      ({
+        ...json(i === 24_999 ? { ...tweet(i, 20), late: 'here' } : tweet(i, 20), 'tweets'),
+        headers: { resource: 'tweets', fp: 'one' },
+      }),
     )
     await stream.publish('x', rows)
-    await land(stream, store, { ...landing, maxRecords: 30_000 })
+    await land(stream, store, landing(state, 30_000))
     const [r] = await refine(store, engine, state, opts)
     expect(r).toMatchObject({ inputFiles: 1, records: 25_000 })
     const q = await createEngine()

@@ -9,10 +9,10 @@ export async function ingestCommand(sources: string[], globals: GlobalOptions): 
   if (signal.aborted) process.exitCode = 130
 }
 
-/** `weir land`: write everything waiting in the stream to raw files. */
-export async function landCommand(globals: GlobalOptions): Promise<void> {
+/** `weir land [--follow]`: write everything waiting in the stream to raw files (and keep at it). */
+export async function landCommand(follow: boolean, globals: GlobalOptions): Promise<void> {
   const signal = interruption()
-  await withPipeline(globals, async (p) => print(await p.land(signal)))
+  await withPipeline(globals, async (p) => print(await p.land(signal, follow)))
   if (signal.aborted) process.exitCode = 130
 }
 

@@ -8,6 +8,13 @@ import type { ObjectInfo, ObjectStore } from '../storage.js'
 
 /** Temporary files carry this marker; listings skip them, so readers never see a half-written object. */
 const TMP_MARK = '.weir-tmp-'
+/**
+ * Temporary files are written in one folder at the lake root, not beside their target: a crash
+ * then leaves nothing half-written inside the zones, where Athena, Hive or a DuckDB glob would
+ * see it. Leftovers older than an hour are removed when the store first writes.
+ */
+const TMP_DIR = '_tmp'
+const TMP_STALE_MS = 3_600_000
 
 /**
  * The default object store: a directory on this machine.
@@ -16,9 +23,22 @@ const TMP_MARK = '.weir-tmp-'
 export function createLocalStore(root: string, uri = root): ObjectStore {
   const pathOf = (key: string) => join(root, ...key.split('/'))
 
+  let swept: Promise<void> | undefined
+  const sweep = async () => {
+    const dir = join(root, TMP_DIR)
+    await mkdir(dir, { recursive: true })
+    for (const name of await readdir(dir)) {
+      const path = join(dir, name)
+      const info = await stat(path).catch(() => undefined)
+      if (info && Date.now() - info.mtimeMs > TMP_STALE_MS) await rm(path, { force: true })
+    }
+  }
+
   async function atomically(key: string, write: (tmp: string) => Promise<void>): Promise<void> {
     const target = pathOf(key)
-    const tmp = join(dirname(target), `${TMP_MARK}${randomBytes(6).toString('hex')}`)
+    swept ??= sweep().catch(() => {})
+    await swept
+    const tmp = join(root, TMP_DIR, `${TMP_MARK}${randomBytes(6).toString('hex')}`)
     await mkdir(dirname(target), { recursive: true })
     try {
       await write(tmp)
