@@ -144,6 +144,8 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
   }
 
   const open = new Map<string, Buffer_>()
+  /** Intents whose files were written and committed into: their remaining records are skipped. */
+  const durable = new Map<string, Intent>()
   let buffered = 0
   const lastSeen = new Map<string, { topic: string; partition: string; offset: string }>()
   let ready: Buffer_[] = []
@@ -269,10 +271,21 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
         continue
       }
       const k = `${pk}\u0000${r.key}`
+      const done = durable.get(k)
+      if (done) {
+        if (compareOffsets(d.offset, done.last) <= 0) continue
+        durable.delete(k)
+      }
       let b = open.get(k)
       const list = replay.get(k)
       while (list?.length && compareOffsets(list[0]!.last, d.offset) < 0) list.shift()
       const intent = list?.length && compareOffsets(list[0]!.first, d.offset) <= 0 ? list.shift() : undefined
+      if (intent && compareOffsets(intent.first, d.offset) < 0) {
+        // The replay began inside this file: the commit passed its first record, which a commit only
+        // does once the file is durable. Its records are landed already.
+        durable.set(k, intent)
+        continue
+      }
       if (intent && b) {
         close(k, b)
         b = undefined

@@ -359,6 +359,41 @@ export function landingSuite(name: string, newStore: () => Promise<ObjectStore>)
       expect((await contents(store)).length).toBe(60)
       expect((await state.get<{ intents: unknown[] }>('landing/landing/intents'))?.intents).toEqual([])
     })
+
+    it('skips the rest of a recorded file when the commit had passed its first record (it was durable)', async () => {
+      const { store, stream, streamDir, state, options } = await setup()
+      await stream.publish(
+        'x',
+        Array.from({ length: 30 }, (_, i) => json(tweet(i, 20), 'tweets')),
+      )
+      await land(stream, store, options())
+      const files = await keys(store, 'raw/')
+      // The crash: the file 0-29 was written and a commit reached offset 9 (other keys' files
+      // allowed it), but the intent was not pruned yet.
+      await stream.close()
+      const { writeFile } = await import('node:fs/promises')
+      await writeFile(join(streamDir, '_groups', 'landing.json'), JSON.stringify({ x: { 0: 10 } }))
+      await state.put('landing/landing/intents', {
+        intents: [
+          {
+            topic: 'x',
+            partition: '0',
+            key: `tweets\u0000${await fp(store, files)}\u0000raw/x/json/tweets/2026/11/20`,
+            first: '0',
+            last: '29',
+          },
+        ],
+      })
+      const again = await createEmbeddedStream(streamDir)
+      onTestFinished(() => again.close())
+      await again.publish('x', [json(tweet(30, 20), 'tweets')])
+      await land(again, store, options())
+      expect(dataFiles(await keys(store, 'raw/'))).toEqual([
+        'raw/x/json/tweets/2026/11/20/p0-000000000-000000029.ndjson',
+        'raw/x/json/tweets/2026/11/20/p0-000000030-000000030.ndjson',
+      ])
+      expect((await contents(store)).length).toBe(31)
+    })
   })
 }
 
