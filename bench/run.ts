@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { cliHelp } from './cli-help.js'
 import { csvIngest } from './csv-ingest.js'
 import { ingestLand } from './ingest-land.js'
+import { landingBench } from './landing.js'
 import { refineVsCopy } from './refine.js'
 import { restVsFetch } from './rest-vs-fetch.js'
 import { streamBacklog, streamBench } from './stream.js'
@@ -28,6 +29,12 @@ const benches: Record<string, (dir: string) => Promise<BenchResult>> = {
   'csv-ingest': (dir) => csvIngest(dir, Number(process.env.WEIR_BENCH_CSV_MB ?? 1024)),
   'stream-embedded': (dir) => streamBench(dir, Number(process.env.WEIR_BENCH_STREAM_RECORDS ?? 500_000)),
   'stream-backlog': (dir) => streamBacklog(dir, Number(process.env.WEIR_BENCH_BACKLOG_MB ?? 1024)),
+  landing: (dir) =>
+    landingBench(
+      dir,
+      Number(process.env.WEIR_BENCH_LANDING_RECORDS ?? 200_000),
+      Number(process.env.WEIR_BENCH_LANDING_MB ?? 1024),
+    ),
 }
 
 const work = await mkdtemp(join(tmpdir(), 'weir-bench-'))

@@ -6,7 +6,7 @@ import { createStateStore } from '../src/state/state.js'
 import { createLocalStore } from '../src/storage/local/local-store.js'
 import { createEmbeddedStream } from '../src/stream/embedded/embedded-stream.js'
 import type { Stream } from '../src/stream/stream.js'
-import { type BenchResult, seconds } from './types.js'
+import { type BenchResult, median, seconds } from './types.js'
 
 const SIZE = 560
 const BATCH = 500
@@ -88,11 +88,6 @@ export async function streamBench(dir: string, n: number): Promise<BenchResult> 
       kinesaliteRecordsPerSecond: kinesis,
     },
   }
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]!
 }
 
 async function bareFs(file: string, n: number, sync: boolean): Promise<number> {

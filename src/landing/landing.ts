@@ -7,7 +7,7 @@ import { fingerprinter, getPath, tableName } from '../core/records.js'
 import { parseEventTime, utcParts } from '../core/time.js'
 import type { StateStore } from '../state/state.js'
 import { joinKey, type ObjectStore, putJson } from '../storage/storage.js'
-import { type Checkpoint, compareOffsets, type Delivery, type Stream } from '../stream/stream.js'
+import { type Checkpoint, compareOffsets, type Delivery, type Stream, setOffset } from '../stream/stream.js'
 
 const gzip = promisify(gzipCb)
 
@@ -92,7 +92,7 @@ interface Buffer_ {
   readonly fp: string
   readonly dir: string
   readonly table: LandingTable
-  readonly lines: Buffer[]
+  readonly lines: Lines
   bytes: number
   readonly first: string
   last: string
@@ -113,7 +113,41 @@ const FLUSH_CONCURRENCY = 8
 /** Zone offsets are multiples of 15 minutes, so one folder rendering serves a whole quarter hour. */
 const QUARTER = 900_000
 const IDLE_MS = 100
-const NEWLINE = Buffer.from('\n')
+
+/**
+ * A file's lines, copied into chunks that grow from 16 KB to 1 MB: the records are copied out of
+ * the stream's read buffers (so those are freed), without a Buffer object per line, and the file's
+ * memory is about its size.
+ */
+class Lines {
+  private readonly chunks: Buffer[] = []
+  private used = 0
+  count = 0
+
+  push(value: Uint8Array): void {
+    const need = value.length + 1
+    let last = this.chunks.at(-1)
+    if (!last || last.length - this.used < need) {
+      if (last) this.chunks[this.chunks.length - 1] = last.subarray(0, this.used)
+      last = Buffer.allocUnsafeSlow(Math.max(need, Math.min(1 << 20, 16_384 << this.chunks.length)))
+      this.chunks.push(last)
+      this.used = 0
+    }
+    last.set(value, this.used)
+    last[this.used + value.length] = 10
+    this.used += need
+    this.count++
+  }
+
+  /** The whole content, once; the chunks are let go. */
+  take(): Buffer {
+    const last = this.chunks.at(-1)
+    if (last) this.chunks[this.chunks.length - 1] = last.subarray(0, this.used)
+    const out = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks)
+    this.chunks.length = 0
+    return out
+  }
+}
 
 /**
  * Lands the stream into raw files, like Firehose but exactly once. Records are buffered per
@@ -171,7 +205,7 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
   const write = async (b: Buffer_) => {
     const name = fileName(b.partition, b.first, b.last)
     const file = joinKey(b.dir, `${name}${ext}`)
-    const raw = Buffer.concat(b.lines)
+    const raw = b.lines.take()
     const body = opts.compression === 'gzip' ? await gzip(raw) : raw
     await store.put(file, body)
     // Lineage goes beside the data, not into the records; the leading _ hides it from Athena/Hive/DuckDB globs.
@@ -181,7 +215,7 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
       resource: b.resource,
       fingerprint: b.fp || null,
       positions: { partition: b.partition, first: b.first, last: b.last },
-      records: b.lines.length,
+      records: b.lines.count,
       bytes: body.length,
       eventTime: b.minEt <= b.maxEt ? { min: iso(b.minEt), max: iso(b.maxEt) } : null,
       ingested: { from: iso(b.minTs), to: iso(b.maxTs) },
@@ -193,7 +227,7 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
     result.late += b.late
     opts.onFile?.({
       key: file,
-      records: b.lines.length,
+      records: b.lines.count,
       bytes: body.length,
       published: { min: b.minTs, max: b.maxTs },
       late: b.late,
@@ -202,11 +236,32 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
 
   const registered = new Set<string>()
   /** Writes the closed buffers and set-aside records, then commits what is durable. */
-  const round = async () => {
+  /**
+   * Writes the closed buffers and set-aside records, then commits what is durable. It runs while
+   * the next records are routed (one round at a time), so what it may commit is fixed before its
+   * first await: below the first record of every buffer open now, none of which is in its files.
+   */
+  const round = async (): Promise<boolean> => {
     const files = ready
     ready = []
     const bad = errors
     errors = []
+    const cp: Checkpoint = {}
+    const hold = new Map<string, string | null>()
+    for (const b of open.values()) {
+      const pk = `${b.topic}\u0000${b.partition}`
+      const cur = hold.get(pk)
+      if (cur === null) continue
+      hold.set(
+        pk,
+        b.prev === undefined ? null : cur === undefined || compareOffsets(b.prev, cur) < 0 ? b.prev : cur,
+      )
+    }
+    for (const [pk, seen] of lastSeen) {
+      const h = hold.get(pk)
+      const safe = h === null ? undefined : (h ?? seen.offset)
+      if (safe !== undefined) setOffset(cp, seen.topic, seen.partition, safe)
+    }
     const fresh = files.filter((b) => !b.intent)
     if (fresh.length) {
       pending = [
@@ -230,24 +285,7 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
       await registerRaw(store, b.table.path, b.topic, b.resource)
       registered.add(name)
     }
-    // Commit below the first record of every open buffer: those records are not in a file yet.
-    const cp: Checkpoint = {}
-    const hold = new Map<string, string | null>()
-    for (const b of open.values()) {
-      const pk = `${b.topic}\u0000${b.partition}`
-      const cur = hold.get(pk)
-      if (cur === null) continue
-      hold.set(
-        pk,
-        b.prev === undefined ? null : cur === undefined || compareOffsets(b.prev, cur) < 0 ? b.prev : cur,
-      )
-    }
-    for (const [pk, seen] of lastSeen) {
-      const h = hold.get(pk)
-      const safe = h === null ? undefined : (h ?? seen.offset)
-      if (safe !== undefined) (cp[seen.topic] ??= {})[seen.partition] = safe
-    }
-    if (Object.keys(cp).length === 0) return
+    if (Object.keys(cp).length === 0) return false
     await consumer.commit(cp)
     const before = pending.length
     pending = pending.filter((i) => {
@@ -258,6 +296,7 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
   }
 
   let pruned = false
+  let writing: Promise<boolean> = Promise.resolve(false)
   for (;;) {
     const batch = opts.signal?.aborted ? [] : await consumer.poll({ maxRecords: POLL })
     const now = Date.now()
@@ -290,7 +329,7 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
         close(k, b)
         b = undefined
       }
-      if (b && !b.intent && b.bytes + r.line.length > r.table.maxBytes) {
+      if (b && !b.intent && b.bytes + d.value.length + 1 > r.table.maxBytes) {
         close(k, b)
         b = undefined
       }
@@ -303,7 +342,7 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
           fp: r.fp,
           dir: r.dir,
           table: r.table,
-          lines: [],
+          lines: new Lines(),
           bytes: 0,
           first: d.offset,
           last: d.offset,
@@ -320,9 +359,9 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
         // Bounded memory: past the limit the oldest buffer (a Map keeps creation order) is written early.
         if (open.size > maxOpen) closeOldest(b)
       }
-      b.lines.push(r.line)
-      b.bytes += r.line.length
-      buffered += r.line.length
+      b.lines.push(d.value)
+      b.bytes += d.value.length + 1
+      buffered += d.value.length + 1
       b.last = d.offset
       if (d.timestamp < b.minTs) b.minTs = d.timestamp
       if (d.timestamp > b.maxTs) b.maxTs = d.timestamp
@@ -333,7 +372,7 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
       if (r.late) b.late++
       result.records++
       while (buffered > maxBuffered && closeOldest(b)) {}
-      if (b.intent ? d.offset === b.intent.last : b.lines.length >= r.table.maxRecords) close(k, b)
+      if (b.intent ? d.offset === b.intent.last : b.lines.count >= r.table.maxRecords) close(k, b)
     }
     for (const [k, b] of [...open]) {
       if (b.intent) {
@@ -344,10 +383,20 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
     }
     const done = batch.length === 0 && (!opts.follow || opts.signal?.aborted)
     if (done) for (const [k, b] of [...open]) close(k, b)
-    if (ready.length || errors.length || done) pruned = (await round()) || pruned
+    if (ready.length || errors.length || done) {
+      // One round at a time: the next starts (and commits) only after this one is durable.
+      pruned = (await writing) || pruned
+      writing = round()
+      writing.catch(() => {}) // awaited below or at the next round; not an unhandled rejection meanwhile
+    }
     if (done) break
-    if (batch.length === 0) await idle(open, opts.signal)
+    if (batch.length === 0) {
+      pruned = (await writing) || pruned
+      writing = Promise.resolve(false)
+      await idle(open, opts.signal)
+    }
   }
+  pruned = (await writing) || pruned
   // The intents of files whose records are all committed are not needed for a replay any more.
   if (pruned) await opts.state.put(intentDoc, { intents: pending })
   await consumer.close()
@@ -360,7 +409,6 @@ type Routed =
       readonly key: string
       readonly fp: string
       readonly dir: string
-      readonly line: Buffer
       readonly table: LandingTable
       readonly eventMs: number | undefined
       readonly late: boolean
@@ -429,7 +477,6 @@ function router(opts: LandingOptions, maxRecordBytes: number): (d: Delivery) => 
       key: `${resource}\u0000${fp}\u0000${dir}`,
       fp,
       dir,
-      line: Buffer.concat([d.value, NEWLINE]),
       table,
       eventMs,
       late,

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { basename } from 'node:path'
 import { putTable } from '../catalog/catalog.js'
 import { WeirError } from '../core/errors.js'

@@ -44,7 +44,6 @@ export function landingCrashTest(
     const stream = await createEmbeddedStream(streamDir, { partitions: 2 })
     const input: string[] = []
     for (let i = 0; i < 4_000; i++) {
-      const resource = ['tweets', 'users', 'places'][i % 3]!
       const doc =
         i % 7 === 0
           ? { id: i, created_at: `2026-11-${20 + (i % 3)}T10:00:00Z`, geo: { lat: 1 } }

@@ -34,23 +34,63 @@ export function createLocalStore(root: string, uri = root): ObjectStore {
     }
   }
 
-  async function atomically(key: string, write: (tmp: string) => Promise<void>): Promise<void> {
+  /**
+   * Folder fsyncs are shared: a rename is durable after any fsync of its folder that starts after
+   * it, so writers into one folder join the next fsync that has not started yet (group commit).
+   */
+  const queued = new Map<string, Promise<void>>()
+  const running = new Map<string, Promise<void>>()
+  const syncFolder = (folder: string): Promise<void> => {
+    const next = queued.get(folder)
+    if (next) return next
+    const p: Promise<void> = (running.get(folder) ?? Promise.resolve())
+      .catch(() => {})
+      .then(async () => {
+        queued.delete(folder)
+        running.set(folder, p)
+        const dir = await open(folder, 'r')
+        try {
+          await dir.sync()
+        } finally {
+          await dir.close()
+        }
+      })
+      .finally(() => {
+        if (running.get(folder) === p) running.delete(folder)
+      })
+    queued.set(folder, p)
+    return p
+  }
+
+  /** Folders known to exist: a lake writes many files into few folders. */
+  const made = new Set<string>()
+
+  /** `write` must leave the temporary file fsynced when it says so (`true`), or it is fsynced here. */
+  async function atomically(key: string, write: (tmp: string) => Promise<boolean>): Promise<void> {
     const target = pathOf(key)
     swept ??= sweep().catch(() => {})
     await swept
     const tmp = join(root, TMP_DIR, `${TMP_MARK}${randomBytes(6).toString('hex')}`)
-    await mkdir(dirname(target), { recursive: true })
+    const folder = dirname(target)
+    if (!made.has(folder)) {
+      await mkdir(folder, { recursive: true })
+      made.add(folder)
+    }
     try {
-      await write(tmp)
       // fsync before rename: otherwise a power cut can leave the new name pointing at empty data.
-      const fh = await open(tmp, 'r+')
-      await fh.sync()
-      await fh.close()
-      await rename(tmp, target)
+      if (!(await write(tmp))) {
+        const fh = await open(tmp, 'r+')
+        await fh.sync()
+        await fh.close()
+      }
+      await rename(tmp, target).catch(async (err: unknown) => {
+        // The folder was removed since it was made (by hand, or a test): make it again.
+        if (!isEnoent(err)) throw err
+        await mkdir(folder, { recursive: true })
+        await rename(tmp, target)
+      })
       // The rename is only durable once the directory entry is: fsync the folder too.
-      const dir = await open(dirname(target), 'r')
-      await dir.sync()
-      await dir.close()
+      await syncFolder(folder)
     } catch (err) {
       await rm(tmp, { force: true })
       throw storageError(uri, key, 'write', err)
@@ -63,10 +103,15 @@ export function createLocalStore(root: string, uri = root): ObjectStore {
     put: (key, body) =>
       atomically(key, async (tmp) => {
         const fh = await open(tmp, 'w')
-        await fh.writeFile(body)
-        await fh.close()
+        try {
+          await fh.writeFile(body)
+          await fh.datasync()
+        } finally {
+          await fh.close()
+        }
+        return true
       }),
-    putFile: (key, path) => atomically(key, (tmp) => copyFile(path, tmp)),
+    putFile: (key, path) => atomically(key, (tmp) => copyFile(path, tmp).then(() => false)),
     async get(key) {
       const info = await this.head(key)
       if (!info) throw notFound(uri, key)
