@@ -8,14 +8,10 @@ const landRun = (dir: string, records: number, maxRecords: number, baseline = tr
 }
 
 const child = (args: string[], json = true) => {
-  const out = execFileSync(
-    process.execPath,
-    ['--import', 'jiti/register', 'bench/landing-child.ts', ...args],
-    {
-      encoding: 'utf8',
-      maxBuffer: 1 << 26,
-    },
-  )
+  const out = execFileSync(process.execPath, ['bench/landing-child.mjs', ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  })
   return json ? JSON.parse(out) : undefined
 }
 

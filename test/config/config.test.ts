@@ -146,4 +146,32 @@ describe('landing path', () => {
       'landing.path: the path must contain {source} and {resource} before any time field',
     )
   })
+
+  it("takes a table's own landing folder (the seed's layout), but not one that overlaps another table's", async () => {
+    const ok = await project({
+      'weir.json': JSON.stringify({
+        tables: { 'x.tweets': { landing: { path: 'Raw/Twitter/JSON/{yyyy}/{mm}/{dd}', maxRecords: 100 } } },
+      }),
+    })
+    const { config } = await loadConfig({ cwd: ok, env: {} })
+    expect(config.tables['x.tweets']?.landing?.path).toBe('Raw/Twitter/JSON/{yyyy}/{mm}/{dd}')
+    const clash = await project({
+      'weir.json': JSON.stringify({
+        tables: {
+          'x.tweets': { landing: { path: 'Raw/Twitter/JSON/{yyyy}' } },
+          'x.users': { landing: { path: 'Raw/Twitter/{yyyy}' } },
+        },
+      }),
+    })
+    const err = await failure(loadConfig({ cwd: clash, env: {} }))
+    expect(err.message).toContain(
+      "tables.x.users.landing.path: its raw folder Raw/Twitter/ overlaps x.tweets's",
+    )
+  })
+
+  it('rejects a time zone the runtime does not know', async () => {
+    const dir = await project({ 'weir.json': JSON.stringify({ landing: { timeZone: 'Mars/Olympus' } }) })
+    const err = await failure(loadConfig({ cwd: dir, env: {} }))
+    expect(err.message).toContain('landing.timeZone: an IANA time zone such as "UTC" or "Europe/Paris"')
+  })
 })
