@@ -118,6 +118,39 @@ describe('embedded stream group commit', () => {
   })
 })
 
+describe('embedded stream readers during writes', () => {
+  it('a consumer polling while publishes are being written sees only whole, durable records', async () => {
+    const dir = await tempDir('weir-rw-')
+    const s = await createEmbeddedStream(dir)
+    const c = await s.consumer('g', ['t'])
+    const got: string[] = []
+    let publishing = true
+    const reader = (async () => {
+      while (publishing || got.length < 2_000) {
+        for (const d of await c.poll({ maxRecords: 50 })) got.push(Buffer.from(d.value).toString())
+        await new Promise((r) => setImmediate(r))
+      }
+    })()
+    for (let p = 0; p < 20; p++) {
+      await Promise.all(
+        Array.from({ length: 4 }, (_, k) =>
+          s.publish(
+            't',
+            Array.from({ length: 25 }, (_, i) => ({
+              value: Buffer.from(`${p}-${k}-${i}-${'x'.repeat(200)}`),
+            })),
+          ),
+        ),
+      )
+    }
+    publishing = false
+    await reader
+    expect(got).toHaveLength(2_000)
+    expect(new Set(got).size).toBe(2_000)
+    await s.close()
+  })
+})
+
 describe('embedded stream segments and retention', () => {
   const rec = (i: number, timestamp?: number) => ({
     value: Buffer.from(`${i}:${'x'.repeat(200)}`),

@@ -21,6 +21,12 @@ interface Segment {
   readonly fh: FileHandle
   size: number
   readonly positions: PositionIndex
+  /**
+   * Records readers may see: those written and fsynced. `positions` runs ahead of it while a
+   * write is in flight, and a reader must neither see a record before it is durable nor read
+   * bytes that are not written yet.
+   */
+  count: number
   /** Newest record time in the segment, for age retention. */
   lastTs: number
 }
@@ -74,7 +80,7 @@ export class TopicLog {
   /** The offset the next record will get. */
   get end(): number {
     const last = this.segments.at(-1)!
-    return last.base + last.positions.length
+    return last.base + last.count
   }
 
   get bytes(): number {
@@ -107,10 +113,10 @@ export class TopicLog {
   async read(topic: string, partition: string, from: number, to: number): Promise<Delivery[]> {
     const s = this.segmentOf(from)
     const local = from - s.base
-    const count = Math.min(to, s.base + s.positions.length) - from
+    const count = Math.min(to, s.base + s.count) - from
     if (count <= 0) return []
     const start = s.positions.get(local)
-    const end = local + count < s.positions.length ? s.positions.get(local + count) : s.size
+    const end = local + count < s.count ? s.positions.get(local + count) : s.size
     const buf = Buffer.allocUnsafe(end - start)
     await s.fh.read(buf, 0, buf.length, start)
     return decode(buf, topic, partition, from, count, (i) => s.positions.get(local + i) - start)
@@ -120,7 +126,7 @@ export class TopicLog {
   async offsetAt(time: number): Promise<number> {
     for (const s of this.segments) {
       if (s.lastTs < time) continue
-      for (let from = s.base; from < s.base + s.positions.length; from += 10_000) {
+      for (let from = s.base; from < s.base + s.count; from += 10_000) {
         const hit = (await this.read('', '', from, from + 10_000)).find((d) => d.timestamp >= time)
         if (hit) return Number(hit.offset)
       }
@@ -169,6 +175,7 @@ export class TopicLog {
         )
         await s.fh.datasync()
         s.size = pos
+        s.count = s.positions.length
         s.lastTs = Math.max(s.lastTs, ...batch.map((p) => p.lastTs))
         for (const [i, p] of batch.entries()) p.resolve(offsets[i]!)
       } catch (err) {
@@ -266,5 +273,5 @@ async function openSegment(path: string, base: number, last: boolean): Promise<S
     await fh.truncate(pos)
     await fh.datasync()
   }
-  return { base, path, fh, size: pos, positions, lastTs }
+  return { base, path, fh, size: pos, positions, count: positions.length, lastTs }
 }
