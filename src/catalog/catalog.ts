@@ -25,6 +25,11 @@ export interface TableEntry {
   readonly partitioning: readonly string[]
   readonly primaryKey?: readonly string[]
   readonly columns: readonly Column[]
+  /**
+   * The table's live files, when a stage swaps files (refine rewrites the partitions it dedupes):
+   * readers use this list, so they see the old files or the new ones, never both.
+   */
+  readonly files?: readonly string[]
   readonly updatedAt: string
 }
 

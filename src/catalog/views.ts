@@ -24,9 +24,10 @@ export async function attachLake(engine: Engine, store: ObjectStore): Promise<Ta
 
 async function viewSql(store: ObjectStore, t: TableEntry): Promise<string> {
   const objects: ObjectInfo[] = []
+  const live = t.files ? new Set(t.files) : undefined
   for await (const o of store.list(t.location)) {
     const base = o.key.slice(o.key.lastIndexOf('/') + 1)
-    if (o.key.endsWith(EXTENSIONS[t.format]) && !base.startsWith('_')) objects.push(o)
+    if (live ? live.has(o.key) : o.key.endsWith(EXTENSIONS[t.format]) && !base.startsWith('_')) objects.push(o)
   }
   const name = `${t.zone}.${sqlIdent(t.name)}`
   if (objects.length === 0) {

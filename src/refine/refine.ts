@@ -28,19 +28,36 @@ export interface RefineResult {
   readonly bytes: number
   /** Rows set aside in `_errors/refine/` (no readable event time). */
   readonly errors: number
-}
-
-interface Bookmark {
-  readonly seq: number
-  /** Raw files already refined. The thin bookmark lists them; the catalog issue replaces this. */
-  readonly files: readonly string[]
+  /** Trusted files replaced by rewrites of the partitions the batch touched (dedupe by primary key). */
+  readonly replaced: number
+  /** Raw files refined again because their content changed since they were refined. */
+  readonly changed: number
 }
 
 /**
- * Turns raw NDJSON that has not been refined yet into snappy Parquet in the trusted zone,
- * Hive-partitioned by the event date (`dt=YYYY-MM-DD`), and records the work in a bookmark only
- * after the Parquet files and catalog entry are durable: a crash re-runs the same batch under the
- * same file names. Output names carry the batch number, so reruns overwrite rather than duplicate.
+ * What refine has done for a raw table, in `_state/refine/<table>.json`: the last batch number, and
+ * per raw file its size and version tag when refined, so a file that changed is refined again.
+ */
+interface Ledger {
+  readonly seq: number
+  readonly files: Readonly<Record<string, { readonly size: number; readonly etag: string; readonly seq: number }>>
+}
+
+/** Reads the ledger; the first bookmark format (a list of keys) is taken as files of unknown version. */
+async function readLedger(state: StateStore, name: string): Promise<Ledger> {
+  const saved = await state.get<{ seq: number; files: string[] | Ledger['files'] }>(name)
+  if (!saved) return { seq: 0, files: {} }
+  if (!Array.isArray(saved.files)) return saved as Ledger
+  return { seq: saved.seq, files: Object.fromEntries(saved.files.map((k) => [k, { size: -1, etag: '', seq: 0 }])) }
+}
+
+/**
+ * Turns raw NDJSON that has not been refined yet (new files, late files in old folders, and files
+ * whose content changed) into snappy Parquet in the trusted zone, Hive-partitioned by the event date
+ * (`dt=YYYY-MM-DD`). With a primary key, the partitions a batch touches are rewritten with one row
+ * per key, the newest copy winning. The table's live files are swapped in the catalog, then the
+ * ledger is written, then replaced files are deleted: a crash at any point re-runs the same batch
+ * under the same file names.
  */
 export async function refine(
   store: ObjectStore,
@@ -63,16 +80,19 @@ async function refineTable(
   raw: TableEntry,
   opts: RefineOptions,
 ): Promise<RefineResult> {
-  const bookmarkName = `refine/${raw.name}`
-  const bookmark = (await state.get<Bookmark>(bookmarkName)) ?? { seq: 0, files: [] }
-  const pending = await newRawFiles(store, raw, new Set(bookmark.files))
-  if (pending.length === 0)
-    return { table: raw.name, inputFiles: 0, records: 0, files: 0, bytes: 0, errors: 0 }
+  const ledgerName = `refine/${raw.name}`
+  const ledger = await readLedger(state, ledgerName)
+  const location = `${joinKey('trusted', raw.source ?? raw.name, raw.resource ?? '')}/`
+  const trusted = await getTable(store, 'trusted', raw.name)
+  const live = await liveFiles(store, location, trusted)
+  const pending = await newRawFiles(store, raw, ledger)
+  const empty = { table: raw.name, inputFiles: 0, records: 0, files: 0, bytes: 0, errors: 0, replaced: 0, changed: 0 }
+  if (pending.length === 0) return empty
 
   const settings = opts.tables[`${raw.source}.${raw.resource}`] ?? {}
   const keys =
     typeof settings.primaryKey === 'string' ? [settings.primaryKey] : [...(settings.primaryKey ?? [])]
-  const seq = bookmark.seq + 1
+  const seq = ledger.seq + 1
   const stage = join(opts.stagingDir, raw.name, String(seq))
   await rm(stage, { recursive: true, force: true })
   await mkdir(stage, { recursive: true })
@@ -87,10 +107,26 @@ async function refineTable(
       keys,
       opts.now,
     )
-    const location = `${joinKey('trusted', raw.source ?? raw.name, raw.resource ?? '')}/`
+    // Dedupe against what the table holds, in the partitions this batch touches.
+    const published = new Map<string, string>() // lake key → local file
+    for (const f of batch.written) published.set(joinKey(location, relative(out, f).split(sep).join('/')), f)
+    const replaced: string[] = []
+    if (keys.length) {
+      const touched = new Set([...published.keys()].map(partitionOf))
+      const old = live.filter((k) => touched.has(partitionOf(k)))
+      if (old.length) {
+        const merged = join(stage, 'merged')
+        const mergedDts = new Set(old.map(partitionOf))
+        const fresh = [...published].filter(([k]) => mergedDts.has(partitionOf(k)))
+        const files = await mergePartitions(engine, fresh.map(([, f]) => f), await localize(store, await infos(store, old)), merged, seq, keys)
+        for (const [k] of fresh) published.delete(k)
+        for (const f of files) published.set(joinKey(location, relative(merged, f).split(sep).join('/')), f)
+        replaced.push(...old.filter((k) => !published.has(k)))
+      }
+    }
     let bytes = 0
-    for (const f of batch.written) {
-      await store.putFile(joinKey(location, relative(out, f).split(sep).join('/')), f)
+    for (const [key, f] of published) {
+      await store.putFile(key, f)
       bytes += (await stat(f)).size
     }
     if (batch.rejected.length > 0) {
@@ -99,33 +135,93 @@ async function refineTable(
         : 'no event time'
       await setAside(store, engine, raw, batch.rejected, reason, join(stage, 'errors.ndjson'), seq, opts.now)
     }
-    await register(store, engine, raw, location, keys, batch)
-    await state.put(bookmarkName, {
+    const gone = new Set(replaced)
+    const files = [...new Set([...live.filter((k) => !gone.has(k)), ...published.keys()])].sort()
+    await register(store, engine, raw, location, keys, batch, files)
+    const changed = pending.filter((p) => ledger.files[p.key]).length
+    await state.put(ledgerName, {
       seq,
-      files: [...bookmark.files, ...pending.map((p) => p.key)],
-    } satisfies Bookmark)
+      files: {
+        ...ledger.files,
+        ...Object.fromEntries(pending.map((p) => [p.key, { size: p.size, etag: p.etag, seq }])),
+      },
+    } satisfies Ledger)
+    // Only now that readers and the ledger point at the new files may the old ones go.
+    for (const k of replaced) await store.delete(k)
     return {
       table: raw.name,
       inputFiles: pending.length,
       records: batch.ok,
-      files: batch.written.length,
+      files: published.size,
       bytes,
       errors: batch.bad,
+      replaced: replaced.length,
+      changed,
     }
   } finally {
     await rm(stage, { recursive: true, force: true })
   }
 }
 
-async function newRawFiles(
-  store: ObjectStore,
-  raw: TableEntry,
-  done: ReadonlySet<string>,
-): Promise<ObjectInfo[]> {
+/** `trusted/x/tweets/dt=2026-11-20/part-000001-0.parquet` → `dt=2026-11-20`. */
+function partitionOf(key: string): string {
+  return /\/(dt=[^/]+)\//.exec(key)?.[1] ?? ''
+}
+
+async function infos(store: ObjectStore, keys: readonly string[]): Promise<ObjectInfo[]> {
+  const out: ObjectInfo[] = []
+  for (const k of keys) {
+    const info = await store.head(k)
+    if (info) out.push(info)
+  }
+  return out
+}
+
+/**
+ * The trusted table's live files: the catalog's list, after deleting files a crashed run left
+ * outside it; for a table refined before the list existed, its folder's Parquet files.
+ */
+async function liveFiles(store: ObjectStore, location: string, entry: TableEntry | undefined): Promise<string[]> {
+  const found: string[] = []
+  for await (const o of store.list(location)) if (o.key.endsWith('.parquet')) found.push(o.key)
+  if (!entry?.files) return found
+  const live = new Set(entry.files)
+  for (const k of found) if (!live.has(k)) await store.delete(k)
+  return [...entry.files]
+}
+
+/**
+ * One row per key across this batch's new files and the table's files of the same partitions, the
+ * batch's copy winning (it was landed later), written as new files of those partitions.
+ */
+async function mergePartitions(
+  engine: Engine,
+  fresh: readonly string[],
+  old: readonly string[],
+  out: string,
+  seq: number,
+  keys: readonly string[],
+): Promise<string[]> {
+  const read = (files: readonly string[], prio: number) =>
+    `SELECT *, ${prio} AS _weir_prio FROM read_parquet(${sqlList(files)}, hive_partitioning = true, union_by_name = true)`
+  const stats = await engine.query(
+    `COPY (SELECT * EXCLUDE (_weir_prio) FROM (${read(fresh, 1)} UNION ALL BY NAME ${read(old, 0)})
+       QUALIFY row_number() OVER (PARTITION BY ${keys.map(columnPath).join(', ')} ORDER BY _weir_prio DESC) = 1)
+     TO ${sqlString(out)}
+     (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (dt), FILENAME_PATTERN ${sqlString(`part-${pad(seq)}-m{i}`)},
+      OVERWRITE_OR_IGNORE, RETURN_STATS)`,
+  )
+  return stats.rows.map((r) => String(r.filename)).sort()
+}
+
+async function newRawFiles(store: ObjectStore, raw: TableEntry, ledger: Ledger): Promise<ObjectInfo[]> {
   const pending: ObjectInfo[] = []
   for await (const o of store.list(raw.location)) {
     const base = o.key.slice(o.key.lastIndexOf('/') + 1)
-    if (/\.(nd)?json(\.gz)?$/.test(o.key) && !base.startsWith('_') && !done.has(o.key)) pending.push(o)
+    if (!/\.(nd)?json(\.gz)?$/.test(o.key) || base.startsWith('_')) continue
+    const done = ledger.files[o.key]
+    // A file refined before is refined again when its content changed (a first-format entry has no tag).
+    if (!done || (done.etag !== '' && done.etag !== o.etag)) pending.push(o)
   }
   return pending
 }
@@ -235,6 +331,7 @@ async function register(
   location: string,
   keys: readonly string[],
   batch: Batch,
+  files: readonly string[],
 ): Promise<void> {
   const now = new Date().toISOString()
   if (batch.written.length > 0) {
@@ -253,6 +350,7 @@ async function register(
       partitioning: ['dt'],
       ...(keys.length ? { primaryKey: keys } : {}),
       columns: mergeColumns(previous?.columns ?? [], columns),
+      files,
       updatedAt: now,
     })
   }

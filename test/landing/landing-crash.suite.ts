@@ -79,13 +79,19 @@ export function landingCrashTest(
       const body = Buffer.from((await store.getBytes(file))!).toString('utf8')
       expect(body.endsWith('\n'), file).toBe(true)
       const mine = body.trimEnd().split('\n')
-      for (const l of mine) JSON.parse(l)
+      for (const l of mine) {
+        expect(() => JSON.parse(l), `a whole line in ${file}: ${l.slice(0, 80)}`).not.toThrow()
+      }
       lines.push(...mine)
       const manifest = file.replace(/\/([^/]+)\.ndjson$/, '/_$1.manifest.json')
       expect(all, `${file} has its manifest`).toContain(manifest)
     }
     expect(all.every((k) => k.endsWith('.ndjson') || k.endsWith('.manifest.json'))).toBe(true) // no temp file
+    const counts = new Map<string, number>()
+    for (const l of lines) counts.set(l, (counts.get(l) ?? 0) + 1)
+    const twice = [...counts].filter(([, n]) => n > 1).map(([l]) => l.slice(0, 40))
+    const missing = input.filter((l) => !counts.has(l)).map((l) => l.slice(0, 40))
+    expect({ twice: twice.slice(0, 5), missing: missing.slice(0, 5) }).toEqual({ twice: [], missing: [] })
     expect(lines.length).toBe(input.length)
-    expect(lines.sort()).toEqual([...input].sort())
   }, 180_000)
 }

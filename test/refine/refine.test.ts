@@ -151,6 +151,78 @@ describe('refine', () => {
     await q.close()
   })
 
+  it('the same tweet landed five times with growing metrics is one row with the latest, across runs', async () => {
+    const { store, stream, state, opts } = await setup()
+    const copy = (likes: number, id = 7) =>
+      json({ ...tweet(id, 20), public_metrics: { like_count: likes } }, 'tweets')
+    // Two copies in one batch, then three more batches of one copy each, plus other tweets around.
+    await stream.publish('x', [copy(1), json(tweet(1, 20), 'tweets'), copy(2)])
+    await land(stream, store, landing(state))
+    await refine(store, engine, state, opts)
+    for (const likes of [3, 4, 5]) {
+      await stream.publish('x', [copy(likes), json(tweet(100 + likes, 21), 'tweets')])
+      await land(stream, store, landing(state))
+      const [r] = await refine(store, engine, state, opts)
+      expect(r).toMatchObject({ records: 2 })
+    }
+    const q = await createEngine()
+    await attachLake(q, store)
+    const { rows } = await q.query(
+      `select id, public_metrics.like_count as likes from trusted.x_tweets order by id`,
+    )
+    expect(rows).toEqual([
+      { id: String(BIG + 1n), likes: 1 },
+      { id: String(BIG + 7n), likes: 5 },
+      { id: String(BIG + 103n), likes: 103 },
+      { id: String(BIG + 104n), likes: 104 },
+      { id: String(BIG + 105n), likes: 105 },
+    ])
+    await q.close()
+    // The rewritten partition's old files are gone; the catalog lists exactly the files there are.
+    const entry = await getTable(store, 'trusted', 'x_tweets')
+    expect(await keys(store, 'trusted/')).toEqual(entry?.files)
+    expect((await keys(store, 'trusted/x/tweets/dt=2026-11-20/')).length).toBe(1)
+  })
+
+  it('refines a raw file again when its content changed, and a late file in an old folder once', async () => {
+    const { store, stream, state, opts } = await setup()
+    await stream.publish('x', [json(tweet(1, 20), 'tweets')])
+    await land(stream, store, landing(state))
+    await refine(store, engine, state, opts)
+    const [file] = (await keys(store, 'raw/x/json/tweets/2026/11/20/')).filter((k) => k.endsWith('.ndjson'))
+    // Someone fixes the raw file by hand: same name, new content.
+    await store.put(file!, `${JSON.stringify({ ...tweet(1, 20), public_metrics: { like_count: 99 } })}\n`)
+    // And a late file lands in an old folder.
+    await store.put('raw/x/json/tweets/2026/11/19/late.ndjson', `${JSON.stringify(tweet(2, 19))}\n`)
+    const [r] = await refine(store, engine, state, opts)
+    expect(r).toMatchObject({ inputFiles: 2, changed: 1, records: 2 })
+    expect((await refine(store, engine, state, opts))[0]).toMatchObject({ inputFiles: 0 })
+    const q = await createEngine()
+    await attachLake(q, store)
+    expect(
+      (await q.query('select id, public_metrics.like_count as likes, dt from trusted.x_tweets order by id'))
+        .rows,
+    ).toEqual([
+      { id: String(BIG + 1n), likes: 99, dt: '2026-11-20' },
+      { id: String(BIG + 2n), likes: 2, dt: '2026-11-19' },
+    ])
+    await q.close()
+  })
+
+  it('deletes files a crashed run left outside the catalog before it refines', async () => {
+    const { store, stream, state, opts } = await setup()
+    await stream.publish('x', [json(tweet(1, 20), 'tweets')])
+    await land(stream, store, landing(state))
+    await refine(store, engine, state, opts)
+    await store.put('trusted/x/tweets/dt=2026-11-20/part-000002-0.parquet', 'half a file from a crash')
+    await stream.publish('x', [json(tweet(2, 21), 'tweets')])
+    await land(stream, store, landing(state))
+    await refine(store, engine, state, opts)
+    const entry = await getTable(store, 'trusted', 'x_tweets')
+    expect(await keys(store, 'trusted/')).toEqual(entry?.files)
+    expect(entry?.files).not.toContain('trusted/x/tweets/dt=2026-11-20/part-000002-0.parquet')
+  })
+
   it('keeps a field that first appears deep in a large raw file', async () => {
     const { store, stream, state, opts } = await setup()
     const rows = [...Array(25_000).keys()].map((i) =>
