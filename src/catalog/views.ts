@@ -27,7 +27,8 @@ async function viewSql(store: ObjectStore, t: TableEntry): Promise<string> {
   const live = t.files ? new Set(t.files) : undefined
   for await (const o of store.list(t.location)) {
     const base = o.key.slice(o.key.lastIndexOf('/') + 1)
-    if (live ? live.has(o.key) : o.key.endsWith(EXTENSIONS[t.format]) && !base.startsWith('_')) objects.push(o)
+    if (live ? live.has(o.key) : o.key.endsWith(EXTENSIONS[t.format]) && !base.startsWith('_'))
+      objects.push(o)
   }
   const name = `${t.zone}.${sqlIdent(t.name)}`
   if (objects.length === 0) {
@@ -40,8 +41,8 @@ async function viewSql(store: ObjectStore, t: TableEntry): Promise<string> {
   return `CREATE OR REPLACE VIEW ${name} AS SELECT * FROM ${from}`
 }
 
-/** The DuckDB table function that reads a table's files, with its format's options. */
-function readerSql(t: TableEntry, files: string): string {
+/** The DuckDB table function that reads a table's files (a SQL list or glob), with its format's options. */
+export function readerSql(t: TableEntry, files: string): string {
   switch (t.format) {
     case 'parquet':
       return `read_parquet(${files}, hive_partitioning = true, union_by_name = true)`

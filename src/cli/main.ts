@@ -163,6 +163,24 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
       await catalogDescribe(name, opts, globals(cmd))
     })
 
+  catalog
+    .command('ddl')
+    .description("the DDL that lets another engine query a table over the lake's files")
+    .argument('<table>', 'zone.table, e.g. trusted.x_tweets')
+    .addOption(
+      new Option('--dialect <dialect>', 'target engine')
+        .choices(['duckdb', 'athena', 'trino'])
+        .default('athena'),
+    )
+    .option(
+      '--location <uri>',
+      "where that engine finds the lake's files (default: the lake), e.g. s3://bucket/lake",
+    )
+    .action(async (name: string, opts, cmd: Command) => {
+      const { catalogDdl } = await import('./commands/catalog.js')
+      await catalogDdl(name, opts, globals(cmd))
+    })
+
   for (const cmd of [program, ...program.commands, ...catalog.commands]) {
     cmd.exitOverride().configureOutput({ outputError: (str, write) => write(oneLine(str)) })
   }

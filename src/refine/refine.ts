@@ -40,7 +40,9 @@ export interface RefineResult {
  */
 interface Ledger {
   readonly seq: number
-  readonly files: Readonly<Record<string, { readonly size: number; readonly etag: string; readonly seq: number }>>
+  readonly files: Readonly<
+    Record<string, { readonly size: number; readonly etag: string; readonly seq: number }>
+  >
 }
 
 /** Reads the ledger; the first bookmark format (a list of keys) is taken as files of unknown version. */
@@ -48,7 +50,10 @@ async function readLedger(state: StateStore, name: string): Promise<Ledger> {
   const saved = await state.get<{ seq: number; files: string[] | Ledger['files'] }>(name)
   if (!saved) return { seq: 0, files: {} }
   if (!Array.isArray(saved.files)) return saved as Ledger
-  return { seq: saved.seq, files: Object.fromEntries(saved.files.map((k) => [k, { size: -1, etag: '', seq: 0 }])) }
+  return {
+    seq: saved.seq,
+    files: Object.fromEntries(saved.files.map((k) => [k, { size: -1, etag: '', seq: 0 }])),
+  }
 }
 
 /**
@@ -86,7 +91,16 @@ async function refineTable(
   const trusted = await getTable(store, 'trusted', raw.name)
   const live = await liveFiles(store, location, trusted)
   const pending = await newRawFiles(store, raw, ledger)
-  const empty = { table: raw.name, inputFiles: 0, records: 0, files: 0, bytes: 0, errors: 0, replaced: 0, changed: 0 }
+  const empty = {
+    table: raw.name,
+    inputFiles: 0,
+    records: 0,
+    files: 0,
+    bytes: 0,
+    errors: 0,
+    replaced: 0,
+    changed: 0,
+  }
   if (pending.length === 0) return empty
 
   const settings = opts.tables[`${raw.source}.${raw.resource}`] ?? {}
@@ -118,7 +132,14 @@ async function refineTable(
         const merged = join(stage, 'merged')
         const mergedDts = new Set(old.map(partitionOf))
         const fresh = [...published].filter(([k]) => mergedDts.has(partitionOf(k)))
-        const files = await mergePartitions(engine, fresh.map(([, f]) => f), await localize(store, await infos(store, old)), merged, seq, keys)
+        const files = await mergePartitions(
+          engine,
+          fresh.map(([, f]) => f),
+          await localize(store, await infos(store, old)),
+          merged,
+          seq,
+          keys,
+        )
         for (const [k] of fresh) published.delete(k)
         for (const f of files) published.set(joinKey(location, relative(merged, f).split(sep).join('/')), f)
         replaced.push(...old.filter((k) => !published.has(k)))
@@ -181,7 +202,11 @@ async function infos(store: ObjectStore, keys: readonly string[]): Promise<Objec
  * The trusted table's live files: the catalog's list, after deleting files a crashed run left
  * outside it; for a table refined before the list existed, its folder's Parquet files.
  */
-async function liveFiles(store: ObjectStore, location: string, entry: TableEntry | undefined): Promise<string[]> {
+async function liveFiles(
+  store: ObjectStore,
+  location: string,
+  entry: TableEntry | undefined,
+): Promise<string[]> {
   const found: string[] = []
   for await (const o of store.list(location)) if (o.key.endsWith('.parquet')) found.push(o.key)
   if (!entry?.files) return found

@@ -13,7 +13,7 @@ describe('weir --help', () => {
       expect(r.stdout).toContain(flag)
   })
 
-  it.each([...COMMANDS, 'catalog ls', 'catalog describe'])(
+  it.each([...COMMANDS, 'catalog ls', 'catalog describe', 'catalog ddl'])(
     'weir %s --help describes it and its flags',
     async (cmd) => {
       const r = await weir([...cmd.split(' '), '--help'])
@@ -311,5 +311,19 @@ describe('weir catalog describe', () => {
     expect(missing.stderr).toMatch(/table trusted\.nope is not in the catalog of .*; see `weir catalog ls`/)
     const badZone = await weir(['catalog', 'describe', 'gold.x', '--lake', lake])
     expect(badZone.stderr).toMatch(/zone must be one of raw, trusted, refined/)
+    const athena = await weir([
+      'catalog',
+      'ddl',
+      'trusted.x_tweets',
+      '--lake',
+      lake,
+      '--location',
+      's3://b/lake',
+    ])
+    expect(athena.stdout).toMatch(/^CREATE EXTERNAL TABLE IF NOT EXISTS `trusted`\.`x_tweets` \(/)
+    expect(athena.stdout).toContain("LOCATION 's3://b/lake/trusted/x/tweets/'")
+    expect(athena.stdout).toContain("'projection.dt.type'='date'")
+    const duck = await weir(['catalog', 'ddl', 'trusted.x_tweets', '--lake', lake, '--dialect', 'duckdb'])
+    expect(duck.stdout).toContain(`read_parquet('${lake}/trusted/x/tweets/**/[!_]*.parquet'`)
   })
 })

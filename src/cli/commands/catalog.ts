@@ -1,5 +1,8 @@
-import { getTable, listTables, ZONES, type Zone } from '../../catalog/catalog.js'
+import { resolve } from 'node:path'
+import { getTable, listTables, type TableEntry, ZONES, type Zone } from '../../catalog/catalog.js'
+import { type Dialect, tableDdl } from '../../catalog/ddl.js'
 import { WeirError } from '../../core/errors.js'
+import type { ObjectStore } from '../../storage/storage.js'
 import { type GlobalOptions, withPipeline } from '../context.js'
 import { type Format, renderRows } from '../output.js'
 
@@ -30,12 +33,8 @@ export async function catalogLs(
   })
 }
 
-/** `weir catalog describe <zone.table>`: one table's columns and settings. */
-export async function catalogDescribe(
-  name: string,
-  opts: { format: Format },
-  globals: GlobalOptions,
-): Promise<void> {
+/** Finds `zone.table` (zone defaults to trusted) in the catalog, or says what to do. */
+async function findTable(store: ObjectStore, name: string): Promise<TableEntry> {
   const [zone, table] = name.includes('.') ? (name.split('.', 2) as [string, string]) : ['trusted', name]
   if (!ZONES.includes(zone as Zone)) {
     throw new WeirError(`"${name}": zone must be one of ${ZONES.join(', ')} (e.g. trusted.x_tweets)`, {
@@ -43,17 +42,40 @@ export async function catalogDescribe(
       stage: 'catalog',
     })
   }
+  const t = await getTable(store, zone as Zone, table)
+  if (!t) {
+    throw new WeirError(
+      `table ${zone}.${table} is not in the catalog of ${store.uri}; see \`weir catalog ls\``,
+      {
+        code: 'CATALOG_NOT_FOUND',
+        stage: 'catalog',
+      },
+    )
+  }
+  return t
+}
+
+/** `weir catalog ddl <zone.table> --dialect duckdb|athena|trino [--location s3://...]`. */
+export async function catalogDdl(
+  name: string,
+  opts: { dialect: Dialect; location?: string },
+  globals: GlobalOptions,
+): Promise<void> {
   await withPipeline(globals, async (p) => {
-    const t = await getTable(p.store, zone as Zone, table)
-    if (!t) {
-      throw new WeirError(
-        `table ${zone}.${table} is not in the catalog of ${p.store.uri}; see \`weir catalog ls\``,
-        {
-          code: 'CATALOG_NOT_FOUND',
-          stage: 'catalog',
-        },
-      )
-    }
+    const t = await findTable(p.store, name)
+    const root = opts.location ?? (p.store.localPath ? resolve(p.store.localPath('')) : p.store.uri)
+    process.stdout.write(tableDdl(t, opts.dialect, root))
+  })
+}
+
+/** `weir catalog describe <zone.table>`: one table's columns and settings. */
+export async function catalogDescribe(
+  name: string,
+  opts: { format: Format },
+  globals: GlobalOptions,
+): Promise<void> {
+  await withPipeline(globals, async (p) => {
+    const t = await findTable(p.store, name)
     if (opts.format === 'json') {
       process.stdout.write(`${JSON.stringify(t)}\n`)
       return

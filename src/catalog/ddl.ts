@@ -1,0 +1,243 @@
+import { WeirError } from '../core/errors.js'
+import type { TableEntry } from './catalog.js'
+import { readerSql } from './views.js'
+
+export const DIALECTS = ['duckdb', 'athena', 'trino'] as const
+export type Dialect = (typeof DIALECTS)[number]
+
+/** A DuckDB column type, parsed: the catalog stores DuckDB's type text. */
+type Type =
+  | { readonly kind: 'scalar'; readonly name: string; readonly args: readonly string[] }
+  | { readonly kind: 'list'; readonly of: Type }
+  | { readonly kind: 'struct'; readonly fields: readonly (readonly [string, Type])[] }
+  | { readonly kind: 'map'; readonly key: Type; readonly value: Type }
+
+/**
+ * The DDL that makes a catalog table queryable by another engine, over the same files:
+ * a DuckDB view, an Athena (Hive) external table with partition projection on `dt`, or a Trino
+ * Hive-connector table.
+ *
+ * @param root where the lake's files are for that engine, e.g. `s3://bucket/lake` (no trailing slash)
+ * @example tableDdl(entry, 'athena', 's3://my-bucket/lake')
+ */
+export function tableDdl(t: TableEntry, dialect: Dialect, root: string): string {
+  const location = `${root.replace(/\/+$/, '')}/${t.location}`
+  const partitions: string[] = t.partitioning.filter((p) => p === 'dt')
+  const columns = t.columns.filter((c) => !partitions.includes(c.name))
+  switch (dialect) {
+    case 'duckdb': {
+      // Files whose names start with _ are Weir's manifests, skipped as Athena and Hive skip them.
+      const ext = { parquet: 'parquet', ndjson: '*json*', json: 'json', csv: 'csv' }[t.format]
+      const reader = readerSql(t, `'${sqlText(location)}**/[!_]*.${ext}'`)
+      return `CREATE SCHEMA IF NOT EXISTS ${t.zone};\nCREATE OR REPLACE VIEW ${t.zone}.${quote(t.name, '"')} AS SELECT * FROM ${reader};\n`
+    }
+    case 'athena': {
+      const cols = columns.map((c) => `  \`${c.name}\` ${athenaType(parse(c.type))}`).join(',\n')
+      const lines = [`CREATE EXTERNAL TABLE IF NOT EXISTS \`${t.zone}\`.\`${t.name}\` (`, cols, ')']
+      if (partitions.length)
+        lines.push(`PARTITIONED BY (${partitions.map((p) => `\`${p}\` string`).join(', ')})`)
+      if (t.format === 'parquet') lines.push('STORED AS PARQUET')
+      else if (t.format === 'ndjson' || t.format === 'json')
+        lines.push("ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'")
+      else throw unsupported(t, dialect)
+      lines.push(`LOCATION '${sqlText(location)}'`)
+      const props: [string, string][] = []
+      if (t.format === 'parquet') props.push(['parquet.compression', 'SNAPPY'])
+      if (partitions.includes('dt')) {
+        // Partition projection: Athena computes the dt values instead of asking Glue for partitions,
+        // so new days are queryable without MSCK REPAIR or crawlers.
+        props.push(
+          ['projection.enabled', 'true'],
+          ['projection.dt.type', 'date'],
+          ['projection.dt.format', 'yyyy-MM-dd'],
+          ['projection.dt.range', '2000-01-01,NOW'],
+          ['projection.dt.interval', '1'],
+          ['projection.dt.interval.unit', 'DAYS'],
+          ['storage.location.template', `${sqlText(location)}dt=\${dt}/`],
+        )
+      }
+      lines.push(`TBLPROPERTIES (\n${props.map(([k, v]) => `  '${k}'='${v}'`).join(',\n')}\n)`)
+      return `${lines.join('\n')};\n`
+    }
+    case 'trino': {
+      if (t.format !== 'parquet') throw unsupported(t, dialect)
+      // The Hive connector wants partition columns last.
+      const cols = [
+        ...columns.map((c) => `  "${c.name.replaceAll('"', '""')}" ${trinoType(parse(c.type))}`),
+        ...partitions.map((p) => `  "${p}" varchar`),
+      ].join(',\n')
+      const props = [
+        "  format = 'PARQUET'",
+        `  external_location = '${sqlText(location)}'`,
+        ...(partitions.length
+          ? [`  partitioned_by = ARRAY[${partitions.map((p) => `'${p}'`).join(', ')}]`]
+          : []),
+      ]
+      return `CREATE TABLE IF NOT EXISTS hive.${t.zone}.${quote(t.name, '"')} (\n${cols}\n)\nWITH (\n${props.join(',\n')}\n);\n`
+    }
+  }
+}
+
+function unsupported(t: TableEntry, dialect: Dialect): WeirError {
+  return new WeirError(
+    `catalog ddl: ${t.zone}.${t.name} is ${t.format}; ${dialect} DDL is written for Parquet tables (trusted, refined)${dialect === 'trino' ? ' and, for Athena, NDJSON' : ''}`,
+    { code: 'CATALOG_DDL_FORMAT', stage: 'catalog' },
+  )
+}
+
+const sqlText = (s: string) => s.replace(/'/g, "''")
+
+/** Quotes an identifier only when it needs it. */
+function quote(name: string, q: string): string {
+  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `${q}${name.replaceAll(q, q + q)}${q}`
+}
+
+function athenaType(t: Type): string {
+  switch (t.kind) {
+    case 'list':
+      return `array<${athenaType(t.of)}>`
+    case 'map':
+      return `map<${athenaType(t.key)},${athenaType(t.value)}>`
+    case 'struct':
+      // Backquoted: field names may be Hive keywords (`end`) or hold spaces.
+      return `struct<${t.fields.map(([n, f]) => `\`${n.replaceAll('`', '``')}\`:${athenaType(f)}`).join(',')}>`
+    case 'scalar':
+      return scalar(t, {
+        VARCHAR: 'string',
+        BIGINT: 'bigint',
+        INTEGER: 'int',
+        SMALLINT: 'smallint',
+        TINYINT: 'tinyint',
+        DOUBLE: 'double',
+        FLOAT: 'float',
+        BOOLEAN: 'boolean',
+        DATE: 'date',
+        TIMESTAMP: 'timestamp',
+        'TIMESTAMP WITH TIME ZONE': 'timestamp',
+        BLOB: 'binary',
+      })
+  }
+}
+
+function trinoType(t: Type): string {
+  switch (t.kind) {
+    case 'list':
+      return `array(${trinoType(t.of)})`
+    case 'map':
+      return `map(${trinoType(t.key)}, ${trinoType(t.value)})`
+    case 'struct':
+      // Quoted: field names may be reserved words in Trino (`end`).
+      return `row(${t.fields.map(([n, f]) => `"${n.replaceAll('"', '""')}" ${trinoType(f)}`).join(', ')})`
+    case 'scalar':
+      return scalar(t, {
+        VARCHAR: 'varchar',
+        BIGINT: 'bigint',
+        INTEGER: 'integer',
+        SMALLINT: 'smallint',
+        TINYINT: 'tinyint',
+        DOUBLE: 'double',
+        FLOAT: 'real',
+        BOOLEAN: 'boolean',
+        DATE: 'date',
+        TIMESTAMP: 'timestamp(6)',
+        // The Hive connector has no zoned timestamps; Parquet's UTC-adjusted ones read as timestamp(6).
+        'TIMESTAMP WITH TIME ZONE': 'timestamp(6)',
+        BLOB: 'varbinary',
+      })
+  }
+}
+
+function scalar(t: Extract<Type, { kind: 'scalar' }>, names: Readonly<Record<string, string>>): string {
+  if (t.name === 'DECIMAL') return `decimal(${t.args.join(',')})`
+  // Unsigned 64-bit integers do not fit a signed bigint; JSON, UUID and the rest are text elsewhere.
+  if (t.name === 'UBIGINT' || t.name === 'HUGEINT') return 'decimal(38,0)'
+  if (t.name === 'UINTEGER') return names.BIGINT!
+  return names[t.name] ?? names.VARCHAR!
+}
+
+/** Parses DuckDB type text: `STRUCT(a BIGINT, "b c" VARCHAR[])[]`, `MAP(VARCHAR, DOUBLE)`, `DECIMAL(18,3)`. */
+export function parse(text: string): Type {
+  let i = 0
+  const ws = () => {
+    while (text[i] === ' ') i++
+  }
+  const word = (): string => {
+    ws()
+    if (text[i] === '"') {
+      let out = ''
+      i++
+      while (i < text.length) {
+        if (text[i] === '"' && text[i + 1] === '"') {
+          out += '"'
+          i += 2
+        } else if (text[i] === '"') {
+          i++
+          break
+        } else out += text[i++]
+      }
+      return out
+    }
+    const start = i
+    while (i < text.length && /[A-Za-z0-9_]/.test(text[i]!)) i++
+    return text.slice(start, i)
+  }
+  const expect = (c: string) => {
+    ws()
+    if (text[i] !== c) throw new Error(`expected "${c}" at ${i} in ${text}`)
+    i++
+  }
+  const type = (): Type => {
+    let name = word().toUpperCase()
+    let t: Type
+    ws()
+    if (name === 'STRUCT') {
+      expect('(')
+      const fields: [string, Type][] = []
+      for (;;) {
+        const n = word()
+        fields.push([n, type()])
+        ws()
+        if (text[i] === ',') i++
+        else break
+      }
+      expect(')')
+      t = { kind: 'struct', fields }
+    } else if (name === 'MAP') {
+      expect('(')
+      const key = type()
+      expect(',')
+      const value = type()
+      expect(')')
+      t = { kind: 'map', key, value }
+    } else {
+      const zone = /^WITH TIME ZONE\b/i.exec(text.slice(i))
+      if (name === 'TIMESTAMP' && zone) {
+        name = 'TIMESTAMP WITH TIME ZONE'
+        i += zone[0].length
+        ws()
+      }
+      const args: string[] = []
+      if (text[i] === '(') {
+        i++
+        for (;;) {
+          ws()
+          const start = i
+          while (i < text.length && text[i] !== ',' && text[i] !== ')') i++
+          args.push(text.slice(start, i).trim())
+          if (text[i] === ',') i++
+          else break
+        }
+        expect(')')
+      }
+      t = { kind: 'scalar', name, args }
+    }
+    ws()
+    while (text[i] === '[' && text[i + 1] === ']') {
+      i += 2
+      t = { kind: 'list', of: t }
+      ws()
+    }
+    return t
+  }
+  return type()
+}
