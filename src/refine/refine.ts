@@ -18,6 +18,8 @@ export interface RefineOptions {
   /** Only these raw tables (by name); all when absent. */
   readonly only?: readonly string[]
   readonly now?: Date
+  /** Raw files per batch at most (default 1,000): bounds temp disk and memory; a run loops over batches. */
+  readonly batchFiles?: number
 }
 
 export interface RefineResult {
@@ -73,7 +75,14 @@ export async function refine(
   const results: RefineResult[] = []
   for (const raw of await listTables(store, 'raw')) {
     if (raw.format !== 'ndjson' || (opts.only && !opts.only.includes(raw.name))) continue
-    results.push(await refineTable(store, engine, state, raw, opts))
+    // Batch after batch until nothing is pending, each committed (ledger) on its own.
+    let total: RefineResult | undefined
+    for (;;) {
+      const r = await refineTable(store, engine, state, raw, opts)
+      total = total ? add(total, r) : r
+      if (r.inputFiles < (opts.batchFiles ?? 1_000)) break
+    }
+    results.push(total!)
   }
   return results
 }
@@ -90,7 +99,7 @@ async function refineTable(
   const location = `${joinKey('trusted', raw.source ?? raw.name, raw.resource ?? '')}/`
   const trusted = await getTable(store, 'trusted', raw.name)
   const live = await liveFiles(store, location, trusted)
-  const pending = await newRawFiles(store, raw, ledger)
+  const pending = (await newRawFiles(store, raw, ledger)).slice(0, opts.batchFiles ?? 1_000)
   const empty = {
     table: raw.name,
     inputFiles: 0,
@@ -181,6 +190,19 @@ async function refineTable(
     }
   } finally {
     await rm(stage, { recursive: true, force: true })
+  }
+}
+
+function add(a: RefineResult, b: RefineResult): RefineResult {
+  return {
+    table: a.table,
+    inputFiles: a.inputFiles + b.inputFiles,
+    records: a.records + b.records,
+    files: a.files + b.files,
+    bytes: a.bytes + b.bytes,
+    errors: a.errors + b.errors,
+    replaced: a.replaced + b.replaced,
+    changed: a.changed + b.changed,
   }
 }
 

@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process'
+import { cp } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { expect, it } from 'vitest'
+import { getTable } from '../../src/catalog/catalog.js'
+import { attachLake } from '../../src/catalog/views.js'
+import { createEngine } from '../../src/engine/engine.js'
+import { land } from '../../src/landing/landing.js'
+import { refine } from '../../src/refine/refine.js'
+import { createStateStore } from '../../src/state/state.js'
+import { createLocalStore } from '../../src/storage/local/local-store.js'
+import { json, keys, scratchLake } from '../helpers/lake.js'
+import { tempDir } from '../helpers/services.js'
+
+const WORKER = resolve('test/fixtures/workers/refine-crash.mjs')
+const ROUNDS = 20
+
+async function run(lake: string, killAfterMs?: number) {
+  const child = spawn(process.execPath, [WORKER, lake, await tempDir('weir-stage-')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr.on('data', (d) => {
+    stderr += d
+  })
+  const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs)
+  const code = await new Promise((r) => child.on('close', (c, sig) => r(sig ?? c)))
+  clearTimeout(timer)
+  return { code, stderr }
+}
+
+async function rows(lake: string) {
+  const engine = await createEngine()
+  await attachLake(engine, createLocalStore(lake))
+  const r = (
+    await engine.query('select id, public_metrics.like_count as likes, dt from trusted.x_tweets order by id')
+  ).rows
+  await engine.close()
+  return r
+}
+
+it(`refine under kill -9 (${ROUNDS} times): no partial Parquet, the ledger matches the outputs, the rows equal a clean run's`, async () => {
+  // A raw zone of 60 files: 1,000 tweets over 2 days, each landed three times with growing likes.
+  const { store, stream, root } = await scratchLake()
+  const state = createStateStore(store)
+  for (const round of [1, 2, 3]) {
+    await stream.publish(
+      'x',
+      Array.from({ length: 1_000 }, (_, i) =>
+        json(
+          {
+            id: String(i),
+            created_at: `2026-11-${20 + (i % 2)}T10:00:00Z`,
+            public_metrics: { like_count: i * 10 + round },
+          },
+          'tweets',
+        ),
+      ),
+    )
+  }
+  const table = () => ({
+    maxRecords: 50,
+    maxBytes: 1e7,
+    maxAgeMs: 6e4,
+    path: 'raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}',
+    eventTime: 'created_at',
+  })
+  await land(stream, store, { topics: ['x'], state, table })
+  const clean = await tempDir('weir-clean-')
+  await cp(root, clean, { recursive: true })
+
+  let kills = 0
+  const seqs: number[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    // Short lives at first, so that most rounds die with work still pending.
+    const r = await run(root, 250 + Math.random() * 600)
+    expect(['SIGKILL', 0], r.stderr).toContain(r.code)
+    if (r.code === 'SIGKILL') kills++
+    seqs.push((await state.get<{ seq: number }>('refine/x_tweets'))?.seq ?? 0)
+  }
+  // The kills fell at different points of the work: the ledger moved on between many of them.
+  expect(new Set(seqs).size, seqs.join(',')).toBeGreaterThanOrEqual(5)
+  expect(kills).toBeGreaterThanOrEqual(ROUNDS / 2)
+  const last = await run(root)
+  expect(last.code, last.stderr).toBe(0)
+
+  // The clean run, in one go.
+  const cleanStore = createLocalStore(clean)
+  const engine = await createEngine()
+  await refine(cleanStore, engine, createStateStore(cleanStore), {
+    tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'id' } },
+    stagingDir: await tempDir('weir-stage-'),
+  })
+  await engine.close()
+
+  const got = await rows(root)
+  expect(got).toHaveLength(1_000)
+  expect(got).toEqual(await rows(clean))
+  expect(got.every((r) => Number(r.likes) % 10 === 3)).toBe(true) // the last copy of each tweet
+  // The catalog lists exactly the Parquet files there are, each whole; the ledger every raw file.
+  const entry = await getTable(store, 'trusted', 'x_tweets')
+  const parquet = await keys(store, 'trusted/')
+  expect(parquet).toEqual(entry?.files)
+  const check = await createEngine()
+  for (const f of parquet) await check.query(`select count(*) from read_parquet('${root}/${f}')`)
+  await check.close()
+  const ledger = await state.get<{ files: Record<string, unknown> }>('refine/x_tweets')
+  const rawFiles = (await keys(store, 'raw/')).filter((k) => k.endsWith('.ndjson'))
+  expect(Object.keys(ledger!.files).sort()).toEqual(rawFiles.sort())
+}, 240_000)
