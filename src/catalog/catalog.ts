@@ -30,6 +30,14 @@ export interface TableEntry {
    * readers use this list, so they see the old files or the new ones, never both.
    */
   readonly files?: readonly string[]
+  /** The schema's versions, oldest first, each with the raw file that brought it and what changed. */
+  readonly versions?: readonly {
+    readonly version: number
+    readonly columns: readonly Column[]
+    readonly firstFile: string
+    readonly at: string
+    readonly changes: readonly string[]
+  }[]
   readonly updatedAt: string
 }
 

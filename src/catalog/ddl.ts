@@ -1,16 +1,12 @@
 import { WeirError } from '../core/errors.js'
 import type { TableEntry } from './catalog.js'
+import { parse, type Type } from './types.js'
 import { readerSql } from './views.js'
+
+export { parse }
 
 export const DIALECTS = ['duckdb', 'athena', 'trino'] as const
 export type Dialect = (typeof DIALECTS)[number]
-
-/** A DuckDB column type, parsed: the catalog stores DuckDB's type text. */
-type Type =
-  | { readonly kind: 'scalar'; readonly name: string; readonly args: readonly string[] }
-  | { readonly kind: 'list'; readonly of: Type }
-  | { readonly kind: 'struct'; readonly fields: readonly (readonly [string, Type])[] }
-  | { readonly kind: 'map'; readonly key: Type; readonly value: Type }
 
 /**
  * The DDL that makes a catalog table queryable by another engine, over the same files:
@@ -153,91 +149,4 @@ function scalar(t: Extract<Type, { kind: 'scalar' }>, names: Readonly<Record<str
   if (t.name === 'UBIGINT' || t.name === 'HUGEINT') return 'decimal(38,0)'
   if (t.name === 'UINTEGER') return names.BIGINT!
   return names[t.name] ?? names.VARCHAR!
-}
-
-/** Parses DuckDB type text: `STRUCT(a BIGINT, "b c" VARCHAR[])[]`, `MAP(VARCHAR, DOUBLE)`, `DECIMAL(18,3)`. */
-export function parse(text: string): Type {
-  let i = 0
-  const ws = () => {
-    while (text[i] === ' ') i++
-  }
-  const word = (): string => {
-    ws()
-    if (text[i] === '"') {
-      let out = ''
-      i++
-      while (i < text.length) {
-        if (text[i] === '"' && text[i + 1] === '"') {
-          out += '"'
-          i += 2
-        } else if (text[i] === '"') {
-          i++
-          break
-        } else out += text[i++]
-      }
-      return out
-    }
-    const start = i
-    while (i < text.length && /[A-Za-z0-9_]/.test(text[i]!)) i++
-    return text.slice(start, i)
-  }
-  const expect = (c: string) => {
-    ws()
-    if (text[i] !== c) throw new Error(`expected "${c}" at ${i} in ${text}`)
-    i++
-  }
-  const type = (): Type => {
-    let name = word().toUpperCase()
-    let t: Type
-    ws()
-    if (name === 'STRUCT') {
-      expect('(')
-      const fields: [string, Type][] = []
-      for (;;) {
-        const n = word()
-        fields.push([n, type()])
-        ws()
-        if (text[i] === ',') i++
-        else break
-      }
-      expect(')')
-      t = { kind: 'struct', fields }
-    } else if (name === 'MAP') {
-      expect('(')
-      const key = type()
-      expect(',')
-      const value = type()
-      expect(')')
-      t = { kind: 'map', key, value }
-    } else {
-      const zone = /^WITH TIME ZONE\b/i.exec(text.slice(i))
-      if (name === 'TIMESTAMP' && zone) {
-        name = 'TIMESTAMP WITH TIME ZONE'
-        i += zone[0].length
-        ws()
-      }
-      const args: string[] = []
-      if (text[i] === '(') {
-        i++
-        for (;;) {
-          ws()
-          const start = i
-          while (i < text.length && text[i] !== ',' && text[i] !== ')') i++
-          args.push(text.slice(start, i).trim())
-          if (text[i] === ',') i++
-          else break
-        }
-        expect(')')
-      }
-      t = { kind: 'scalar', name, args }
-    }
-    ws()
-    while (text[i] === '[' && text[i + 1] === ']') {
-      i += 2
-      t = { kind: 'list', of: t }
-      ws()
-    }
-    return t
-  }
-  return type()
 }

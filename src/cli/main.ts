@@ -164,6 +164,15 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
     })
 
   catalog
+    .command('history')
+    .description("a table's schema versions: when, from which raw file, what changed")
+    .argument('<table>', 'zone.table, e.g. trusted.x_tweets')
+    .addOption(formatOption(['table', 'json'], 'table'))
+    .action(async (name: string, opts, cmd: Command) => {
+      const { catalogHistory } = await import('./commands/catalog.js')
+      await catalogHistory(name, opts, globals(cmd))
+    })
+  catalog
     .command('ddl')
     .description("the DDL that lets another engine query a table over the lake's files")
     .argument('<table>', 'zone.table, e.g. trusted.x_tweets')

@@ -213,6 +213,12 @@ export const configSchema = z
             .union([z.string(), z.array(z.string()).min(1)])
             .optional()
             .describe('Column(s) that identify a record; refine keeps the last copy of each key.'),
+          schema: z
+            .enum(['evolve', 'quarantine', 'freeze'])
+            .default('evolve')
+            .describe(
+              'When a batch does not fit the trusted table: evolve widens the column (to text if nothing else fits); quarantine sets rows whose values do not fit aside in _errors/refine; freeze also sets aside rows with new columns. New columns and numeric widenings evolve under evolve and quarantine.',
+            ),
           landing: z
             .strictObject({
               maxRecords: z.number().int().positive().optional().describe('Records per raw file at most.'),

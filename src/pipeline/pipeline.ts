@@ -204,6 +204,7 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
         errors: sum(results.map((r) => r.errors)),
         seconds,
         tables: Object.fromEntries(results.map((r) => [r.table, r.records])),
+        notes: results.flatMap((r) => r.warnings),
       }
     },
     async query(sql) {

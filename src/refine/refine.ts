@@ -7,11 +7,19 @@ import { type Engine, sqlIdent, sqlList, sqlString } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
 import type { StateStore } from '../state/state.js'
 import { joinKey, type ObjectInfo, type ObjectStore } from '../storage/storage.js'
+import { planSchema, type SchemaPlan, type SchemaPolicy, type SchemaVersion } from './schema.js'
 
 export interface RefineOptions {
   /** Per `source.resource`: the event-time path (partitions by its date) and primary key (deduped per run). */
   readonly tables: Readonly<
-    Record<string, { readonly eventTime?: string; readonly primaryKey?: string | readonly string[] }>
+    Record<
+      string,
+      {
+        readonly eventTime?: string
+        readonly primaryKey?: string | readonly string[]
+        readonly schema?: SchemaPolicy
+      }
+    >
   >
   /** A local directory for DuckDB's output before it is uploaded; emptied after each table. */
   readonly stagingDir: string
@@ -34,6 +42,8 @@ export interface RefineResult {
   readonly replaced: number
   /** Raw files refined again because their content changed since they were refined. */
   readonly changed: number
+  /** Schema conflicts: types widened to text, rows set aside by the table's policy. */
+  readonly warnings: readonly string[]
 }
 
 /**
@@ -109,6 +119,7 @@ async function refineTable(
     errors: 0,
     replaced: 0,
     changed: 0,
+    warnings: [],
   }
   if (pending.length === 0) return empty
 
@@ -130,9 +141,44 @@ async function refineTable(
       keys,
       opts.now,
     )
+    // Fit the batch to the table's schema (cast, widen, or set rows aside), by the table's policy.
+    let written = batch.written
+    let base = out
+    let ok = batch.ok
+    let bad = batch.bad
+    let plan: SchemaPlan | undefined
+    const warnings: string[] = []
+    if (written.length) {
+      const staged = `read_parquet(${sqlList(written)}, hive_partitioning = true, union_by_name = true)`
+      plan = planSchema(trusted?.columns, await describe(engine, staged), settings.schema ?? 'evolve')
+      warnings.push(...plan.changes.filter((c) => c.includes('do not fit')).map((c) => `${raw.name}: ${c}`))
+      if (plan.select || plan.reason) {
+        base = join(stage, 'fitted')
+        const fitted = await fitSchema(engine, staged, plan, base, join(stage, 'unfit.ndjson'), seq)
+        written = fitted.written
+        ok = fitted.ok
+        bad += fitted.bad
+        if (fitted.bad) {
+          const { yyyy, mm, dd } = utcParts(opts.now ?? new Date())
+          const key = joinKey(
+            '_errors/refine',
+            raw.source ?? '',
+            raw.resource ?? raw.name,
+            yyyy,
+            mm,
+            dd,
+            `${pad(seq)}-schema.ndjson`,
+          )
+          await store.putFile(key, join(stage, 'unfit.ndjson'))
+          warnings.push(
+            `${raw.name}: ${fitted.bad} rows did not fit the table's schema (${settings.schema}); set aside in ${key}`,
+          )
+        }
+      }
+    }
     // Dedupe against what the table holds, in the partitions this batch touches.
     const published = new Map<string, string>() // lake key → local file
-    for (const f of batch.written) published.set(joinKey(location, relative(out, f).split(sep).join('/')), f)
+    for (const f of written) published.set(joinKey(location, relative(base, f).split(sep).join('/')), f)
     const replaced: string[] = []
     if (keys.length) {
       const touched = new Set([...published.keys()].map(partitionOf))
@@ -167,7 +213,7 @@ async function refineTable(
     }
     const gone = new Set(replaced)
     const files = [...new Set([...live.filter((k) => !gone.has(k)), ...published.keys()])].sort()
-    await register(store, engine, raw, location, keys, batch, files)
+    await register(store, engine, raw, location, keys, batch, files, plan, pending[0]!.key)
     const changed = pending.filter((p) => ledger.files[p.key]).length
     await state.put(ledgerName, {
       seq,
@@ -181,12 +227,13 @@ async function refineTable(
     return {
       table: raw.name,
       inputFiles: pending.length,
-      records: batch.ok,
+      records: ok,
       files: published.size,
       bytes,
-      errors: batch.bad,
+      errors: bad,
       replaced: replaced.length,
       changed,
+      warnings,
     }
   } finally {
     await rm(stage, { recursive: true, force: true })
@@ -203,6 +250,7 @@ function add(a: RefineResult, b: RefineResult): RefineResult {
     errors: a.errors + b.errors,
     replaced: a.replaced + b.replaced,
     changed: a.changed + b.changed,
+    warnings: [...a.warnings, ...b.warnings],
   }
 }
 
@@ -370,7 +418,10 @@ async function setAside(
   await store.putFile(key, local)
 }
 
-/** Records the trusted table and the raw table's columns, read from the Parquet footers (cheaper than sampling the JSON again). */
+/**
+ * Records the trusted table (its columns as the schema plan says, a new schema version when they
+ * changed, its live files) and the raw table's columns, read from the Parquet footers.
+ */
 async function register(
   store: ObjectStore,
   engine: Engine,
@@ -379,14 +430,29 @@ async function register(
   keys: readonly string[],
   batch: Batch,
   files: readonly string[],
+  plan: SchemaPlan | undefined,
+  firstFile: string,
 ): Promise<void> {
   const now = new Date().toISOString()
-  if (batch.written.length > 0) {
-    const columns = await describe(
-      engine,
-      `read_parquet(${sqlList(batch.written)}, hive_partitioning = true, union_by_name = true)`,
-    )
+  if (plan) {
     const previous = await getTable(store, 'trusted', raw.name)
+    const versions: SchemaVersion[] = [
+      ...(previous?.versions ??
+        (previous
+          ? [{ version: 1, columns: previous.columns, firstFile: '', at: previous.updatedAt, changes: [] }]
+          : [])),
+    ]
+    if (!previous)
+      versions.push({ version: 1, columns: plan.columns, firstFile, at: now, changes: ['created'] })
+    else if (plan.changes.length) {
+      versions.push({
+        version: versions.length + 1,
+        columns: plan.columns,
+        firstFile,
+        at: now,
+        changes: plan.changes,
+      })
+    }
     await putTable(store, {
       zone: 'trusted',
       name: raw.name,
@@ -396,7 +462,8 @@ async function register(
       format: 'parquet',
       partitioning: ['dt'],
       ...(keys.length ? { primaryKey: keys } : {}),
-      columns: mergeColumns(previous?.columns ?? [], columns),
+      columns: plan.columns,
+      versions,
       files,
       updatedAt: now,
     })
@@ -408,6 +475,41 @@ async function register(
     `read_parquet(${sqlList(all)}, hive_partitioning = false, union_by_name = true)`,
   )
   await putTable(store, { ...raw, columns: mergeColumns(raw.columns, rawColumns), updatedAt: now })
+}
+
+/**
+ * Rewrites a staged batch to fit the table: casts per the plan, and rows the plan sets aside
+ * written, each with its reason, to `unfit` (NDJSON).
+ */
+async function fitSchema(
+  engine: Engine,
+  staged: string,
+  plan: SchemaPlan,
+  out: string,
+  unfit: string,
+  seq: number,
+): Promise<{ written: string[]; ok: number; bad: number }> {
+  let bad = 0
+  if (plan.reason) {
+    const where = `WHERE (${plan.reason}) IS NOT NULL`
+    bad = Number((await engine.query(`SELECT count(*) AS n FROM ${staged} ${where}`)).rows[0]?.n ?? 0)
+    if (bad) {
+      await engine.run(
+        `COPY (SELECT ${plan.reason} AS _reason, * EXCLUDE (dt) FROM ${staged} ${where}) TO ${sqlString(unfit)} (FORMAT json)`,
+      )
+    }
+  }
+  const stats = await engine.query(
+    `COPY (SELECT ${plan.select ?? '*'} FROM ${staged}${plan.reason ? ` WHERE (${plan.reason}) IS NULL` : ''})
+     TO ${sqlString(out)}
+     (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (dt), FILENAME_PATTERN ${sqlString(`part-${pad(seq)}-{i}`)},
+      OVERWRITE_OR_IGNORE, RETURN_STATS)`,
+  )
+  return {
+    written: stats.rows.map((r) => String(r.filename)).sort(),
+    ok: stats.rows.reduce((n, r) => n + Number(r.count), 0),
+    bad,
+  }
 }
 
 /** `data.time` → `"data"."time"`: struct field access in DuckDB. */

@@ -13,7 +13,7 @@ describe('weir --help', () => {
       expect(r.stdout).toContain(flag)
   })
 
-  it.each([...COMMANDS, 'catalog ls', 'catalog describe', 'catalog ddl'])(
+  it.each([...COMMANDS, 'catalog ls', 'catalog describe', 'catalog ddl', 'catalog history'])(
     'weir %s --help describes it and its flags',
     async (cmd) => {
       const r = await weir([...cmd.split(' '), '--help'])
@@ -323,6 +323,8 @@ describe('weir catalog describe', () => {
     expect(athena.stdout).toMatch(/^CREATE EXTERNAL TABLE IF NOT EXISTS `trusted`\.`x_tweets` \(/)
     expect(athena.stdout).toContain("LOCATION 's3://b/lake/trusted/x/tweets/'")
     expect(athena.stdout).toContain("'projection.dt.type'='date'")
+    const history = await weir(['catalog', 'history', 'trusted.x_tweets', '--lake', lake])
+    expect(history.stdout).toMatch(/^1\s+\S+\s+\d+\s+raw\/x\/json\/tweets\/\S+\.ndjson\s+created$/m)
     const duck = await weir(['catalog', 'ddl', 'trusted.x_tweets', '--lake', lake, '--dialect', 'duckdb'])
     expect(duck.stdout).toContain(`read_parquet('${lake}/trusted/x/tweets/**/[!_]*.parquet'`)
   })

@@ -223,6 +223,92 @@ describe('refine', () => {
     expect(entry?.files).not.toContain('trusted/x/tweets/dt=2026-11-20/part-000002-0.parquet')
   })
 
+  describe('schema evolution', () => {
+    const doc = (id: number, extra: Record<string, unknown> = {}) =>
+      json({ id: String(id), created_at: '2026-11-20T10:00:00Z', score: id, ...extra }, 'tweets')
+    async function batches(policy: 'evolve' | 'quarantine' | 'freeze', ...sets: ReturnType<typeof doc>[][]) {
+      const { store, stream, state, opts } = await setup()
+      const o = {
+        ...opts,
+        tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'id', schema: policy } },
+      }
+      const results = []
+      for (const set of sets) {
+        await stream.publish('x', set)
+        await land(stream, store, landing(state))
+        results.push(...(await refine(store, engine, state, o)))
+      }
+      const q = await createEngine()
+      await attachLake(q, store)
+      const rows = (await q.query('select * exclude (created_at, dt) from trusted.x_tweets order by id')).rows
+      await q.close()
+      return { store, results, rows, entry: await getTable(store, 'trusted', 'x_tweets') }
+    }
+
+    it('a new field mid-stream becomes a new column, null for older rows, in a new schema version', async () => {
+      const { rows, entry, results } = await batches('evolve', [doc(1), doc(2)], [doc(3, { lang: 'en' })])
+      expect(rows).toEqual([
+        { id: '1', score: 1, lang: null },
+        { id: '2', score: 2, lang: null },
+        { id: '3', score: 3, lang: 'en' },
+      ])
+      expect(entry?.versions?.map((v) => [v.version, v.changes])).toEqual([
+        [1, ['created']],
+        [2, ['added lang VARCHAR']],
+      ])
+      expect(entry?.versions?.[1]?.firstFile).toMatch(/^raw\/x\/json\/tweets\/.*\.ndjson$/)
+      expect(results.reduce((n, r) => n + r.records + r.errors, 0)).toBe(3)
+    })
+
+    it('evolve: an incompatible type widens the column to text, with a warning; nothing is lost', async () => {
+      const { rows, entry, results } = await batches('evolve', [doc(1)], [doc(2, { score: 'high' })])
+      expect(rows).toEqual([
+        { id: '1', score: '1' },
+        { id: '2', score: 'high' },
+      ])
+      expect(entry?.columns.find((c) => c.name === 'score')?.type).toBe('VARCHAR')
+      expect(results[1]?.warnings).toEqual([
+        'x_tweets: score: BIGINT and VARCHAR do not fit one another; widened to VARCHAR',
+      ])
+    })
+
+    it('quarantine: rows whose values do not fit the column go to _errors/refine with the reason; widening still evolves', async () => {
+      const { store, rows, entry, results } = await batches(
+        'quarantine',
+        [doc(1)],
+        [doc(2, { score: 'high' }), doc(3, { score: '7' })],
+        [doc(4, { score: 2.5 })],
+      )
+      expect(rows).toEqual([
+        { id: '1', score: 1 },
+        { id: '3', score: 7 },
+        { id: '4', score: 2.5 },
+      ])
+      expect(entry?.columns.find((c) => c.name === 'score')?.type).toBe('DOUBLE')
+      expect(entry?.versions?.at(-1)?.changes).toEqual(['score: BIGINT widened to DOUBLE'])
+      const [errFile] = (await keys(store, '_errors/refine/x/tweets/')).filter((k) =>
+        k.endsWith('-schema.ndjson'),
+      )
+      const bad = JSON.parse((await text(store, errFile!)).trim())
+      expect(bad).toMatchObject({
+        _reason: 'column score: VARCHAR does not fit BIGINT',
+        id: '2',
+        score: 'high',
+      })
+      expect(results.reduce((n, r) => n + r.records + r.errors, 0)).toBe(4)
+    })
+
+    it('freeze: rows bringing a new column are set aside too; the schema stays at its first version', async () => {
+      const { rows, entry, results } = await batches('freeze', [doc(1)], [doc(2, { lang: 'en' }), doc(3)])
+      expect(rows).toEqual([
+        { id: '1', score: 1 },
+        { id: '3', score: 3 },
+      ])
+      expect(entry?.versions).toHaveLength(1)
+      expect(results[1]).toMatchObject({ records: 1, errors: 1 })
+    })
+  })
+
   it('keeps a field that first appears deep in a large raw file', async () => {
     const { store, stream, state, opts } = await setup()
     const rows = [...Array(25_000).keys()].map((i) =>

@@ -68,6 +68,33 @@ export async function catalogDdl(
   })
 }
 
+/** `weir catalog history <zone.table>`: the schema's versions, with what changed and where. */
+export async function catalogHistory(
+  name: string,
+  opts: { format: Format },
+  globals: GlobalOptions,
+): Promise<void> {
+  await withPipeline(globals, async (p) => {
+    const t = await findTable(p.store, name)
+    const versions = t.versions ?? [
+      { version: 1, columns: t.columns, firstFile: '', at: t.updatedAt, changes: [] },
+    ]
+    if (opts.format === 'json') {
+      process.stdout.write(`${JSON.stringify(versions)}\n`)
+      return
+    }
+    const columns = ['version', 'at', 'columns', 'first_file', 'changes'].map((n) => ({ name: n, type: '' }))
+    const rows = versions.map((v) => ({
+      version: v.version,
+      at: v.at,
+      columns: v.columns.length,
+      first_file: v.firstFile || null,
+      changes: v.changes.join('; ') || null,
+    }))
+    process.stdout.write(`${t.zone}.${t.name}\n${renderRows({ columns, rows }, opts.format)}\n`)
+  })
+}
+
 /** `weir catalog describe <zone.table>`: one table's columns and settings. */
 export async function catalogDescribe(
   name: string,
