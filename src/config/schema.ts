@@ -213,6 +213,12 @@ export const configSchema = z
             .union([z.string(), z.array(z.string()).min(1)])
             .optional()
             .describe('Column(s) that identify a record; refine keeps the last copy of each key.'),
+          flatten: z
+            .boolean()
+            .default(true)
+            .describe(
+              'Flatten structs into parent_child columns in the trusted table (public_metrics.like_count → public_metrics_like_count); lists stay lists.',
+            ),
           schema: z
             .enum(['evolve', 'quarantine', 'freeze'])
             .default('evolve')

@@ -34,7 +34,7 @@ export interface DemoReport {
 
 const MARKER = '_demo.json'
 
-export const DEMO_QUERY = `select u.username, count(*) as tweets, sum(t.public_metrics.like_count) as likes,
+export const DEMO_QUERY = `select u.username, count(*) as tweets, sum(t.public_metrics_like_count) as likes,
   count(distinct t.dt) as days
 from trusted.x_tweets t join trusted.x_users u on u.id = t.author_id
 group by u.username order by tweets desc, u.username limit 5`

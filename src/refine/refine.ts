@@ -7,7 +7,13 @@ import { type Engine, sqlIdent, sqlList, sqlString } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
 import type { StateStore } from '../state/state.js'
 import { joinKey, type ObjectInfo, type ObjectStore } from '../storage/storage.js'
-import { planSchema, type SchemaPlan, type SchemaPolicy, type SchemaVersion } from './schema.js'
+import {
+  flattenSelect,
+  planSchema,
+  type SchemaPlan,
+  type SchemaPolicy,
+  type SchemaVersion,
+} from './schema.js'
 
 export interface RefineOptions {
   /** Per `source.resource`: the event-time path (partitions by its date) and primary key (deduped per run). */
@@ -18,6 +24,8 @@ export interface RefineOptions {
         readonly eventTime?: string
         readonly primaryKey?: string | readonly string[]
         readonly schema?: SchemaPolicy
+        /** Structs become `parent_child` columns (default true). */
+        readonly flatten?: boolean
       }
     >
   >
@@ -126,6 +134,8 @@ async function refineTable(
   const settings = opts.tables[`${raw.source}.${raw.resource}`] ?? {}
   const keys =
     typeof settings.primaryKey === 'string' ? [settings.primaryKey] : [...(settings.primaryKey ?? [])]
+  // In the trusted table a key inside a struct (`data.id`) is a flat column (`data_id`).
+  const tableKeys = settings.flatten === false ? keys : keys.map((k) => k.replaceAll('.', '_'))
   const seq = ledger.seq + 1
   const stage = join(opts.stagingDir, raw.name, String(seq))
   await rm(stage, { recursive: true, force: true })
@@ -149,10 +159,12 @@ async function refineTable(
     let plan: SchemaPlan | undefined
     const warnings: string[] = []
     if (written.length) {
-      const staged = `read_parquet(${sqlList(written)}, hive_partitioning = true, union_by_name = true)`
+      let staged = `read_parquet(${sqlList(written)}, hive_partitioning = true, union_by_name = true)`
+      const flat = settings.flatten === false ? undefined : flattenSelect(await describe(engine, staged))
+      if (flat) staged = `(SELECT ${flat} FROM ${staged})`
       plan = planSchema(trusted?.columns, await describe(engine, staged), settings.schema ?? 'evolve')
       warnings.push(...plan.changes.filter((c) => c.includes('do not fit')).map((c) => `${raw.name}: ${c}`))
-      if (plan.select || plan.reason) {
+      if (plan.select || plan.reason || flat) {
         base = join(stage, 'fitted')
         const fitted = await fitSchema(engine, staged, plan, base, join(stage, 'unfit.ndjson'), seq)
         written = fitted.written
@@ -193,7 +205,7 @@ async function refineTable(
           await localize(store, await infos(store, old)),
           merged,
           seq,
-          keys,
+          tableKeys,
         )
         for (const [k] of fresh) published.delete(k)
         for (const f of files) published.set(joinKey(location, relative(merged, f).split(sep).join('/')), f)
@@ -213,7 +225,7 @@ async function refineTable(
     }
     const gone = new Set(replaced)
     const files = [...new Set([...live.filter((k) => !gone.has(k)), ...published.keys()])].sort()
-    await register(store, engine, raw, location, keys, batch, files, plan, pending[0]!.key)
+    await register(store, engine, raw, location, tableKeys, batch, files, plan, pending[0]!.key)
     const changed = pending.filter((p) => ledger.files[p.key]).length
     await state.put(ledgerName, {
       seq,

@@ -1,5 +1,5 @@
 import type { Column } from '../catalog/catalog.js'
-import { parse, typeText, widen } from '../catalog/types.js'
+import { parse, type Type, typeText, widen } from '../catalog/types.js'
 import { sqlIdent, sqlString } from '../engine/engine.js'
 
 /**
@@ -101,4 +101,40 @@ export function planSchema(
     select: rewrite ? select.join(', ') : undefined,
     reason: reasons.length ? `CASE ${reasons.join(' ')} END` : undefined,
   }
+}
+
+/**
+ * A SELECT list that flattens struct columns into `parent_child` columns
+ * (`public_metrics.like_count` → `public_metrics_like_count`), as Athena and BI tools want them;
+ * lists and maps stay as they are. Undefined when there is no struct. A struct whose flat names
+ * would collide with other columns is kept whole.
+ */
+export function flattenSelect(columns: readonly Column[]): string | undefined {
+  const taken = new Set(columns.map((c) => c.name))
+  const out: string[] = []
+  let any = false
+  for (const c of columns) {
+    const t = parse(c.type)
+    if (t.kind !== 'struct') {
+      out.push(sqlIdent(c.name))
+      continue
+    }
+    const leaves: [string, string][] = []
+    const walk = (type: Type, expr: string, name: string) => {
+      if (type.kind === 'struct' && type.fields.length) {
+        for (const [f, ft] of type.fields) walk(ft, `${expr}.${sqlIdent(f)}`, `${name}_${f}`)
+      } else leaves.push([expr, name])
+    }
+    walk(t, sqlIdent(c.name), c.name)
+    if (leaves.some(([, n]) => taken.has(n))) {
+      out.push(sqlIdent(c.name))
+      continue
+    }
+    for (const [expr, n] of leaves) {
+      taken.add(n)
+      out.push(`${expr} AS ${sqlIdent(n)}`)
+    }
+    any = true
+  }
+  return any ? out.join(', ') : undefined
 }

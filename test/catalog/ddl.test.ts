@@ -62,7 +62,7 @@ describe('catalog DDL', () => {
     expect(
       (
         await fresh.query(
-          'select count(*) as n, sum(public_metrics.like_count) as likes, count(distinct dt) as days from trusted.x_tweets',
+          'select count(*) as n, sum(public_metrics_like_count) as likes, count(distinct dt) as days from trusted.x_tweets',
         )
       ).rows,
     ).toEqual([{ n: 30, likes: 435, days: 2 }])

@@ -28,7 +28,12 @@ describe('loadConfig', () => {
     expect(config.lake).toBe('./lake-from-ts')
     expect(config.sources.orders?.kind).toBe('code')
     expect(config.landing.maxRecords).toBe(100) // defaults filled in
-    expect(config.tables['orders.orders']).toEqual({ eventTime: 'at', primaryKey: 'id', schema: 'evolve' })
+    expect(config.tables['orders.orders']).toEqual({
+      eventTime: 'at',
+      primaryKey: 'id',
+      schema: 'evolve',
+      flatten: true,
+    })
   })
 
   it('loads weir.yaml with ${VAR}, ${VAR:-default} and a .env file, the environment winning over .env', async () => {

@@ -33,7 +33,7 @@ async function rows(lake: string) {
   const engine = await createEngine()
   await attachLake(engine, createLocalStore(lake))
   const r = (
-    await engine.query('select id, public_metrics.like_count as likes, dt from trusted.x_tweets order by id')
+    await engine.query('select id, public_metrics_like_count as likes, dt from trusted.x_tweets order by id')
   ).rows
   await engine.close()
   return r

@@ -71,10 +71,12 @@ describe('refine', () => {
     expect(entry?.columns.map((c) => c.name)).toEqual([
       'id',
       'created_at',
-      'public_metrics',
-      'entities',
+      'public_metrics_like_count', // structs flattened
+      'entities_hashtags', // lists stay lists
       'dt',
     ])
+    expect(entry?.columns.find((c) => c.name === 'created_at')?.type).toMatch(/^TIMESTAMP/)
+    expect(entry?.columns.find((c) => c.name === 'entities_hashtags')?.type).toBe('STRUCT(tag VARCHAR)[]')
     expect((await getTable(store, 'raw', 'x_tweets'))?.columns.length).toBe(4)
   })
 
@@ -86,7 +88,7 @@ describe('refine', () => {
     const q = await createEngine()
     await attachLake(q, store)
     const { rows } = await q.query(
-      'select id, public_metrics.like_count as likes, entities.hashtags[1].tag as tag, dt from trusted.x_tweets',
+      'select id, public_metrics_like_count as likes, entities_hashtags[1].tag as tag, dt from trusted.x_tweets',
     )
     expect(rows).toEqual([{ id: String(BIG), likes: 0, tag: 't0', dt: '2026-11-20' }])
     await q.close()
@@ -168,7 +170,7 @@ describe('refine', () => {
     const q = await createEngine()
     await attachLake(q, store)
     const { rows } = await q.query(
-      `select id, public_metrics.like_count as likes from trusted.x_tweets order by id`,
+      `select id, public_metrics_like_count as likes from trusted.x_tweets order by id`,
     )
     expect(rows).toEqual([
       { id: String(BIG + 1n), likes: 1 },
@@ -200,7 +202,7 @@ describe('refine', () => {
     const q = await createEngine()
     await attachLake(q, store)
     expect(
-      (await q.query('select id, public_metrics.like_count as likes, dt from trusted.x_tweets order by id'))
+      (await q.query('select id, public_metrics_like_count as likes, dt from trusted.x_tweets order by id'))
         .rows,
     ).toEqual([
       { id: String(BIG + 1n), likes: 99, dt: '2026-11-20' },
