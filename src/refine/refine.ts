@@ -1,6 +1,7 @@
 import { mkdir, rm, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { type Column, getTable, listTables, putTable, type TableEntry } from '../catalog/catalog.js'
+import { parse } from '../catalog/types.js'
 import { WeirError } from '../core/errors.js'
 import { utcParts } from '../core/time.js'
 import { type Engine, sqlIdent, sqlList, sqlString } from '../engine/engine.js'
@@ -151,25 +152,73 @@ async function refineTable(
       keys,
       opts.now,
     )
-    // Fit the batch to the table's schema (cast, widen, or set rows aside), by the table's policy.
-    let written = batch.written
-    let base = out
+    const warnings: string[] = []
+    const policy = settings.schema ?? 'evolve'
+    const outputs: Output[] = []
+    if (batch.written.length) {
+      const stagedRaw = `read_parquet(${sqlList(batch.written)}, hive_partitioning = true, union_by_name = true)`
+      const flat = settings.flatten === false ? undefined : flattenSelect(await describe(engine, stagedRaw))
+      const staged = flat ? `(SELECT ${flat} FROM ${stagedRaw})` : stagedRaw
+      // Lists of objects become child tables, linked by the parent's key and the position in the list.
+      const lists =
+        settings.flatten === false || !tableKeys.length
+          ? []
+          : (await describe(engine, staged)).filter((c) => isListOfStructs(c.type)).map((c) => c.name)
+      outputs.push({
+        name: raw.name,
+        location,
+        staged: lists.length
+          ? `(SELECT * EXCLUDE (${lists.map(sqlIdent).join(', ')}) FROM ${staged})`
+          : staged,
+        rewrite: Boolean(flat || lists.length),
+        keys: tableKeys,
+        parentKeys: undefined,
+        trusted,
+        live,
+      })
+      for (const list of lists) {
+        const name = `${raw.name}__${list}`
+        const childLocation = `${location.replace(/\/$/, '')}__${list}/`
+        const entry = await getTable(store, 'trusted', name)
+        const parentKeys = tableKeys.map((k) => `parent_${k}`)
+        const items = `(SELECT ${tableKeys.map((k, i) => `${sqlIdent(k)} AS ${sqlIdent(parentKeys[i]!)}`).join(', ')}, dt,
+            UNNEST(range(1, len(${sqlIdent(list)}) + 1)) AS position, UNNEST(${sqlIdent(list)}) AS _weir_item
+          FROM ${staged} WHERE ${sqlIdent(list)} IS NOT NULL)`
+        const rows = `(SELECT * EXCLUDE (_weir_item), UNNEST(_weir_item) FROM ${items})`
+        const childFlat = flattenSelect(await describe(engine, rows))
+        outputs.push({
+          name,
+          location: childLocation,
+          staged: childFlat ? `(SELECT ${childFlat} FROM ${rows})` : rows,
+          rewrite: true,
+          keys: [...parentKeys, 'position'],
+          parentKeys,
+          trusted: entry,
+          live: await liveFiles(store, childLocation, entry),
+        })
+      }
+    }
     let ok = batch.ok
     let bad = batch.bad
-    let plan: SchemaPlan | undefined
-    const warnings: string[] = []
-    if (written.length) {
-      let staged = `read_parquet(${sqlList(written)}, hive_partitioning = true, union_by_name = true)`
-      const flat = settings.flatten === false ? undefined : flattenSelect(await describe(engine, staged))
-      if (flat) staged = `(SELECT ${flat} FROM ${staged})`
-      plan = planSchema(trusted?.columns, await describe(engine, staged), settings.schema ?? 'evolve')
-      warnings.push(...plan.changes.filter((c) => c.includes('do not fit')).map((c) => `${raw.name}: ${c}`))
-      if (plan.select || plan.reason || flat) {
-        base = join(stage, 'fitted')
-        const fitted = await fitSchema(engine, staged, plan, base, join(stage, 'unfit.ndjson'), seq)
+    let bytes = 0
+    let published = 0
+    const replaced: string[] = []
+    const done: { o: Output; plan: SchemaPlan; files: string[] }[] = []
+    for (const [n, o] of outputs.entries()) {
+      // Fit the batch to the table's schema (cast, widen, or set rows aside), by the table's policy.
+      const plan = planSchema(o.trusted?.columns, await describe(engine, o.staged), policy)
+      warnings.push(...plan.changes.filter((c) => c.includes('do not fit')).map((c) => `${o.name}: ${c}`))
+      let written = batch.written
+      let base = out
+      if (o.rewrite || plan.select || plan.reason) {
+        base = join(stage, `fitted-${n}`)
+        const unfit = join(stage, `unfit-${n}.ndjson`)
+        const fitted = await fitSchema(engine, o.staged, plan, base, unfit, seq)
         written = fitted.written
-        ok = fitted.ok
-        bad += fitted.bad
+        if (n === 0) {
+          ok = fitted.ok
+          bad += fitted.bad
+        }
         if (fitted.bad) {
           const { yyyy, mm, dd } = utcParts(opts.now ?? new Date())
           const key = joinKey(
@@ -179,43 +228,51 @@ async function refineTable(
             yyyy,
             mm,
             dd,
-            `${pad(seq)}-schema.ndjson`,
+            `${pad(seq)}-schema${n ? `-${n}` : ''}.ndjson`,
           )
-          await store.putFile(key, join(stage, 'unfit.ndjson'))
+          await store.putFile(key, unfit)
           warnings.push(
-            `${raw.name}: ${fitted.bad} rows did not fit the table's schema (${settings.schema}); set aside in ${key}`,
+            `${o.name}: ${fitted.bad} rows did not fit the table's schema (${policy}); set aside in ${key}`,
           )
         }
       }
-    }
-    // Dedupe against what the table holds, in the partitions this batch touches.
-    const published = new Map<string, string>() // lake key → local file
-    for (const f of written) published.set(joinKey(location, relative(base, f).split(sep).join('/')), f)
-    const replaced: string[] = []
-    if (keys.length) {
-      const touched = new Set([...published.keys()].map(partitionOf))
-      const old = live.filter((k) => touched.has(partitionOf(k)))
-      if (old.length) {
-        const merged = join(stage, 'merged')
-        const mergedDts = new Set(old.map(partitionOf))
-        const fresh = [...published].filter(([k]) => mergedDts.has(partitionOf(k)))
-        const files = await mergePartitions(
-          engine,
-          fresh.map(([, f]) => f),
-          await localize(store, await infos(store, old)),
-          merged,
-          seq,
-          tableKeys,
-        )
-        for (const [k] of fresh) published.delete(k)
-        for (const f of files) published.set(joinKey(location, relative(merged, f).split(sep).join('/')), f)
-        replaced.push(...old.filter((k) => !published.has(k)))
+      // Dedupe against what the table holds, in the partitions this batch touches.
+      const files = new Map<string, string>() // lake key → local file
+      for (const f of written) files.set(joinKey(o.location, relative(base, f).split(sep).join('/')), f)
+      const gone: string[] = []
+      if (o.keys.length) {
+        const touched = new Set([...files.keys()].map(partitionOf))
+        const old = o.live.filter((k) => touched.has(partitionOf(k)))
+        if (old.length) {
+          const merged = join(stage, `merged-${n}`)
+          const mergedDts = new Set(old.map(partitionOf))
+          const fresh = [...files].filter(([k]) => mergedDts.has(partitionOf(k)))
+          const result = await mergePartitions(
+            engine,
+            fresh.map(([, f]) => f),
+            await localize(store, await infos(store, old)),
+            merged,
+            seq,
+            o.parentKeys ?? o.keys,
+            o.parentKeys !== undefined,
+          )
+          for (const [k] of fresh) files.delete(k)
+          for (const f of result) files.set(joinKey(o.location, relative(merged, f).split(sep).join('/')), f)
+          gone.push(...old.filter((k) => !files.has(k)))
+        }
       }
-    }
-    let bytes = 0
-    for (const [key, f] of published) {
-      await store.putFile(key, f)
-      bytes += (await stat(f)).size
+      for (const [key, f] of files) {
+        await store.putFile(key, f)
+        bytes += (await stat(f)).size
+      }
+      published += files.size
+      replaced.push(...gone)
+      const drop = new Set(gone)
+      done.push({
+        o,
+        plan,
+        files: [...new Set([...o.live.filter((k) => !drop.has(k)), ...files.keys()])].sort(),
+      })
     }
     if (batch.rejected.length > 0) {
       const reason = settings.eventTime
@@ -223,9 +280,11 @@ async function refineTable(
         : 'no event time'
       await setAside(store, engine, raw, batch.rejected, reason, join(stage, 'errors.ndjson'), seq, opts.now)
     }
-    const gone = new Set(replaced)
-    const files = [...new Set([...live.filter((k) => !gone.has(k)), ...published.keys()])].sort()
-    await register(store, engine, raw, location, tableKeys, batch, files, plan, pending[0]!.key)
+    // Children first: once the parent's entry moves, its children are already in place.
+    for (const d of [...done].reverse()) {
+      await registerTrusted(store, raw, d.o.name, d.o.location, d.o.keys, d.files, d.plan, pending[0]!.key)
+    }
+    await registerRaw(store, engine, raw, batch)
     const changed = pending.filter((p) => ledger.files[p.key]).length
     await state.put(ledgerName, {
       seq,
@@ -240,7 +299,7 @@ async function refineTable(
       table: raw.name,
       inputFiles: pending.length,
       records: ok,
-      files: published.size,
+      files: published,
       bytes,
       errors: bad,
       replaced: replaced.length,
@@ -308,12 +367,17 @@ async function mergePartitions(
   out: string,
   seq: number,
   keys: readonly string[],
+  byParent = false,
 ): Promise<string[]> {
+  // A child table keeps the children of the newest copy of each parent, all of them, and only them.
+  const keep = byParent
+    ? `_weir_prio = max(_weir_prio) OVER (PARTITION BY ${keys.map(columnPath).join(', ')})`
+    : `row_number() OVER (PARTITION BY ${keys.map(columnPath).join(', ')} ORDER BY _weir_prio DESC) = 1`
   const read = (files: readonly string[], prio: number) =>
     `SELECT *, ${prio} AS _weir_prio FROM read_parquet(${sqlList(files)}, hive_partitioning = true, union_by_name = true)`
   const stats = await engine.query(
     `COPY (SELECT * EXCLUDE (_weir_prio) FROM (${read(fresh, 1)} UNION ALL BY NAME ${read(old, 0)})
-       QUALIFY row_number() OVER (PARTITION BY ${keys.map(columnPath).join(', ')} ORDER BY _weir_prio DESC) = 1)
+       QUALIFY ${keep})
      TO ${sqlString(out)}
      (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (dt), FILENAME_PATTERN ${sqlString(`part-${pad(seq)}-m{i}`)},
       OVERWRITE_OR_IGNORE, RETURN_STATS)`,
@@ -430,63 +494,89 @@ async function setAside(
   await store.putFile(key, local)
 }
 
+/** One table a batch writes: the trusted table itself, or one of its child tables. */
+interface Output {
+  readonly name: string
+  readonly location: string
+  /** The batch's rows for this table, as a DuckDB relation over the staged files. */
+  readonly staged: string
+  /** The staged files cannot be published as they are (flattened, or a child table's rows). */
+  readonly rewrite: boolean
+  /** Key columns: the table's primary key, or for a child table its parent's key and the position. */
+  readonly keys: readonly string[]
+  /** For a child table: the parent's key columns (a new parent copy replaces all its children). */
+  readonly parentKeys: readonly string[] | undefined
+  readonly trusted: TableEntry | undefined
+  readonly live: readonly string[]
+}
+
+function isListOfStructs(type: string): boolean {
+  const t = parse(type)
+  return t.kind === 'list' && t.of.kind === 'struct'
+}
+
 /**
- * Records the trusted table (its columns as the schema plan says, a new schema version when they
- * changed, its live files) and the raw table's columns, read from the Parquet footers.
+ * Records a trusted table: its columns as the schema plan says, a new schema version when they
+ * changed, and its live files.
  */
-async function register(
+async function registerTrusted(
   store: ObjectStore,
-  engine: Engine,
   raw: TableEntry,
+  name: string,
   location: string,
   keys: readonly string[],
-  batch: Batch,
   files: readonly string[],
-  plan: SchemaPlan | undefined,
+  plan: SchemaPlan,
   firstFile: string,
 ): Promise<void> {
   const now = new Date().toISOString()
-  if (plan) {
-    const previous = await getTable(store, 'trusted', raw.name)
-    const versions: SchemaVersion[] = [
-      ...(previous?.versions ??
-        (previous
-          ? [{ version: 1, columns: previous.columns, firstFile: '', at: previous.updatedAt, changes: [] }]
-          : [])),
-    ]
-    if (!previous)
-      versions.push({ version: 1, columns: plan.columns, firstFile, at: now, changes: ['created'] })
-    else if (plan.changes.length) {
-      versions.push({
-        version: versions.length + 1,
-        columns: plan.columns,
-        firstFile,
-        at: now,
-        changes: plan.changes,
-      })
-    }
-    await putTable(store, {
-      zone: 'trusted',
-      name: raw.name,
-      ...(raw.source ? { source: raw.source } : {}),
-      ...(raw.resource ? { resource: raw.resource } : {}),
-      location,
-      format: 'parquet',
-      partitioning: ['dt'],
-      ...(keys.length ? { primaryKey: keys } : {}),
+  const previous = await getTable(store, 'trusted', name)
+  const versions: SchemaVersion[] = [
+    ...(previous?.versions ??
+      (previous
+        ? [{ version: 1, columns: previous.columns, firstFile: '', at: previous.updatedAt, changes: [] }]
+        : [])),
+  ]
+  if (!previous)
+    versions.push({ version: 1, columns: plan.columns, firstFile, at: now, changes: ['created'] })
+  else if (plan.changes.length) {
+    versions.push({
+      version: versions.length + 1,
       columns: plan.columns,
-      versions,
-      files,
-      updatedAt: now,
+      firstFile,
+      at: now,
+      changes: plan.changes,
     })
   }
+  await putTable(store, {
+    zone: 'trusted',
+    name,
+    ...(raw.source ? { source: raw.source } : {}),
+    ...(raw.resource ? { resource: raw.resource } : {}),
+    location,
+    format: 'parquet',
+    partitioning: ['dt'],
+    ...(keys.length ? { primaryKey: keys } : {}),
+    columns: plan.columns,
+    versions,
+    files,
+    updatedAt: now,
+  })
+}
+
+/** Records the raw table's columns, read from the staged Parquet footers (cheaper than the JSON). */
+async function registerRaw(store: ObjectStore, engine: Engine, raw: TableEntry, batch: Batch): Promise<void> {
   const all = [...batch.written, ...batch.rejected]
   if (all.length === 0) return
   const rawColumns = await describe(
     engine,
     `read_parquet(${sqlList(all)}, hive_partitioning = false, union_by_name = true)`,
   )
-  await putTable(store, { ...raw, columns: mergeColumns(raw.columns, rawColumns), updatedAt: now })
+  await putTable(store, {
+    ...raw,
+    columns: mergeColumns(raw.columns, rawColumns),
+    updatedAt: new Date().toISOString(),
+  })
 }
 
 /**

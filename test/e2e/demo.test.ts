@@ -27,7 +27,11 @@ async function checkLake(lake: string, stdout: string, env: Record<string, strin
     columns: { name: string }[]
   }[]
   expect(tables.map((t) => t.table).sort()).toEqual(
-    ['weather_realtime', 'x_tweets', 'x_users'].flatMap((t) => [`raw.${t}`, `trusted.${t}`]).sort(),
+    [
+      ...['weather_realtime', 'x_tweets', 'x_users'].flatMap((t) => [`raw.${t}`, `trusted.${t}`]),
+      // The tweets' hashtags (a list of objects) are a child table linked by the tweet id.
+      'trusted.x_tweets__entities_hashtags',
+    ].sort(),
   )
   for (const t of tables) {
     expect(t.zone).toMatch(/^(raw|trusted)$/)

@@ -99,7 +99,7 @@ it(`refine under kill -9 (${ROUNDS} times): no partial Parquet, the ledger match
   expect(got.every((r) => Number(r.likes) % 10 === 3)).toBe(true) // the last copy of each tweet
   // The catalog lists exactly the Parquet files there are, each whole; the ledger every raw file.
   const entry = await getTable(store, 'trusted', 'x_tweets')
-  const parquet = await keys(store, 'trusted/')
+  const parquet = await keys(store, 'trusted/x/tweets/')
   expect(parquet).toEqual(entry?.files)
   const check = await createEngine()
   for (const f of parquet) await check.query(`select count(*) from read_parquet('${root}/${f}')`)

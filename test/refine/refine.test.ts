@@ -52,7 +52,7 @@ describe('refine', () => {
     await land(stream, store, landing(state))
     const [r] = await refine(store, engine, state, opts)
     expect(r).toMatchObject({ table: 'x_tweets', records: 120, errors: 0 })
-    const parquet = await keys(store, 'trusted/')
+    const parquet = await keys(store, 'trusted/x/tweets/')
     expect(parquet).toEqual([
       'trusted/x/tweets/dt=2026-11-20/part-000001-0.parquet',
       'trusted/x/tweets/dt=2026-11-21/part-000001-0.parquet',
@@ -72,11 +72,16 @@ describe('refine', () => {
       'id',
       'created_at',
       'public_metrics_like_count', // structs flattened
-      'entities_hashtags', // lists stay lists
       'dt',
     ])
     expect(entry?.columns.find((c) => c.name === 'created_at')?.type).toMatch(/^TIMESTAMP/)
-    expect(entry?.columns.find((c) => c.name === 'entities_hashtags')?.type).toBe('STRUCT(tag VARCHAR)[]')
+    // A list of objects is a child table, linked by the parent's key and the position in the list.
+    const child = await getTable(store, 'trusted', 'x_tweets__entities_hashtags')
+    expect(child).toMatchObject({
+      location: 'trusted/x/tweets__entities_hashtags/',
+      primaryKey: ['parent_id', 'position'],
+    })
+    expect(child?.columns.map((c) => c.name)).toEqual(['parent_id', 'dt', 'position', 'tag'])
     expect((await getTable(store, 'raw', 'x_tweets'))?.columns.length).toBe(4)
   })
 
@@ -88,9 +93,10 @@ describe('refine', () => {
     const q = await createEngine()
     await attachLake(q, store)
     const { rows } = await q.query(
-      'select id, public_metrics_like_count as likes, entities_hashtags[1].tag as tag, dt from trusted.x_tweets',
+      `select t.id, t.public_metrics_like_count as likes, h.tag, h.position, t.dt
+       from trusted.x_tweets t join trusted.x_tweets__entities_hashtags h on h.parent_id = t.id`,
     )
-    expect(rows).toEqual([{ id: String(BIG), likes: 0, tag: 't0', dt: '2026-11-20' }])
+    expect(rows).toEqual([{ id: String(BIG), likes: 0, tag: 't0', position: 1, dt: '2026-11-20' }])
     await q.close()
   })
 
@@ -182,8 +188,31 @@ describe('refine', () => {
     await q.close()
     // The rewritten partition's old files are gone; the catalog lists exactly the files there are.
     const entry = await getTable(store, 'trusted', 'x_tweets')
-    expect(await keys(store, 'trusted/')).toEqual(entry?.files)
+    expect(await keys(store, 'trusted/x/tweets/')).toEqual(entry?.files)
     expect((await keys(store, 'trusted/x/tweets/dt=2026-11-20/')).length).toBe(1)
+  })
+
+  it("a tweet's new copy replaces all its children in the child table (3 hashtags, then 1)", async () => {
+    const { store, stream, state, opts } = await setup()
+    const withTags = (id: number, tags: string[]) =>
+      json({ ...tweet(id, 20), entities: { hashtags: tags.map((tag) => ({ tag })) } }, 'tweets')
+    await stream.publish('x', [withTags(1, ['a', 'b', 'c']), withTags(2, ['x', 'y'])])
+    await land(stream, store, landing(state))
+    await refine(store, engine, state, opts)
+    await stream.publish('x', [withTags(1, ['z'])])
+    await land(stream, store, landing(state))
+    await refine(store, engine, state, opts)
+    const q = await createEngine()
+    await attachLake(q, store)
+    const { rows } = await q.query(
+      'select parent_id, position, tag from trusted.x_tweets__entities_hashtags order by parent_id, position',
+    )
+    expect(rows).toEqual([
+      { parent_id: String(BIG + 1n), position: 1, tag: 'z' },
+      { parent_id: String(BIG + 2n), position: 1, tag: 'x' },
+      { parent_id: String(BIG + 2n), position: 2, tag: 'y' },
+    ])
+    await q.close()
   })
 
   it('refines a raw file again when its content changed, and a late file in an old folder once', async () => {
@@ -221,7 +250,7 @@ describe('refine', () => {
     await land(stream, store, landing(state))
     await refine(store, engine, state, opts)
     const entry = await getTable(store, 'trusted', 'x_tweets')
-    expect(await keys(store, 'trusted/')).toEqual(entry?.files)
+    expect(await keys(store, 'trusted/x/tweets/')).toEqual(entry?.files)
     expect(entry?.files).not.toContain('trusted/x/tweets/dt=2026-11-20/part-000002-0.parquet')
   })
 
