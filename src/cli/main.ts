@@ -97,9 +97,11 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
       'turn raw files not yet refined into snappy Parquet in the trusted zone (trusted/<source>/<resource>/dt=YYYY-MM-DD/)',
     )
     .argument('[table...]', 'raw tables to refine, e.g. x_tweets (default: all)')
-    .action(async (tables: string[], _opts, cmd: Command) => {
-      const { refineCommand } = await import('./commands/stages.js')
-      await refineCommand(tables, globals(cmd))
+    .option('--status', 'show what is waiting to be refined, per raw table, and refine nothing')
+    .action(async (tables: string[], opts: { status?: boolean }, cmd: Command) => {
+      const { refineCommand, refineStatusCommand } = await import('./commands/stages.js')
+      if (opts.status) await refineStatusCommand(globals(cmd))
+      else await refineCommand(tables, globals(cmd))
     })
 
   program

@@ -106,6 +106,36 @@ export async function refine(
   return results
 }
 
+export interface RefineStatus {
+  readonly table: string
+  /** Raw files waiting: new, late, or changed since refined. */
+  readonly pending: number
+  readonly pendingBytes: number
+  /** Of those, files refined before whose content changed. */
+  readonly changed: number
+  readonly refined: number
+  readonly batches: number
+}
+
+/** What `refine` would do now, per raw table, without doing it (`weir refine --status`). */
+export async function refineStatus(store: ObjectStore, state: StateStore): Promise<RefineStatus[]> {
+  const out: RefineStatus[] = []
+  for (const raw of await listTables(store, 'raw')) {
+    if (raw.format !== 'ndjson') continue
+    const ledger = await readLedger(state, `refine/${raw.name}`)
+    const pending = await newRawFiles(store, raw, ledger)
+    out.push({
+      table: raw.name,
+      pending: pending.length,
+      pendingBytes: pending.reduce((n, p) => n + p.size, 0),
+      changed: pending.filter((p) => ledger.files[p.key]).length,
+      refined: Object.keys(ledger.files).length,
+      batches: ledger.seq,
+    })
+  }
+  return out
+}
+
 async function refineTable(
   store: ObjectStore,
   engine: Engine,

@@ -323,6 +323,14 @@ describe('weir catalog describe', () => {
     expect(athena.stdout).toMatch(/^CREATE EXTERNAL TABLE IF NOT EXISTS `trusted`\.`x_tweets` \(/)
     expect(athena.stdout).toContain("LOCATION 's3://b/lake/trusted/x/tweets/'")
     expect(athena.stdout).toContain("'projection.dt.type'='date'")
+    const status = await weir(['refine', '--status', '--lake', lake])
+    expect(status.stdout).toMatch(/^x_tweets\s+0\s+0 B\s+0\s+\d+\s+1$/m) // all refined, in one batch
+    const { writeFile, mkdir } = await import('node:fs/promises')
+    await mkdir(`${lake}/raw/x/json/tweets/2026/01/01`, { recursive: true })
+    await writeFile(`${lake}/raw/x/json/tweets/2026/01/01/late.ndjson`, '{"id":"1"}\n')
+    expect((await weir(['refine', '--status', '--lake', lake])).stdout).toMatch(
+      /^x_tweets\s+1\s+11 B\s+0\s+\d+\s+1$/m,
+    )
     const history = await weir(['catalog', 'history', 'trusted.x_tweets', '--lake', lake])
     expect(history.stdout).toMatch(/^1\s+\S+\s+\d+\s+raw\/x\/json\/tweets\/\S+\.ndjson\s+created$/m)
     const duck = await weir(['catalog', 'ddl', 'trusted.x_tweets', '--lake', lake, '--dialect', 'duckdb'])

@@ -1,5 +1,7 @@
+import { formatBytes } from '../../core/units.js'
 import type { StageSummary } from '../../pipeline/pipeline.js'
 import { type GlobalOptions, interruption, withPipeline } from '../context.js'
+import { renderRows } from '../output.js'
 import { summaryLine } from './summary.js'
 
 /** `weir ingest [source...]`: pull the sources once into the stream. */
@@ -19,6 +21,26 @@ export async function landCommand(follow: boolean, globals: GlobalOptions): Prom
 /** `weir refine [table...]`: turn new raw files into trusted Parquet. */
 export async function refineCommand(tables: string[], globals: GlobalOptions): Promise<void> {
   await withPipeline(globals, async (p) => print(await p.refine(tables.length ? tables : undefined)))
+}
+
+/** `weir refine --status`: per raw table, the files waiting (new, late or changed) and what is done. */
+export async function refineStatusCommand(globals: GlobalOptions): Promise<void> {
+  const { refineStatus } = await import('../../refine/refine.js')
+  await withPipeline(globals, async (p) => {
+    const rows = (await refineStatus(p.store, p.state)).map((r) => ({
+      table: r.table,
+      pending: r.pending,
+      pending_bytes: formatBytes(r.pendingBytes),
+      changed: r.changed,
+      refined: r.refined,
+      batches: r.batches,
+    }))
+    const columns = ['table', 'pending', 'pending_bytes', 'changed', 'refined', 'batches'].map((name) => ({
+      name,
+      type: '',
+    }))
+    process.stdout.write(`${rows.length ? renderRows({ columns, rows }, 'table') : '(no raw tables yet)'}\n`)
+  })
 }
 
 function print(s: StageSummary): void {
