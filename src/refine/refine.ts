@@ -250,16 +250,7 @@ async function refineTable(
           bad += fitted.bad
         }
         if (fitted.bad) {
-          const { yyyy, mm, dd } = utcParts(opts.now ?? new Date())
-          const key = joinKey(
-            '_errors/refine',
-            raw.source ?? '',
-            raw.resource ?? raw.name,
-            yyyy,
-            mm,
-            dd,
-            `${pad(seq)}-schema${n ? `-${n}` : ''}.ndjson`,
-          )
+          const key = errorKey(raw, `${pad(seq)}-schema${n ? `-${n}` : ''}`, opts.now)
           await store.putFile(key, unfit)
           warnings.push(
             `${o.name}: ${fitted.bad} rows did not fit the table's schema (${policy}); set aside in ${key}`,
@@ -511,16 +502,7 @@ async function setAside(
     `COPY (SELECT ${sqlString(reason)} AS _reason, * FROM read_parquet(${sqlList(rejected)}, hive_partitioning = false))
      TO ${sqlString(local)} (FORMAT json)`,
   )
-  const { yyyy, mm, dd } = utcParts(now)
-  const key = joinKey(
-    '_errors/refine',
-    raw.source ?? '',
-    raw.resource ?? raw.name,
-    yyyy,
-    mm,
-    dd,
-    `${pad(seq)}.ndjson`,
-  )
+  const key = errorKey(raw, pad(seq), now)
   await store.putFile(key, local)
 }
 
@@ -663,6 +645,12 @@ function mergeColumns(previous: readonly Column[], next: readonly Column[]): Col
 
 /** The folder name DuckDB (like Hive) gives a NULL partition value. */
 const NULL_PARTITION = '__HIVE_DEFAULT_PARTITION__'
+
+/** `_errors/refine/<source>/<resource>/<yyyy>/<mm>/<dd>/<name>.ndjson`. */
+function errorKey(raw: TableEntry, name: string, now = new Date()): string {
+  const { yyyy, mm, dd } = utcParts(now)
+  return joinKey('_errors/refine', raw.source ?? '', raw.resource ?? raw.name, yyyy, mm, dd, `${name}.ndjson`)
+}
 
 function pad(n: number): string {
   return String(n).padStart(6, '0')

@@ -121,3 +121,27 @@ export async function startKinesis(): Promise<KinesisServer | undefined> {
     return undefined
   }
 }
+
+/**
+ * Runs a Node script as its own process; SIGKILLs it after `killAfterMs` (a crash at a random
+ * moment) or lets it finish. Resolves with its exit code, or the signal that ended it.
+ */
+export async function runKillable(
+  script: string,
+  args: readonly string[],
+  killAfterMs?: number,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: unknown; stderr: string }> {
+  const child = spawn(process.execPath, [script, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+  })
+  let stderr = ''
+  child.stderr.on('data', (d) => {
+    stderr += d
+  })
+  const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs)
+  const code = await new Promise((r) => child.on('close', (c, sig) => r(sig ?? c)))
+  clearTimeout(timer)
+  return { code, stderr }
+}

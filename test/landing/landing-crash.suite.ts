@@ -1,32 +1,15 @@
-import { spawn } from 'node:child_process'
 import { resolve } from 'node:path'
 import { expect, it } from 'vitest'
 import type { ObjectStore } from '../../src/storage/storage.js'
 import { createEmbeddedStream } from '../../src/stream/embedded/embedded-stream.js'
 import { keys } from '../helpers/lake.js'
-import { tempDir } from '../helpers/services.js'
+import { runKillable, tempDir } from '../helpers/services.js'
 
 const WORKER = resolve('test/fixtures/workers/landing-crash.mjs')
 
 /** Runs the landing worker; kills it after `killAfterMs`, or lets it finish when undefined. */
-async function runWorker(lake: string, streamDir: string, env: NodeJS.ProcessEnv, killAfterMs?: number) {
-  const child = spawn(
-    process.execPath,
-    [WORKER, lake, streamDir, killAfterMs === undefined ? 'once' : 'follow'],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, ...env },
-    },
-  )
-  let stderr = ''
-  child.stderr.on('data', (d) => {
-    stderr += d
-  })
-  const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs)
-  const code = await new Promise((r) => child.on('close', (c, sig) => r(sig ?? c)))
-  clearTimeout(timer)
-  return { code, stderr }
-}
+const runWorker = (lake: string, streamDir: string, env: NodeJS.ProcessEnv, killAfterMs?: number) =>
+  runKillable(WORKER, [lake, streamDir, killAfterMs === undefined ? 'once' : 'follow'], killAfterMs, env)
 
 /**
  * Crash test: records published up front, then landing killed with SIGKILL at random moments,

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { cp } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { expect, it } from 'vitest'
@@ -10,24 +9,13 @@ import { refine } from '../../src/refine/refine.js'
 import { createStateStore } from '../../src/state/state.js'
 import { createLocalStore } from '../../src/storage/local/local-store.js'
 import { json, keys, scratchLake } from '../helpers/lake.js'
-import { tempDir } from '../helpers/services.js'
+import { runKillable, tempDir } from '../helpers/services.js'
 
 const WORKER = resolve('test/fixtures/workers/refine-crash.mjs')
 const ROUNDS = 20
 
-async function run(lake: string, killAfterMs?: number) {
-  const child = spawn(process.execPath, [WORKER, lake, await tempDir('weir-stage-')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  let stderr = ''
-  child.stderr.on('data', (d) => {
-    stderr += d
-  })
-  const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs)
-  const code = await new Promise((r) => child.on('close', (c, sig) => r(sig ?? c)))
-  clearTimeout(timer)
-  return { code, stderr }
-}
+const run = async (lake: string, killAfterMs?: number) =>
+  runKillable(WORKER, [lake, await tempDir('weir-stage-')], killAfterMs)
 
 async function rows(lake: string) {
   const engine = await createEngine()
