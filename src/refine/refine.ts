@@ -171,22 +171,22 @@ async function refineTable(
   const stage = join(opts.stagingDir, raw.name, String(seq))
   await rm(stage, { recursive: true, force: true })
   await mkdir(stage, { recursive: true })
+  let temp: string | undefined
   try {
-    const out = join(stage, 'out')
-    const batch = await writeParquet(
+    const batch = await stageBatch(
       engine,
       await localize(store, pending),
-      out,
-      seq,
+      `_weir_batch_${seq}`,
       settings.eventTime,
       keys,
       opts.now,
     )
+    temp = batch.table
     const warnings: string[] = []
     const policy = settings.schema ?? 'evolve'
     const outputs: Output[] = []
-    if (batch.written.length) {
-      const stagedRaw = `read_parquet(${sqlList(batch.written)}, hive_partitioning = true, union_by_name = true)`
+    if (batch.ok) {
+      const stagedRaw = `(SELECT * FROM ${batch.table} WHERE dt IS NOT NULL)`
       const flat = settings.flatten === false ? undefined : flattenSelect(await describe(engine, stagedRaw))
       const staged = flat ? `(SELECT ${flat} FROM ${stagedRaw})` : stagedRaw
       // Lists of objects become child tables, linked by the parent's key and the position in the list.
@@ -200,7 +200,6 @@ async function refineTable(
         staged: lists.length
           ? `(SELECT * EXCLUDE (${lists.map(sqlIdent).join(', ')}) FROM ${staged})`
           : staged,
-        rewrite: Boolean(flat || lists.length),
         keys: tableKeys,
         parentKeys: undefined,
         trusted,
@@ -220,7 +219,6 @@ async function refineTable(
           name,
           location: childLocation,
           staged: childFlat ? `(SELECT ${childFlat} FROM ${rows})` : rows,
-          rewrite: true,
           keys: [...parentKeys, 'position'],
           parentKeys,
           trusted: entry,
@@ -238,24 +236,21 @@ async function refineTable(
       // Fit the batch to the table's schema (cast, widen, or set rows aside), by the table's policy.
       const plan = planSchema(o.trusted?.columns, await describe(engine, o.staged), policy)
       warnings.push(...plan.changes.filter((c) => c.includes('do not fit')).map((c) => `${o.name}: ${c}`))
-      let written = batch.written
-      let base = out
-      if (o.rewrite || plan.select || plan.reason) {
-        base = join(stage, `fitted-${n}`)
-        const unfit = join(stage, `unfit-${n}.ndjson`)
-        const fitted = await fitSchema(engine, o.staged, plan, base, unfit, seq)
-        written = fitted.written
-        if (n === 0) {
-          ok = fitted.ok
-          bad += fitted.bad
-        }
-        if (fitted.bad) {
-          const key = errorKey(raw, `${pad(seq)}-schema${n ? `-${n}` : ''}`, opts.now)
-          await store.putFile(key, unfit)
-          warnings.push(
-            `${o.name}: ${fitted.bad} rows did not fit the table's schema (${policy}); set aside in ${key}`,
-          )
-        }
+      // One write of Parquet per table: from the staged rows, cast and filtered to fit.
+      const base = join(stage, `fitted-${n}`)
+      const unfit = join(stage, `unfit-${n}.ndjson`)
+      const fitted = await fitSchema(engine, o.staged, plan, base, unfit, seq)
+      const written = fitted.written
+      if (n === 0) {
+        ok = fitted.ok
+        bad += fitted.bad
+      }
+      if (fitted.bad) {
+        const key = errorKey(raw, `${pad(seq)}-schema${n ? `-${n}` : ''}`, opts.now)
+        await store.putFile(key, unfit)
+        warnings.push(
+          `${o.name}: ${fitted.bad} rows did not fit the table's schema (${policy}); set aside in ${key}`,
+        )
       }
       // Dedupe against what the table holds, in the partitions this batch touches.
       const files = new Map<string, string>() // lake key → local file
@@ -295,11 +290,11 @@ async function refineTable(
         files: [...new Set([...o.live.filter((k) => !drop.has(k)), ...files.keys()])].sort(),
       })
     }
-    if (batch.rejected.length > 0) {
+    if (batch.bad > 0) {
       const reason = settings.eventTime
         ? `event time "${settings.eventTime}" is missing or not a timestamp`
         : 'no event time'
-      await setAside(store, engine, raw, batch.rejected, reason, join(stage, 'errors.ndjson'), seq, opts.now)
+      await setAside(store, engine, raw, batch.table, reason, join(stage, 'errors.ndjson'), seq, opts.now)
     }
     // Children first: once the parent's entry moves, its children are already in place.
     for (const d of [...done].reverse()) {
@@ -328,6 +323,7 @@ async function refineTable(
       warnings,
     }
   } finally {
+    if (temp) await engine.run(`DROP TABLE IF EXISTS ${temp}`)
     await rm(stage, { recursive: true, force: true })
   }
 }
@@ -419,23 +415,21 @@ async function newRawFiles(store: ObjectStore, raw: TableEntry, ledger: Ledger):
 }
 
 interface Batch {
-  /** Parquet files to publish, under `out/dt=.../`. */
-  readonly written: readonly string[]
-  /** Parquet files of rows without an event date. */
-  readonly rejected: readonly string[]
+  /** The DuckDB temp table holding the batch: the raw rows (one per key), and `dt` (NULL: no event date). */
+  readonly table: string
   readonly ok: number
   readonly bad: number
 }
 
 /**
- * One pass over the JSON: DuckDB writes snappy Parquet partitioned by `dt`; rows without an event
- * date fall into DuckDB's NULL partition, which the caller sets aside instead of publishing.
+ * The one pass over the JSON: the batch goes into a DuckDB temp table (spilled to disk when large),
+ * with its `dt`, one row per key. Its schema is then known for free, and each table's Parquet is
+ * written once from it, flattened and fitted.
  */
-async function writeParquet(
+async function stageBatch(
   engine: Engine,
   files: readonly string[],
-  out: string,
-  seq: number,
+  table: string,
   eventTime: string | undefined,
   keys: readonly string[],
   now = new Date(),
@@ -443,22 +437,17 @@ async function writeParquet(
   // sample_size = -1: the schema comes from every row, so a field that first appears late in a
   // large file is not silently left out.
   const read = `read_json(${sqlList(files)}, format = 'newline_delimited', union_by_name = true, sample_size = -1`
-  // Within one batch the last copy of a key wins; across batches dedupe arrives with the catalog issue.
+  // Within one batch the last copy of a key wins (files are named in stream order).
   const source = keys.length
     ? `(SELECT * EXCLUDE (filename) FROM ${read}, filename = true)
        QUALIFY row_number() OVER (PARTITION BY ${keys.map(columnPath).join(', ')} ORDER BY filename DESC) = 1)`
     : `${read})`
-  const copy = (dt: string) =>
-    engine.query(
-      `COPY (SELECT *, ${dt} AS dt FROM ${source}) TO ${sqlString(out)}
-       (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (dt), FILENAME_PATTERN ${sqlString(`part-${pad(seq)}-{i}`)},
-        OVERWRITE_OR_IGNORE, RETURN_STATS)`,
-    )
-  let stats: Awaited<ReturnType<typeof copy>>
-  if (!eventTime) stats = await copy(sqlString(dateOf(now)))
+  const create = (dt: string) =>
+    engine.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT *, ${dt} AS dt FROM ${source}`)
+  if (!eventTime) await create(`DATE ${sqlString(dateOf(now))}`)
   else {
     try {
-      stats = await copy(`strftime(try_cast(${columnPath(eventTime)} AS TIMESTAMP), '%Y-%m-%d')`)
+      await create(`CAST(try_cast(${columnPath(eventTime)} AS TIMESTAMP) AS DATE)`)
     } catch (err) {
       // No row of the batch has the field, so DuckDB cannot even bind it: every row lacks an event time.
       if (
@@ -467,24 +456,13 @@ async function writeParquet(
         )
       )
         throw err
-      stats = await copy('NULL::VARCHAR')
+      await create('NULL::DATE')
     }
   }
-  const written: string[] = []
-  const rejected: string[] = []
-  let ok = 0
-  let bad = 0
-  for (const row of stats.rows) {
-    const file = String(row.filename)
-    if (file.includes(`${sep}dt=${NULL_PARTITION}${sep}`)) {
-      rejected.push(file)
-      bad += Number(row.count)
-    } else {
-      written.push(file)
-      ok += Number(row.count)
-    }
-  }
-  return { written: written.sort(), rejected, ok, bad }
+  const { rows } = await engine.query(
+    `SELECT count(*) FILTER (WHERE dt IS NOT NULL) AS ok, count(*) FILTER (WHERE dt IS NULL) AS bad FROM ${table}`,
+  )
+  return { table, ok: Number(rows[0]?.ok ?? 0), bad: Number(rows[0]?.bad ?? 0) }
 }
 
 /** Writes rejected rows, each with its reason, to `_errors/refine/<source>/<resource>/<date>/<batch>.ndjson`. */
@@ -492,14 +470,14 @@ async function setAside(
   store: ObjectStore,
   engine: Engine,
   raw: TableEntry,
-  rejected: readonly string[],
+  table: string,
   reason: string,
   local: string,
   seq: number,
   now = new Date(),
 ): Promise<void> {
   await engine.run(
-    `COPY (SELECT ${sqlString(reason)} AS _reason, * FROM read_parquet(${sqlList(rejected)}, hive_partitioning = false))
+    `COPY (SELECT ${sqlString(reason)} AS _reason, * EXCLUDE (dt) FROM ${table} WHERE dt IS NULL)
      TO ${sqlString(local)} (FORMAT json)`,
   )
   const key = errorKey(raw, pad(seq), now)
@@ -510,10 +488,8 @@ async function setAside(
 interface Output {
   readonly name: string
   readonly location: string
-  /** The batch's rows for this table, as a DuckDB relation over the staged files. */
+  /** The batch's rows for this table, as a DuckDB relation over the staged temp table. */
   readonly staged: string
-  /** The staged files cannot be published as they are (flattened, or a child table's rows). */
-  readonly rewrite: boolean
   /** Key columns: the table's primary key, or for a child table its parent's key and the position. */
   readonly keys: readonly string[]
   /** For a child table: the parent's key columns (a new parent copy replaces all its children). */
@@ -578,12 +554,8 @@ async function registerTrusted(
 
 /** Records the raw table's columns, read from the staged Parquet footers (cheaper than the JSON). */
 async function registerRaw(store: ObjectStore, engine: Engine, raw: TableEntry, batch: Batch): Promise<void> {
-  const all = [...batch.written, ...batch.rejected]
-  if (all.length === 0) return
-  const rawColumns = await describe(
-    engine,
-    `read_parquet(${sqlList(all)}, hive_partitioning = false, union_by_name = true)`,
-  )
+  if (batch.ok + batch.bad === 0) return
+  const rawColumns = await describe(engine, `(SELECT * EXCLUDE (dt) FROM ${batch.table})`)
   await putTable(store, {
     ...raw,
     columns: mergeColumns(raw.columns, rawColumns),
@@ -642,9 +614,6 @@ function mergeColumns(previous: readonly Column[], next: readonly Column[]): Col
   for (const c of next) byName.set(c.name, c)
   return [...byName.values()]
 }
-
-/** The folder name DuckDB (like Hive) gives a NULL partition value. */
-const NULL_PARTITION = '__HIVE_DEFAULT_PARTITION__'
 
 /** `_errors/refine/<source>/<resource>/<yyyy>/<mm>/<dd>/<name>.ndjson`. */
 function errorKey(raw: TableEntry, name: string, now = new Date()): string {
