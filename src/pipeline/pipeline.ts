@@ -85,6 +85,8 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
   }
   const getEngine = () => {
     engine ??= createEngine({
+      // Where DuckDB spills what does not fit its memory limit (refine stages each batch in a temp table).
+      tempDirectory: join(tmpdir(), `weir-duckdb-${process.pid}`),
       ...(config.engine.threads ? { threads: config.engine.threads } : {}),
       ...(config.engine.memoryLimit ? { memoryLimit: config.engine.memoryLimit } : {}),
     })

@@ -37,6 +37,8 @@ export interface RefineOptions {
   readonly now?: Date
   /** Raw files per batch at most (default 1,000): bounds temp disk and memory; a run loops over batches. */
   readonly batchFiles?: number
+  /** Raw bytes per batch at most (default 256 MB; a bigger file is a batch of its own). */
+  readonly batchBytes?: number
 }
 
 export interface RefineResult {
@@ -99,7 +101,7 @@ export async function refine(
     for (;;) {
       const r = await refineTable(store, engine, state, raw, opts)
       total = total ? add(total, r) : r
-      if (r.inputFiles < (opts.batchFiles ?? 1_000)) break
+      if (r.inputFiles === 0) break
     }
     results.push(total!)
   }
@@ -148,7 +150,7 @@ async function refineTable(
   const location = `${joinKey('trusted', raw.source ?? raw.name, raw.resource ?? '')}/`
   const trusted = await getTable(store, 'trusted', raw.name)
   const live = await liveFiles(store, location, trusted)
-  const pending = (await newRawFiles(store, raw, ledger)).slice(0, opts.batchFiles ?? 1_000)
+  const pending = limitBatch(await newRawFiles(store, raw, ledger), opts)
   const empty = {
     table: raw.name,
     inputFiles: 0,
@@ -326,6 +328,20 @@ async function refineTable(
     if (temp) await engine.run(`DROP TABLE IF EXISTS ${temp}`)
     await rm(stage, { recursive: true, force: true })
   }
+}
+
+/** The first pending files that fit one batch's limits (at least one file). */
+function limitBatch(pending: readonly ObjectInfo[], opts: RefineOptions): ObjectInfo[] {
+  const maxFiles = opts.batchFiles ?? 1_000
+  const maxBytes = opts.batchBytes ?? 256 * 1024 * 1024
+  const out: ObjectInfo[] = []
+  let bytes = 0
+  for (const p of pending) {
+    if (out.length >= maxFiles || (out.length > 0 && bytes + p.size > maxBytes)) break
+    out.push(p)
+    bytes += p.size
+  }
+  return out
 }
 
 function add(a: RefineResult, b: RefineResult): RefineResult {
