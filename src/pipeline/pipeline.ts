@@ -83,10 +83,11 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
     stream ??= openStream(streamConfig, dir, state)
     return stream
   }
+  const duckdbTemp = join(tmpdir(), `weir-duckdb-${process.pid}-${Date.now()}`)
   const getEngine = () => {
     engine ??= createEngine({
       // Where DuckDB spills what does not fit its memory limit (refine stages each batch in a temp table).
-      tempDirectory: join(tmpdir(), `weir-duckdb-${process.pid}`),
+      tempDirectory: duckdbTemp,
       ...(config.engine.threads ? { threads: config.engine.threads } : {}),
       ...(config.engine.memoryLimit ? { memoryLimit: config.engine.memoryLimit } : {}),
     })
@@ -217,7 +218,10 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
     },
     async close() {
       if (stream) await (await stream).close()
-      if (engine) await (await engine).close()
+      if (engine) {
+        await (await engine).close()
+        await rm(duckdbTemp, { recursive: true, force: true })
+      }
       if (staging) await rm(staging, { recursive: true, force: true })
       await store.close()
     },
