@@ -2,6 +2,7 @@ import { mkdir, rm, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { type Column, getTable, listTables, putTable, type TableEntry } from '../catalog/catalog.js'
 import { parse } from '../catalog/types.js'
+import { readerSql } from '../catalog/views.js'
 import { WeirError } from '../core/errors.js'
 import { utcParts } from '../core/time.js'
 import { type Engine, sqlIdent, sqlList, sqlString } from '../engine/engine.js'
@@ -95,7 +96,7 @@ export async function refine(
 ): Promise<RefineResult[]> {
   const results: RefineResult[] = []
   for (const raw of await listTables(store, 'raw')) {
-    if (raw.format !== 'ndjson' || (opts.only && !opts.only.includes(raw.name))) continue
+    if (!REFINABLE.has(raw.format) || (opts.only && !opts.only.includes(raw.name))) continue
     // Batch after batch until nothing is pending, each committed (ledger) on its own.
     let total: RefineResult | undefined
     for (;;) {
@@ -123,7 +124,7 @@ export interface RefineStatus {
 export async function refineStatus(store: ObjectStore, state: StateStore): Promise<RefineStatus[]> {
   const out: RefineStatus[] = []
   for (const raw of await listTables(store, 'raw')) {
-    if (raw.format !== 'ndjson') continue
+    if (!REFINABLE.has(raw.format)) continue
     const ledger = await readLedger(state, `refine/${raw.name}`)
     const pending = await newRawFiles(store, raw, ledger)
     out.push({
@@ -175,11 +176,14 @@ async function refineTable(
   await mkdir(stage, { recursive: true })
   let temp: string | undefined
   try {
+    // A CSV table (movies, series) is not partitioned unless it names an event time.
+    const partitioned = raw.format !== 'csv' || settings.eventTime !== undefined
     const batch = await stageBatch(
       engine,
+      raw,
       await localize(store, pending),
       `_weir_batch_${seq}`,
-      settings.eventTime,
+      partitioned ? settings.eventTime : undefined,
       keys,
       opts.now,
     )
@@ -188,7 +192,9 @@ async function refineTable(
     const policy = settings.schema ?? 'evolve'
     const outputs: Output[] = []
     if (batch.ok) {
-      const stagedRaw = `(SELECT * FROM ${batch.table} WHERE dt IS NOT NULL)`
+      const stagedRaw = partitioned
+        ? `(SELECT * FROM ${batch.table} WHERE dt IS NOT NULL)`
+        : `(SELECT * EXCLUDE (dt) FROM ${batch.table})`
       const flat = settings.flatten === false ? undefined : flattenSelect(await describe(engine, stagedRaw))
       const staged = flat ? `(SELECT ${flat} FROM ${stagedRaw})` : stagedRaw
       // Lists of objects become child tables, linked by the parent's key and the position in the list.
@@ -212,7 +218,7 @@ async function refineTable(
         const childLocation = `${location.replace(/\/$/, '')}__${list}/`
         const entry = await getTable(store, 'trusted', name)
         const parentKeys = tableKeys.map((k) => `parent_${k}`)
-        const items = `(SELECT ${tableKeys.map((k, i) => `${sqlIdent(k)} AS ${sqlIdent(parentKeys[i]!)}`).join(', ')}, dt,
+        const items = `(SELECT ${tableKeys.map((k, i) => `${sqlIdent(k)} AS ${sqlIdent(parentKeys[i]!)}`).join(', ')},${partitioned ? ' dt,' : ''}
             UNNEST(range(1, len(${sqlIdent(list)}) + 1)) AS position, UNNEST(${sqlIdent(list)}) AS _weir_item
           FROM ${staged} WHERE ${sqlIdent(list)} IS NOT NULL)`
         const rows = `(SELECT * EXCLUDE (_weir_item), UNNEST(_weir_item) FROM ${items})`
@@ -241,7 +247,7 @@ async function refineTable(
       // One write of Parquet per table: from the staged rows, cast and filtered to fit.
       const base = join(stage, `fitted-${n}`)
       const unfit = join(stage, `unfit-${n}.ndjson`)
-      const fitted = await fitSchema(engine, o.staged, plan, base, unfit, seq)
+      const fitted = await fitSchema(engine, o.staged, plan, base, unfit, seq, partitioned)
       const written = fitted.written
       if (n === 0) {
         ok = fitted.ok
@@ -273,6 +279,7 @@ async function refineTable(
             seq,
             o.parentKeys ?? o.keys,
             o.parentKeys !== undefined,
+            partitioned,
           )
           for (const [k] of fresh) files.delete(k)
           for (const f of result) files.set(joinKey(o.location, relative(merged, f).split(sep).join('/')), f)
@@ -300,7 +307,17 @@ async function refineTable(
     }
     // Children first: once the parent's entry moves, its children are already in place.
     for (const d of [...done].reverse()) {
-      await registerTrusted(store, raw, d.o.name, d.o.location, d.o.keys, d.files, d.plan, pending[0]!.key)
+      await registerTrusted(
+        store,
+        raw,
+        d.o.name,
+        d.o.location,
+        d.o.keys,
+        d.files,
+        d.plan,
+        pending[0]!.key,
+        partitioned,
+      )
     }
     await registerRaw(store, engine, raw, batch)
     const changed = pending.filter((p) => ledger.files[p.key]).length
@@ -358,6 +375,9 @@ function add(a: RefineResult, b: RefineResult): RefineResult {
   }
 }
 
+/** Raw formats refine turns into Parquet. */
+const REFINABLE = new Set<TableEntry['format']>(['ndjson', 'csv'])
+
 /** `trusted/x/tweets/dt=2026-11-20/part-000001-0.parquet` → `dt=2026-11-20`. */
 function partitionOf(key: string): string {
   return /\/(dt=[^/]+)\//.exec(key)?.[1] ?? ''
@@ -401,6 +421,7 @@ async function mergePartitions(
   seq: number,
   keys: readonly string[],
   byParent = false,
+  partitioned = true,
 ): Promise<string[]> {
   // A child table keeps the children of the newest copy of each parent, all of them, and only them.
   const keep = byParent
@@ -408,21 +429,16 @@ async function mergePartitions(
     : `row_number() OVER (PARTITION BY ${keys.map(columnPath).join(', ')} ORDER BY _weir_prio DESC) = 1`
   const read = (files: readonly string[], prio: number) =>
     `SELECT *, ${prio} AS _weir_prio FROM read_parquet(${sqlList(files)}, hive_partitioning = true, union_by_name = true)`
-  const stats = await engine.query(
-    `COPY (SELECT * EXCLUDE (_weir_prio) FROM (${read(fresh, 1)} UNION ALL BY NAME ${read(old, 0)})
-       QUALIFY ${keep})
-     TO ${sqlString(out)}
-     (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (dt), FILENAME_PATTERN ${sqlString(`part-${pad(seq)}-m{i}`)},
-      OVERWRITE_OR_IGNORE, RETURN_STATS)`,
-  )
-  return stats.rows.map((r) => String(r.filename)).sort()
+  const rows = `SELECT * EXCLUDE (_weir_prio) FROM (${read(fresh, 1)} UNION ALL BY NAME ${read(old, 0)}) QUALIFY ${keep}`
+  return (await copyParquet(engine, rows, out, `part-${pad(seq)}-m`, partitioned)).written
 }
 
 async function newRawFiles(store: ObjectStore, raw: TableEntry, ledger: Ledger): Promise<ObjectInfo[]> {
   const pending: ObjectInfo[] = []
   for await (const o of store.list(raw.location)) {
     const base = o.key.slice(o.key.lastIndexOf('/') + 1)
-    if (!/\.(nd)?json(\.gz)?$/.test(o.key) || base.startsWith('_')) continue
+    if (!(raw.format === 'csv' ? /\.csv(\.gz)?$/ : /\.(nd)?json(\.gz)?$/).test(o.key) || base.startsWith('_'))
+      continue
     const done = ledger.files[o.key]
     // A file refined before is refined again when its content changed (a first-format entry has no tag).
     if (!done || (done.etag !== '' && done.etag !== o.etag)) pending.push(o)
@@ -444,6 +460,7 @@ interface Batch {
  */
 async function stageBatch(
   engine: Engine,
+  raw: TableEntry,
   files: readonly string[],
   table: string,
   eventTime: string | undefined,
@@ -452,7 +469,11 @@ async function stageBatch(
 ): Promise<Batch> {
   // sample_size = -1: the schema comes from every row, so a field that first appears late in a
   // large file is not silently left out.
-  const read = `read_json(${sqlList(files)}, format = 'newline_delimited', union_by_name = true, sample_size = -1`
+  // (The reader call is left open so `filename = true` can be added below.)
+  const read =
+    raw.format === 'csv'
+      ? `${readerSql(raw, sqlList(files)).slice(0, -1)}, sample_size = -1`
+      : `read_json(${sqlList(files)}, format = 'newline_delimited', union_by_name = true, sample_size = -1`
   // Within one batch the last copy of a key wins (files are named in stream order).
   const source = keys.length
     ? `(SELECT * EXCLUDE (filename) FROM ${read}, filename = true)
@@ -532,6 +553,7 @@ async function registerTrusted(
   files: readonly string[],
   plan: SchemaPlan,
   firstFile: string,
+  partitioned: boolean,
 ): Promise<void> {
   const now = new Date().toISOString()
   const previous = await getTable(store, 'trusted', name)
@@ -559,7 +581,7 @@ async function registerTrusted(
     ...(raw.resource ? { resource: raw.resource } : {}),
     location,
     format: 'parquet',
-    partitioning: ['dt'],
+    partitioning: partitioned ? ['dt'] : [],
     ...(keys.length ? { primaryKey: keys } : {}),
     columns: plan.columns,
     versions,
@@ -590,6 +612,7 @@ async function fitSchema(
   out: string,
   unfit: string,
   seq: number,
+  partitioned = true,
 ): Promise<{ written: string[]; ok: number; bad: number }> {
   let bad = 0
   if (plan.reason) {
@@ -601,16 +624,37 @@ async function fitSchema(
       )
     }
   }
+  const rows = `SELECT ${plan.select ?? '*'} FROM ${staged}${plan.reason ? ` WHERE (${plan.reason}) IS NULL` : ''}`
+  return copyParquet(engine, rows, out, `part-${pad(seq)}-`, partitioned).then((r) => ({ ...r, bad }))
+}
+
+/**
+ * Writes rows as snappy Parquet under `out`: Hive-partitioned by `dt` with files `<prefix>{i}`, or,
+ * for an unpartitioned table, as one file `<prefix>0.parquet`.
+ */
+async function copyParquet(
+  engine: Engine,
+  rows: string,
+  out: string,
+  prefix: string,
+  partitioned: boolean,
+): Promise<{ written: string[]; ok: number }> {
+  if (!partitioned) {
+    await mkdir(out, { recursive: true })
+    const file = join(out, `${prefix}0.parquet`)
+    const ok = Number((await engine.query(`SELECT count(*) AS n FROM (${rows})`)).rows[0]?.n ?? 0)
+    if (ok === 0) return { written: [], ok }
+    await engine.run(`COPY (${rows}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION snappy)`)
+    return { written: [file], ok }
+  }
   const stats = await engine.query(
-    `COPY (SELECT ${plan.select ?? '*'} FROM ${staged}${plan.reason ? ` WHERE (${plan.reason}) IS NULL` : ''})
-     TO ${sqlString(out)}
-     (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (dt), FILENAME_PATTERN ${sqlString(`part-${pad(seq)}-{i}`)},
+    `COPY (${rows}) TO ${sqlString(out)}
+     (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (dt), FILENAME_PATTERN ${sqlString(`${prefix}{i}`)},
       OVERWRITE_OR_IGNORE, RETURN_STATS)`,
   )
   return {
     written: stats.rows.map((r) => String(r.filename)).sort(),
     ok: stats.rows.reduce((n, r) => n + Number(r.count), 0),
-    bad,
   }
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { getTable } from '../../src/catalog/catalog.js'
+import { getTable, putTable } from '../../src/catalog/catalog.js'
 import { attachLake } from '../../src/catalog/views.js'
 import { createEngine, type Engine, sqlList } from '../../src/engine/engine.js'
 import { type LandingOptions, land } from '../../src/landing/landing.js'
@@ -338,6 +338,53 @@ describe('refine', () => {
       expect(entry?.versions).toHaveLength(1)
       expect(results[1]).toMatchObject({ records: 1, errors: 1 })
     })
+  })
+
+  it('refines CSV raw tables (movies) to typed, unpartitioned Parquet, deduped by key across files', async () => {
+    const { store, state, opts } = await setup()
+    await putTable(store, {
+      zone: 'raw',
+      name: 'm_movies',
+      source: 'm',
+      resource: 'movies',
+      location: 'raw/m/csv/movies/',
+      format: 'csv',
+      csv: { delimiter: ',', quote: '"', header: true, encoding: 'utf-8', null: [] },
+      partitioning: ['yyyy', 'mm', 'dd'],
+      columns: [],
+      updatedAt: new Date().toISOString(),
+    })
+    await store.put(
+      'raw/m/csv/movies/2026/11/20/movies.csv',
+      'imdb_id,title,year,rating\ntt01,"Alien, the first",1979,8.5\ntt02,Heat,1995,8.3\n',
+    )
+    const o = { ...opts, tables: { 'm.movies': { primaryKey: 'imdb_id' } } }
+    expect((await refine(store, engine, state, o))[0]).toMatchObject({
+      table: 'm_movies',
+      records: 2,
+      errors: 0,
+    })
+    await store.put(
+      'raw/m/csv/movies/2026/11/21/movies.csv',
+      'imdb_id,title,year,rating\ntt02,Heat,1995,8.4\n',
+    )
+    await refine(store, engine, state, o)
+    const entry = await getTable(store, 'trusted', 'm_movies')
+    expect(entry).toMatchObject({ location: 'trusted/m/movies/', partitioning: [], primaryKey: ['imdb_id'] })
+    expect(Object.fromEntries(entry!.columns.map((c) => [c.name, c.type]))).toEqual({
+      imdb_id: 'VARCHAR',
+      title: 'VARCHAR',
+      year: 'BIGINT',
+      rating: 'DOUBLE',
+    })
+    expect(await keys(store, 'trusted/m/movies/')).toEqual(['trusted/m/movies/part-000002-m0.parquet'])
+    const q = await createEngine()
+    await attachLake(q, store)
+    expect((await q.query('select * from trusted.m_movies order by imdb_id')).rows).toEqual([
+      { imdb_id: 'tt01', title: 'Alien, the first', year: 1979, rating: 8.5 },
+      { imdb_id: 'tt02', title: 'Heat', year: 1995, rating: 8.4 },
+    ])
+    await q.close()
   })
 
   it('keeps a field that first appears deep in a large raw file', async () => {
