@@ -98,11 +98,20 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
     )
     .argument('[table...]', 'raw tables to refine, e.g. x_tweets (default: all)')
     .option('--status', 'show what is waiting to be refined, per raw table, and refine nothing')
-    .action(async (tables: string[], opts: { status?: boolean }, cmd: Command) => {
-      const { refineCommand, refineStatusCommand } = await import('./commands/stages.js')
-      if (opts.status) await refineStatusCommand(globals(cmd))
-      else await refineCommand(tables, globals(cmd))
-    })
+    .option('--compact', "rewrite each trusted partition's small files as files of about --target-size")
+    .option('--target-size <size>', 'file size compaction aims at', '128MB')
+    .action(
+      async (
+        tables: string[],
+        opts: { status?: boolean; compact?: boolean; targetSize: string },
+        cmd: Command,
+      ) => {
+        const { refineCommand, refineStatusCommand, compactCommand } = await import('./commands/stages.js')
+        if (opts.status) await refineStatusCommand(globals(cmd))
+        else if (opts.compact) await compactCommand(tables, opts.targetSize, globals(cmd))
+        else await refineCommand(tables, globals(cmd))
+      },
+    )
 
   program
     .command('query')

@@ -48,8 +48,10 @@ export interface Pipeline {
   engine(): Promise<Engine>
   /** Pulls the sources once; `signal` stops it after the batch in hand, with that batch's cursor saved. */
   ingest(names?: readonly string[], signal?: AbortSignal): Promise<StageSummary>
-  /** Lands what the stream holds; `signal` stops it early, after writing and committing what it took. */
-  /** Lands what the stream holds and returns; with `follow`, keeps landing until `signal` aborts. */
+  /**
+   * Lands what the stream holds and returns; with `follow`, keeps landing until `signal` aborts.
+   * `signal` stops it early, after writing and committing what it took.
+   */
   land(signal?: AbortSignal, follow?: boolean): Promise<StageSummary>
   refine(only?: readonly string[]): Promise<StageSummary>
   /** Runs SQL over every catalog table (`select * from trusted.x_tweets`). */

@@ -331,6 +331,9 @@ describe('weir catalog describe', () => {
     expect((await weir(['refine', '--status', '--lake', lake])).stdout).toMatch(
       /^x_tweets\s+1\s+11 B\s+0\s+\d+\s+1$/m,
     )
+    const compacted = await weir(['refine', '--compact', 'x_tweets', '--lake', lake])
+    expect(compacted.code).toBe(0)
+    expect(compacted.stdout).toMatch(/^x_tweets\s+\d+\s+\d+\s+\d+$/m)
     const history = await weir(['catalog', 'history', 'trusted.x_tweets', '--lake', lake])
     expect(history.stdout).toMatch(/^1\s+\S+\s+\d+\s+raw\/x\/json\/tweets\/\S+\.ndjson\s+created$/m)
     const duck = await weir(['catalog', 'ddl', 'trusted.x_tweets', '--lake', lake, '--dialect', 'duckdb'])

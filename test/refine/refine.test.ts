@@ -3,7 +3,7 @@ import { getTable, putTable } from '../../src/catalog/catalog.js'
 import { attachLake } from '../../src/catalog/views.js'
 import { createEngine, type Engine, sqlList } from '../../src/engine/engine.js'
 import { type LandingOptions, land } from '../../src/landing/landing.js'
-import { type RefineOptions, refine } from '../../src/refine/refine.js'
+import { compact, type RefineOptions, refine } from '../../src/refine/refine.js'
 import { createStateStore, type StateStore } from '../../src/state/state.js'
 import { json, keys, scratchLake, text } from '../helpers/lake.js'
 import { tempDir } from '../helpers/services.js'
@@ -384,6 +384,39 @@ describe('refine', () => {
       { imdb_id: 'tt01', title: 'Alien, the first', year: 1979, rating: 8.5 },
       { imdb_id: 'tt02', title: 'Heat', year: 1995, rating: 8.4 },
     ])
+    await q.close()
+  })
+
+  it('compacts the small files of each partition into one, swapped in the catalog, rows unchanged', async () => {
+    const { store, stream, state, opts } = await setup()
+    const o = { ...opts, tables: { 'x.tweets': { eventTime: 'created_at' } } } // no key: one file per batch
+    for (let b = 0; b < 3; b++) {
+      await stream.publish(
+        'x',
+        Array.from({ length: 10 }, (_, i) => json(tweet(b * 10 + i, 20 + (i % 2)), 'tweets')),
+      )
+      await land(stream, store, landing(state))
+      await refine(store, engine, state, o)
+    }
+    expect(await keys(store, 'trusted/x/tweets/')).toHaveLength(6) // 3 batches × 2 days
+    const [r] = await compact(store, engine, {
+      stagingDir: await tempDir('weir-compact-'),
+      only: ['x_tweets'],
+    })
+    expect(r).toMatchObject({ table: 'x_tweets', partitions: 2, filesBefore: 6, filesAfter: 2 })
+    const after = await keys(store, 'trusted/x/tweets/')
+    expect(after).toHaveLength(2)
+    expect(after.every((k) => /\/dt=2026-11-2[01]\/part-c\d{14}-0\.parquet$/.test(k))).toBe(true)
+    expect((await getTable(store, 'trusted', 'x_tweets'))?.files).toEqual(after)
+    const q = await createEngine()
+    await attachLake(q, store)
+    expect(
+      (
+        await q.query(
+          'select count(*) as n, count(distinct id) as ids, count(distinct dt) as days from trusted.x_tweets',
+        )
+      ).rows,
+    ).toEqual([{ n: 30, ids: 30, days: 2 }])
     await q.close()
   })
 

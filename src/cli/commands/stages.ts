@@ -1,4 +1,7 @@
-import { formatBytes } from '../../core/units.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { formatBytes, parseBytes } from '../../core/units.js'
 import type { StageSummary } from '../../pipeline/pipeline.js'
 import { type GlobalOptions, interruption, withPipeline } from '../context.js'
 import { renderRows } from '../output.js'
@@ -40,6 +43,40 @@ export async function refineStatusCommand(globals: GlobalOptions): Promise<void>
       type: '',
     }))
     process.stdout.write(`${rows.length ? renderRows({ columns, rows }, 'table') : '(no raw tables yet)'}\n`)
+  })
+}
+
+/** `weir refine --compact [table...]`: fewer, larger files in the trusted zone. */
+export async function compactCommand(
+  tables: string[],
+  targetSize: string,
+  globals: GlobalOptions,
+): Promise<void> {
+  const { compact } = await import('../../refine/refine.js')
+  await withPipeline(globals, async (p) => {
+    const stagingDir = await mkdtemp(join(tmpdir(), 'weir-compact-'))
+    try {
+      const results = await compact(p.store, await p.engine(), {
+        stagingDir,
+        targetBytes: parseBytes(targetSize),
+        ...(tables.length ? { only: tables } : {}),
+      })
+      const columns = ['table', 'partitions', 'files_before', 'files_after'].map((name) => ({
+        name,
+        type: '',
+      }))
+      const rows = results.map((r) => ({
+        table: r.table,
+        partitions: r.partitions,
+        files_before: r.filesBefore,
+        files_after: r.filesAfter,
+      }))
+      process.stdout.write(
+        `${rows.length ? renderRows({ columns, rows }, 'table') : '(no trusted tables yet)'}\n`,
+      )
+    } finally {
+      await rm(stagingDir, { recursive: true, force: true })
+    }
   })
 }
 
