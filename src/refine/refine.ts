@@ -1,14 +1,23 @@
-import { mkdir, readdir, rm, stat } from 'node:fs/promises'
+import { mkdir, rm, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { type Column, getTable, listTables, putTable, type TableEntry } from '../catalog/catalog.js'
 import { parse } from '../catalog/types.js'
-import { readerSql } from '../catalog/views.js'
-import { WeirError } from '../core/errors.js'
 import { utcParts } from '../core/time.js'
-import { type Engine, sqlIdent, sqlList, sqlString } from '../engine/engine.js'
+import { type Engine, sqlIdent, sqlString } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
 import type { StateStore } from '../state/state.js'
-import { joinKey, type ObjectInfo, type ObjectStore } from '../storage/storage.js'
+import { joinKey, type ObjectStore } from '../storage/storage.js'
+import {
+  infos,
+  type Ledger,
+  limitBatch,
+  liveFiles,
+  newRawFiles,
+  partitionOf,
+  REFINABLE,
+  readLedger,
+} from './files.js'
+import { type Batch, describe, fitSchema, mergePartitions, pad, stageBatch } from './parquet.js'
 import {
   flattenSelect,
   planSchema,
@@ -16,7 +25,6 @@ import {
   type SchemaPolicy,
   type SchemaVersion,
 } from './schema.js'
-
 export interface RefineOptions {
   /** Per `source.resource`: the event-time path (partitions by its date) and primary key (deduped per run). */
   readonly tables: Readonly<
@@ -56,28 +64,6 @@ export interface RefineResult {
   readonly changed: number
   /** Schema conflicts: types widened to text, rows set aside by the table's policy. */
   readonly warnings: readonly string[]
-}
-
-/**
- * What refine has done for a raw table, in `_state/refine/<table>.json`: the last batch number, and
- * per raw file its size and version tag when refined, so a file that changed is refined again.
- */
-interface Ledger {
-  readonly seq: number
-  readonly files: Readonly<
-    Record<string, { readonly size: number; readonly etag: string; readonly seq: number }>
-  >
-}
-
-/** Reads the ledger; the first bookmark format (a list of keys) is taken as files of unknown version. */
-async function readLedger(state: StateStore, name: string): Promise<Ledger> {
-  const saved = await state.get<{ seq: number; files: string[] | Ledger['files'] }>(name)
-  if (!saved) return { seq: 0, files: {} }
-  if (!Array.isArray(saved.files)) return saved as Ledger
-  return {
-    seq: saved.seq,
-    files: Object.fromEntries(saved.files.map((k) => [k, { size: -1, etag: '', seq: 0 }])),
-  }
 }
 
 /**
@@ -347,20 +333,6 @@ async function refineTable(
   }
 }
 
-/** The first pending files that fit one batch's limits (at least one file). */
-function limitBatch(pending: readonly ObjectInfo[], opts: RefineOptions): ObjectInfo[] {
-  const maxFiles = opts.batchFiles ?? 1_000
-  const maxBytes = opts.batchBytes ?? 256 * 1024 * 1024
-  const out: ObjectInfo[] = []
-  let bytes = 0
-  for (const p of pending) {
-    if (out.length >= maxFiles || (out.length > 0 && bytes + p.size > maxBytes)) break
-    out.push(p)
-    bytes += p.size
-  }
-  return out
-}
-
 function add(a: RefineResult, b: RefineResult): RefineResult {
   return {
     table: a.table,
@@ -373,133 +345,6 @@ function add(a: RefineResult, b: RefineResult): RefineResult {
     changed: a.changed + b.changed,
     warnings: [...a.warnings, ...b.warnings],
   }
-}
-
-/** Raw formats refine turns into Parquet. */
-const REFINABLE = new Set<TableEntry['format']>(['ndjson', 'csv'])
-
-/** `trusted/x/tweets/dt=2026-11-20/part-000001-0.parquet` → `dt=2026-11-20`. */
-function partitionOf(key: string): string {
-  return /\/(dt=[^/]+)\//.exec(key)?.[1] ?? ''
-}
-
-async function infos(store: ObjectStore, keys: readonly string[]): Promise<ObjectInfo[]> {
-  const out: ObjectInfo[] = []
-  for (const k of keys) {
-    const info = await store.head(k)
-    if (info) out.push(info)
-  }
-  return out
-}
-
-/**
- * The trusted table's live files: the catalog's list, after deleting files a crashed run left
- * outside it; for a table refined before the list existed, its folder's Parquet files.
- */
-async function liveFiles(
-  store: ObjectStore,
-  location: string,
-  entry: TableEntry | undefined,
-): Promise<string[]> {
-  const found: string[] = []
-  for await (const o of store.list(location)) if (o.key.endsWith('.parquet')) found.push(o.key)
-  if (!entry?.files) return found
-  const live = new Set(entry.files)
-  for (const k of found) if (!live.has(k)) await store.delete(k)
-  return [...entry.files]
-}
-
-/**
- * One row per key across this batch's new files and the table's files of the same partitions, the
- * batch's copy winning (it was landed later), written as new files of those partitions.
- */
-async function mergePartitions(
-  engine: Engine,
-  fresh: readonly string[],
-  old: readonly string[],
-  out: string,
-  seq: number,
-  keys: readonly string[],
-  byParent = false,
-  partitioned = true,
-): Promise<string[]> {
-  // A child table keeps the children of the newest copy of each parent, all of them, and only them.
-  const keep = byParent
-    ? `_weir_prio = max(_weir_prio) OVER (PARTITION BY ${keys.map(columnPath).join(', ')})`
-    : `row_number() OVER (PARTITION BY ${keys.map(columnPath).join(', ')} ORDER BY _weir_prio DESC) = 1`
-  const read = (files: readonly string[], prio: number) =>
-    `SELECT *, ${prio} AS _weir_prio FROM read_parquet(${sqlList(files)}, hive_partitioning = true, union_by_name = true)`
-  const rows = `SELECT * EXCLUDE (_weir_prio) FROM (${read(fresh, 1)} UNION ALL BY NAME ${read(old, 0)}) QUALIFY ${keep}`
-  return (await copyParquet(engine, rows, out, `part-${pad(seq)}-m`, partitioned)).written
-}
-
-async function newRawFiles(store: ObjectStore, raw: TableEntry, ledger: Ledger): Promise<ObjectInfo[]> {
-  const pending: ObjectInfo[] = []
-  for await (const o of store.list(raw.location)) {
-    const base = o.key.slice(o.key.lastIndexOf('/') + 1)
-    if (!(raw.format === 'csv' ? /\.csv(\.gz)?$/ : /\.(nd)?json(\.gz)?$/).test(o.key) || base.startsWith('_'))
-      continue
-    const done = ledger.files[o.key]
-    // A file refined before is refined again when its content changed (a first-format entry has no tag).
-    if (!done || (done.etag !== '' && done.etag !== o.etag)) pending.push(o)
-  }
-  return pending
-}
-
-interface Batch {
-  /** The DuckDB temp table holding the batch: the raw rows (one per key), and `dt` (NULL: no event date). */
-  readonly table: string
-  readonly ok: number
-  readonly bad: number
-}
-
-/**
- * The one pass over the JSON: the batch goes into a DuckDB temp table (spilled to disk when large),
- * with its `dt`, one row per key. Its schema is then known for free, and each table's Parquet is
- * written once from it, flattened and fitted.
- */
-async function stageBatch(
-  engine: Engine,
-  raw: TableEntry,
-  files: readonly string[],
-  table: string,
-  eventTime: string | undefined,
-  keys: readonly string[],
-  now = new Date(),
-): Promise<Batch> {
-  // sample_size = -1: the schema comes from every row, so a field that first appears late in a
-  // large file is not silently left out.
-  // (The reader call is left open so `filename = true` can be added below.)
-  const read =
-    raw.format === 'csv'
-      ? `${readerSql(raw, sqlList(files)).slice(0, -1)}, sample_size = -1`
-      : `read_json(${sqlList(files)}, format = 'newline_delimited', union_by_name = true, sample_size = -1`
-  // Within one batch the last copy of a key wins (files are named in stream order).
-  const source = keys.length
-    ? `(SELECT * EXCLUDE (filename) FROM ${read}, filename = true)
-       QUALIFY row_number() OVER (PARTITION BY ${keys.map(columnPath).join(', ')} ORDER BY filename DESC) = 1)`
-    : `${read})`
-  const create = (dt: string) =>
-    engine.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT *, ${dt} AS dt FROM ${source}`)
-  if (!eventTime) await create(`DATE ${sqlString(dateOf(now))}`)
-  else {
-    try {
-      await create(`CAST(try_cast(${columnPath(eventTime)} AS TIMESTAMP) AS DATE)`)
-    } catch (err) {
-      // No row of the batch has the field, so DuckDB cannot even bind it: every row lacks an event time.
-      if (
-        !(
-          err instanceof WeirError && /Binder Error: (Could not find key|Referenced column)/.test(err.message)
-        )
-      )
-        throw err
-      await create('NULL::DATE')
-    }
-  }
-  const { rows } = await engine.query(
-    `SELECT count(*) FILTER (WHERE dt IS NOT NULL) AS ok, count(*) FILTER (WHERE dt IS NULL) AS bad FROM ${table}`,
-  )
-  return { table, ok: Number(rows[0]?.ok ?? 0), bad: Number(rows[0]?.bad ?? 0) }
 }
 
 /** Writes rejected rows, each with its reason, to `_errors/refine/<source>/<resource>/<date>/<batch>.ndjson`. */
@@ -601,73 +446,6 @@ async function registerRaw(store: ObjectStore, engine: Engine, raw: TableEntry, 
   })
 }
 
-/**
- * Rewrites a staged batch to fit the table: casts per the plan, and rows the plan sets aside
- * written, each with its reason, to `unfit` (NDJSON).
- */
-async function fitSchema(
-  engine: Engine,
-  staged: string,
-  plan: SchemaPlan,
-  out: string,
-  unfit: string,
-  seq: number,
-  partitioned = true,
-): Promise<{ written: string[]; ok: number; bad: number }> {
-  let bad = 0
-  if (plan.reason) {
-    const where = `WHERE (${plan.reason}) IS NOT NULL`
-    bad = Number((await engine.query(`SELECT count(*) AS n FROM ${staged} ${where}`)).rows[0]?.n ?? 0)
-    if (bad) {
-      await engine.run(
-        `COPY (SELECT ${plan.reason} AS _reason, * EXCLUDE (dt) FROM ${staged} ${where}) TO ${sqlString(unfit)} (FORMAT json)`,
-      )
-    }
-  }
-  const rows = `SELECT ${plan.select ?? '*'} FROM ${staged}${plan.reason ? ` WHERE (${plan.reason}) IS NULL` : ''}`
-  return copyParquet(engine, rows, out, `part-${pad(seq)}-`, partitioned).then((r) => ({ ...r, bad }))
-}
-
-/**
- * Writes rows as snappy Parquet under `out`: Hive-partitioned by `dt` with files `<prefix>{i}`, or,
- * for an unpartitioned table, as one file `<prefix>0.parquet`.
- */
-async function copyParquet(
-  engine: Engine,
-  rows: string,
-  out: string,
-  prefix: string,
-  partitioned: boolean,
-): Promise<{ written: string[]; ok: number }> {
-  if (!partitioned) {
-    await mkdir(out, { recursive: true })
-    const file = join(out, `${prefix}0.parquet`)
-    const ok = Number((await engine.query(`SELECT count(*) AS n FROM (${rows})`)).rows[0]?.n ?? 0)
-    if (ok === 0) return { written: [], ok }
-    await engine.run(`COPY (${rows}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION snappy)`)
-    return { written: [file], ok }
-  }
-  const stats = await engine.query(
-    `COPY (${rows}) TO ${sqlString(out)}
-     (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (dt), FILENAME_PATTERN ${sqlString(`${prefix}{i}`)},
-      OVERWRITE_OR_IGNORE, RETURN_STATS)`,
-  )
-  return {
-    written: stats.rows.map((r) => String(r.filename)).sort(),
-    ok: stats.rows.reduce((n, r) => n + Number(r.count), 0),
-  }
-}
-
-/** `data.time` → `"data"."time"`: struct field access in DuckDB. */
-function columnPath(path: string): string {
-  return path.split('.').map(sqlIdent).join('.')
-}
-
-async function describe(engine: Engine, from: string): Promise<Column[]> {
-  const { rows } = await engine.query(`DESCRIBE SELECT * FROM ${from}`)
-  return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }))
-}
-
 /** Keeps every column ever seen (a later batch may lack an optional field), with the newest type. */
 function mergeColumns(previous: readonly Column[], next: readonly Column[]): Column[] {
   const byName = new Map(previous.map((c) => [c.name, c]))
@@ -679,91 +457,4 @@ function mergeColumns(previous: readonly Column[], next: readonly Column[]): Col
 function errorKey(raw: TableEntry, name: string, now = new Date()): string {
   const { yyyy, mm, dd } = utcParts(now)
   return joinKey('_errors/refine', raw.source ?? '', raw.resource ?? raw.name, yyyy, mm, dd, `${name}.ndjson`)
-}
-
-function pad(n: number): string {
-  return String(n).padStart(6, '0')
-}
-
-function dateOf(d: Date): string {
-  const { yyyy, mm, dd } = utcParts(d)
-  return `${yyyy}-${mm}-${dd}`
-}
-
-export interface CompactResult {
-  readonly table: string
-  readonly partitions: number
-  readonly filesBefore: number
-  readonly filesAfter: number
-}
-
-/**
- * `weir refine --compact`: in each trusted table, rewrites each partition's small files (under
- * `targetBytes`, default 128 MB) as files of about that size. The new files are swapped in the
- * catalog before the old ones are deleted, as refine does, so readers never see both.
- */
-export async function compact(
-  store: ObjectStore,
-  engine: Engine,
-  opts: { readonly stagingDir: string; readonly targetBytes?: number; readonly only?: readonly string[] },
-): Promise<CompactResult[]> {
-  const target = opts.targetBytes ?? 128 * 1024 * 1024
-  const out: CompactResult[] = []
-  for (const t of await listTables(store, 'trusted')) {
-    if (t.format !== 'parquet' || (opts.only && !opts.only.includes(t.name))) continue
-    const live = await liveFiles(store, t.location, t)
-    const sizes = new Map((await infos(store, live)).map((o) => [o.key, o]))
-    const byPartition = new Map<string, string[]>()
-    for (const k of live) {
-      if ((sizes.get(k)?.size ?? 0) >= target) continue
-      const list = byPartition.get(partitionOf(k)) ?? []
-      list.push(k)
-      byPartition.set(partitionOf(k), list)
-    }
-    const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14)
-    const replaced: string[] = []
-    const added: string[] = []
-    let partitions = 0
-    for (const [partition, files] of byPartition) {
-      if (files.length < 2) continue
-      partitions++
-      const stage = join(opts.stagingDir, `compact-${t.name}-${partitions}`)
-      await rm(stage, { recursive: true, force: true })
-      await mkdir(stage, { recursive: true })
-      try {
-        const local = await localize(
-          store,
-          files.map((k) => sizes.get(k)!),
-        )
-        // Partition columns come from the folder names; the new files go back into the same folder.
-        const rows = `SELECT * FROM read_parquet(${sqlList(local)}, hive_partitioning = false, union_by_name = true)`
-        await engine.run(
-          `COPY (${rows}) TO ${sqlString(stage)} (FORMAT parquet, COMPRESSION snappy, FILE_SIZE_BYTES ${target},
-           FILENAME_PATTERN ${sqlString(`part-c${stamp}-{i}`)}, OVERWRITE_OR_IGNORE)`,
-        )
-        const folder = partition ? joinKey(t.location, partition) : t.location.replace(/\/$/, '')
-        for (const f of (await readdir(stage)).sort()) {
-          const key = joinKey(folder, f)
-          await store.putFile(key, join(stage, f))
-          added.push(key)
-        }
-        replaced.push(...files)
-      } finally {
-        await rm(stage, { recursive: true, force: true })
-      }
-    }
-    if (replaced.length) {
-      const gone = new Set(replaced)
-      const files = [...live.filter((k) => !gone.has(k)), ...added].sort()
-      await putTable(store, { ...t, files, updatedAt: new Date().toISOString() })
-      for (const k of replaced) await store.delete(k)
-    }
-    out.push({
-      table: t.name,
-      partitions,
-      filesBefore: live.length,
-      filesAfter: live.length - replaced.length + added.length,
-    })
-  }
-  return out
 }

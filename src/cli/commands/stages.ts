@@ -52,7 +52,7 @@ export async function compactCommand(
   targetSize: string,
   globals: GlobalOptions,
 ): Promise<void> {
-  const { compact } = await import('../../refine/refine.js')
+  const { compact } = await import('../../refine/compact.js')
   await withPipeline(globals, async (p) => {
     const stagingDir = await mkdtemp(join(tmpdir(), 'weir-compact-'))
     try {

@@ -1,0 +1,85 @@
+import { mkdir, readdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { listTables, putTable } from '../catalog/catalog.js'
+import { type Engine, sqlList, sqlString } from '../engine/engine.js'
+import { localize } from '../engine/localize.js'
+import { joinKey, type ObjectStore } from '../storage/storage.js'
+import { infos, liveFiles, partitionOf } from './files.js'
+
+export interface CompactResult {
+  readonly table: string
+  readonly partitions: number
+  readonly filesBefore: number
+  readonly filesAfter: number
+}
+
+/**
+ * `weir refine --compact`: in each trusted table, rewrites each partition's small files (under
+ * `targetBytes`, default 128 MB) as files of about that size. The new files are swapped in the
+ * catalog before the old ones are deleted, as refine does, so readers never see both.
+ */
+export async function compact(
+  store: ObjectStore,
+  engine: Engine,
+  opts: { readonly stagingDir: string; readonly targetBytes?: number; readonly only?: readonly string[] },
+): Promise<CompactResult[]> {
+  const target = opts.targetBytes ?? 128 * 1024 * 1024
+  const out: CompactResult[] = []
+  for (const t of await listTables(store, 'trusted')) {
+    if (t.format !== 'parquet' || (opts.only && !opts.only.includes(t.name))) continue
+    const live = await liveFiles(store, t.location, t)
+    const sizes = new Map((await infos(store, live)).map((o) => [o.key, o]))
+    const byPartition = new Map<string, string[]>()
+    for (const k of live) {
+      if ((sizes.get(k)?.size ?? 0) >= target) continue
+      const list = byPartition.get(partitionOf(k)) ?? []
+      list.push(k)
+      byPartition.set(partitionOf(k), list)
+    }
+    const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14)
+    const replaced: string[] = []
+    const added: string[] = []
+    let partitions = 0
+    for (const [partition, files] of byPartition) {
+      if (files.length < 2) continue
+      partitions++
+      const stage = join(opts.stagingDir, `compact-${t.name}-${partitions}`)
+      await rm(stage, { recursive: true, force: true })
+      await mkdir(stage, { recursive: true })
+      try {
+        const local = await localize(
+          store,
+          files.map((k) => sizes.get(k)!),
+        )
+        // Partition columns come from the folder names; the new files go back into the same folder.
+        const rows = `SELECT * FROM read_parquet(${sqlList(local)}, hive_partitioning = false, union_by_name = true)`
+        await engine.run(
+          `COPY (${rows}) TO ${sqlString(stage)} (FORMAT parquet, COMPRESSION snappy, FILE_SIZE_BYTES ${target},
+           FILENAME_PATTERN ${sqlString(`part-c${stamp}-{i}`)}, OVERWRITE_OR_IGNORE)`,
+        )
+        const folder = partition ? joinKey(t.location, partition) : t.location.replace(/\/$/, '')
+        for (const f of (await readdir(stage)).sort()) {
+          const key = joinKey(folder, f)
+          await store.putFile(key, join(stage, f))
+          added.push(key)
+        }
+        replaced.push(...files)
+      } finally {
+        await rm(stage, { recursive: true, force: true })
+      }
+    }
+    if (replaced.length) {
+      const gone = new Set(replaced)
+      const files = [...live.filter((k) => !gone.has(k)), ...added].sort()
+      await putTable(store, { ...t, files, updatedAt: new Date().toISOString() })
+      for (const k of replaced) await store.delete(k)
+    }
+    out.push({
+      table: t.name,
+      partitions,
+      filesBefore: live.length,
+      filesAfter: live.length - replaced.length + added.length,
+    })
+  }
+  return out
+}

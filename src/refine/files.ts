@@ -1,0 +1,93 @@
+import type { TableEntry } from '../catalog/catalog.js'
+import type { StateStore } from '../state/state.js'
+import type { ObjectInfo, ObjectStore } from '../storage/storage.js'
+
+/**
+ * What refine has done for a raw table, in `_state/refine/<table>.json`: the last batch number, and
+ * per raw file its size and version tag when refined, so a file that changed is refined again.
+ */
+export interface Ledger {
+  readonly seq: number
+  readonly files: Readonly<
+    Record<string, { readonly size: number; readonly etag: string; readonly seq: number }>
+  >
+}
+
+/** Reads the ledger; the first bookmark format (a list of keys) is taken as files of unknown version. */
+export async function readLedger(state: StateStore, name: string): Promise<Ledger> {
+  const saved = await state.get<{ seq: number; files: string[] | Ledger['files'] }>(name)
+  if (!saved) return { seq: 0, files: {} }
+  if (!Array.isArray(saved.files)) return saved as Ledger
+  return {
+    seq: saved.seq,
+    files: Object.fromEntries(saved.files.map((k) => [k, { size: -1, etag: '', seq: 0 }])),
+  }
+}
+
+export async function newRawFiles(
+  store: ObjectStore,
+  raw: TableEntry,
+  ledger: Ledger,
+): Promise<ObjectInfo[]> {
+  const pending: ObjectInfo[] = []
+  for await (const o of store.list(raw.location)) {
+    const base = o.key.slice(o.key.lastIndexOf('/') + 1)
+    if (!(raw.format === 'csv' ? /\.csv(\.gz)?$/ : /\.(nd)?json(\.gz)?$/).test(o.key) || base.startsWith('_'))
+      continue
+    const done = ledger.files[o.key]
+    // A file refined before is refined again when its content changed (a first-format entry has no tag).
+    if (!done || (done.etag !== '' && done.etag !== o.etag)) pending.push(o)
+  }
+  return pending
+}
+
+/** The first pending files that fit one batch's limits (at least one file). */
+export function limitBatch(
+  pending: readonly ObjectInfo[],
+  opts: { readonly batchFiles?: number; readonly batchBytes?: number },
+): ObjectInfo[] {
+  const maxFiles = opts.batchFiles ?? 1_000
+  const maxBytes = opts.batchBytes ?? 256 * 1024 * 1024
+  const out: ObjectInfo[] = []
+  let bytes = 0
+  for (const p of pending) {
+    if (out.length >= maxFiles || (out.length > 0 && bytes + p.size > maxBytes)) break
+    out.push(p)
+    bytes += p.size
+  }
+  return out
+}
+
+/** Raw formats refine turns into Parquet. */
+export const REFINABLE = new Set<TableEntry['format']>(['ndjson', 'csv'])
+
+/** `trusted/x/tweets/dt=2026-11-20/part-000001-0.parquet` → `dt=2026-11-20`. */
+export function partitionOf(key: string): string {
+  return /\/(dt=[^/]+)\//.exec(key)?.[1] ?? ''
+}
+
+export async function infos(store: ObjectStore, keys: readonly string[]): Promise<ObjectInfo[]> {
+  const out: ObjectInfo[] = []
+  for (const k of keys) {
+    const info = await store.head(k)
+    if (info) out.push(info)
+  }
+  return out
+}
+
+/**
+ * The trusted table's live files: the catalog's list, after deleting files a crashed run left
+ * outside it; for a table refined before the list existed, its folder's Parquet files.
+ */
+export async function liveFiles(
+  store: ObjectStore,
+  location: string,
+  entry: TableEntry | undefined,
+): Promise<string[]> {
+  const found: string[] = []
+  for await (const o of store.list(location)) if (o.key.endsWith('.parquet')) found.push(o.key)
+  if (!entry?.files) return found
+  const live = new Set(entry.files)
+  for (const k of found) if (!live.has(k)) await store.delete(k)
+  return [...entry.files]
+}

@@ -1,0 +1,164 @@
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Column, TableEntry } from '../catalog/catalog.js'
+import { readerSql } from '../catalog/views.js'
+import { WeirError } from '../core/errors.js'
+import { utcParts } from '../core/time.js'
+import { type Engine, sqlIdent, sqlList, sqlString } from '../engine/engine.js'
+import type { SchemaPlan } from './schema.js'
+
+export interface Batch {
+  /** The DuckDB temp table holding the batch: the raw rows (one per key), and `dt` (NULL: no event date). */
+  readonly table: string
+  readonly ok: number
+  readonly bad: number
+}
+
+/**
+ * The one pass over the JSON: the batch goes into a DuckDB temp table (spilled to disk when large),
+ * with its `dt`, one row per key. Its schema is then known for free, and each table's Parquet is
+ * written once from it, flattened and fitted.
+ */
+export async function stageBatch(
+  engine: Engine,
+  raw: TableEntry,
+  files: readonly string[],
+  table: string,
+  eventTime: string | undefined,
+  keys: readonly string[],
+  now = new Date(),
+): Promise<Batch> {
+  // sample_size = -1: the schema comes from every row, so a field that first appears late in a
+  // large file is not silently left out.
+  // (The reader call is left open so `filename = true` can be added below.)
+  const read =
+    raw.format === 'csv'
+      ? `${readerSql(raw, sqlList(files)).slice(0, -1)}, sample_size = -1`
+      : `read_json(${sqlList(files)}, format = 'newline_delimited', union_by_name = true, sample_size = -1`
+  // Within one batch the last copy of a key wins (files are named in stream order).
+  const source = keys.length
+    ? `(SELECT * EXCLUDE (filename) FROM ${read}, filename = true)
+       QUALIFY row_number() OVER (PARTITION BY ${keys.map(columnPath).join(', ')} ORDER BY filename DESC) = 1)`
+    : `${read})`
+  const create = (dt: string) =>
+    engine.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT *, ${dt} AS dt FROM ${source}`)
+  if (!eventTime) await create(`DATE ${sqlString(dateOf(now))}`)
+  else {
+    try {
+      await create(`CAST(try_cast(${columnPath(eventTime)} AS TIMESTAMP) AS DATE)`)
+    } catch (err) {
+      // No row of the batch has the field, so DuckDB cannot even bind it: every row lacks an event time.
+      if (
+        !(
+          err instanceof WeirError && /Binder Error: (Could not find key|Referenced column)/.test(err.message)
+        )
+      )
+        throw err
+      await create('NULL::DATE')
+    }
+  }
+  const { rows } = await engine.query(
+    `SELECT count(*) FILTER (WHERE dt IS NOT NULL) AS ok, count(*) FILTER (WHERE dt IS NULL) AS bad FROM ${table}`,
+  )
+  return { table, ok: Number(rows[0]?.ok ?? 0), bad: Number(rows[0]?.bad ?? 0) }
+}
+
+/**
+ * Rewrites a staged batch to fit the table: casts per the plan, and rows the plan sets aside
+ * written, each with its reason, to `unfit` (NDJSON).
+ */
+export async function fitSchema(
+  engine: Engine,
+  staged: string,
+  plan: SchemaPlan,
+  out: string,
+  unfit: string,
+  seq: number,
+  partitioned = true,
+): Promise<{ written: string[]; ok: number; bad: number }> {
+  let bad = 0
+  if (plan.reason) {
+    const where = `WHERE (${plan.reason}) IS NOT NULL`
+    bad = Number((await engine.query(`SELECT count(*) AS n FROM ${staged} ${where}`)).rows[0]?.n ?? 0)
+    if (bad) {
+      await engine.run(
+        `COPY (SELECT ${plan.reason} AS _reason, * EXCLUDE (dt) FROM ${staged} ${where}) TO ${sqlString(unfit)} (FORMAT json)`,
+      )
+    }
+  }
+  const rows = `SELECT ${plan.select ?? '*'} FROM ${staged}${plan.reason ? ` WHERE (${plan.reason}) IS NULL` : ''}`
+  return copyParquet(engine, rows, out, `part-${pad(seq)}-`, partitioned).then((r) => ({ ...r, bad }))
+}
+
+/**
+ * Writes rows as snappy Parquet under `out`: Hive-partitioned by `dt` with files `<prefix>{i}`, or,
+ * for an unpartitioned table, as one file `<prefix>0.parquet`.
+ */
+export async function copyParquet(
+  engine: Engine,
+  rows: string,
+  out: string,
+  prefix: string,
+  partitioned: boolean,
+): Promise<{ written: string[]; ok: number }> {
+  if (!partitioned) {
+    await mkdir(out, { recursive: true })
+    const file = join(out, `${prefix}0.parquet`)
+    const ok = Number((await engine.query(`SELECT count(*) AS n FROM (${rows})`)).rows[0]?.n ?? 0)
+    if (ok === 0) return { written: [], ok }
+    await engine.run(`COPY (${rows}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION snappy)`)
+    return { written: [file], ok }
+  }
+  const stats = await engine.query(
+    `COPY (${rows}) TO ${sqlString(out)}
+     (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (dt), FILENAME_PATTERN ${sqlString(`${prefix}{i}`)},
+      OVERWRITE_OR_IGNORE, RETURN_STATS)`,
+  )
+  return {
+    written: stats.rows.map((r) => String(r.filename)).sort(),
+    ok: stats.rows.reduce((n, r) => n + Number(r.count), 0),
+  }
+}
+
+/**
+ * One row per key across this batch's new files and the table's files of the same partitions, the
+ * batch's copy winning (it was landed later), written as new files of those partitions.
+ */
+export async function mergePartitions(
+  engine: Engine,
+  fresh: readonly string[],
+  old: readonly string[],
+  out: string,
+  seq: number,
+  keys: readonly string[],
+  byParent = false,
+  partitioned = true,
+): Promise<string[]> {
+  // A child table keeps the children of the newest copy of each parent, all of them, and only them.
+  const keep = byParent
+    ? `_weir_prio = max(_weir_prio) OVER (PARTITION BY ${keys.map(columnPath).join(', ')})`
+    : `row_number() OVER (PARTITION BY ${keys.map(columnPath).join(', ')} ORDER BY _weir_prio DESC) = 1`
+  const read = (files: readonly string[], prio: number) =>
+    `SELECT *, ${prio} AS _weir_prio FROM read_parquet(${sqlList(files)}, hive_partitioning = true, union_by_name = true)`
+  const rows = `SELECT * EXCLUDE (_weir_prio) FROM (${read(fresh, 1)} UNION ALL BY NAME ${read(old, 0)}) QUALIFY ${keep}`
+  return (await copyParquet(engine, rows, out, `part-${pad(seq)}-m`, partitioned)).written
+}
+
+/** `data.time` → `"data"."time"`: struct field access in DuckDB. */
+export function columnPath(path: string): string {
+  return path.split('.').map(sqlIdent).join('.')
+}
+
+export async function describe(engine: Engine, from: string): Promise<Column[]> {
+  const { rows } = await engine.query(`DESCRIBE SELECT * FROM ${from}`)
+  return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }))
+}
+
+export function pad(n: number): string {
+  return String(n).padStart(6, '0')
+}
+
+export function dateOf(d: Date): string {
+  const { yyyy, mm, dd } = utcParts(d)
+  return `${yyyy}-${mm}-${dd}`
+}
