@@ -1,13 +1,11 @@
 import { promisify } from 'node:util'
 import { gzip as gzipCb } from 'node:zlib'
-import { getTable, putTable } from '../catalog/catalog.js'
-import { WeirError } from '../core/errors.js'
-import { partitionPath, tableLocation } from '../core/paths.js'
-import { fingerprinter, getPath, tableName } from '../core/records.js'
-import { parseEventTime, utcParts } from '../core/time.js'
 import type { StateStore } from '../state/state.js'
 import { joinKey, type ObjectStore, putJson } from '../storage/storage.js'
 import { type Checkpoint, compareOffsets, type Delivery, type Stream, setOffset } from '../stream/stream.js'
+
+import { fileName, inParallel, Lines, registerRaw, writeErrors } from './output.js'
+import { router } from './route.js'
 
 const gzip = promisify(gzipCb)
 
@@ -109,45 +107,10 @@ interface Buffer_ {
 }
 
 const POLL = 5_000
+
 const FLUSH_CONCURRENCY = 8
-/** Zone offsets are multiples of 15 minutes, so one folder rendering serves a whole quarter hour. */
-const QUARTER = 900_000
+
 const IDLE_MS = 100
-
-/**
- * A file's lines, copied into chunks that grow from 16 KB to 1 MB: the records are copied out of
- * the stream's read buffers (so those are freed), without a Buffer object per line, and the file's
- * memory is about its size.
- */
-class Lines {
-  private readonly chunks: Buffer[] = []
-  private used = 0
-  count = 0
-
-  push(value: Uint8Array): void {
-    const need = value.length + 1
-    let last = this.chunks.at(-1)
-    if (!last || last.length - this.used < need) {
-      if (last) this.chunks[this.chunks.length - 1] = last.subarray(0, this.used)
-      last = Buffer.allocUnsafeSlow(Math.max(need, Math.min(1 << 20, 16_384 << this.chunks.length)))
-      this.chunks.push(last)
-      this.used = 0
-    }
-    last.set(value, this.used)
-    last[this.used + value.length] = 10
-    this.used += need
-    this.count++
-  }
-
-  /** The whole content, once; the chunks are let go. */
-  take(): Buffer {
-    const last = this.chunks.at(-1)
-    if (last) this.chunks[this.chunks.length - 1] = last.subarray(0, this.used)
-    const out = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks)
-    this.chunks.length = 0
-    return out
-  }
-}
 
 /**
  * Lands the stream into raw files, like Firehose but exactly once. Records are buffered per
@@ -403,87 +366,6 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
   return result
 }
 
-type Routed =
-  | {
-      readonly resource: string
-      readonly key: string
-      readonly fp: string
-      readonly dir: string
-      readonly table: LandingTable
-      readonly eventMs: number | undefined
-      readonly late: boolean
-    }
-  | { readonly reason: string }
-
-/** Decides, per record, its file key and folder, or why it must be set aside. */
-function router(opts: LandingOptions, maxRecordBytes: number): (d: Delivery) => Routed {
-  const tables = new Map<string, LandingTable>()
-  const dirs = new Map<string, string>()
-  const newest = new Map<string, { ms: number; dir: string }>()
-  const fingerprint = fingerprinter()
-  return (d) => {
-    const resource = d.headers.resource
-    if (!resource) return { reason: 'no resource header' }
-    if (d.value.length > maxRecordBytes) {
-      return {
-        reason: `record is ${d.value.length} bytes, over the ${maxRecordBytes} allowed (landing.maxRecordBytes)`,
-      }
-    }
-    const tk = `${d.topic}\u0000${resource}`
-    let table = tables.get(tk)
-    if (!table) {
-      table = opts.table(d.topic, resource)
-      tables.set(tk, table)
-    }
-    let fp = d.headers.fp ?? ''
-    let eventMs: number | undefined
-    if (d.headers.run) {
-      // Published by Weir's ingest: the envelope already holds the event time and the structure's
-      // fingerprint, and the value is JSON.stringify output, so there is nothing to parse again.
-      if (d.headers.et) eventMs = Date.parse(d.headers.et)
-    } else {
-      let doc: unknown
-      try {
-        doc = JSON.parse(Buffer.from(d.value).toString('utf8'))
-      } catch (err) {
-        return { reason: `not JSON: ${(err as Error).message}` }
-      }
-      fp ||= fingerprint(doc)
-      if (table.eventTime) eventMs = parseEventTime(getPath(doc, table.eventTime))?.getTime()
-    }
-    if (table.eventTime && eventMs === undefined && opts.timeBy !== 'ingestion') {
-      return { reason: `no readable event time in "${table.eventTime}"` }
-    }
-    const ms = opts.timeBy === 'ingestion' || eventMs === undefined ? d.timestamp : eventMs
-    const qk = `${tk}\u0000${Math.floor(ms / QUARTER)}`
-    let dir = dirs.get(qk)
-    if (dir === undefined) {
-      if (dirs.size > 10_000) dirs.clear()
-      dir = partitionPath(table.path, {
-        source: d.topic,
-        resource,
-        format: 'json',
-        time: new Date(ms),
-        ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
-      })
-      dirs.set(qk, dir)
-    }
-    // Late: its folder is older than the newest one this table has seen (it is still written there).
-    const top = newest.get(tk)
-    const late = top !== undefined && ms < top.ms && dir !== top.dir
-    if (!top || ms > top.ms) newest.set(tk, { ms, dir })
-    return {
-      resource,
-      key: `${resource}\u0000${fp}\u0000${dir}`,
-      fp,
-      dir,
-      table,
-      eventMs,
-      late,
-    }
-  }
-}
-
 /** Waits for new records or for the next buffer to come of age, whichever is sooner. */
 async function idle(open: ReadonlyMap<string, Buffer_>, signal: AbortSignal | undefined): Promise<void> {
   let wait = IDLE_MS
@@ -502,94 +384,3 @@ async function idle(open: ReadonlyMap<string, Buffer_>, signal: AbortSignal | un
 }
 
 const iso = (ms: number) => new Date(ms).toISOString()
-
-/** Runs `fn` over `items` with at most `limit` calls in flight. */
-async function inParallel<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!)
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-}
-
-/**
- * `p0-000000100-000000199`: the partition, then the first and last offsets (padded so names sort
- * by offset). Kinesis shard ids are already names (`shardId-000000000001`).
- */
-function fileName(partition: string, first: string, last: string): string {
-  const p = /^\d+$/.test(partition) ? `p${partition}` : partition.replace(/[^A-Za-z0-9_-]/g, '_')
-  return `${p}-${first.padStart(9, '0')}-${last.padStart(9, '0')}`
-}
-
-async function registerRaw(store: ObjectStore, template: string, source: string, resource: string) {
-  const name = tableName(source, resource)
-  const existing = await getTable(store, 'raw', name)
-  if (existing) return
-  await putTable(store, {
-    zone: 'raw',
-    name,
-    source,
-    resource,
-    location: tableLocation(template, { source, resource, format: 'json' }),
-    format: 'ndjson',
-    partitioning: [...template.matchAll(/\{(yyyy|mm|dd|hh)\}/g)].map((m) => m[1]!),
-    columns: [],
-    updatedAt: new Date().toISOString(),
-  })
-}
-
-/**
- * Sets records aside in `_errors/landing/<source>/<resource>/<date>/`, one file per partition and
- * round, each line with the reason, the position and the original bytes.
- */
-async function writeErrors(store: ObjectStore, errors: readonly { delivery: Delivery; reason: string }[]) {
-  if (errors.length === 0) return
-  const { yyyy, mm, dd } = utcParts(new Date())
-  const groups = new Map<string, (typeof errors)[number][]>()
-  for (const e of errors) {
-    const k = `${e.delivery.topic}\u0000${e.delivery.headers.resource ?? ''}\u0000${e.delivery.partition}`
-    const list = groups.get(k)
-    if (list) list.push(e)
-    else groups.set(k, [e])
-  }
-  for (const list of groups.values()) {
-    const { topic, partition, headers } = list[0]!.delivery
-    const resource = headers.resource ?? '_unknown'
-    const lines = list.map((e) => {
-      const bytes = Buffer.from(e.delivery.value)
-      const text = bytes.toString('utf8')
-      // Bytes that are not UTF-8 are kept exactly, in base64, rather than mangled into text.
-      const exact = Buffer.from(text, 'utf8').equals(bytes)
-      return JSON.stringify({
-        reason: e.reason,
-        topic,
-        partition,
-        offset: e.delivery.offset,
-        resource: headers.resource ?? null,
-        ...(exact ? { value: text } : { valueBase64: bytes.toString('base64') }),
-      })
-    })
-    const first = list[0]!.delivery.offset
-    const last = list.at(-1)!.delivery.offset
-    const key = joinKey(
-      '_errors/landing',
-      topic,
-      resource,
-      yyyy,
-      mm,
-      dd,
-      `${fileName(partition, first, last)}.ndjson`,
-    )
-    await store.put(key, `${lines.join('\n')}\n`).catch((err: unknown) => {
-      throw new WeirError(`landing: cannot set aside ${list.length} bad records: ${(err as Error).message}`, {
-        code: 'LANDING_ERRORS_IO',
-        stage: 'landing',
-        cause: err,
-      })
-    })
-  }
-}
