@@ -10,6 +10,7 @@ export {
   ZONES,
   type Zone,
 } from './catalog/catalog.js'
+export { DIALECTS, type Dialect, tableDdl } from './catalog/ddl.js'
 export { attachLake } from './catalog/views.js'
 export { defineConfig } from './config/define.js'
 export { CONFIG_FILES, type LoadConfigOptions, type LoadedConfig, loadConfig } from './config/load.js'
@@ -34,7 +35,14 @@ export {
 export { type LandingOptions, type LandingResult, land } from './landing/landing.js'
 export { type DemoOptions, type DemoReport, runDemo } from './pipeline/demo.js'
 export { type OpenOptions, openPipeline, type Pipeline, type StageSummary } from './pipeline/pipeline.js'
-export { type RefineOptions, type RefineResult, refine } from './refine/refine.js'
+export { type CompactResult, compact } from './refine/compact.js'
+export {
+  type RefineOptions,
+  type RefineResult,
+  type RefineStatus,
+  refine,
+  refineStatus,
+} from './refine/refine.js'
 export type { CodeSourceBatch, CodeSourceContext } from './sources/code/code-source.js'
 export { createFileSource, type FileSourceConfig } from './sources/file/file-source.js'
 export { type IngestOptions, type IngestResult, ingest } from './sources/ingest.js'
