@@ -1,5 +1,3 @@
-import { open } from 'node:fs/promises'
-import { crc32 } from 'node:zlib'
 import type { TableEntry } from '../catalog/catalog.js'
 import type { StateStore } from '../state/state.js'
 import type { ObjectInfo, ObjectStore } from '../storage/storage.js'
@@ -11,16 +9,7 @@ import type { ObjectInfo, ObjectStore } from '../storage/storage.js'
 export interface Ledger {
   readonly seq: number
   readonly files: Readonly<
-    Record<
-      string,
-      {
-        readonly size: number
-        readonly etag: string
-        readonly seq: number
-        /** CRC-32 of the content, for a local lake, whose version tags (size and mtime) change on a rewrite. */
-        readonly crc?: number
-      }
-    >
+    Record<string, { readonly size: number; readonly etag: string; readonly seq: number }>
   >
 }
 
@@ -47,13 +36,7 @@ export async function newRawFiles(
       continue
     const done = ledger.files[o.key]
     // A file refined before is refined again when its content changed (a first-format entry has no tag).
-    if (!done) pending.push(o)
-    else if (done.etag !== '' && done.etag !== o.etag) {
-      // Landing rewrites a file with the same content after a crash: a new mtime, the same bytes.
-      // That is not a change, or a table without a key would get its rows twice.
-      const same = done.crc !== undefined && done.size === o.size && store.localPath
-      if (!same || (await crcOf(store.localPath!(o.key))) !== done.crc) pending.push(o)
-    }
+    if (!done || (done.etag !== '' && done.etag !== o.etag)) pending.push(o)
   }
   return pending
 }
@@ -107,19 +90,4 @@ export async function liveFiles(
   const live = new Set(entry.files)
   for (const k of found) if (!live.has(k)) await store.delete(k)
   return [...entry.files]
-}
-
-/** CRC-32 of a local file, read in chunks (a cheap guard against rewrites of the same bytes). */
-export async function crcOf(path: string): Promise<number> {
-  const fh = await open(path, 'r')
-  try {
-    const buf = Buffer.allocUnsafe(8 * 1024 * 1024)
-    let crc = 0
-    for (let r = await fh.read(buf, 0, buf.length); r.bytesRead > 0; r = await fh.read(buf, 0, buf.length)) {
-      crc = crc32(buf.subarray(0, r.bytesRead), crc)
-    }
-    return crc
-  } finally {
-    await fh.close()
-  }
 }

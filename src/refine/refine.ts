@@ -8,7 +8,6 @@ import { localize } from '../engine/localize.js'
 import type { StateStore } from '../state/state.js'
 import { joinKey, type ObjectStore } from '../storage/storage.js'
 import {
-  crcOf,
   infos,
   type Ledger,
   limitBatch,
@@ -312,19 +311,7 @@ async function refineTable(
       seq,
       files: {
         ...ledger.files,
-        ...Object.fromEntries(
-          await Promise.all(
-            pending.map(async (p) => [
-              p.key,
-              {
-                size: p.size,
-                etag: p.etag,
-                seq,
-                ...(store.localPath ? { crc: await crcOf(store.localPath(p.key)) } : {}),
-              },
-            ]),
-          ),
-        ),
+        ...Object.fromEntries(pending.map((p) => [p.key, { size: p.size, etag: p.etag, seq }])),
       },
     } satisfies Ledger)
     // Only now that readers and the ledger point at the new files may the old ones go.

@@ -328,6 +328,7 @@ export function landingSuite(name: string, newStore: () => Promise<ObjectStore>)
       // A run that wrote a file cut early (the shutdown flush at 30 records) ...
       await land(stream, store, options())
       const first = await keys(store, 'raw/')
+      const before = await store.head('raw/x/json/tweets/2026/11/20/p0-000000000-000000029.ndjson')
       // ... then crashed before its commit, while more records arrived meanwhile.
       await stream.close()
       await rm(join(streamDir, '_groups'), { recursive: true })
@@ -358,6 +359,9 @@ export function landingSuite(name: string, newStore: () => Promise<ObjectStore>)
       ])
       expect((await contents(store)).length).toBe(60)
       expect((await state.get<{ intents: unknown[] }>('landing/landing/intents'))?.intents).toEqual([])
+      // The file already written was left alone, not rewritten: refine sees the same version and skips it.
+      const after = await store.head('raw/x/json/tweets/2026/11/20/p0-000000000-000000029.ndjson')
+      expect(after?.etag).toBe(before?.etag)
     })
 
     it('skips the rest of a recorded file when the commit had passed its first record (it was durable)', async () => {
