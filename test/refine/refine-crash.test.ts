@@ -72,7 +72,8 @@ it(`refine under kill -9 (${ROUNDS} times): no partial Parquet, the ledger match
   }
   // The kills fell at different points of the work: the ledger moved on between many of them.
   expect(new Set(seqs).size, seqs.join(',')).toBeGreaterThanOrEqual(4)
-  expect(kills).toBeGreaterThanOrEqual(ROUNDS / 2)
+  // (Once the work is done, later rounds finish before their kill: several kills is what counts.)
+  expect(kills).toBeGreaterThanOrEqual(5)
   const last = await run(root)
   expect(last.code, last.stderr).toBe(0)
 
