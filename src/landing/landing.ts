@@ -172,11 +172,8 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
     const body = opts.compression === 'gzip' ? await gzip(raw) : raw
     // A replayed file that was written before the crash is left as it is: rewriting the same bytes
     // would still change its version tag (mtime on a local lake) and make refine read it again.
-    const same =
-      b.intent &&
-      (await store.head(file))?.size === body.length &&
-      Buffer.from((await store.getBytes(file))!).equals(body)
-    if (!same) await store.put(file, body)
+    const old = b.intent ? await store.getBytes(file) : undefined
+    if (!old || !Buffer.from(old).equals(body)) await store.put(file, body)
     // Lineage goes beside the data, not into the records; the leading _ hides it from Athena/Hive/DuckDB globs.
     await putJson(store, joinKey(b.dir, `_${name}.manifest.json`), {
       file,

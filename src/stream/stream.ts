@@ -123,3 +123,15 @@ export function partitionOf(key: string, n: number): number {
   // The top 48 bits of the hash decide the range exactly enough for any realistic partition count.
   return Math.floor((createHash('md5').update(key).digest().readUIntBE(0, 6) / 2 ** 48) * n)
 }
+
+/**
+ * The items, starting one further each call: consumers poll partitions in this order, so a deep
+ * backlog in the first partition cannot starve the others.
+ */
+export function rotation<T>(items: readonly T[]): () => T[] {
+  let turn = 0
+  return () => {
+    turn = (turn + 1) % Math.max(1, items.length)
+    return [...items.slice(turn), ...items.slice(0, turn)]
+  }
+}

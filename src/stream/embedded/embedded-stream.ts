@@ -9,6 +9,7 @@ import {
   type GroupStatus,
   type Position,
   partitionOf,
+  rotation,
   type StartAt,
   type Stream,
   type StreamRecordInput,
@@ -115,14 +116,12 @@ export async function createEmbeddedStream(
           subs.push({ t, p, next })
         }
       }
-      let turn = 0
+      const inTurn = rotation(subs)
       return {
         async poll({ maxRecords }) {
           const out: Delivery[] = []
-          // Each poll starts at the next partition in turn, so a deep backlog in one cannot starve the others.
-          turn = (turn + 1) % subs.length
-          for (let k = 0; k < subs.length && out.length < maxRecords; k++) {
-            const s = subs[(turn + k) % subs.length]!
+          for (const s of inTurn()) {
+            if (out.length >= maxRecords) break
             const log = s.t.parts[s.p]!
             // Records before the partition's start were removed by retention: carry on from what is kept.
             let from = Math.max(s.next, log.start)

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { _Record, KinesisClient, PutRecordsRequestEntry, Shard } from '@aws-sdk/client-kinesis'
 import { WeirError } from '../../core/errors.js'
 import type { StateStore } from '../../state/state.js'
@@ -9,6 +10,7 @@ import {
   type Delivery,
   type GroupStatus,
   type Position,
+  rotation,
   type StartAt,
   type Stream,
   setOffset,
@@ -272,13 +274,12 @@ export async function createKinesisStream(o: KinesisStreamOptions): Promise<Stre
       await discover(false)
       const finished = (topic: string, shardId: string | undefined) =>
         !shardId || subs.find((s) => s.topic === topic && s.shard.ShardId === shardId)?.done !== false
-      let turn = 0
+      const inTurn = rotation(subs)
       return {
         async poll({ maxRecords }) {
           const out: Delivery[] = []
-          turn = (turn + 1) % Math.max(1, subs.length)
-          for (let k = 0; k < subs.length && out.length < maxRecords; k++) {
-            const s = subs[(turn + k) % subs.length]!
+          for (const s of inTurn()) {
+            if (out.length >= maxRecords) break
             if (s.done) continue
             if (
               !finished(s.topic, s.shard.ParentShardId) ||
@@ -418,5 +419,3 @@ function deliver(topic: string, shard: string, rec: _Record): Delivery {
     headers: {},
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

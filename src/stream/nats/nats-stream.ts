@@ -11,6 +11,7 @@ import {
   type GroupStatus,
   type Position,
   partitionOf,
+  rotation,
   type Stream,
   setOffset,
 } from '../stream.js'
@@ -167,13 +168,12 @@ export async function createNatsStream(o: NatsStreamOptions): Promise<Stream> {
           }),
         )
       ).flat()
-      let turn = 0
+      const inTurn = rotation(subs)
       return {
         async poll({ maxRecords }) {
           const out: Delivery[] = []
-          turn = (turn + 1) % subs.length
-          for (let k = 0; k < subs.length && out.length < maxRecords; k++) {
-            const s = subs[(turn + k) % subs.length]!
+          for (const s of inTurn()) {
+            if (out.length >= maxRecords) break
             // Ask how many are waiting first: a fetch for more than that would wait out its expiry.
             const waiting = (await s.consumer.info()).num_pending
             if (waiting === 0) continue
