@@ -43,6 +43,7 @@ export {
   refine,
   refineStatus,
 } from './refine/refine.js'
+export { parseRewind, type RewindResult, type RewindTarget, rewind } from './refine/rewind.js'
 export type { CodeSourceBatch, CodeSourceContext } from './sources/code/code-source.js'
 export { createFileSource, type FileSourceConfig } from './sources/file/file-source.js'
 export { type IngestOptions, type IngestResult, ingest } from './sources/ingest.js'

@@ -100,16 +100,20 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
     .option('--status', 'show what is waiting to be refined, per raw table, and refine nothing')
     .option('--compact', "rewrite each trusted partition's small files as files of about --target-size")
     .option('--target-size <size>', 'file size compaction aims at', '128MB')
+    .option(
+      '--rewind <time|file>',
+      'refine again what landed since a time (2026-11-20, 6h) or a raw file or folder: its trusted partitions are rebuilt from raw',
+    )
     .action(
       async (
         tables: string[],
-        opts: { status?: boolean; compact?: boolean; targetSize: string },
+        opts: { status?: boolean; compact?: boolean; targetSize: string; rewind?: string },
         cmd: Command,
       ) => {
         const { refineCommand, refineStatusCommand, compactCommand } = await import('./commands/stages.js')
         if (opts.status) await refineStatusCommand(globals(cmd))
         else if (opts.compact) await compactCommand(tables, opts.targetSize, globals(cmd))
-        else await refineCommand(tables, globals(cmd))
+        else await refineCommand(tables, globals(cmd), opts.rewind)
       },
     )
 

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { listTables } from '../catalog/catalog.js'
 import { attachLake } from '../catalog/views.js'
 import type { LoadedConfig } from '../config/load.js'
 import type { WeirConfig } from '../config/schema.js'
@@ -9,6 +10,7 @@ import { parseBytes, parseDuration } from '../core/units.js'
 import { createEngine, type Engine, type QueryResult, type QueryStream } from '../engine/engine.js'
 import { land } from '../landing/landing.js'
 import { refine } from '../refine/refine.js'
+import { parseRewind, rewind } from '../refine/rewind.js'
 import { ingest } from '../sources/ingest.js'
 import { createSource } from '../sources/registry.js'
 import type { Source } from '../sources/source.js'
@@ -53,7 +55,11 @@ export interface Pipeline {
    * `signal` stops it early, after writing and committing what it took.
    */
   land(signal?: AbortSignal, follow?: boolean): Promise<StageSummary>
-  refine(only?: readonly string[]): Promise<StageSummary>
+  /**
+   * Refines what is pending; with `rewind` (a time, a duration ago, or a raw file or folder), first
+   * takes the trusted partitions those raw files went to out, to rebuild them from raw.
+   */
+  refine(only?: readonly string[], options?: { readonly rewind?: string }): Promise<StageSummary>
   /** Runs SQL over every catalog table (`select * from trusted.x_tweets`). */
   query(sql: string): Promise<QueryResult>
   /** The same, yielding rows chunk by chunk for large results. */
@@ -194,10 +200,29 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
         notes: r.late ? [`${r.late} late records were written to the past folders of their event time`] : [],
       }
     },
-    async refine(only) {
+    async refine(only, options = {}) {
       const e = await getEngine()
       staging ??= await mkdtemp(join(tmpdir(), 'weir-staging-'))
       const stagingDir = staging
+      const rewound: string[] = []
+      if (options.rewind) {
+        const target = parseRewind(options.rewind)
+        for (const raw of await listTables(store, 'raw')) {
+          if (only && !only.includes(raw.name)) continue
+          const r = await rewind(store, state, raw, target)
+          if (r.named === 0) continue
+          const parts = r.partitions === 'all' ? 'the whole table' : r.partitions.join(', ')
+          rewound.push(
+            `${r.table}: rewound ${r.named} raw files; rebuilding ${parts} from ${r.files} raw files`,
+          )
+        }
+        if (!rewound.length) {
+          throw new WeirError(`--rewind ${options.rewind}: no refined raw file matches`, {
+            code: 'REWIND_NOTHING',
+            stage: 'refine',
+          })
+        }
+      }
       const [results, seconds] = await timed(() =>
         refine(store, e, state, { tables: config.tables, stagingDir, ...(only ? { only } : {}) }),
       )
@@ -209,7 +234,7 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
         errors: sum(results.map((r) => r.errors)),
         seconds,
         tables: Object.fromEntries(results.map((r) => [r.table, r.records])),
-        notes: results.flatMap((r) => r.warnings),
+        notes: [...rewound, ...results.flatMap((r) => r.warnings)],
       }
     },
     async query(sql) {

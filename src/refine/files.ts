@@ -2,20 +2,36 @@ import type { TableEntry } from '../catalog/catalog.js'
 import type { StateStore } from '../state/state.js'
 import type { ObjectInfo, ObjectStore } from '../storage/storage.js'
 
+/** What the ledger knows of one refined raw file. */
+export interface LedgerFile {
+  readonly size: number
+  readonly etag: string
+  /** The batch that refined it. */
+  readonly seq: number
+  /** Rows read from it (before dedupe). */
+  readonly records?: number
+  /** The trusted partitions its rows went to (`dt=2026-11-20`; `''` for an unpartitioned table). */
+  readonly parts?: readonly string[]
+}
+
 /**
  * What refine has done for a raw table, in `_state/refine/<table>.json`: the last batch number, and
- * per raw file its size and version tag when refined, so a file that changed is refined again.
+ * per raw file its size and version tag when refined (a file that changed is refined again), its
+ * rows and the partitions they went to (what a rewind must rebuild).
  */
 export interface Ledger {
   readonly seq: number
-  readonly files: Readonly<
-    Record<string, { readonly size: number; readonly etag: string; readonly seq: number }>
-  >
+  readonly files: Readonly<Record<string, LedgerFile>>
+  /**
+   * Partitions a rewind took out of the trusted tables, not yet applied: set in the same write
+   * that forgets their raw files, so a crash cannot leave the rows both forgotten and live.
+   */
+  readonly drop?: readonly string[] | 'all'
 }
 
 /** Reads the ledger; the first bookmark format (a list of keys) is taken as files of unknown version. */
 export async function readLedger(state: StateStore, name: string): Promise<Ledger> {
-  const saved = await state.get<{ seq: number; files: string[] | Ledger['files'] }>(name)
+  const saved = await state.get<Omit<Ledger, 'files'> & { files: string[] | Ledger['files'] }>(name)
   if (!saved) return { seq: 0, files: {} }
   if (!Array.isArray(saved.files)) return saved as Ledger
   return {
@@ -32,8 +48,7 @@ export async function newRawFiles(
   const pending: ObjectInfo[] = []
   for await (const o of store.list(raw.location)) {
     const base = o.key.slice(o.key.lastIndexOf('/') + 1)
-    if (!(raw.format === 'csv' ? /\.csv(\.gz)?$/ : /\.(nd)?json(\.gz)?$/).test(o.key) || base.startsWith('_'))
-      continue
+    if (!RAW_EXTENSION[raw.format].test(o.key) || base.startsWith('_')) continue
     const done = ledger.files[o.key]
     // A file refined before is refined again when its content changed (a first-format entry has no tag).
     if (!done || (done.etag !== '' && done.etag !== o.etag)) pending.push(o)
@@ -58,8 +73,15 @@ export function limitBatch(
   return out
 }
 
-/** Raw formats refine turns into Parquet. */
-export const REFINABLE = new Set<TableEntry['format']>(['ndjson', 'csv'])
+/** Raw formats refine turns into Parquet (Parquet files landed as they are get their schema from the footers). */
+export const REFINABLE = new Set<TableEntry['format']>(['ndjson', 'csv', 'parquet'])
+
+const RAW_EXTENSION: Record<TableEntry['format'], RegExp> = {
+  ndjson: /\.(nd)?json(\.gz)?$/,
+  json: /\.json(\.gz)?$/,
+  csv: /\.csv(\.gz)?$/,
+  parquet: /\.parquet$/,
+}
 
 /** `trusted/x/tweets/dt=2026-11-20/part-000001-0.parquet` → `dt=2026-11-20`. */
 export function partitionOf(key: string): string {

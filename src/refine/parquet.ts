@@ -12,12 +12,14 @@ export interface Batch {
   readonly table: string
   readonly ok: number
   readonly bad: number
+  /** Per local file of the batch: its rows (before dedupe) and the partitions they went to. */
+  readonly perFile: ReadonlyMap<string, { readonly records: number; readonly parts: readonly string[] }>
 }
 
 /**
- * The one pass over the JSON: the batch goes into a DuckDB temp table (spilled to disk when large),
- * with its `dt`, one row per key. Its schema is then known for free, and each table's Parquet is
- * written once from it, flattened and fitted.
+ * The one pass over the raw files: the batch goes into a DuckDB temp table (spilled to disk when
+ * large), with its `dt`, one row per key. Its schema is then known for free, and each table's Parquet
+ * is written once from it, flattened and fitted.
  */
 export async function stageBatch(
   engine: Engine,
@@ -29,17 +31,19 @@ export async function stageBatch(
   now = new Date(),
 ): Promise<Batch> {
   // sample_size = -1: the schema comes from every row, so a field that first appears late in a
-  // large file is not silently left out.
-  // (The reader call is left open so `filename = true` can be added below.)
+  // large file is not silently left out. The reader call is left open to add the file name column.
   const read =
     raw.format === 'csv'
       ? `${readerSql(raw, sqlList(files)).slice(0, -1)}, sample_size = -1`
-      : `read_json(${sqlList(files)}, format = 'newline_delimited', union_by_name = true, sample_size = -1`
+      : raw.format === 'parquet'
+        ? `read_parquet(${sqlList(files)}, union_by_name = true, hive_partitioning = false`
+        : `read_json(${sqlList(files)}, format = 'newline_delimited', union_by_name = true, sample_size = -1`
+  const withFile = `${read}, filename = '_weir_file')`
   // Within one batch the last copy of a key wins (files are named in stream order).
   const source = keys.length
-    ? `(SELECT * EXCLUDE (filename) FROM ${read}, filename = true)
-       QUALIFY row_number() OVER (PARTITION BY ${keys.map(columnPath).join(', ')} ORDER BY filename DESC) = 1)`
-    : `${read})`
+    ? `(SELECT * FROM ${withFile}
+       QUALIFY row_number() OVER (PARTITION BY ${keys.map(columnPath).join(', ')} ORDER BY _weir_file DESC) = 1)`
+    : withFile
   const create = (dt: string) =>
     engine.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT *, ${dt} AS dt FROM ${source}`)
   if (!eventTime) await create(`DATE ${sqlString(dateOf(now))}`)
@@ -57,10 +61,23 @@ export async function stageBatch(
       await create('NULL::DATE')
     }
   }
+  const perFile = new Map<string, { records: number; parts: string[] }>()
+  for (const f of files) perFile.set(f, { records: 0, parts: [] })
+  // What each file gave (the ledger keeps it, so a rewind knows which partitions to rebuild).
+  const { rows: counts } = await engine.query(
+    `SELECT _weir_file AS file, count(*) AS n,
+       list(DISTINCT strftime(dt, '%Y-%m-%d')) FILTER (WHERE dt IS NOT NULL) AS dts
+     FROM ${table} GROUP BY ALL`,
+  )
+  for (const r of counts) {
+    const dts = (r.dts as string[] | null) ?? []
+    perFile.set(String(r.file), { records: Number(r.n), parts: dts.map((d) => `dt=${d}`).sort() })
+  }
+  await engine.run(`ALTER TABLE ${table} DROP COLUMN _weir_file`)
   const { rows } = await engine.query(
     `SELECT count(*) FILTER (WHERE dt IS NOT NULL) AS ok, count(*) FILTER (WHERE dt IS NULL) AS bad FROM ${table}`,
   )
-  return { table, ok: Number(rows[0]?.ok ?? 0), bad: Number(rows[0]?.bad ?? 0) }
+  return { table, ok: Number(rows[0]?.ok ?? 0), bad: Number(rows[0]?.bad ?? 0), perFile }
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   readLedger,
 } from './files.js'
 import { type Batch, describe, fitSchema, mergePartitions, pad, stageBatch } from './parquet.js'
+import { applyRewind, trustedLocation } from './rewind.js'
 import {
   flattenSelect,
   planSchema,
@@ -133,8 +134,8 @@ async function refineTable(
   opts: RefineOptions,
 ): Promise<RefineResult> {
   const ledgerName = `refine/${raw.name}`
-  const ledger = await readLedger(state, ledgerName)
-  const location = `${joinKey('trusted', raw.source ?? raw.name, raw.resource ?? '')}/`
+  const ledger = await applyRewind(store, state, raw, await readLedger(state, ledgerName))
+  const location = trustedLocation(raw)
   const trusted = await getTable(store, 'trusted', raw.name)
   const live = await liveFiles(store, location, trusted)
   const pending = limitBatch(await newRawFiles(store, raw, ledger), opts)
@@ -164,10 +165,11 @@ async function refineTable(
   try {
     // A CSV table (movies, series) is not partitioned unless it names an event time.
     const partitioned = raw.format !== 'csv' || settings.eventTime !== undefined
+    const local = await localize(store, pending)
     const batch = await stageBatch(
       engine,
       raw,
-      await localize(store, pending),
+      local,
       `_weir_batch_${seq}`,
       partitioned ? settings.eventTime : undefined,
       keys,
@@ -311,7 +313,13 @@ async function refineTable(
       seq,
       files: {
         ...ledger.files,
-        ...Object.fromEntries(pending.map((p) => [p.key, { size: p.size, etag: p.etag, seq }])),
+        ...Object.fromEntries(
+          pending.map((p, i) => {
+            const got = batch.perFile.get(local[i]!)
+            const parts = partitioned ? (got?.parts ?? []) : got?.records ? [''] : []
+            return [p.key, { size: p.size, etag: p.etag, seq, records: got?.records ?? 0, parts }]
+          }),
+        ),
       },
     } satisfies Ledger)
     // Only now that readers and the ledger point at the new files may the old ones go.

@@ -334,6 +334,21 @@ describe('weir catalog describe', () => {
     const compacted = await weir(['refine', '--compact', 'x_tweets', '--lake', lake])
     expect(compacted.code).toBe(0)
     expect(compacted.stdout).toMatch(/^x_tweets\s+\d+\s+\d+\s+\d+$/m)
+    // Rewind: the partitions of what landed in the last hour are rebuilt from raw, same rows.
+    const count = async () =>
+      (await weir(['query', 'select count(*) as n from trusted.x_tweets', '--format', 'csv', '--lake', lake]))
+        .stdout
+    expect((await weir(['refine', '--lake', lake])).code).toBe(0) // the late file above
+    const before = await count()
+    const rewound = await weir(['refine', '--rewind', '1h', '--lake', lake])
+    expect(rewound.code, rewound.stderr).toBe(0)
+    expect(rewound.stdout).toMatch(
+      /note: x_tweets: rewound \d+ raw files; rebuilding dt=\S+ .*from \d+ raw files/,
+    )
+    expect(await count()).toBe(before)
+    const nothing = await weir(['refine', '--rewind', '2999-01-01', '--lake', lake])
+    expect(nothing.code).toBe(1)
+    expect(nothing.stderr).toMatch(/^weir: --rewind 2999-01-01: no refined raw file matches\n$/)
     const history = await weir(['catalog', 'history', 'trusted.x_tweets', '--lake', lake])
     expect(history.stdout).toMatch(/^1\s+\S+\s+\d+\s+raw\/x\/json\/tweets\/\S+\.ndjson\s+created$/m)
     const duck = await weir(['catalog', 'ddl', 'trusted.x_tweets', '--lake', lake, '--dialect', 'duckdb'])

@@ -131,17 +131,34 @@ export async function runKillable(
   args: readonly string[],
   killAfterMs?: number,
   env: NodeJS.ProcessEnv = {},
-): Promise<{ code: unknown; stderr: string }> {
+  /** Start the kill timer when the script prints this line (after its start-up), not at spawn. */
+  readyLine?: string,
+): Promise<{ code: unknown; stderr: string; readyMs?: number }> {
   const child = spawn(process.execPath, [script, ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', readyLine ? 'pipe' : 'ignore', 'pipe'],
     env: { ...process.env, ...env },
   })
   let stderr = ''
   child.stderr.on('data', (d) => {
     stderr += d
   })
-  const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs)
+  let timer: NodeJS.Timeout | undefined
+  let readyAt: number | undefined
+  const arm = () => {
+    if (killAfterMs !== undefined) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs)
+  }
+  if (readyLine) {
+    let out = ''
+    child.stdout?.on('data', (d) => {
+      if (readyAt !== undefined) return
+      out += d
+      if (out.split('\n').includes(readyLine)) {
+        readyAt = performance.now()
+        arm()
+      }
+    })
+  } else arm()
   const code = await new Promise((r) => child.on('close', (c, sig) => r(sig ?? c)))
   clearTimeout(timer)
-  return { code, stderr }
+  return { code, stderr, ...(readyAt !== undefined ? { readyMs: performance.now() - readyAt } : {}) }
 }

@@ -21,9 +21,15 @@ export async function landCommand(follow: boolean, globals: GlobalOptions): Prom
   if (signal.aborted) process.exitCode = 130
 }
 
-/** `weir refine [table...]`: turn new raw files into trusted Parquet. */
-export async function refineCommand(tables: string[], globals: GlobalOptions): Promise<void> {
-  await withPipeline(globals, async (p) => print(await p.refine(tables.length ? tables : undefined)))
+/** `weir refine [table...] [--rewind <time|file>]`: turn new raw files into trusted Parquet. */
+export async function refineCommand(
+  tables: string[],
+  globals: GlobalOptions,
+  rewind?: string,
+): Promise<void> {
+  await withPipeline(globals, async (p) =>
+    print(await p.refine(tables.length ? tables : undefined, rewind ? { rewind } : {})),
+  )
 }
 
 /** `weir refine --status`: per raw table, the files waiting (new, late or changed) and what is done. */
