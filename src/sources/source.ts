@@ -15,7 +15,7 @@ export interface SourceBatch {
 export interface RawFile {
   readonly resource: string
   readonly path: string
-  readonly format: 'csv' | 'ndjson' | 'json'
+  readonly format: 'csv' | 'ndjson' | 'json' | 'parquet'
   /** How to read it back (views and refine), for CSV. */
   readonly csv?: CsvOptions
 }

@@ -42,7 +42,7 @@ export async function startS3(bucket = 'weir-test'): Promise<S3Server | undefine
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   let stderr = ''
-  child.stderr.on('data', (d) => {
+  child.stderr?.on('data', (d) => {
     stderr += d
   })
   const endpoint = `http://127.0.0.1:${port}`
@@ -139,7 +139,7 @@ export async function runKillable(
     env: { ...process.env, ...env },
   })
   let stderr = ''
-  child.stderr.on('data', (d) => {
+  child.stderr?.on('data', (d) => {
     stderr += d
   })
   let timer: NodeJS.Timeout | undefined

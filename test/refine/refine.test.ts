@@ -7,6 +7,7 @@ import { compact } from '../../src/refine/compact.js'
 import { type RefineOptions, refine } from '../../src/refine/refine.js'
 import { createStateStore, type StateStore } from '../../src/state/state.js'
 import { json, keys, scratchLake, text } from '../helpers/lake.js'
+import { runSource } from '../helpers/rest.js'
 import { tempDir } from '../helpers/services.js'
 
 const landing = (state: StateStore, maxRecords = 100): LandingOptions => ({
@@ -384,6 +385,59 @@ describe('refine', () => {
     expect((await q.query('select * from trusted.m_movies order by imdb_id')).rows).toEqual([
       { imdb_id: 'tt01', title: 'Alien, the first', year: 1979, rating: 8.5 },
       { imdb_id: 'tt02', title: 'Heat', year: 1995, rating: 8.4 },
+    ])
+    await q.close()
+  })
+
+  it('refines Parquet files landed as they are, with the schema from their footers, evolving on a new column', async () => {
+    const { store, stream, state, opts } = await setup()
+    const dir = await tempDir('weir-parquet-src-')
+    const write = (name: string, sql: string) =>
+      engine.run(`COPY (${sql}) TO '${dir}/${name}' (FORMAT parquet)`)
+    await write(
+      'obs-1.parquet',
+      `select i as station_id, TIMESTAMP '2026-11-20 06:00:00' + to_hours(i) as observed_at,
+         (i * 1.5)::DOUBLE as temperature, 9007199254740993::BIGINT + i as reading_id
+       from range(3) t(i)`,
+    )
+    const project = { weather: { kind: 'file', path: `${dir}/*.parquet`, resource: 'observations' } }
+    const tables = { 'weather.observations': { eventTime: 'observed_at', primaryKey: 'reading_id' } }
+    expect((await runSource(project, 'weather', { store, stream })).files).toBe(1)
+    const raw = await getTable(store, 'raw', 'weather_observations')
+    expect(raw).toMatchObject({ format: 'parquet', location: 'raw/weather/parquet/observations/' })
+    const [r] = await refine(store, engine, state, { ...opts, tables })
+    expect(r).toMatchObject({ table: 'weather_observations', inputFiles: 1, records: 3, errors: 0 })
+    // A second file brings a column: the table evolves, older rows read null.
+    await write(
+      'obs-2.parquet',
+      `select 7 as station_id, TIMESTAMP '2026-11-21 06:00:00' as observed_at, 2.5::DOUBLE as temperature,
+         9007199254740999::BIGINT as reading_id, 80 as humidity`,
+    )
+    await runSource(project, 'weather', { store, stream })
+    expect((await refine(store, engine, state, { ...opts, tables }))[0]).toMatchObject({ records: 1 })
+    const trusted = await getTable(store, 'trusted', 'weather_observations')
+    expect(trusted?.columns).toEqual([
+      { name: 'station_id', type: 'BIGINT' },
+      { name: 'observed_at', type: 'TIMESTAMP' },
+      { name: 'temperature', type: 'DOUBLE' },
+      { name: 'reading_id', type: 'BIGINT' },
+      { name: 'dt', type: 'DATE' },
+      { name: 'humidity', type: 'INTEGER' }, // new columns come last, as ALTER TABLE ADD COLUMNS puts them
+    ])
+    expect(trusted?.versions?.map((v) => v.version)).toEqual([1, 2])
+    const q = await createEngine()
+    await attachLake(q, store)
+    expect(
+      (
+        await q.query(
+          'select reading_id::VARCHAR as id, humidity, dt from trusted.weather_observations order by reading_id',
+        )
+      ).rows,
+    ).toEqual([
+      { id: '9007199254740993', humidity: null, dt: '2026-11-20' },
+      { id: '9007199254740994', humidity: null, dt: '2026-11-20' },
+      { id: '9007199254740995', humidity: null, dt: '2026-11-20' },
+      { id: '9007199254740999', humidity: 80, dt: '2026-11-21' },
     ])
     await q.close()
   })

@@ -8,15 +8,19 @@ import type { SourceRecord } from '../../core/records.js'
 import type { RawFile, Source, SourceBatch, SourceDefinition } from '../source.js'
 
 export const fileSourceSchema = z.strictObject({
-  kind: z.literal('file').describe('Local files: CSV, NDJSON or JSON arrays.'),
+  kind: z
+    .literal('file')
+    .describe(
+      'Local files: CSV, NDJSON or JSON arrays; Parquet files land as they are (their schema is in the footer).',
+    ),
   path: z
     .string()
     .min(1)
     .describe('A file or a glob (`*` within a folder, `**` across folders), relative to the config.'),
   format: z
-    .enum(['csv', 'ndjson', 'json'])
+    .enum(['csv', 'ndjson', 'json', 'parquet'])
     .optional()
-    .describe('Default: from the extension (.csv, .ndjson/.jsonl, .json).'),
+    .describe('Default: from the extension (.csv, .ndjson/.jsonl, .json, .parquet).'),
   resource: z
     .string()
     .optional()
@@ -90,15 +94,23 @@ export function createFileSource(name: string, config: FileSourceConfig, baseDir
           seen[file] = { size: s.size, mtimeMs: s.mtimeMs }
           return { files: { ...seen } } satisfies FileCursor
         }
-        if (config.raw !== 'rows' && !ctx.asParent) {
+        // Parquet is already columnar and typed: it lands as it is, and refine reads it with DuckDB.
+        const asIs = format === 'parquet' ? 'as-is' : config.raw
+        if (format === 'parquet' && ctx.asParent) {
+          throw new WeirError(
+            `source ${name}: ${basename(file)} is Parquet, which cannot be a parent source's rows; use CSV, NDJSON or JSON`,
+            { code: 'SOURCE_FORMAT', stage: 'source' },
+          )
+        }
+        if (asIs !== 'rows' && !ctx.asParent) {
           // With both, the file and its rows are two tables: the file's gets the _file suffix.
           const raw: RawFile = {
-            resource: config.raw === 'both' ? `${resource}_file` : resource,
+            resource: asIs === 'both' ? `${resource}_file` : resource,
             path: file,
             format,
             ...(format === 'csv' ? { csv: config.csv } : {}),
           }
-          if (config.raw === 'as-is') {
+          if (asIs === 'as-is') {
             yield { records: [], files: [raw], cursor: done() }
             continue
           }
@@ -126,7 +138,7 @@ type Row = { row: Record<string, unknown> } | { error: string; raw: string }
 
 async function* rows(
   file: string,
-  format: 'csv' | 'ndjson' | 'json',
+  format: 'csv' | 'ndjson' | 'json' | 'parquet',
   config: FileSourceConfig,
 ): AsyncGenerator<Row> {
   if (format === 'csv') {
@@ -205,15 +217,19 @@ async function* rows(
   }
 }
 
-function formatOf(file: string): 'csv' | 'ndjson' | 'json' {
+function formatOf(file: string): 'csv' | 'ndjson' | 'json' | 'parquet' {
   const ext = extname(file).toLowerCase()
+  if (ext === '.parquet') return 'parquet'
   if (ext === '.csv' || ext === '.tsv' || ext === '.txt') return 'csv'
   if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson'
   if (ext === '.json') return 'json'
-  throw new WeirError(`${file}: cannot tell the format from "${ext}"; set format: csv, ndjson or json`, {
-    code: 'SOURCE_FORMAT',
-    stage: 'config',
-  })
+  throw new WeirError(
+    `${file}: cannot tell the format from "${ext}"; set format: csv, ndjson, json or parquet`,
+    {
+      code: 'SOURCE_FORMAT',
+      stage: 'config',
+    },
+  )
 }
 
 /** `*` matches within one folder and `**` across folders; a plain path is itself. */
