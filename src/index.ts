@@ -11,6 +11,7 @@ export {
   type Zone,
 } from './catalog/catalog.js'
 export { DIALECTS, type Dialect, tableDdl } from './catalog/ddl.js'
+export { type GlueSyncOptions, type GlueSyncResult, syncGlue } from './catalog/glue.js'
 export { attachLake } from './catalog/views.js'
 export { defineConfig } from './config/define.js'
 export { CONFIG_FILES, type LoadConfigOptions, type LoadedConfig, loadConfig } from './config/load.js'

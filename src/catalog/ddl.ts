@@ -42,15 +42,7 @@ export function tableDdl(t: TableEntry, dialect: Dialect, root: string): string 
       if (partitions.includes('dt')) {
         // Partition projection: Athena computes the dt values instead of asking Glue for partitions,
         // so new days are queryable without MSCK REPAIR or crawlers.
-        props.push(
-          ['projection.enabled', 'true'],
-          ['projection.dt.type', 'date'],
-          ['projection.dt.format', 'yyyy-MM-dd'],
-          ['projection.dt.range', '2000-01-01,NOW'],
-          ['projection.dt.interval', '1'],
-          ['projection.dt.interval.unit', 'DAYS'],
-          ['storage.location.template', `${sqlText(location)}dt=\${dt}/`],
-        )
+        props.push(...Object.entries(projection(sqlText(location))))
       }
       lines.push(`TBLPROPERTIES (\n${props.map(([k, v]) => `  '${k}'='${v}'`).join(',\n')}\n)`)
       return `${lines.join('\n')};\n`
@@ -74,6 +66,19 @@ export function tableDdl(t: TableEntry, dialect: Dialect, root: string): string 
   }
 }
 
+/** Athena's partition projection of `dt` over a table's location: new days need no registration. */
+export function projection(location: string): Record<string, string> {
+  return {
+    'projection.enabled': 'true',
+    'projection.dt.type': 'date',
+    'projection.dt.format': 'yyyy-MM-dd',
+    'projection.dt.range': '2000-01-01,NOW',
+    'projection.dt.interval': '1',
+    'projection.dt.interval.unit': 'DAYS',
+    'storage.location.template': `${location}dt=\${dt}/`,
+  }
+}
+
 function unsupported(t: TableEntry, dialect: Dialect): WeirError {
   return new WeirError(
     `catalog ddl: ${t.zone}.${t.name} is ${t.format}; ${dialect} DDL is written for Parquet tables (trusted, refined)${dialect === 'trino' ? ' and, for Athena, NDJSON' : ''}`,
@@ -88,15 +93,19 @@ function quote(name: string, q: string): string {
   return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `${q}${name.replaceAll(q, q + q)}${q}`
 }
 
-function athenaType(t: Type): string {
+/**
+ * The Hive type Athena and Glue use. In DDL, struct fields are backquoted (they may be Hive keywords
+ * such as `end`, or hold spaces); in Glue's API, types are stored bare, as Glue's crawlers write them.
+ */
+export function athenaType(t: Type, quoteFields = true): string {
+  const field = (n: string) => (quoteFields ? `\`${n.replaceAll('`', '``')}\`` : n)
   switch (t.kind) {
     case 'list':
-      return `array<${athenaType(t.of)}>`
+      return `array<${athenaType(t.of, quoteFields)}>`
     case 'map':
-      return `map<${athenaType(t.key)},${athenaType(t.value)}>`
+      return `map<${athenaType(t.key, quoteFields)},${athenaType(t.value, quoteFields)}>`
     case 'struct':
-      // Backquoted: field names may be Hive keywords (`end`) or hold spaces.
-      return `struct<${t.fields.map(([n, f]) => `\`${n.replaceAll('`', '``')}\`:${athenaType(f)}`).join(',')}>`
+      return `struct<${t.fields.map(([n, f]) => `${field(n)}:${athenaType(f, quoteFields)}`).join(',')}>`
     case 'scalar':
       return scalar(t, {
         VARCHAR: 'string',

@@ -1,5 +1,9 @@
 import { main } from './main.js'
 
+// The AWS SDK prints a nine-line notice on Node 20 about its releases of 2027; Weir supports Node 20
+// with the SDK it ships, and a CLI's output is its own (set the variable to "false" to see it).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+
 // Set the code and let Node exit on its own, so pending stdout writes are flushed first.
 main(process.argv.slice(2)).then(
   (code) => {

@@ -205,6 +205,22 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
       await catalogDdl(name, opts, globals(cmd))
     })
 
+  catalog
+    .command('sync-glue')
+    .description(
+      'register the trusted and refined Parquet tables, and their dt partitions, in the AWS Glue Data Catalog (for Athena, Spectrum, EMR)',
+    )
+    .argument('[table...]', 'only these tables, e.g. x_tweets (default: all)')
+    .option('--location <uri>', "where the lake's files are in S3 (default: the lake, when it is in S3)")
+    .option('--database-prefix <prefix>', 'Glue database per zone: <prefix>trusted, <prefix>refined', '')
+    .option('--projection', "let Athena project the dt partitions instead of registering each day's")
+    .option('--region <region>', 'AWS region (default: storage.s3.region, AWS_REGION)')
+    .option('--endpoint <url>', 'Glue endpoint (default: AWS_ENDPOINT_URL_GLUE, AWS_ENDPOINT_URL, or AWS)')
+    .action(async (tables: string[], opts, cmd: Command) => {
+      const { catalogSyncGlue } = await import('./commands/catalog.js')
+      await catalogSyncGlue(tables, opts, globals(cmd))
+    })
+
   for (const cmd of [program, ...program.commands, ...catalog.commands]) {
     cmd.exitOverride().configureOutput({ outputError: (str, write) => write(oneLine(str)) })
   }

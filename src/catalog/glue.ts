@@ -1,0 +1,238 @@
+import type {
+  GlueClient,
+  Column as GlueColumn,
+  PartitionInput,
+  StorageDescriptor,
+  TableInput,
+} from '@aws-sdk/client-glue'
+import { WeirError } from '../core/errors.js'
+import type { ObjectStore } from '../storage/storage.js'
+import { listTables, type TableEntry } from './catalog.js'
+import { athenaType, projection } from './ddl.js'
+import { parse } from './types.js'
+
+export interface GlueSyncOptions {
+  /** Where the lake is for Athena and Spark (`s3://bucket/prefix`, no trailing slash). */
+  readonly root: string
+  /** Glue database per zone: `<prefix><zone>` (default prefix: none, so `trusted` and `refined`). */
+  readonly databasePrefix?: string
+  /**
+   * Partition projection on `dt` instead of registered partitions: Athena computes the days, so
+   * nothing needs registering as days arrive (Spark and Trino through Glue do not project).
+   */
+  readonly projection?: boolean
+  /** Only these tables (`x_tweets` or `trusted.x_tweets`); every Parquet table when absent. */
+  readonly only?: readonly string[]
+}
+
+export interface GlueSyncResult {
+  readonly database: string
+  readonly table: string
+  readonly action: 'created' | 'updated' | 'unchanged'
+  readonly partitionsAdded: number
+  readonly partitionsRemoved: number
+}
+
+const PARQUET: StorageDescriptor = {
+  InputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+  OutputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+  SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+}
+
+/**
+ * Registers the lake's Parquet tables (trusted and refined zones) in the AWS Glue Data Catalog, so
+ * Athena, Redshift Spectrum, EMR and Glue jobs query them with no crawler: one database per zone,
+ * each table's columns from Weir's catalog, and its `dt` partitions added and removed to match the
+ * table's live files (or, with `projection`, projected by Athena). Running it again changes only what
+ * differs, so it is safe after every refine.
+ */
+export async function syncGlue(
+  store: ObjectStore,
+  glue: GlueClient,
+  opts: GlueSyncOptions,
+): Promise<GlueSyncResult[]> {
+  const sdk = await import('@aws-sdk/client-glue')
+  const root = opts.root.replace(/\/+$/, '')
+  const tables = (await listTables(store)).filter(
+    (t) =>
+      t.format === 'parquet' &&
+      t.zone !== 'raw' &&
+      (!opts.only || opts.only.includes(t.name) || opts.only.includes(`${t.zone}.${t.name}`)),
+  )
+  const call = async <T>(what: string, send: () => Promise<T>): Promise<T> => {
+    try {
+      return await send()
+    } catch (err) {
+      const e = err as { name?: string; message?: string }
+      throw new WeirError(
+        `catalog sync-glue: ${what} failed: ${e.name ?? 'Error'}: ${e.message ?? String(err)}${e.name === 'AccessDeniedException' ? '; the credentials need glue:GetTable, CreateTable, UpdateTable, GetPartitions, BatchCreatePartition and BatchDeletePartition' : ''}`,
+        { code: 'GLUE_SYNC', stage: 'catalog', cause: err },
+      )
+    }
+  }
+  const notFound = (err: unknown) =>
+    err instanceof WeirError && (err.cause as { name?: string })?.name === 'EntityNotFoundException'
+
+  const databases = new Set<string>()
+  const out: GlueSyncResult[] = []
+  for (const t of tables) {
+    const database = `${opts.databasePrefix ?? ''}${t.zone}`
+    if (!databases.has(database)) {
+      try {
+        await call(`get database ${database}`, () =>
+          glue.send(new sdk.GetDatabaseCommand({ Name: database })),
+        )
+      } catch (err) {
+        if (!notFound(err)) throw err
+        await call(`create database ${database}`, () =>
+          glue.send(
+            new sdk.CreateDatabaseCommand({
+              DatabaseInput: { Name: database, Description: `Weir lake ${root}, ${t.zone} zone` },
+            }),
+          ),
+        )
+      }
+      databases.add(database)
+    }
+    const location = `${root}/${t.location}`
+    const input = tableInput(t, location, opts.projection ?? false)
+    let existing: { StorageDescriptor?: StorageDescriptor; Parameters?: Record<string, string> } | undefined
+    try {
+      existing = (
+        await call(`get table ${database}.${t.name}`, () =>
+          glue.send(new sdk.GetTableCommand({ DatabaseName: database, Name: t.name })),
+        )
+      ).Table
+    } catch (err) {
+      if (!notFound(err)) throw err
+    }
+    let action: GlueSyncResult['action'] = 'unchanged'
+    if (!existing) {
+      await call(`create table ${database}.${t.name}`, () =>
+        glue.send(new sdk.CreateTableCommand({ DatabaseName: database, TableInput: input })),
+      )
+      action = 'created'
+    } else if (differs(existing, input)) {
+      // Every UpdateTable is a new table version in Glue: only when something changed.
+      await call(`update table ${database}.${t.name}`, () =>
+        glue.send(new sdk.UpdateTableCommand({ DatabaseName: database, TableInput: input })),
+      )
+      action = 'updated'
+    }
+
+    let added = 0
+    let removed = 0
+    if (t.partitioning.includes('dt') && !opts.projection) {
+      const wanted = new Set(
+        (t.files ?? []).map((k) => /\/dt=([^/]+)\//.exec(k)?.[1]).filter((d): d is string => !!d),
+      )
+      const have = new Set<string>()
+      let token: string | undefined
+      do {
+        const page = await call(`get partitions of ${database}.${t.name}`, () =>
+          glue.send(
+            new sdk.GetPartitionsCommand({
+              DatabaseName: database,
+              TableName: t.name,
+              ...(token ? { NextToken: token } : {}),
+            }),
+          ),
+        )
+        for (const p of page.Partitions ?? []) if (p.Values?.[0]) have.add(p.Values[0])
+        token = page.NextToken
+      } while (token)
+      const add: PartitionInput[] = [...wanted]
+        .filter((d) => !have.has(d))
+        .sort()
+        .map((d) => ({
+          Values: [d],
+          StorageDescriptor: { ...input.StorageDescriptor, Location: `${location}dt=${d}/` },
+        }))
+      for (let i = 0; i < add.length; i += 100) {
+        const r = await call(`add partitions to ${database}.${t.name}`, () =>
+          glue.send(
+            new sdk.BatchCreatePartitionCommand({
+              DatabaseName: database,
+              TableName: t.name,
+              PartitionInputList: add.slice(i, i + 100),
+            }),
+          ),
+        )
+        failed(r.Errors, `add partitions to ${database}.${t.name}`, 'AlreadyExistsException')
+      }
+      const drop = [...have].filter((d) => !wanted.has(d)).sort()
+      for (let i = 0; i < drop.length; i += 25) {
+        const r = await call(`remove partitions of ${database}.${t.name}`, () =>
+          glue.send(
+            new sdk.BatchDeletePartitionCommand({
+              DatabaseName: database,
+              TableName: t.name,
+              PartitionsToDelete: drop.slice(i, i + 25).map((d) => ({ Values: [d] })),
+            }),
+          ),
+        )
+        failed(r.Errors, `remove partitions of ${database}.${t.name}`, 'EntityNotFoundException')
+      }
+      added = add.length
+      removed = drop.length
+    }
+    out.push({ database, table: t.name, action, partitionsAdded: added, partitionsRemoved: removed })
+  }
+  return out
+}
+
+function tableInput(t: TableEntry, location: string, project: boolean): TableInput & { Name: string } {
+  const partitioned = t.partitioning.includes('dt')
+  const columns: GlueColumn[] = t.columns
+    .filter((c) => !(partitioned && c.name === 'dt'))
+    .map((c) => ({ Name: c.name, Type: athenaType(parse(c.type), false) }))
+  const latest = t.versions?.at(-1)?.version
+  return {
+    Name: t.name,
+    TableType: 'EXTERNAL_TABLE',
+    ...(t.resource ? { Description: `${t.source}.${t.resource}, refined by Weir` } : {}),
+    Parameters: {
+      EXTERNAL: 'TRUE',
+      classification: 'parquet',
+      'parquet.compression': 'SNAPPY',
+      ...(latest ? { 'weir.schema_version': String(latest) } : {}),
+      ...(t.primaryKey?.length ? { 'weir.primary_key': t.primaryKey.join(',') } : {}),
+      ...(partitioned && project ? projection(location) : {}),
+    },
+    PartitionKeys: partitioned ? [{ Name: 'dt', Type: 'string' }] : [],
+    StorageDescriptor: { ...PARQUET, Columns: columns, Location: location },
+  }
+}
+
+/** Whether Glue's table differs from what Weir would register (columns, location, parameters). */
+function differs(
+  have: { StorageDescriptor?: StorageDescriptor; Parameters?: Record<string, string> },
+  want: TableInput,
+): boolean {
+  const cols = (sd?: StorageDescriptor) => JSON.stringify((sd?.Columns ?? []).map((c) => [c.Name, c.Type]))
+  if (cols(have.StorageDescriptor) !== cols(want.StorageDescriptor)) return true
+  if (have.StorageDescriptor?.Location !== want.StorageDescriptor?.Location) return true
+  const params = have.Parameters ?? {}
+  const wanted = want.Parameters ?? {}
+  // Glue adds parameters of its own; only Weir's and projection's are compared.
+  const keys = new Set([
+    ...Object.keys(wanted),
+    ...Object.keys(params).filter((k) => k.startsWith('projection.') || k.startsWith('weir.')),
+  ])
+  return [...keys].some((k) => params[k] !== wanted[k])
+}
+
+function failed(
+  errors: readonly { ErrorDetail?: { ErrorCode?: string; ErrorMessage?: string } }[] | undefined,
+  what: string,
+  harmless: string,
+): void {
+  const real = (errors ?? []).filter((e) => e.ErrorDetail?.ErrorCode !== harmless)
+  if (real.length) {
+    const d = real[0]!.ErrorDetail
+    throw new WeirError(
+      `catalog sync-glue: ${what}: ${real.length} failed, first: ${d?.ErrorCode}: ${d?.ErrorMessage}`,
+      { code: 'GLUE_SYNC', stage: 'catalog' },
+    )
+  }
+}
