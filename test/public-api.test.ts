@@ -45,10 +45,13 @@ const RUNTIME_EXPORTS = [
   'parseBytes',
   'parseDuration',
   'parseLakeUri',
+  'parseRewind',
   'partitionPath',
   'putTable',
   'refine',
+  'rewind',
   'runDemo',
+  'syncGlue',
   'tableLocation',
 ]
 

@@ -86,9 +86,10 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
       'write every record waiting in the stream to raw NDJSON files (raw/<source>/json/<resource>/yyyy/mm/dd/)',
     )
     .option('--follow', 'keep landing new records as they arrive, until Ctrl+C')
-    .action(async (opts: { follow?: boolean }, cmd: Command) => {
+    .option('--refine', 'refine the tables each round of files lands in, as it lands (micro-batches)')
+    .action(async (opts: { follow?: boolean; refine?: boolean }, cmd: Command) => {
       const { landCommand } = await import('./commands/stages.js')
-      await landCommand(opts.follow ?? false, globals(cmd))
+      await landCommand(opts.follow ?? false, globals(cmd), opts.refine ?? false)
     })
 
   program

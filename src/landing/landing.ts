@@ -1,5 +1,6 @@
 import { promisify } from 'node:util'
 import { gzip as gzipCb } from 'node:zlib'
+import { tableName } from '../core/records.js'
 import type { StateStore } from '../state/state.js'
 import { joinKey, type ObjectStore, putJson } from '../storage/storage.js'
 import { type Checkpoint, compareOffsets, type Delivery, type Stream, setOffset } from '../stream/stream.js'
@@ -47,6 +48,11 @@ export interface LandingOptions {
   readonly signal?: AbortSignal
   /** Called once each file is visible (for latency figures and progress). */
   readonly onFile?: (file: LandedFile) => void
+  /**
+   * Called after each round of files is written, registered and committed, with the raw tables
+   * (`x_tweets`) it wrote to: the moment a micro-batch refine can start.
+   */
+  readonly onRound?: (tables: readonly string[]) => void
 }
 
 export interface LandedFile {
@@ -253,6 +259,8 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
     }
     if (Object.keys(cp).length === 0) return false
     await consumer.commit(cp)
+    if (files.length && opts.onRound)
+      opts.onRound([...new Set(files.map((b) => tableName(b.topic, b.resource)))])
     const before = pending.length
     pending = pending.filter((i) => {
       const c = cp[i.topic]?.[i.partition]

@@ -5,11 +5,11 @@ import { listTables } from '../catalog/catalog.js'
 import { attachLake } from '../catalog/views.js'
 import type { LoadedConfig } from '../config/load.js'
 import type { WeirConfig } from '../config/schema.js'
-import { WeirError } from '../core/errors.js'
+import { errorMessage, WeirError } from '../core/errors.js'
 import { parseBytes, parseDuration } from '../core/units.js'
 import { createEngine, type Engine, type QueryResult, type QueryStream } from '../engine/engine.js'
 import { land } from '../landing/landing.js'
-import { refine } from '../refine/refine.js'
+import { type RefineResult, refine } from '../refine/refine.js'
 import { parseRewind, rewind } from '../refine/rewind.js'
 import { ingest } from '../sources/ingest.js'
 import { createSource } from '../sources/registry.js'
@@ -54,7 +54,7 @@ export interface Pipeline {
    * Lands what the stream holds and returns; with `follow`, keeps landing until `signal` aborts.
    * `signal` stops it early, after writing and committing what it took.
    */
-  land(signal?: AbortSignal, follow?: boolean): Promise<StageSummary>
+  land(signal?: AbortSignal, follow?: boolean, options?: LandOptions): Promise<StageSummary>
   /**
    * Refines what is pending; with `rewind` (a time, a duration ago, or a raw file or folder), first
    * takes the trusted partitions those raw files went to out, to rebuild them from raw.
@@ -65,6 +65,14 @@ export interface Pipeline {
   /** The same, yielding rows chunk by chunk for large results. */
   queryStream(sql: string): Promise<QueryStream>
   close(): Promise<void>
+}
+
+export interface LandOptions {
+  /**
+   * Refine the tables each round of files wrote to, as soon as it is committed (micro-batches, one
+   * at a time, beside the landing), and once more at the end.
+   */
+  readonly refine?: boolean
 }
 
 export interface OpenOptions {
@@ -78,8 +86,8 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
   const state = createStateStore(store)
   let stream: Promise<Stream> | undefined
   let engine: Promise<Engine> | undefined
-  /** How many tables the engine's views cover, once attached. */
-  let attached: number | undefined
+  /** How many tables the engine's views cover. */
+  let attached = 0
   let staging: string | undefined
   const streamConfig = options.streamDir
     ? {
@@ -101,10 +109,14 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
     })
     return engine
   }
-  /** Runs against the lake's views (attached once), and says so when a query fails on a lake with no tables. */
+  /**
+   * Runs against the lake's views, and says so when a query fails on a lake with no tables. The views
+   * are made again for each query: refine swaps a table's live files, and a pipeline that lands and
+   * refines while it serves queries must not read a list of files that are gone.
+   */
   const withHint = async <T>(run: (e: Engine) => Promise<T>): Promise<T> => {
     const e = await getEngine()
-    if (attached === undefined) attached = (await attachLake(e, store)).length
+    attached = (await attachLake(e, store)).length
     try {
       return await run(e)
     } catch (err) {
@@ -116,6 +128,11 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
       }
       throw err
     }
+  }
+  const runRefine = async (only?: readonly string[]) => {
+    const e = await getEngine()
+    staging ??= await mkdtemp(join(tmpdir(), 'weir-staging-'))
+    return refine(store, e, state, { tables: config.tables, stagingDir: staging, ...(only ? { only } : {}) })
   }
   const timed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
     const t0 = performance.now()
@@ -161,11 +178,13 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
         notes: results.flatMap((r) => (r.partial ? [r.partial] : [])),
       }
     },
-    async land(signal, follow) {
+    async land(signal, follow, options = {}) {
       const s = await getStream()
       const l = config.landing
+      const micro = options.refine ? microBatches((only) => runRefine(only)) : undefined
       const [r, seconds] = await timed(() =>
         land(s, store, {
+          ...(micro ? { onRound: micro.add } : {}),
           topics: Object.keys(config.sources),
           state,
           table: (source, resource) => {
@@ -189,6 +208,16 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
           ...(signal ? { signal } : {}),
         }),
       )
+      const notes = r.late
+        ? [`${r.late} late records were written to the past folders of their event time`]
+        : []
+      if (micro) {
+        const m = await micro.finish()
+        notes.push(
+          `refined ${m.records} records into ${m.files} trusted files in ${m.runs} micro-batches`,
+          ...m.failures.map((f) => `refine failed (retried with the next files): ${f}`),
+        )
+      }
       return {
         stage: 'land',
         records: r.records,
@@ -197,13 +226,10 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
         errors: r.errors,
         seconds,
         tables: {},
-        notes: r.late ? [`${r.late} late records were written to the past folders of their event time`] : [],
+        notes,
       }
     },
     async refine(only, options = {}) {
-      const e = await getEngine()
-      staging ??= await mkdtemp(join(tmpdir(), 'weir-staging-'))
-      const stagingDir = staging
       const rewound: string[] = []
       if (options.rewind) {
         const target = parseRewind(options.rewind)
@@ -223,9 +249,7 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
           })
         }
       }
-      const [results, seconds] = await timed(() =>
-        refine(store, e, state, { tables: config.tables, stagingDir, ...(only ? { only } : {}) }),
-      )
+      const [results, seconds] = await timed(() => runRefine(only))
       return {
         stage: 'refine',
         records: sum(results.map((r) => r.records)),
@@ -273,6 +297,47 @@ export function createSources(
     }
     return createSource(name, cfg, config.sources, baseDir)
   })
+}
+
+/**
+ * Refine runs for the tables landing rounds wrote to, one at a time: tables that arrive while one
+ * runs are taken by the next. A failure is kept (the ledger did not move, so the files are retried
+ * by the next run) rather than stopping the landing.
+ */
+function microBatches(run: (only: readonly string[]) => Promise<readonly RefineResult[]>) {
+  const dirty = new Set<string>()
+  const totals = { runs: 0, records: 0, files: 0, failures: [] as string[] }
+  let running: Promise<void> | undefined
+  const kick = () => {
+    if (running) return
+    running = (async () => {
+      while (dirty.size) {
+        const only = [...dirty]
+        dirty.clear()
+        try {
+          const results = await run(only)
+          totals.runs++
+          totals.records += sum(results.map((r) => r.records))
+          totals.files += sum(results.map((r) => r.files))
+        } catch (err) {
+          totals.failures.push(errorMessage(err))
+        }
+      }
+    })().finally(() => {
+      running = undefined
+      if (dirty.size) kick()
+    })
+  }
+  return {
+    add(tables: readonly string[]) {
+      for (const t of tables) dirty.add(t)
+      kick()
+    },
+    async finish() {
+      while (running) await running
+      return totals
+    },
+  }
 }
 
 function sum(xs: readonly number[]): number {

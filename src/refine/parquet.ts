@@ -44,20 +44,26 @@ export async function stageBatch(
     ? `(SELECT * FROM ${withFile}
        QUALIFY row_number() OVER (PARTITION BY ${keys.map(columnPath).join(', ')} ORDER BY _weir_file DESC) = 1)`
     : withFile
-  const create = (dt: string) =>
-    engine.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT *, ${dt} AS dt FROM ${source}`)
+  const create = async (dt: string) => {
+    try {
+      await engine.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT *, ${dt} AS dt FROM ${source}`)
+    } catch (err) {
+      // A key no record has cannot even be bound: say which setting to fix, not DuckDB's words.
+      const missing = keys.find((k) => unbound(err, k))
+      if (!missing) throw err
+      throw new WeirError(
+        `refine ${raw.name}: the primary key field "${missing}" is in none of the raw records; set tables."${raw.source}.${raw.resource}".primaryKey to fields they have (see \`weir catalog describe raw.${raw.name}\`)`,
+        { code: 'REFINE_KEY_MISSING', stage: 'refine', cause: err },
+      )
+    }
+  }
   if (!eventTime) await create(`DATE ${sqlString(dateOf(now))}`)
   else {
     try {
       await create(`CAST(try_cast(${columnPath(eventTime)} AS TIMESTAMP) AS DATE)`)
     } catch (err) {
       // No row of the batch has the field, so DuckDB cannot even bind it: every row lacks an event time.
-      if (
-        !(
-          err instanceof WeirError && /Binder Error: (Could not find key|Referenced column)/.test(err.message)
-        )
-      )
-        throw err
+      if (!unbound(err, eventTime)) throw err
       await create('NULL::DATE')
     }
   }
@@ -159,6 +165,16 @@ export async function mergePartitions(
     `SELECT *, ${prio} AS _weir_prio FROM read_parquet(${sqlList(files)}, hive_partitioning = true, union_by_name = true)`
   const rows = `SELECT * EXCLUDE (_weir_prio) FROM (${read(fresh, 1)} UNION ALL BY NAME ${read(old, 0)}) QUALIFY ${keep}`
   return (await copyParquet(engine, rows, out, `part-${pad(seq)}-m`, partitioned)).written
+}
+
+/** Whether DuckDB could not bind this field path (`id`, `data.time`): no row has it. */
+function unbound(err: unknown, path: string): boolean {
+  if (!(err instanceof WeirError)) return false
+  const m = /Binder Error: (?:Could not find key "([^"]+)"|Referenced column "?([^"\s]+)"? not found)/.exec(
+    err.message,
+  )
+  const name = m?.[1] ?? m?.[2]
+  return name !== undefined && path.split('.').includes(name)
 }
 
 /** `data.time` → `"data"."time"`: struct field access in DuckDB. */

@@ -389,6 +389,19 @@ describe('refine', () => {
     await q.close()
   })
 
+  it('a primary key no record has fails with the setting to fix, not a SQL binder error', async () => {
+    const { store, stream, state, opts } = await setup()
+    await stream.publish('x', [json(tweet(1, 20), 'tweets')])
+    await land(stream, store, landing(state))
+    const err = await refine(store, engine, state, {
+      ...opts,
+      tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'tweet_id' } },
+    }).catch((e: unknown) => e)
+    expect((err as Error).message).toBe(
+      'refine x_tweets: the primary key field "tweet_id" is in none of the raw records; set tables."x.tweets".primaryKey to fields they have (see `weir catalog describe raw.x_tweets`)',
+    )
+  })
+
   it('refines Parquet files landed as they are, with the schema from their footers, evolving on a new column', async () => {
     const { store, stream, state, opts } = await setup()
     const dir = await tempDir('weir-parquet-src-')

@@ -14,10 +14,10 @@ export async function ingestCommand(sources: string[], globals: GlobalOptions): 
   if (signal.aborted) process.exitCode = 130
 }
 
-/** `weir land [--follow]`: write everything waiting in the stream to raw files (and keep at it). */
-export async function landCommand(follow: boolean, globals: GlobalOptions): Promise<void> {
+/** `weir land [--follow] [--refine]`: write everything waiting in the stream to raw files (and keep at it). */
+export async function landCommand(follow: boolean, globals: GlobalOptions, refine = false): Promise<void> {
   const signal = interruption()
-  await withPipeline(globals, async (p) => print(await p.land(signal, follow)))
+  await withPipeline(globals, async (p) => print(await p.land(signal, follow, refine ? { refine } : {})))
   if (signal.aborted) process.exitCode = 130
 }
 
