@@ -230,6 +230,8 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
       }
     },
     async refine(only, options = {}) {
+      // DuckDB's start-up is not refine's time.
+      await getEngine()
       const rewound: string[] = []
       if (options.rewind) {
         const target = parseRewind(options.rewind)
