@@ -47,9 +47,11 @@ export async function compact(
       await rm(stage, { recursive: true, force: true })
       await mkdir(stage, { recursive: true })
       try {
+        // A remote lake's files come down into the stage, gone with it: temp disk is one partition's.
         const local = await localize(
           store,
           files.map((k) => sizes.get(k)!),
+          `${stage}-in`,
         )
         // Partition columns come from the folder names; the new files go back into the same folder.
         const rows = `SELECT * FROM read_parquet(${sqlList(local)}, hive_partitioning = false, union_by_name = true)`
@@ -66,6 +68,7 @@ export async function compact(
         replaced.push(...files)
       } finally {
         await rm(stage, { recursive: true, force: true })
+        await rm(`${stage}-in`, { recursive: true, force: true })
       }
     }
     if (replaced.length) {

@@ -165,7 +165,9 @@ async function refineTable(
   try {
     // A CSV table (movies, series) is not partitioned unless it names an event time.
     const partitioned = raw.format !== 'csv' || settings.eventTime !== undefined
-    const local = await localize(store, pending)
+    // A remote lake's raw files come down into the batch's stage, deleted with it: temp disk stays
+    // within the batch limits (plus the partitions a dedupe rewrites), however big the lake.
+    const local = await localize(store, pending, join(stage, 'in'))
     const batch = await stageBatch(
       engine,
       raw,
@@ -262,7 +264,7 @@ async function refineTable(
           const result = await mergePartitions(
             engine,
             fresh.map(([, f]) => f),
-            await localize(store, await infos(store, old)),
+            await localize(store, await infos(store, old), join(stage, 'in')),
             merged,
             seq,
             o.parentKeys ?? o.keys,
