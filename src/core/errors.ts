@@ -9,6 +9,7 @@ export type Stage =
   | 'stream'
   | 'landing'
   | 'refine'
+  | 'model'
   | 'query'
   | 'cli'
 

@@ -32,7 +32,11 @@ export interface Engine {
   query(sql: string): Promise<QueryResult>
   /** Runs a query and yields its rows chunk by chunk (about 2,048 rows each), so a large result never sits in memory whole. */
   stream(sql: string): Promise<QueryStream>
+  /** Another connection to the same database, for statements that run at the same time. */
+  fork(): Promise<Engine>
   close(): Promise<void>
+  /** @internal closes this connection only (a fork's, when its engine closes). */
+  closeConnection?(): Promise<void>
 }
 
 export interface QueryStream {
@@ -54,10 +58,22 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   if (options.memoryLimit) settings.memory_limit = options.memoryLimit
   if (options.tempDirectory) settings.temp_directory = options.tempDirectory
   const instance: DuckDBInstance = await DuckDBInstance.create(':memory:', settings)
-  const conn: DuckDBConnection = await instance.connect()
-  // Event dates must not depend on the machine's zone: TIMESTAMPTZ → date conversions happen in UTC.
-  await conn.run("SET TimeZone = 'UTC'")
+  const connect = async (): Promise<Engine> => {
+    const conn: DuckDBConnection = await instance.connect()
+    // Event dates must not depend on the machine's zone: TIMESTAMPTZ → date conversions happen in UTC.
+    await conn.run("SET TimeZone = 'UTC'")
+    return wrap(conn, toJson, connect, () => instance.closeSync())
+  }
+  return connect()
+}
 
+function wrap(
+  conn: DuckDBConnection,
+  toJson: DuckDBValueConverter<JsonValue>,
+  connect: () => Promise<Engine>,
+  closeInstance: () => void,
+): Engine {
+  const forks: Engine[] = []
   return {
     async run(sql) {
       try {
@@ -91,9 +107,19 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         throw queryError(sql, err)
       }
     },
+    async fork() {
+      // Forks share the database (views, tables) but not temp tables or a running statement.
+      const f = await connect()
+      forks.push(f)
+      return { ...f, close: async () => undefined }
+    },
     async close() {
+      for (const f of forks) await f.closeConnection?.()
       conn.closeSync()
-      instance.closeSync()
+      closeInstance()
+    },
+    async closeConnection() {
+      conn.closeSync()
     },
   }
 }

@@ -1,10 +1,9 @@
-import { mkdir } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { Column, TableEntry } from '../catalog/catalog.js'
 import { readerSql } from '../catalog/views.js'
 import { WeirError } from '../core/errors.js'
 import { utcParts } from '../core/time.js'
 import { type Engine, sqlIdent, sqlList, sqlString } from '../engine/engine.js'
+import { copyParquet } from '../engine/parquet.js'
 import type { SchemaPlan } from './schema.js'
 
 export interface Batch {
@@ -110,37 +109,10 @@ export async function fitSchema(
     }
   }
   const rows = `SELECT ${plan.select ?? '*'} FROM ${staged}${plan.reason ? ` WHERE (${plan.reason}) IS NULL` : ''}`
-  return copyParquet(engine, rows, out, `part-${pad(seq)}-`, partitioned).then((r) => ({ ...r, bad }))
-}
-
-/**
- * Writes rows as snappy Parquet under `out`: Hive-partitioned by `dt` with files `<prefix>{i}`, or,
- * for an unpartitioned table, as one file `<prefix>0.parquet`.
- */
-export async function copyParquet(
-  engine: Engine,
-  rows: string,
-  out: string,
-  prefix: string,
-  partitioned: boolean,
-): Promise<{ written: string[]; ok: number }> {
-  if (!partitioned) {
-    await mkdir(out, { recursive: true })
-    const file = join(out, `${prefix}0.parquet`)
-    const ok = Number((await engine.query(`SELECT count(*) AS n FROM (${rows})`)).rows[0]?.n ?? 0)
-    if (ok === 0) return { written: [], ok }
-    await engine.run(`COPY (${rows}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION snappy)`)
-    return { written: [file], ok }
-  }
-  const stats = await engine.query(
-    `COPY (${rows}) TO ${sqlString(out)}
-     (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (dt), FILENAME_PATTERN ${sqlString(`${prefix}{i}`)},
-      OVERWRITE_OR_IGNORE, RETURN_STATS)`,
-  )
-  return {
-    written: stats.rows.map((r) => String(r.filename)).sort(),
-    ok: stats.rows.reduce((n, r) => n + Number(r.count), 0),
-  }
+  return copyParquet(engine, rows, out, `part-${pad(seq)}-`, partitioned ? 'dt' : undefined).then((r) => ({
+    ...r,
+    bad,
+  }))
 }
 
 /**
@@ -164,7 +136,7 @@ export async function mergePartitions(
   const read = (files: readonly string[], prio: number) =>
     `SELECT *, ${prio} AS _weir_prio FROM read_parquet(${sqlList(files)}, hive_partitioning = true, union_by_name = true)`
   const rows = `SELECT * EXCLUDE (_weir_prio) FROM (${read(fresh, 1)} UNION ALL BY NAME ${read(old, 0)}) QUALIFY ${keep}`
-  return (await copyParquet(engine, rows, out, `part-${pad(seq)}-m`, partitioned)).written
+  return (await copyParquet(engine, rows, out, `part-${pad(seq)}-m`, partitioned ? 'dt' : undefined)).written
 }
 
 /** Whether DuckDB could not bind this field path (`id`, `data.time`): no row has it. */

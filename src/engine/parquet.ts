@@ -1,0 +1,34 @@
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { type Engine, sqlIdent, sqlString } from './engine.js'
+
+/**
+ * Writes rows as snappy Parquet under `out`: Hive-partitioned by a column (`dt=2026-11-20/`) with
+ * files `<prefix>{i}`, or, unpartitioned, as one file `<prefix>0.parquet`. Returns the files written
+ * and the row count.
+ */
+export async function copyParquet(
+  engine: Engine,
+  rows: string,
+  out: string,
+  prefix: string,
+  partitionBy: string | undefined,
+): Promise<{ written: string[]; ok: number }> {
+  if (!partitionBy) {
+    await mkdir(out, { recursive: true })
+    const file = join(out, `${prefix}0.parquet`)
+    const ok = Number((await engine.query(`SELECT count(*) AS n FROM (${rows})`)).rows[0]?.n ?? 0)
+    if (ok === 0) return { written: [], ok }
+    await engine.run(`COPY (${rows}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION snappy)`)
+    return { written: [file], ok }
+  }
+  const stats = await engine.query(
+    `COPY (${rows}) TO ${sqlString(out)}
+     (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (${sqlIdent(partitionBy)}), FILENAME_PATTERN ${sqlString(`${prefix}{i}`)},
+      OVERWRITE_OR_IGNORE, RETURN_STATS)`,
+  )
+  return {
+    written: stats.rows.map((r) => String(r.filename)).sort(),
+    ok: stats.rows.reduce((n, r) => n + Number(r.count), 0),
+  }
+}
