@@ -8,6 +8,19 @@ export interface Column {
   readonly name: string
   /** DuckDB type text, e.g. `VARCHAR`, `BIGINT`, `STRUCT(temperature DOUBLE)`, `VARCHAR[]`. */
   readonly type: string
+  readonly description?: string
+}
+
+/** What a model's last build read and how: an incremental build reads only what changed since. */
+export interface ModelState {
+  /** Build number; output files are named after it, so a new build never overwrites a live file. */
+  readonly seq: number
+  /** Hash of the compiled SQL (a changed model is noted; an incremental one keeps its old rows). */
+  readonly sqlHash: string
+  /** Per input table (`trusted.x_tweets`), the live files it had when last read. */
+  readonly inputs: Readonly<Record<string, readonly string[]>>
+  readonly materialized: string
+  readonly builtAt: string
 }
 
 /** One table of one zone, as stored in `_catalog/tables/<zone>/<name>.json`. */
@@ -18,7 +31,10 @@ export interface TableEntry {
   readonly resource?: string
   /** Key prefix of the table's files in the lake, ending with `/`. */
   readonly location: string
-  readonly format: 'ndjson' | 'parquet' | 'csv' | 'json'
+  /** `view`: a model materialised as a view, its SQL in `sql`. */
+  readonly format: 'ndjson' | 'parquet' | 'csv' | 'json' | 'view'
+  readonly sql?: string
+  readonly description?: string
   /** How to read a CSV table's files. */
   readonly csv?: CsvOptions
   /** Hive partition columns (`dt`) or path template fields (`yyyy`, `mm`, `dd`). */
@@ -38,6 +54,8 @@ export interface TableEntry {
     readonly at: string
     readonly changes: readonly string[]
   }[]
+  /** For a refined table built by a model. */
+  readonly model?: ModelState
   readonly updatedAt: string
 }
 

@@ -20,10 +20,14 @@ export function tableDdl(t: TableEntry, dialect: Dialect, root: string): string 
   const location = `${root.replace(/\/+$/, '')}/${t.location}`
   const partitions: string[] = t.partitioning.filter((p) => p === 'dt')
   const columns = t.columns.filter((c) => !partitions.includes(c.name))
+  if (t.format === 'view') {
+    if (dialect !== 'duckdb') throw unsupported(t, dialect)
+    return `CREATE SCHEMA IF NOT EXISTS ${t.zone};\nCREATE OR REPLACE VIEW ${t.zone}.${quote(t.name, '"')} AS ${t.sql};\n`
+  }
   switch (dialect) {
     case 'duckdb': {
       // Files whose names start with _ are Weir's manifests, skipped as Athena and Hive skip them.
-      const ext = { parquet: 'parquet', ndjson: '*json*', json: 'json', csv: 'csv' }[t.format]
+      const ext = { parquet: 'parquet', ndjson: '*json*', json: 'json', csv: 'csv', view: '' }[t.format]
       const reader = readerSql(t, `'${sqlText(location)}**/[!_]*.${ext}'`)
       return `CREATE SCHEMA IF NOT EXISTS ${t.zone};\nCREATE OR REPLACE VIEW ${t.zone}.${quote(t.name, '"')} AS SELECT * FROM ${reader};\n`
     }

@@ -8,6 +8,7 @@ const EXTENSIONS: Readonly<Record<TableEntry['format'], string>> = {
   parquet: '.parquet',
   csv: '.csv',
   json: '.json',
+  view: '',
 }
 
 /**
@@ -18,11 +19,34 @@ const EXTENSIONS: Readonly<Record<TableEntry['format'], string>> = {
 export async function attachLake(engine: Engine, store: ObjectStore): Promise<TableEntry[]> {
   for (const zone of ZONES) await engine.run(`CREATE SCHEMA IF NOT EXISTS ${zone}`)
   const tables = await listTables(store)
-  for (const t of tables) await engine.run(await viewSql(store, t))
+  for (const t of tables) if (t.format !== 'view') await engine.run(await viewSql(store, t))
+  // Model views are bound when created, so each after the views it reads: passes until none is left.
+  let views = tables.filter((t) => t.format === 'view')
+  while (views.length) {
+    const failed: TableEntry[] = []
+    let last: unknown
+    for (const v of views) {
+      try {
+        await engine.run(await viewSql(store, v))
+      } catch (err) {
+        failed.push(v)
+        last = err
+      }
+    }
+    if (failed.length === views.length) throw last
+    views = failed
+  }
   return tables
 }
 
+/** Makes (or remakes) one table's view, e.g. after a stage changed its files. */
+export async function attachTable(engine: Engine, store: ObjectStore, t: TableEntry): Promise<void> {
+  await engine.run(await viewSql(store, t))
+}
+
 async function viewSql(store: ObjectStore, t: TableEntry): Promise<string> {
+  if (t.format === 'view')
+    return `CREATE OR REPLACE VIEW ${t.zone}.${sqlIdent(t.name)} AS ${t.sql ?? 'SELECT NULL AS empty WHERE false'}`
   const objects: ObjectInfo[] = []
   const live = t.files ? new Set(t.files) : undefined
   for await (const o of store.list(t.location)) {
@@ -44,6 +68,8 @@ async function viewSql(store: ObjectStore, t: TableEntry): Promise<string> {
 /** The DuckDB table function that reads a table's files (a SQL list or glob), with its format's options. */
 export function readerSql(t: TableEntry, files: string): string {
   switch (t.format) {
+    case 'view':
+      return `(${t.sql})`
     case 'parquet':
       return `read_parquet(${files}, hive_partitioning = true, union_by_name = true)`
     case 'ndjson':

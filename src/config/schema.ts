@@ -243,6 +243,24 @@ export const configSchema = z
       )
       .default({})
       .describe('Per-table settings, keyed "source.resource".'),
+    models: z
+      .strictObject({
+        dir: z
+          .string()
+          .default('models')
+          .describe('Folder of SQL models (models/**/*.sql) and their YAML docs and tests.'),
+        snapshots: z
+          .string()
+          .default('snapshots')
+          .describe('Folder of snapshots (type-2 history) as SQL files.'),
+        tests: z
+          .string()
+          .default('tests')
+          .describe('Folder of custom data tests: SQL files selecting failing rows.'),
+        concurrency: z.number().int().positive().default(4).describe('Independent models built at once.'),
+      })
+      .prefault({})
+      .describe('SQL models, relative to the config file: `weir model` builds them into the refined zone.'),
   })
   .superRefine((c, ctx) => {
     // Raw file names come from stream offsets, which two tables can share: their folders must differ.

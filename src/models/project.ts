@@ -1,5 +1,5 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
-import { join, relative, sep } from 'node:path'
+import { join, relative, resolve, sep } from 'node:path'
 import { LineCounter, parseDocument } from 'yaml'
 import { WeirError } from '../core/errors.js'
 
@@ -68,7 +68,8 @@ export interface Project {
 }
 
 export interface ProjectPaths {
-  readonly models: string
+  /** The models folder. */
+  readonly dir: string
   readonly snapshots: string
   readonly tests: string
 }
@@ -81,17 +82,17 @@ const CONFIG = /\{\{\s*config\(([\s\S]*?)\)\s*\}\}/
  * (`tests/**\/*.sql`) and the YAML files beside the models that describe them and declare their
  * tests. Nothing runs here; every problem found is reported with its `file:line`.
  *
- * @example const project = await loadProject('.', { models: 'models', snapshots: 'snapshots', tests: 'tests' })
+ * @example const project = await loadProject('.', { dir: 'models', snapshots: 'snapshots', tests: 'tests' })
  */
 export async function loadProject(dir: string, paths: ProjectPaths): Promise<Project> {
   const models = new Map<string, Model>()
   const tests: TestSpec[] = []
   const yamls: string[] = []
   for (const [folder, kind] of [
-    [paths.models, 'model'],
+    [paths.dir, 'model'],
     [paths.snapshots, 'snapshot'],
   ] as const) {
-    for (const file of await filesUnder(join(dir, folder))) {
+    for (const file of await filesUnder(resolve(dir, folder))) {
       const rel = relative(dir, file).split(sep).join('/')
       if (/\.ya?ml$/.test(file)) yamls.push(file)
       if (!file.endsWith('.sql')) continue
@@ -106,7 +107,7 @@ export async function loadProject(dir: string, paths: ProjectPaths): Promise<Pro
     const rel = relative(dir, file).split(sep).join('/')
     tests.push(...(await applyYaml(rel, await readFile(file, 'utf8'), models)))
   }
-  for (const file of await filesUnder(join(dir, paths.tests))) {
+  for (const file of await filesUnder(resolve(dir, paths.tests))) {
     if (!file.endsWith('.sql')) continue
     const rel = relative(dir, file).split(sep).join('/')
     const text = await readFile(file, 'utf8')

@@ -9,6 +9,11 @@ import { errorMessage, WeirError } from '../core/errors.js'
 import { parseBytes, parseDuration } from '../core/units.js'
 import { createEngine, type Engine, type QueryResult, type QueryStream } from '../engine/engine.js'
 import { land } from '../landing/landing.js'
+import { compile as compileModel } from '../models/compile.js'
+import { levels as modelLevels, select as selectModels } from '../models/dag.js'
+import { loadProject } from '../models/project.js'
+import { type ModelResult, resolverFor as modelResolver, runModels } from '../models/run.js'
+import { runTests, type TestResult } from '../models/tests.js'
 import { type RefineResult, refine } from '../refine/refine.js'
 import { parseRewind, rewind } from '../refine/rewind.js'
 import { ingest } from '../sources/ingest.js'
@@ -60,11 +65,34 @@ export interface Pipeline {
    * takes the trusted partitions those raw files went to out, to rebuild them from raw.
    */
   refine(only?: readonly string[], options?: { readonly rewind?: string }): Promise<StageSummary>
+  /**
+   * Builds the SQL models (`select`: names, `name+`, `+name`, `tag:x`) into the refined zone, then
+   * runs their data tests (`test: false` skips them, `only` runs the tests alone).
+   */
+  models(options?: ModelsOptions): Promise<ModelsReport>
+  /** The compiled SQL of the selected models, in build order. */
+  compileModels(select?: readonly string[]): Promise<{ model: string; path: string; sql: string }[]>
   /** Runs SQL over every catalog table (`select * from trusted.x_tweets`). */
   query(sql: string): Promise<QueryResult>
   /** The same, yielding rows chunk by chunk for large results. */
   queryStream(sql: string): Promise<QueryStream>
   close(): Promise<void>
+}
+
+export interface ModelsOptions {
+  readonly select?: readonly string[]
+  readonly fullRefresh?: boolean
+  /** true (default): build, then test; false: build only; 'only': test only. */
+  readonly test?: boolean | 'only'
+  readonly now?: Date
+  /** Where the project's models are (default: beside the config). */
+  readonly projectDir?: string
+}
+
+export interface ModelsReport {
+  readonly models: readonly ModelResult[]
+  readonly tests: readonly TestResult[]
+  readonly seconds: number
 }
 
 export interface LandOptions {
@@ -262,6 +290,39 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
         tables: Object.fromEntries(results.map((r) => [r.table, r.records])),
         notes: [...rewound, ...results.flatMap((r) => r.warnings)],
       }
+    },
+    async models(options = {}) {
+      const e = await getEngine()
+      const project = await loadProject(options.projectDir ?? dir, config.models)
+      staging ??= await mkdtemp(join(tmpdir(), 'weir-staging-'))
+      const t0 = performance.now()
+      const models =
+        options.test === 'only'
+          ? []
+          : await runModels(store, e, project, {
+              stagingDir: staging,
+              concurrency: config.models.concurrency,
+              ...(options.select ? { select: options.select } : {}),
+              ...(options.fullRefresh ? { fullRefresh: true } : {}),
+              ...(options.now ? { now: options.now } : {}),
+            })
+      // Tests of the selected models (all when none is selected); after a build, of those that built.
+      const selected = options.select?.length ? selectModels(project, options.select) : undefined
+      const built = new Set(
+        models.filter((m) => m.action !== 'failed' && m.action !== 'skipped').map((m) => m.model),
+      )
+      const scope = options.test === 'only' ? selected : built
+      const tests = options.test === false ? [] : await runTests(store, e, project, scope)
+      return { models, tests, seconds: (performance.now() - t0) / 1000 }
+    },
+    async compileModels(select) {
+      const project = await loadProject(dir, config.models)
+      const order = modelLevels(project, selectModels(project, select ?? [])).flat()
+      const catalog = new Map((await listTables(store)).map((t) => [`${t.zone}.${t.name}`, t]))
+      return order.map((name) => {
+        const m = project.models.get(name)!
+        return { model: name, path: m.path, sql: compileModel(m, modelResolver(m, catalog)) }
+      })
     },
     async query(sql) {
       return withHint(async (e) => e.query(sql))

@@ -81,6 +81,7 @@ const RAW_EXTENSION: Record<TableEntry['format'], RegExp> = {
   json: /\.json(\.gz)?$/,
   csv: /\.csv(\.gz)?$/,
   parquet: /\.parquet$/,
+  view: /$^/,
 }
 
 /** `trusted/x/tweets/dt=2026-11-20/part-000001-0.parquet` → `dt=2026-11-20`. */

@@ -1,0 +1,77 @@
+import type { ModelsReport } from '../../pipeline/pipeline.js'
+import { type GlobalOptions, withPipeline } from '../context.js'
+
+export interface ModelCommandOptions {
+  readonly select?: string[]
+  readonly fullRefresh?: boolean
+  readonly compile?: boolean
+  /** --test: run the tests only; --no-test: build only. */
+  readonly test?: boolean
+  readonly testOnly?: boolean
+}
+
+/**
+ * `weir model [--select ...] [--full-refresh] [--compile] [--test | --no-test]`: builds the models
+ * and runs their tests; exits 1 when a model fails or a test of severity error finds rows.
+ */
+export async function modelCommand(opts: ModelCommandOptions, globals: GlobalOptions): Promise<void> {
+  await withPipeline(globals, async (p) => {
+    if (opts.compile) {
+      for (const m of await p.compileModels(opts.select ?? [])) {
+        process.stdout.write(`-- ${m.model} (${m.path})\n${m.sql.replace(/^(\s*\n)+/, '').trimEnd()}\n;\n\n`)
+      }
+      return
+    }
+    const report = await p.models({
+      ...(opts.select ? { select: opts.select } : {}),
+      ...(opts.fullRefresh ? { fullRefresh: true } : {}),
+      test: opts.testOnly ? 'only' : opts.test !== false,
+    })
+    print(report)
+    const failed =
+      report.models.some((m) => m.action === 'failed') ||
+      report.tests.some((t) => t.status === 'fail' || t.status === 'error')
+    if (failed) process.exitCode = 1
+  })
+}
+
+function print(r: ModelsReport): void {
+  const out: string[] = []
+  const n = (x: number) => x.toLocaleString('en-US')
+  const width = Math.max(0, ...r.models.map((m) => m.model.length), ...r.tests.map((t) => t.name.length))
+  for (const m of r.models) {
+    const parts = [
+      'model',
+      m.model.padEnd(width),
+      m.materialized.padEnd(11),
+      m.action.padEnd(11),
+      `${n(m.rows).padStart(9)} rows`,
+      `${n(m.files).padStart(3)} files`,
+      `${m.seconds.toFixed(2).padStart(6)} s`,
+    ]
+    out.push(parts.join('  '))
+    if (m.note) out.push(`       note: ${m.note}`)
+    if (m.error) process.stderr.write(`weir: ${m.error.replace(/\s*\n\s*/g, ' ')}\n`)
+  }
+  for (const t of r.tests) {
+    const status = { pass: 'pass', fail: 'FAIL', warn: 'WARN', error: 'ERROR' }[t.status]
+    out.push(
+      [
+        'test ',
+        t.name.padEnd(width),
+        status.padEnd(5),
+        t.failures ? `${n(t.failures)} failing rows` : '',
+        t.status === 'pass' ? '' : t.where,
+      ]
+        .filter(Boolean)
+        .join('  '),
+    )
+    for (const row of t.sample) out.push(`       ${JSON.stringify(row)}`)
+    if (t.message) process.stderr.write(`weir: ${t.message.replace(/\s*\n\s*/g, ' ')}\n`)
+  }
+  const failedTests = r.tests.filter((t) => t.status === 'fail' || t.status === 'error').length
+  out.push(
+    `${r.models.length} models (${r.models.filter((m) => m.action === 'failed').length} failed), ${r.tests.length} tests (${failedTests} failed, ${r.tests.filter((t) => t.status === 'warn').length} warnings) in ${r.seconds.toFixed(2)} s`,
+  )
+  process.stdout.write(`${out.join('\n')}\n`)
+}
