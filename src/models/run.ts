@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
-import { type Column, getTable, listTables, putTable, type TableEntry } from '../catalog/catalog.js'
+import { type Column, listTables, putTable, type TableEntry } from '../catalog/catalog.js'
 import { attachLake, attachTable, readerSql } from '../catalog/views.js'
 import { errorMessage } from '../core/errors.js'
 import { type Engine, sqlIdent, sqlList } from '../engine/engine.js'
@@ -109,7 +109,7 @@ export async function runModels(
 type Built = Pick<ModelResult, 'action' | 'rows' | 'files'> & { readonly note?: string }
 
 async function buildModel(m: Model, ctx: BuildContext): Promise<Built> {
-  const resolver = resolverFor(m, ctx.catalog)
+  const resolver = resolverFor(ctx.catalog)
   switch (m.config.materialized) {
     case 'view':
       return buildView(m, ctx, resolver)
@@ -118,21 +118,18 @@ async function buildModel(m: Model, ctx: BuildContext): Promise<Built> {
     case 'incremental':
       return buildIncremental(m, ctx, resolver)
     case 'snapshot':
-      return buildSnapshot(m, ctx, compileChecked(m, resolver), inputsOf(m, resolver))
+      return buildSnapshot(m, ctx, compile(m, resolver), inputsOf(m, resolver))
   }
 }
 
-export function resolverFor(m: Model, catalog: ReadonlyMap<string, TableEntry>): Resolver {
+/** Refs name refined models; sources name trusted tables, else raw ones. */
+export function resolverFor(catalog: ReadonlyMap<string, TableEntry>): Resolver {
   return {
     table: (ref) =>
       ref.kind === 'ref'
         ? catalog.get(`refined.${ref.name}`)
         : (catalog.get(`trusted.${ref.name}`) ?? catalog.get(`raw.${ref.name}`)),
   }
-}
-
-function compileChecked(m: Model, resolver: Resolver): string {
-  return compile(m, resolver)
 }
 
 /** Per input table, its live files now (what the build reads). */

@@ -43,7 +43,7 @@ export async function runTests(
       const sql = failingRows(t, (text) => {
         // A custom test or a relationships target may ref models and sources like a model does.
         const m = parseModel(t.where.replace(/:\d+$/, ''), text, 'model')
-        return compile(m, resolverFor(m, catalog))
+        return compile(m, resolverFor(catalog))
       })
       const n = Number((await engine.query(`SELECT count(*) AS n FROM (${sql}\n)`)).rows[0]?.n ?? 0)
       const sample = n ? (await engine.query(`SELECT * FROM (${sql}\n) LIMIT 5`)).rows : []

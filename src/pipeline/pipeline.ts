@@ -321,7 +321,7 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
       const catalog = new Map((await listTables(store)).map((t) => [`${t.zone}.${t.name}`, t]))
       return order.map((name) => {
         const m = project.models.get(name)!
-        return { model: name, path: m.path, sql: compileModel(m, modelResolver(m, catalog)) }
+        return { model: name, path: m.path, sql: compileModel(m, modelResolver(catalog)) }
       })
     },
     async query(sql) {
