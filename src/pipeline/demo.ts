@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { configSchema, type WeirConfig } from '../config/schema.js'
 import { WeirError } from '../core/errors.js'
 import type { QueryResult } from '../engine/engine.js'
@@ -8,7 +9,10 @@ import { startSimulator } from '../sources/simulator/simulator.js'
 import { openStore } from '../storage/open-store.js'
 import { putJson } from '../storage/storage.js'
 import { parseLakeUri } from '../storage/uri.js'
-import { openPipeline, type StageSummary } from './pipeline.js'
+import { type ModelsReport, openPipeline, type StageSummary } from './pipeline.js'
+
+/** The package's examples: models of the three seed scenarios, and the movies listing they use. */
+const EXAMPLES = new URL('../../examples/', import.meta.url)
 
 export interface DemoOptions {
   readonly lake: string
@@ -28,6 +32,8 @@ export interface DemoReport {
   readonly stages: readonly StageSummary[]
   /** Records per trusted table, as refine wrote them. */
   readonly tables: Readonly<Record<string, number>>
+  /** The example models built, and their data tests. */
+  readonly models: ModelsReport
   readonly query: { readonly sql: string; readonly result: QueryResult }
   readonly seconds: number
 }
@@ -81,12 +87,39 @@ async function runOnSimulator(
         auth: { apiKey: 'demo-key' },
         params: { location: ['toronto', 'sao paulo', 'new york', 'lisbon', 'phoenix'] },
       },
+      // The movies seed: an IMDB listing as CSV (a row per credited artist), enriched from TMDB.
+      movies: {
+        kind: 'file',
+        path: fileURLToPath(new URL('data/movies.csv', EXAMPLES)),
+        resource: 'titles',
+        csv: { delimiter: '|', null: '\\N' },
+        raw: 'as-is',
+      },
+      tmdb: {
+        kind: 'rest',
+        baseUrl: url,
+        auth: { apiKey: 'demo-key' },
+        concurrency: 4,
+        endpoints: {
+          find: { preset: 'tmdb.find_by_imdb', parent: { source: 'movies', fields: { imdb_id: 'id' } } },
+          details: {
+            preset: 'tmdb.movie_details',
+            parent: { endpoint: 'find', resource: 'find_movies', fields: { movie_id: 'id' } },
+          },
+          reviews: {
+            preset: 'tmdb.movie_reviews',
+            parent: { endpoint: 'details', resource: 'movies', fields: { movie_id: 'id' }, include: ['id'] },
+          },
+        },
+      },
     },
     landing: { maxRecords: 100, maxBytes: '10MB', maxAge: '60s' },
     tables: {
       'x.tweets': { eventTime: 'created_at', primaryKey: 'id' },
       'x.users': { primaryKey: 'id' },
       'weather.realtime': { eventTime: 'data.time' },
+      'tmdb.movies': { primaryKey: 'id' },
+      'tmdb.reviews': { primaryKey: 'id' },
     },
   })
   // A local lake keeps its stream inside (reset with it); a remote one gets a stream for this run only.
@@ -108,6 +141,24 @@ async function runOnSimulator(
     await step(() => p.ingest())
     await step(() => p.land())
     const refined = await step(() => p.refine())
+    // The example models of the three seed scenarios, with their data tests.
+    const models = await p.models({ projectDir: fileURLToPath(EXAMPLES) })
+    await step(async () => ({
+      stage: 'model',
+      records: models.models.reduce((n, m) => n + m.rows, 0),
+      files: models.models.reduce((n, m) => n + m.files, 0),
+      bytes: 0,
+      errors: models.models.filter((m) => m.action === 'failed').length,
+      seconds: models.seconds,
+      tables: Object.fromEntries(models.models.map((m) => [m.model, m.rows])),
+      notes: [
+        `${models.tests.filter((t) => t.status === 'pass').length} of ${models.tests.length} data tests passed`,
+        ...models.models.flatMap((m) => (m.error ? [m.error] : [])),
+        ...models.tests.flatMap((t) =>
+          t.status === 'pass' ? [] : [`${t.name}: ${t.status}, ${t.failures} failing rows (${t.where})`],
+        ),
+      ],
+    }))
     const q0 = performance.now()
     const result = await p.query(DEMO_QUERY)
     const seconds = (performance.now() - q0) / 1000
@@ -124,6 +175,7 @@ async function runOnSimulator(
       lake: p.store.uri,
       stages,
       tables: refined.tables,
+      models,
       query: { sql: DEMO_QUERY, result },
       seconds: (performance.now() - t0) / 1000,
     }

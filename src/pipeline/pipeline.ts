@@ -27,7 +27,7 @@ import type { Stream } from '../stream/stream.js'
 
 /** What one stage run did, in the units every stage shares (the demo and `weir status` print these). */
 export interface StageSummary {
-  readonly stage: 'ingest' | 'land' | 'refine' | 'query'
+  readonly stage: 'ingest' | 'land' | 'refine' | 'model' | 'query'
   readonly records: number
   readonly files: number
   readonly bytes: number

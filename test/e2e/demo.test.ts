@@ -9,7 +9,15 @@ import { s3Env, startS3, tempDir } from '../helpers/services.js'
 /** Checks what acceptance asks of a demo lake, through the CLI only. */
 async function checkLake(lake: string, stdout: string, env: Record<string, string> = {}) {
   const counts = demoCounts(stdout)
-  expect(Object.keys(counts).sort()).toEqual(['weather_realtime', 'x_tweets', 'x_users'])
+  expect(Object.keys(counts).sort()).toEqual([
+    'movies_titles',
+    'tmdb_find_movies',
+    'tmdb_movies',
+    'tmdb_reviews',
+    'weather_realtime',
+    'x_tweets',
+    'x_users',
+  ])
   for (const [table, n] of Object.entries(counts)) {
     expect(n).toBeGreaterThan(0)
     const q = await weir(
@@ -26,15 +34,46 @@ async function checkLake(lake: string, stdout: string, env: Record<string, strin
     location: string
     columns: { name: string }[]
   }[]
+  const refined = [
+    'dim_date',
+    'dim_location',
+    'dim_title',
+    'dim_user',
+    'fact_review',
+    'fact_tweet',
+    'fact_tweet_metrics_daily',
+    'fact_weather_observation',
+    'user_profile_history',
+  ]
   expect(tables.map((t) => t.table).sort()).toEqual(
     [
-      ...['weather_realtime', 'x_tweets', 'x_users'].flatMap((t) => [`raw.${t}`, `trusted.${t}`]),
-      // The tweets' hashtags (a list of objects) are a child table linked by the tweet id.
+      ...[
+        'movies_titles',
+        'tmdb_find_movies',
+        'tmdb_movies',
+        'tmdb_reviews',
+        'weather_realtime',
+        'x_tweets',
+        'x_users',
+      ].flatMap((t) => [`raw.${t}`, `trusted.${t}`]),
+      // Lists of objects (hashtags, genres) are child tables linked by the parent's key.
       'trusted.x_tweets__entities_hashtags',
+      'trusted.tmdb_movies__genres',
+      // The example models of the three seed scenarios.
+      ...refined.map((m) => `refined.${m}`),
     ].sort(),
   )
+  // Every example model is queryable, and its data tests passed.
+  expect(stdout).toMatch(/^\s+model\s+[\d,]+ records.*\n\s+note: (\d+) of \1 data tests passed$/m)
+  for (const m of refined) {
+    const q = await weir(
+      ['query', `select count(*) as n from refined.${m}`, '--lake', lake, '--format', 'json'],
+      env,
+    )
+    expect(JSON.parse(q.stdout)[0].n, m).toBeGreaterThan(0)
+  }
   for (const t of tables) {
-    expect(t.zone).toMatch(/^(raw|trusted)$/)
+    expect(t.zone).toMatch(/^(raw|trusted|refined)$/)
     expect(t.location).toMatch(new RegExp(`^${t.zone}/`))
     expect(t.columns.length).toBeGreaterThan(1)
   }
@@ -50,7 +89,7 @@ describe('weir demo on a local lake', () => {
     const run = await weir(['demo', '--lake', lake])
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
-    for (const stage of ['ingest', 'land', 'refine', 'query'])
+    for (const stage of ['ingest', 'land', 'refine', 'model', 'query'])
       expect(run.stdout).toMatch(new RegExp(`^\\s+${stage}\\s+[\\d,]+ records`, 'm'))
     expect(run.stdout).toContain('username')
     await checkLake(lake, run.stdout)
@@ -59,10 +98,14 @@ describe('weir demo on a local lake', () => {
     const raw = (await keys(store, 'raw/')).filter((k) => k.endsWith('.ndjson'))
     expect(raw.length).toBeGreaterThan(0)
     for (const k of raw)
-      expect(k).toMatch(/^raw\/(x|weather)\/json\/\w+\/\d{4}\/\d{2}\/\d{2}\/p\d+-\d{9}-\d{9}\.ndjson$/)
+      expect(k).toMatch(/^raw\/(x|weather|tmdb)\/json\/\w+\/\d{4}\/\d{2}\/\d{2}\/p\d+-\d{9}-\d{9}\.ndjson$/)
     const parquet = await keys(store, 'trusted/')
-    for (const k of parquet)
-      expect(k).toMatch(/^trusted\/(x|weather)\/\w+\/dt=\d{4}-\d{2}-\d{2}\/part-\d+-\d+\.parquet$/)
+    for (const k of parquet) {
+      // The movies listing (CSV, no event time) is one unpartitioned file; the rest is by dt=.
+      expect(k).toMatch(
+        /^trusted\/((x|weather|tmdb)\/\w+\/dt=\d{4}-\d{2}-\d{2}|movies\/titles)\/part-\d+-\d+\.parquet$/,
+      )
+    }
     const engine = await createEngine()
     const meta = await engine.query(
       `select distinct compression from parquet_metadata(${sqlList(parquet.map((k) => `${lake}/${k}`))})`,

@@ -28,9 +28,11 @@ export async function demoCommand(
   }
   out('\ntables (records produced)')
   for (const [name, n] of Object.entries(report.tables)) out(`  trusted.${name.padEnd(18)} ${n}`)
+  // Models report the rows they wrote; the refined tables' sizes are what a user wants to see.
+  for (const m of report.models.models) out(`  refined.${m.model.padEnd(18)} ${m.materialized}`)
   out(`\n${report.query.sql}\n`)
   out(renderRows(report.query.result, 'table'))
   out(
-    `\ndone in ${report.seconds.toFixed(1)} s. Try: weir query "select count(*) as n from trusted.x_tweets" --lake ${config.lake}`,
+    `\ndone in ${report.seconds.toFixed(1)} s. Try: weir query "select * from refined.fact_tweet_metrics_daily limit 10" --lake ${config.lake}`,
   )
 }
