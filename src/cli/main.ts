@@ -142,10 +142,18 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
 
   program
     .command('query')
-    .description('run SQL over every catalog table; zones are schemas: raw, trusted, refined')
-    .argument('<sql>', 'a SQL statement, e.g. "select count(*) as n from trusted.x_tweets"')
-    .addOption(formatOption(['table', 'csv', 'json'], 'table'))
-    .action(async (sql: string, opts, cmd: Command) => {
+    .description(
+      'run SQL over every catalog table; zones are schemas: raw, trusted, refined; with no SQL, an interactive shell',
+    )
+    .argument('[sql]', 'a SQL statement, e.g. "select count(*) as n from trusted.x_tweets"')
+    .addOption(
+      new Option(
+        '-f, --format <format>',
+        'output format (default: table, or from --out: .csv, .json, .parquet)',
+      ).choices(['table', 'csv', 'json', 'parquet']),
+    )
+    .option('-o, --out <file>', 'write the result to this file instead of the terminal')
+    .action(async (sql: string | undefined, opts, cmd: Command) => {
       const { queryCommand } = await import('./commands/query.js')
       await queryCommand(sql, opts, globals(cmd))
     })

@@ -161,10 +161,16 @@ function columnsOf(r: {
 }
 
 function queryError(sql: string, err: unknown): WeirError {
-  const first = errorMessage(err).split('\n')[0] ?? ''
+  const full = errorMessage(err)
+  const first = full.split('\n')[0] ?? ''
+  // DuckDB's hint ("Did you mean", "Candidate bindings") and its caret under the statement, as
+  // "line 2, column 3": one line a user can act on.
+  const hint = full.split('\n').find((l) => /^(Did you mean|Candidate bindings)/.test(l))
+  const at = /LINE (\d+): .*\n( *)\^/.exec(full)
+  const pos = at ? ` at line ${at[1]}, column ${at[2]!.length - `LINE ${at[1]}: `.length + 1}` : ''
   const snippet = sql.replace(/\s+/g, ' ').trim()
   return new WeirError(
-    `SQL failed: ${first} (in: ${snippet.length > 120 ? `${snippet.slice(0, 117)}...` : snippet})`,
+    `SQL failed${pos}: ${first}${hint ? ` ${hint}` : ''} (in: ${snippet.length > 120 ? `${snippet.slice(0, 117)}...` : snippet})`,
     {
       code: 'SQL_FAILED',
       stage: 'engine',

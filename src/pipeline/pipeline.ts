@@ -7,7 +7,7 @@ import type { LoadedConfig } from '../config/load.js'
 import type { WeirConfig } from '../config/schema.js'
 import { errorMessage, WeirError } from '../core/errors.js'
 import { parseBytes, parseDuration } from '../core/units.js'
-import { createEngine, type Engine, type QueryResult, type QueryStream } from '../engine/engine.js'
+import { createEngine, type Engine, type QueryResult, type QueryStream, sqlString } from '../engine/engine.js'
 import { land } from '../landing/landing.js'
 import { compile as compileModel } from '../models/compile.js'
 import { levels as modelLevels, select as selectModels } from '../models/dag.js'
@@ -74,6 +74,8 @@ export interface Pipeline {
   compileModels(select?: readonly string[]): Promise<{ model: string; path: string; sql: string }[]>
   /** Runs SQL over every catalog table (`select * from trusted.x_tweets`). */
   query(sql: string): Promise<QueryResult>
+  /** Writes a query's result as one snappy Parquet file; returns its row count. */
+  exportParquet(sql: string, file: string): Promise<number>
   /** The same, yielding rows chunk by chunk for large results. */
   queryStream(sql: string): Promise<QueryStream>
   close(): Promise<void>
@@ -326,6 +328,12 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
     },
     async query(sql) {
       return withHint(async (e) => e.query(sql))
+    },
+    async exportParquet(sql, file) {
+      return withHint(async (e) => {
+        const r = await e.query(`COPY (${sql}\n) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION snappy)`)
+        return Number(Object.values(r.rows[0] ?? {})[0] ?? 0)
+      })
     },
     async queryStream(sql) {
       return withHint(async (e) => e.stream(sql))

@@ -57,7 +57,9 @@ describe('exit codes and errors', () => {
     const lake = await tempDir('weir-empty-')
     const r = await weir(['query', 'select * from trusted.nothing', '--lake', lake])
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(/^weir: SQL failed: Catalog Error: Table with name nothing does not exist!.*\n$/)
+    expect(r.stderr).toMatch(
+      /^weir: SQL failed at line 1, column 15: Catalog Error: Table with name nothing does not exist! .*\n$/,
+    )
     const v = await weir(['query', 'select * from trusted.nothing', '--lake', lake, '--verbose'])
     expect(v.code).toBe(1)
     expect(v.stderr.split('\n')[0]).toMatch(/^weir: SQL failed/)
