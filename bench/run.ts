@@ -5,6 +5,7 @@
  *   WEIR_BENCH_RECORDS   tweets to generate for the pipeline benchmarks (default 200000)
  *   WEIR_BENCH_TWEETS    tweets the simulator serves for rest-vs-fetch (default 100000)
  *   WEIR_BENCH_CSV_MB    size of the generated CSV for csv-ingest (default 1024)
+ *   WEIR_BENCH_MODEL_TWEETS  trusted tweets the star-schema models are built from (default 1000000)
  *   WEIR_BENCH_ONLY      comma-separated benchmark names to run
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -14,6 +15,7 @@ import { cliHelp } from './cli-help.js'
 import { csvIngest } from './csv-ingest.js'
 import { ingestLand } from './ingest-land.js'
 import { landingBench } from './landing.js'
+import { modelsBench } from './models.js'
 import { refineVsCopy } from './refine.js'
 import { restVsFetch } from './rest-vs-fetch.js'
 import { streamBacklog, streamBench } from './stream.js'
@@ -25,6 +27,7 @@ const benches: Record<string, (dir: string) => Promise<BenchResult>> = {
   'cli-help': () => cliHelp(),
   'ingest-land': (dir) => ingestLand(dir, records),
   'refine-vs-duckdb-copy': (dir) => refineVsCopy(dir, records),
+  'models-star-schema': (dir) => modelsBench(dir, Number(process.env.WEIR_BENCH_MODEL_TWEETS ?? 1_000_000)),
   'rest-vs-fetch': () => restVsFetch(Number(process.env.WEIR_BENCH_TWEETS ?? 100_000)),
   'csv-ingest': (dir) => csvIngest(dir, Number(process.env.WEIR_BENCH_CSV_MB ?? 1024)),
   'stream-embedded': (dir) => streamBench(dir, Number(process.env.WEIR_BENCH_STREAM_RECORDS ?? 500_000)),
