@@ -6,18 +6,21 @@ import { demoCounts, weir } from '../helpers/cli.js'
 import { keys } from '../helpers/lake.js'
 import { s3Env, startS3, tempDir } from '../helpers/services.js'
 
+/** The tables the demo's sources fill: tweets and users, weather, the movie listing and TMDB. */
+const SOURCE_TABLES = [
+  'movies_titles',
+  'tmdb_find_movies',
+  'tmdb_movies',
+  'tmdb_reviews',
+  'weather_realtime',
+  'x_tweets',
+  'x_users',
+]
+
 /** Checks what acceptance asks of a demo lake, through the CLI only. */
 async function checkLake(lake: string, stdout: string, env: Record<string, string> = {}) {
   const counts = demoCounts(stdout)
-  expect(Object.keys(counts).sort()).toEqual([
-    'movies_titles',
-    'tmdb_find_movies',
-    'tmdb_movies',
-    'tmdb_reviews',
-    'weather_realtime',
-    'x_tweets',
-    'x_users',
-  ])
+  expect(Object.keys(counts).sort()).toEqual(SOURCE_TABLES)
   for (const [table, n] of Object.entries(counts)) {
     expect(n).toBeGreaterThan(0)
     const q = await weir(
@@ -47,15 +50,7 @@ async function checkLake(lake: string, stdout: string, env: Record<string, strin
   ]
   expect(tables.map((t) => t.table).sort()).toEqual(
     [
-      ...[
-        'movies_titles',
-        'tmdb_find_movies',
-        'tmdb_movies',
-        'tmdb_reviews',
-        'weather_realtime',
-        'x_tweets',
-        'x_users',
-      ].flatMap((t) => [`raw.${t}`, `trusted.${t}`]),
+      ...SOURCE_TABLES.flatMap((t) => [`raw.${t}`, `trusted.${t}`]),
       // Lists of objects (hashtags, genres) are child tables linked by the parent's key.
       'trusted.x_tweets__entities_hashtags',
       'trusted.tmdb_movies__genres',
