@@ -258,6 +258,15 @@ export const configSchema = z
           .default('tests')
           .describe('Folder of custom data tests: SQL files selecting failing rows.'),
         concurrency: z.number().int().positive().default(4).describe('Independent models built at once.'),
+        config: z
+          .record(
+            z.string(),
+            z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])),
+          )
+          .default({})
+          .describe(
+            "Per model, what its {{ config(...) }} may set (materialized, unique_key, partition_by, incremental_strategy, tags, ...); the file's own config() wins. Example: { fact_tweet: { materialized: 'incremental', unique_key: 'tweet_id' } }.",
+          ),
       })
       .prefault({})
       .describe('SQL models, relative to the config file: `weir model` builds them into the refined zone.'),

@@ -70,6 +70,8 @@ export interface Project {
 export interface ProjectPaths {
   /** The models folder. */
   readonly dir: string
+  /** Per model name, config as `config()` takes it; the file's own `config()` wins. */
+  readonly config?: Readonly<Record<string, Readonly<Record<string, unknown>>>>
   readonly snapshots: string
   readonly tests: string
 }
@@ -96,7 +98,7 @@ export async function loadProject(dir: string, paths: ProjectPaths): Promise<Pro
       const rel = relative(dir, file).split(sep).join('/')
       if (/\.ya?ml$/.test(file)) yamls.push(file)
       if (!file.endsWith('.sql')) continue
-      const m = parseModel(rel, await readFile(file, 'utf8'), kind)
+      const m = parseModel(rel, await readFile(file, 'utf8'), kind, paths.config)
       const other = models.get(m.name)
       if (other)
         throw modelError(`${rel}:1`, `model ${m.name} is also defined in ${other.path}; names must be unique`)
@@ -123,8 +125,13 @@ export async function loadProject(dir: string, paths: ProjectPaths): Promise<Pro
   return { dir, models, tests }
 }
 
-export function parseModel(path: string, text: string, kind: 'model' | 'snapshot'): Model {
-  const raw = readConfig(path, text)
+export function parseModel(
+  path: string,
+  text: string,
+  kind: 'model' | 'snapshot',
+  defaults: ProjectPaths['config'] = {},
+): Model {
+  const raw: Record<string, unknown> = { ...(defaults[baseName(path)] ?? {}), ...readConfig(path, text) }
   // The config call is blanked, not removed, so the SQL keeps its line numbers for error messages.
   const sql = text.replace(CONFIG, (m) => m.replace(/[^\n]/g, ' '))
   const materialized = (kind === 'snapshot' ? 'snapshot' : (raw.materialized ?? 'view')) as Materialized

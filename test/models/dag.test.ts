@@ -61,4 +61,20 @@ describe('model selection and order', () => {
       ),
     ).toThrow(/^models\/i\.sql:1: an incremental merge needs unique_key/)
   })
+
+  it('takes config from weir.config (models.config) where the file sets none; the file wins', () => {
+    const defaults = { f: { materialized: 'incremental', unique_key: 'id', tags: ['x'] } }
+    expect(parseModel('models/f.sql', 'select 1 as id', 'model', defaults).config).toMatchObject({
+      materialized: 'incremental',
+      uniqueKey: ['id'],
+      tags: ['x'],
+    })
+    const own = parseModel(
+      'models/f.sql',
+      "{{ config(materialized='table') }}\nselect 1 as id",
+      'model',
+      defaults,
+    )
+    expect(own.config).toMatchObject({ materialized: 'table', uniqueKey: ['id'] })
+  })
 })
