@@ -119,6 +119,34 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
     )
 
   program
+    .command('run')
+    .description(
+      'run everything the config declares in this process: source schedules, landing (refining as it lands), models after refine; Ctrl+C or SIGTERM stops cleanly',
+    )
+    .option('--once', 'run every job once, drain the stream, flush every stage, then exit')
+    .addOption(
+      new Option('--role <stage...>', 'run only these stages (several processes can share the work)').choices(
+        ['ingest', 'landing', 'refine', 'models'],
+      ),
+    )
+    .action(async (opts, cmd: Command) => {
+      const { runCommand } = await import('./commands/run.js')
+      await runCommand(opts, globals(cmd))
+    })
+
+  program
+    .command('runs')
+    .description('the run history: job, start, end, outcome, attempts, records, files, error (newest first)')
+    .option('--job <name>', 'only this job')
+    .option('--failed', 'only failed runs')
+    .option('--limit <n>', 'at most this many runs', (v) => Number(v), 50)
+    .addOption(formatOption(['table', 'json'], 'table'))
+    .action(async (opts, cmd: Command) => {
+      const { runsCommand } = await import('./commands/run.js')
+      await runsCommand(opts, globals(cmd))
+    })
+
+  program
     .command('model')
     .description('build the SQL models (models/**/*.sql) into the refined zone, then run their data tests')
     .option(

@@ -270,6 +270,59 @@ export const configSchema = z
       })
       .prefault({})
       .describe('SQL models, relative to the config file: `weir model` builds them into the refined zone.'),
+    run: z
+      .strictObject({
+        timeZone: z
+          .string()
+          .default('UTC')
+          .refine(isTimeZone, { message: 'an IANA time zone such as "UTC" or "Europe/Paris"' })
+          .describe('Time zone of cron schedules.'),
+        retries: z
+          .number()
+          .int()
+          .min(0)
+          .default(2)
+          .describe('Retries of a failed run (exponential backoff with jitter).'),
+        retryDelay: duration.default('2s').describe('First retry delay; it doubles with each retry.'),
+        timeout: duration.default('30m').describe('Longest a run may take before it is stopped and retried.'),
+        grace: duration
+          .default('30s')
+          .describe(
+            'On SIGINT/SIGTERM, how long running jobs get to flush and commit before the process exits.',
+          ),
+        jobs: z
+          .record(
+            z.string(),
+            z.strictObject({
+              schedule: z
+                .string()
+                .optional()
+                .describe('rate(5 minutes), cron(0 12 * * ? *) (EventBridge) or a 5-field cron.'),
+              retries: z.number().int().min(0).optional(),
+              timeout: duration.optional(),
+            }),
+          )
+          .default({})
+          .describe(
+            'Per job: a source name (its pulls), "models". Sources without a schedule are pulled once at start; models run after each refine that wrote records unless scheduled.',
+          ),
+        backfill: z
+          .record(
+            z.string(),
+            z.strictObject({
+              window: duration.default('1d').describe('Length of each backfill run.'),
+              params: z
+                .record(z.string(), z.string())
+                .describe(
+                  'Parameters of each windowed run; {start} and {end} become the window bounds (ISO-8601), e.g. { start_time: "{start}", end_time: "{end}" }.',
+                ),
+            }),
+          )
+          .default({})
+          .describe('Per source: how `weir backfill` splits a date range into windowed runs.'),
+      })
+      .prefault({})
+      .describe('`weir run`: schedules, retries, timeouts and backfills.'),
   })
   .superRefine((c, ctx) => {
     // Raw file names come from stream offsets, which two tables can share: their folders must differ.

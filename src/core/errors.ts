@@ -10,6 +10,7 @@ export type Stage =
   | 'landing'
   | 'refine'
   | 'model'
+  | 'run'
   | 'query'
   | 'cli'
 

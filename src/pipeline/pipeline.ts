@@ -103,6 +103,8 @@ export interface LandOptions {
    * at a time, beside the landing), and once more at the end.
    */
   readonly refine?: boolean
+  /** Called after each micro-batch refine: what it did, or why it failed. */
+  readonly onRefine?: (run: { results: readonly RefineResult[]; seconds: number; error?: unknown }) => void
 }
 
 export interface OpenOptions {
@@ -211,7 +213,7 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
     async land(signal, follow, options = {}) {
       const s = await getStream()
       const l = config.landing
-      const micro = options.refine ? microBatches((only) => runRefine(only)) : undefined
+      const micro = options.refine ? microBatches((only) => runRefine(only), options.onRefine) : undefined
       const [r, seconds] = await timed(() =>
         land(s, store, {
           ...(micro ? { onRound: micro.add } : {}),
@@ -375,7 +377,10 @@ export function createSources(
  * runs are taken by the next. A failure is kept (the ledger did not move, so the files are retried
  * by the next run) rather than stopping the landing.
  */
-function microBatches(run: (only: readonly string[]) => Promise<readonly RefineResult[]>) {
+function microBatches(
+  run: (only: readonly string[]) => Promise<readonly RefineResult[]>,
+  onRun?: LandOptions['onRefine'],
+) {
   const dirty = new Set<string>()
   const totals = { runs: 0, records: 0, files: 0, failures: [] as string[] }
   let running: Promise<void> | undefined
@@ -385,13 +390,16 @@ function microBatches(run: (only: readonly string[]) => Promise<readonly RefineR
       while (dirty.size) {
         const only = [...dirty]
         dirty.clear()
+        const t0 = performance.now()
         try {
           const results = await run(only)
           totals.runs++
           totals.records += sum(results.map((r) => r.records))
           totals.files += sum(results.map((r) => r.files))
+          onRun?.({ results, seconds: (performance.now() - t0) / 1000 })
         } catch (err) {
           totals.failures.push(errorMessage(err))
+          onRun?.({ results: [], seconds: (performance.now() - t0) / 1000, error: err })
         }
       }
     })().finally(() => {

@@ -1,0 +1,110 @@
+import { parseDuration } from '../../core/units.js'
+import type { Pipeline } from '../../pipeline/pipeline.js'
+import type { Role } from '../../pipeline/run.js'
+import { createRunHistory } from '../../scheduler/history.js'
+import type { JobEvent } from '../../scheduler/scheduler.js'
+import { type GlobalOptions, withPipeline } from '../context.js'
+import { type Format, renderRows } from '../output.js'
+
+/**
+ * `weir run [--once] [--role r ...]`: every job of the config in this process, one log line per job
+ * event (readable on a terminal, JSON otherwise). SIGINT/SIGTERM stops taking work, lets running
+ * jobs flush and commit within the grace period, and exits 0; a second signal exits at once.
+ */
+export async function runCommand(
+  opts: { once?: boolean; role?: Role[] },
+  globals: GlobalOptions,
+): Promise<void> {
+  const { startRun } = await import('../../pipeline/run.js')
+  await withPipeline(globals, async (p: Pipeline) => {
+    const log = logger(process.stdout.isTTY === true)
+    const run = startRun(p, {
+      once: opts.once ?? false,
+      ...(opts.role ? { roles: opts.role } : {}),
+      onEvent: log,
+    })
+    let signals = 0
+    const onSignal = (sig: NodeJS.Signals) => {
+      signals++
+      if (signals > 1) {
+        // Nothing acknowledged is lost: the stream keeps what was not committed.
+        process.stderr.write(`weir: ${sig} again: exiting now\n`)
+        process.exit(130)
+      }
+      process.stderr.write(
+        `weir: ${sig}: finishing running jobs (up to ${p.config.run.grace}); ${sig === 'SIGINT' ? 'Ctrl+C' : sig} again exits at once\n`,
+      )
+      void run.scheduler.stop(parseDuration(p.config.run.grace)).then((clean) => {
+        if (!clean) process.stderr.write('weir: the grace period ended with jobs still running\n')
+      })
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    try {
+      const runs = await run.done
+      if (!opts.once) await run.scheduler.stop(parseDuration(p.config.run.grace))
+      if (runs.some((r) => r.outcome === 'failed')) process.exitCode = 1
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  })
+}
+
+function logger(terminal: boolean): (e: JobEvent) => void {
+  return (e) => {
+    const at = new Date()
+    if (!terminal) {
+      process.stdout.write(`${JSON.stringify({ time: at.toISOString(), ...e })}\n`)
+      return
+    }
+    const parts = [
+      at.toISOString().slice(11, 19),
+      e.job.padEnd(12),
+      e.event.padEnd(9),
+      e.records !== undefined ? `${e.records.toLocaleString('en-US')} records` : '',
+      e.files !== undefined ? `${e.files} files` : '',
+      e.seconds !== undefined ? `${e.seconds.toFixed(2)} s` : '',
+      e.attempt && e.attempt > 1 ? `attempt ${e.attempt}` : '',
+      e.delayMs !== undefined ? `retry in ${(e.delayMs / 1000).toFixed(1)} s` : '',
+      e.trigger ? `(${e.trigger})` : '',
+      e.error ? `error: ${e.error}` : '',
+    ]
+    process.stdout.write(`${parts.filter(Boolean).join('  ')}\n`)
+  }
+}
+
+/** `weir runs [--job j] [--failed] [--limit n]`: the run history, newest first. */
+export async function runsCommand(
+  opts: { job?: string; failed?: boolean; limit: number; format: Format },
+  globals: GlobalOptions,
+): Promise<void> {
+  await withPipeline(globals, async (p) => {
+    const runs = await createRunHistory(p.state).list({
+      ...(opts.job ? { job: opts.job } : {}),
+      ...(opts.failed ? { failed: true } : {}),
+      limit: opts.limit,
+    })
+    if (opts.format === 'json') {
+      process.stdout.write(`${JSON.stringify(runs)}\n`)
+      return
+    }
+    const columns = ['job', 'start', 'end', 'outcome', 'attempts', 'records', 'files', 'error'].map(
+      (name) => ({
+        name,
+        type: '',
+      }),
+    )
+    const rows = runs.map((r) => ({
+      job: r.job,
+      start: r.start,
+      end: r.end,
+      outcome: r.outcome,
+      attempts: r.attempts,
+      records: r.records,
+      files: r.files,
+      error: r.error ?? null,
+    }))
+    process.stdout.write(`${rows.length ? renderRows({ columns, rows }, 'table') : '(no runs yet)'}\n`)
+  })
+}

@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto'
+import { errorMessage, WeirError } from '../core/errors.js'
+import { parseDuration } from '../core/units.js'
+import { createRunHistory, type RunRecord } from '../scheduler/history.js'
+import { parseSchedule } from '../scheduler/schedule.js'
+import { createScheduler, type JobEvent, type JobSpec, type Scheduler } from '../scheduler/scheduler.js'
+import type { Pipeline, StageSummary } from './pipeline.js'
+
+export const ROLES = ['ingest', 'landing', 'refine', 'models'] as const
+export type Role = (typeof ROLES)[number]
+
+export interface RunOptions {
+  /** Run every job once, wait until the stream is drained and every stage has flushed, then return. */
+  readonly once?: boolean
+  /** Only these stages (for several processes sharing the work); all by default. */
+  readonly roles?: readonly Role[]
+  readonly onEvent?: (e: JobEvent) => void
+}
+
+export interface RunningPipeline {
+  readonly scheduler: Scheduler
+  /** With `once`: every run, when all are done. Otherwise resolves when stopped. */
+  readonly done: Promise<readonly RunRecord[]>
+}
+
+/**
+ * `weir run`: every job the config declares, in one process. Sources are pulled at start and on
+ * their schedules; landing follows the stream and refines what each round wrote (micro-batches);
+ * models build after each refine that wrote records, or on their own schedule. With `once`, each
+ * stage runs once in order and the stream is drained.
+ */
+export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline {
+  const cfg = p.config.run
+  const roles = new Set<Role>(options.roles?.length ? options.roles : ROLES)
+  const history = createRunHistory(p.state)
+  const defaults = (name: string) => ({
+    retries: cfg.jobs[name]?.retries ?? cfg.retries,
+    retryDelayMs: parseDuration(cfg.retryDelay),
+    timeoutMs: parseDuration(cfg.jobs[name]?.timeout ?? cfg.timeout),
+  })
+  const schedule = (name: string) => {
+    const text = cfg.jobs[name]?.schedule
+    return text ? { schedule: parseSchedule(text, cfg.timeZone) } : {}
+  }
+  const stats = (s: StageSummary) => ({ records: s.records, files: s.files })
+  const sources = Object.keys(p.config.sources)
+  let scheduler: Scheduler | undefined
+  const models = p.models
+  const jobs: JobSpec[] = []
+
+  if (roles.has('ingest')) {
+    for (const name of sources) {
+      jobs.push({
+        name,
+        pool: `source:${name}`,
+        atStart: !options.once,
+        ...schedule(name),
+        ...defaults(name),
+        run: async (signal) => stats(await p.ingest([name], signal)),
+      })
+    }
+  }
+  const refineInLanding = roles.has('refine') && roles.has('landing')
+  if (roles.has('landing')) {
+    jobs.push({
+      name: 'land',
+      continuous: !options.once,
+      ...defaults('land'),
+      // A consumer runs until stopped: its timeout is not the batch jobs'.
+      timeoutMs: options.once ? defaults('land').timeoutMs : 0,
+      run: async (signal) =>
+        stats(
+          await p.land(signal, !options.once, {
+            refine: refineInLanding,
+            onRefine: ({ results, seconds, error }) => {
+              const records = results.reduce((n, r) => n + r.records, 0)
+              const end = new Date()
+              void history.record({
+                id: randomUUID(),
+                job: 'refine',
+                start: new Date(end.getTime() - seconds * 1000).toISOString(),
+                end: end.toISOString(),
+                outcome: error ? 'failed' : 'succeeded',
+                attempts: 1,
+                records,
+                files: results.reduce((n, r) => n + r.files, 0),
+                trigger: 'after land',
+                ...(error ? { error: errorMessage(error) } : {}),
+              })
+              options.onEvent?.({
+                job: 'refine',
+                event: error ? 'failed' : 'succeeded',
+                records,
+                seconds,
+                ...(error ? { error: errorMessage(error) } : {}),
+              })
+              if (records > 0 && roles.has('models') && !options.once && !cfg.jobs.models?.schedule)
+                void scheduler?.runNow('models', 'after refine')
+            },
+          }),
+        ),
+    })
+  }
+  if (roles.has('refine') && !refineInLanding) {
+    // Refine on its own (another process lands): on its schedule, every minute by default.
+    jobs.push({
+      name: 'refine',
+      atStart: !options.once,
+      schedule: parseSchedule(cfg.jobs.refine?.schedule ?? 'rate(1 minute)', cfg.timeZone),
+      ...defaults('refine'),
+      run: async () => stats(await p.refine()),
+    })
+  }
+  if (roles.has('models')) {
+    jobs.push({
+      name: 'models',
+      ...schedule('models'),
+      ...defaults('models'),
+      run: async () => {
+        const r = await models({ test: true })
+        const failed = r.models.filter((m) => m.action === 'failed')
+        const failing = r.tests.filter((t) => t.status === 'fail' || t.status === 'error')
+        if (failed.length || failing.length) {
+          throw new WeirError(
+            [
+              ...failed.map((m) => m.error ?? m.model),
+              ...failing.map((t) => `test ${t.name} ${t.status}: ${t.failures} failing rows (${t.where})`),
+            ].join('; '),
+            { code: 'MODEL_FAILED', stage: 'model' },
+          )
+        }
+        return {
+          records: r.models.reduce((n, m) => n + m.rows, 0),
+          files: r.models.reduce((n, m) => n + m.files, 0),
+        }
+      },
+    })
+  }
+
+  scheduler = createScheduler(jobs, { history, ...(options.onEvent ? { onEvent: options.onEvent } : {}) })
+  const s = scheduler
+  if (!options.once) {
+    s.start()
+    const done = new Promise<readonly RunRecord[]>((resolve) =>
+      s.signal.addEventListener('abort', () => resolve([]), { once: true }),
+    )
+    return { scheduler: s, done }
+  }
+  const done = (async () => {
+    const runs: RunRecord[] = []
+    const step = async (names: readonly string[]) => {
+      const here = names.filter((n) => jobs.some((j) => j.name === n))
+      runs.push(...(await Promise.all(here.map((n) => s.runNow(n, 'once')))))
+    }
+    await step(sources)
+    if (!s.signal.aborted) await step(['land'])
+    if (!s.signal.aborted && !refineInLanding) await step(['refine'])
+    if (!s.signal.aborted) await step(['models'])
+    return runs
+  })()
+  return { scheduler: s, done }
+}

@@ -1,0 +1,307 @@
+import { randomUUID } from 'node:crypto'
+import { errorMessage, WeirError } from '../core/errors.js'
+import type { RunHistory, RunRecord } from './history.js'
+import type { Schedule } from './schedule.js'
+
+/** What a job's run did, in the units every stage shares. */
+export interface JobStats {
+  readonly records: number
+  readonly files: number
+}
+
+export interface JobSpec {
+  readonly name: string
+  readonly schedule?: Schedule
+  /** Run after each successful run of any of these jobs (a run triggered while it runs is queued once). */
+  readonly after?: readonly string[]
+  /** Run once when the scheduler starts. */
+  readonly atStart?: boolean
+  /** A job that runs until stopped (a stream consumer): restarted with backoff if it fails. */
+  readonly continuous?: boolean
+  readonly retries: number
+  readonly retryDelayMs: number
+  readonly timeoutMs?: number
+  /** Jobs of one pool run one at a time (a source's scheduled pulls and its backfill). */
+  readonly pool?: string
+  run(signal: AbortSignal): Promise<JobStats>
+}
+
+export interface JobEvent {
+  readonly job: string
+  readonly event: 'started' | 'succeeded' | 'failed' | 'retrying' | 'skipped'
+  readonly attempt?: number
+  readonly records?: number
+  readonly files?: number
+  readonly seconds?: number
+  readonly error?: string
+  readonly delayMs?: number
+  readonly trigger?: string
+}
+
+/**
+ * Runs jobs on their schedules, after the jobs they depend on, or when asked; never two runs of
+ * one job at once (a tick that finds it running is recorded as skipped); failures retried with
+ * exponential backoff and jitter, each run recorded in the history. `stop` stops taking work, asks
+ * running jobs to finish (their signal aborts) and waits for them up to a grace period.
+ *
+ * @example
+ * const s = createScheduler([{ name: 'x', schedule: parseSchedule('rate(5 minutes)'), retries: 2, retryDelayMs: 1000, run }], { history })
+ * s.start()
+ */
+export function createScheduler(
+  jobs: readonly JobSpec[],
+  options: { readonly history: RunHistory; readonly onEvent?: (e: JobEvent) => void },
+): Scheduler {
+  const byName = new Map(jobs.map((j) => [j.name, j]))
+  const running = new Map<string, Promise<RunRecord>>()
+  const queued = new Map<string, string>()
+  const pools = new Map<string, Promise<unknown>>()
+  const timers = new Set<NodeJS.Timeout>()
+  const stopper = new AbortController()
+  const emit = (e: JobEvent) => options.onEvent?.(e)
+  let pending = 0
+  let idleWaiters: (() => void)[] = []
+  const settle = () => {
+    if (pending === 0 && running.size === 0) for (const w of idleWaiters.splice(0)) w()
+  }
+
+  const sleep = (ms: number, signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve()
+      const t = setTimeout(resolve, ms)
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(t)
+          resolve()
+        },
+        { once: true },
+      )
+    })
+
+  async function attempt(job: JobSpec, trigger: string): Promise<RunRecord> {
+    const start = new Date()
+    let attempts = 0
+    let last: unknown
+    for (;;) {
+      attempts++
+      emit({ job: job.name, event: 'started', attempt: attempts, trigger })
+      const t0 = performance.now()
+      const ctl = new AbortController()
+      const onStop = () => ctl.abort(stopper.signal.reason)
+      stopper.signal.addEventListener('abort', onStop, { once: true })
+      const timer = job.timeoutMs
+        ? setTimeout(
+            () =>
+              ctl.abort(
+                new WeirError(`timed out after ${job.timeoutMs! / 1000} s`, {
+                  code: 'JOB_TIMEOUT',
+                  stage: 'run',
+                }),
+              ),
+            job.timeoutMs,
+          )
+        : undefined
+      try {
+        const stats = await Promise.race([
+          job.run(ctl.signal),
+          // A job that ignores its signal still ends at its timeout.
+          new Promise<never>((_, reject) =>
+            ctl.signal.addEventListener('abort', () => {
+              if (!stopper.signal.aborted) reject(ctl.signal.reason)
+            }),
+          ),
+        ])
+        const seconds = (performance.now() - t0) / 1000
+        emit({
+          job: job.name,
+          event: 'succeeded',
+          attempt: attempts,
+          records: stats.records,
+          files: stats.files,
+          seconds,
+        })
+        return {
+          id: randomUUID(),
+          job: job.name,
+          start: start.toISOString(),
+          end: new Date().toISOString(),
+          outcome: 'succeeded',
+          attempts,
+          records: stats.records,
+          files: stats.files,
+          trigger,
+        }
+      } catch (err) {
+        last = err
+        // A mistake in the config or in a model's SQL fails the same way every time: no retry.
+        const fatal = err instanceof WeirError && (err.stage === 'config' || err.stage === 'model')
+        if (attempts > job.retries || fatal || stopper.signal.aborted) break
+        // Exponential backoff with full jitter (AWS's advice), capped at five minutes.
+        const delayMs = Math.round(
+          Math.min(300_000, job.retryDelayMs * 2 ** (attempts - 1)) * (0.5 + Math.random() / 2),
+        )
+        emit({ job: job.name, event: 'retrying', attempt: attempts, error: errorMessage(err), delayMs })
+        await sleep(delayMs, stopper.signal)
+      } finally {
+        clearTimeout(timer)
+        stopper.signal.removeEventListener('abort', onStop)
+      }
+    }
+    const error = errorMessage(last).replace(/\s*\n\s*/g, ' ')
+    emit({ job: job.name, event: 'failed', attempt: attempts, error })
+    return {
+      id: randomUUID(),
+      job: job.name,
+      start: start.toISOString(),
+      end: new Date().toISOString(),
+      outcome: 'failed',
+      attempts,
+      records: 0,
+      files: 0,
+      error,
+      trigger,
+    }
+  }
+
+  /** Runs a job now (after its pool frees), with retries, and records the run. */
+  function runNow(name: string, trigger = 'manual'): Promise<RunRecord> {
+    const job = byName.get(name)
+    if (!job) throw new Error(`no job ${name}`)
+    const inFlight = running.get(name)
+    if (inFlight) return inFlight
+    if (stopper.signal.aborted) {
+      const now = new Date().toISOString()
+      return Promise.resolve({
+        id: randomUUID(),
+        job: name,
+        start: now,
+        end: now,
+        outcome: 'skipped',
+        attempts: 0,
+        records: 0,
+        files: 0,
+        error: 'stopping',
+        trigger,
+      })
+    }
+    const pool = job.pool ?? `job:${name}`
+    const before = pools.get(pool) ?? Promise.resolve()
+    const run = before.then(async () => {
+      const record = await attempt(job, trigger)
+      await options.history.record(record).catch(() => undefined)
+      return record
+    })
+    pools.set(
+      pool,
+      run.catch(() => undefined),
+    )
+    running.set(name, run)
+    void run.finally(() => {
+      running.delete(name)
+      const again = queued.get(name)
+      if (again !== undefined && !stopper.signal.aborted) {
+        queued.delete(name)
+        void trigger_(name, again)
+      }
+      settle()
+    })
+    void run.then((r) => {
+      if (r.outcome !== 'succeeded' || stopper.signal.aborted) return
+      for (const j of jobs) if (j.after?.includes(name)) void trigger_(j.name, `after ${name}`)
+    })
+    return run
+  }
+
+  /** A trigger: runs the job unless it is running (a schedule tick is then skipped; a dependency's is queued). */
+  async function trigger_(name: string, why: string): Promise<void> {
+    if (stopper.signal.aborted) return
+    pending++
+    try {
+      if (running.has(name)) {
+        if (why.startsWith('after ')) queued.set(name, why)
+        else {
+          const now = new Date().toISOString()
+          emit({ job: name, event: 'skipped', trigger: why })
+          await options.history
+            .record({
+              id: randomUUID(),
+              job: name,
+              start: now,
+              end: now,
+              outcome: 'skipped',
+              attempts: 0,
+              records: 0,
+              files: 0,
+              error: 'the previous run was still running',
+              trigger: why,
+            })
+            .catch(() => undefined)
+        }
+        return
+      }
+      await runNow(name, why)
+    } finally {
+      pending--
+      settle()
+    }
+  }
+
+  function arm(job: JobSpec, from: Date, at = job.schedule?.next(from)): void {
+    if (!at || stopper.signal.aborted) return
+    const wait = at.getTime() - Date.now()
+    // setTimeout holds at most 2^31-1 ms (about 24.8 days); a later tick waits in steps.
+    const step = Math.min(Math.max(0, wait), 2 ** 31 - 1)
+    const t = setTimeout(() => {
+      timers.delete(t)
+      if (step < wait) return arm(job, from, at)
+      arm(job, at)
+      void trigger_(job.name, `schedule ${job.schedule!.text}`)
+    }, step)
+    timers.add(t)
+  }
+
+  return {
+    signal: stopper.signal,
+    runNow,
+    /** Arms the schedules (catch-up off: the first tick is the next one from now) and starts the rest. */
+    start(): void {
+      const now = new Date()
+      for (const j of jobs) {
+        if (j.schedule) arm(j, now)
+        if (j.atStart || j.continuous) void trigger_(j.name, j.continuous ? 'start (continuous)' : 'start')
+      }
+    },
+    /** Resolves when no run is in flight or waiting. */
+    idle(): Promise<void> {
+      return new Promise((resolve) => {
+        idleWaiters.push(resolve)
+        settle()
+      })
+    },
+    /** Stops taking work, asks running jobs to finish, and waits for them up to `graceMs`. */
+    async stop(graceMs: number): Promise<boolean> {
+      for (const t of timers) clearTimeout(t)
+      timers.clear()
+      stopper.abort(new WeirError('stopping', { code: 'STOPPING', stage: 'run' }))
+      const all = Promise.all([...running.values()]).then(() => true)
+      const grace = new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref())
+      const done = await Promise.race([all, grace])
+      idleWaiters = []
+      return done
+    },
+  }
+}
+
+export interface Scheduler {
+  /** Aborted once `stop` is called. */
+  readonly signal: AbortSignal
+  /** Runs a job now (after its pool frees), with retries, and records the run. */
+  runNow(name: string, trigger?: string): Promise<RunRecord>
+  /** Arms the schedules (catch-up off: the first tick is the next one from now) and starts the rest. */
+  start(): void
+  /** Resolves when no run is in flight or waiting. */
+  idle(): Promise<void>
+  /** Stops taking work, asks running jobs to finish, and waits for them up to `graceMs`; false if some did not. */
+  stop(graceMs: number): Promise<boolean>
+}
