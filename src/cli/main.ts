@@ -119,6 +119,17 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
     )
 
   program
+    .command('init')
+    .description(
+      'create a project (config, models, tests) whose sources use the built-in API simulator until credentials are set',
+    )
+    .argument('<dir>', 'a new or empty folder')
+    .action(async (dir: string) => {
+      const { initCommand } = await import('./commands/init.js')
+      await initCommand(dir)
+    })
+
+  program
     .command('run')
     .description(
       'run everything the config declares in this process: source schedules, landing (refining as it lands), models after refine; Ctrl+C or SIGTERM stops cleanly',

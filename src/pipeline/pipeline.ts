@@ -166,6 +166,28 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
     staging ??= await mkdtemp(join(tmpdir(), 'weir-staging-'))
     return refine(store, e, state, { tables: config.tables, stagingDir: staging, ...(only ? { only } : {}) })
   }
+  /**
+   * Sources whose baseUrl is "simulator" (a project made by `weir init`, until real credentials are
+   * set) are served by Weir's API simulator, started in this process on first use.
+   */
+  let simulator: Promise<{ url: string; close(): Promise<void> }> | undefined
+  const withSimulator = async (c: WeirConfig): Promise<WeirConfig> => {
+    const simulated = Object.entries(c.sources).filter(
+      ([, s]) => (s as { baseUrl?: string }).baseUrl === 'simulator',
+    )
+    if (!simulated.length) return c
+    simulator ??= import('../sources/simulator/simulator.js').then((m) =>
+      m.startSimulator({ historyDays: 3 }),
+    )
+    const { url } = await simulator
+    return {
+      ...c,
+      sources: {
+        ...c.sources,
+        ...Object.fromEntries(simulated.map(([n, s]) => [n, { ...s, baseUrl: url }])),
+      },
+    }
+  }
   const timed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
     const t0 = performance.now()
     const out = await fn()
@@ -179,7 +201,7 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
     stream: getStream,
     engine: getEngine,
     async ingest(names, signal) {
-      const sources = createSources(config, names, dir)
+      const sources = createSources(await withSimulator(config), names, dir)
       const s = await getStream()
       const [results, seconds] = await timed(async () => {
         const out = []
@@ -341,6 +363,7 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
       return withHint(async (e) => e.stream(sql))
     },
     async close() {
+      if (simulator) await (await simulator).close()
       if (stream) await (await stream).close()
       if (engine) {
         await (await engine).close()

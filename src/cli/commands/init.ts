@@ -1,0 +1,88 @@
+import { cp, mkdir, readdir, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { WeirError } from '../../core/errors.js'
+
+const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url))
+
+const CONFIG = `// A Weir project: tweets and weather into a local lake, refined, modelled.
+// Until real credentials are set (see .env.example), the sources are served by Weir's built-in
+// API simulator, started in-process: \`weir run --once\` works with no account and no network.
+// (An empty variable, as .env.example leaves them, counts as unset.)
+const simulated = (secret: string | undefined) => (secret ? {} : { baseUrl: 'simulator' })
+
+export default {
+  lake: process.env.WEIR_LAKE || './lake',
+  sources: {
+    x: {
+      preset: 'x.recent_search',
+      ...simulated(process.env.X_BEARER_TOKEN),
+      auth: { bearer: process.env.X_BEARER_TOKEN || 'simulator' },
+      params: { query: ['#dataengineering -is:retweet'] },
+    },
+    weather: {
+      preset: 'tomorrow.realtime',
+      ...simulated(process.env.TOMORROW_API_KEY),
+      auth: { apiKey: process.env.TOMORROW_API_KEY || 'simulator' },
+      params: { location: ['toronto', 'lisbon', 'phoenix'] },
+    },
+  },
+  tables: {
+    'x.tweets': { eventTime: 'created_at', primaryKey: 'id' },
+    'x.users': { primaryKey: 'id' },
+    'weather.realtime': { eventTime: 'data.time' },
+  },
+  landing: { maxRecords: 1000, maxAge: '60s' },
+  run: {
+    // rate(...), EventBridge cron(...) or a 5-field cron; models build after each refine.
+    jobs: {
+      x: { schedule: 'rate(15 minutes)' },
+      weather: { schedule: 'rate(1 hour)' },
+    },
+  },
+}
+`
+
+const ENV = `# Real APIs: set these (here, or in the environment) and the sources leave the simulator.
+X_BEARER_TOKEN=
+TOMORROW_API_KEY=
+# WEIR_LAKE=s3://my-bucket/lake
+`
+
+const README = `# A Weir project
+
+\`\`\`bash
+weir run --once      # pull, land, refine, build the models and run their tests, then exit
+weir run             # keep going on the schedules in weir.config.ts (Ctrl+C stops cleanly)
+weir query "select * from refined.fact_tweet_metrics_daily order by likes desc limit 10"
+weir runs            # what ran, when, and how it ended
+\`\`\`
+
+- \`weir.config.ts\`: sources, tables, schedules. Until \`X_BEARER_TOKEN\` and \`TOMORROW_API_KEY\` are
+  set (copy \`.env.example\` to \`.env\`), the sources are served by Weir's API simulator.
+- \`models/\`: SQL models (\`{{ ref('...') }}\`, \`{{ source('x', 'tweets') }}\`) and their tests in YAML;
+  \`snapshots/\`: history of changing rows; \`tests/\`: SQL that selects failing rows.
+- \`lake/\`: raw, trusted and refined zones, the catalog and the state. Delete it to start over.
+`
+
+/** `weir init <dir>`: a new project whose sources run on the built-in simulator until credentials are set. */
+export async function initCommand(dir: string): Promise<void> {
+  const root = resolve(dir)
+  const existing = await readdir(root).catch(() => [] as string[])
+  if (existing.length) {
+    throw new WeirError(`${dir} is not empty; give weir init a new or empty folder`, {
+      code: 'INIT_NOT_EMPTY',
+      stage: 'cli',
+    })
+  }
+  await mkdir(root, { recursive: true })
+  await writeFile(join(root, 'weir.config.ts'), CONFIG)
+  await writeFile(join(root, '.env.example'), ENV)
+  await writeFile(join(root, 'README.md'), README)
+  await writeFile(join(root, '.gitignore'), 'lake/\n.env\n')
+  for (const part of ['models/tweets', 'models/weather', 'snapshots', 'tests'])
+    await cp(join(EXAMPLES, part), join(root, part), { recursive: true })
+  process.stdout.write(
+    `created ${dir}: weir.config.ts, models/, snapshots/, tests/, .env.example, README.md\nnext: cd ${dir} && weir run --once\n`,
+  )
+}
