@@ -146,6 +146,20 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
     })
 
   program
+    .command('backfill')
+    .description(
+      'run a source over past windows (run.backfill.<source> says how a window is passed), one run per window, resumable',
+    )
+    .argument('<source>', 'a source of the config')
+    .requiredOption('--from <date>', 'first day (2026-11-01) or time')
+    .requiredOption('--to <date>', 'last day, included (2026-11-03), or end time')
+    .option('--dry-run', 'list the windows and their parameters; run nothing')
+    .action(async (source: string, opts, cmd: Command) => {
+      const { backfillCommand } = await import('./commands/run.js')
+      await backfillCommand(source, opts, globals(cmd))
+    })
+
+  program
     .command('runs')
     .description('the run history: job, start, end, outcome, attempts, records, files, error (newest first)')
     .option('--job <name>', 'only this job')

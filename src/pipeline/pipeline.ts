@@ -54,7 +54,7 @@ export interface Pipeline {
   stream(): Promise<Stream>
   engine(): Promise<Engine>
   /** Pulls the sources once; `signal` stops it after the batch in hand, with that batch's cursor saved. */
-  ingest(names?: readonly string[], signal?: AbortSignal): Promise<StageSummary>
+  ingest(names?: readonly string[], signal?: AbortSignal, options?: IngestRunOptions): Promise<StageSummary>
   /**
    * Lands what the stream holds and returns; with `follow`, keeps landing until `signal` aborts.
    * `signal` stops it early, after writing and committing what it took.
@@ -95,6 +95,13 @@ export interface ModelsReport {
   readonly models: readonly ModelResult[]
   readonly tests: readonly TestResult[]
   readonly seconds: number
+}
+
+export interface IngestRunOptions {
+  /** Parameters over the sources' own (a backfill window's start_time and end_time). */
+  readonly params?: Readonly<Record<string, string>>
+  /** Where the cursor is kept, instead of the source's own (a backfill window keeps its own). */
+  readonly stateName?: string
 }
 
 export interface LandOptions {
@@ -200,8 +207,20 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
     state,
     stream: getStream,
     engine: getEngine,
-    async ingest(names, signal) {
-      const sources = createSources(await withSimulator(config), names, dir)
+    async ingest(names, signal, options = {}) {
+      const base = await withSimulator(config)
+      const withParams = options.params
+        ? {
+            ...base,
+            sources: Object.fromEntries(
+              Object.entries(base.sources).map(([n, s]) => [
+                n,
+                'params' in s ? { ...s, params: { ...s.params, ...options.params } } : s,
+              ]),
+            ),
+          }
+        : base
+      const sources = createSources(withParams, names, dir)
       const s = await getStream()
       const [results, seconds] = await timed(async () => {
         const out = []
@@ -210,6 +229,7 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
           out.push(
             await ingest(src, s, store, {
               state,
+              ...(options.stateName ? { stateName: options.stateName } : {}),
               ...(signal ? { signal } : {}),
               rawPath: config.landing.path,
               eventTime: (resource) => config.tables[`${src.name}.${resource}`]?.eventTime,

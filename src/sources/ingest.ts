@@ -18,6 +18,8 @@ export interface IngestOptions {
   readonly eventTime?: (resource: string) => string | undefined
   /** Stops the run after the batch in hand (published, cursor saved); requests in flight finish first. */
   readonly signal?: AbortSignal
+  /** Where the cursor is kept (default `sources/<name>`): a backfill window keeps its own. */
+  readonly stateName?: string
 }
 
 export interface IngestResult {
@@ -50,7 +52,7 @@ export async function ingest(
   opts: IngestOptions,
 ): Promise<IngestResult> {
   const { state } = opts
-  const stateName = `sources/${source.name}`
+  const stateName = opts.stateName ?? `sources/${source.name}`
   const saved = await state.get<{ cursor?: unknown }>(stateName)
   const run = `${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`
   const out = { records: 0, bytes: 0, batches: 0, files: 0, errors: 0 }
