@@ -42,6 +42,11 @@ export interface LandingOptions {
   readonly maxRecordBytes?: number
   /** Consumer group name; one per landing deployment. */
   readonly group?: string
+  /**
+   * Only these partitions of each topic (of `all`), for processes that share the landing: each
+   * partition must be landed by one process at a time (the caller holds a lease on it).
+   */
+  readonly partitions?: (topic: string, all: readonly string[]) => Promise<readonly string[]>
   /** Keep running, writing files as they age, until `signal` aborts; otherwise return once caught up. */
   readonly follow?: boolean
   /** Stops polling; what was taken is still written and committed before `land` returns. */
@@ -129,15 +134,49 @@ const IDLE_MS = 100
  */
 export async function land(stream: Stream, store: ObjectStore, opts: LandingOptions): Promise<LandingResult> {
   const group = opts.group ?? 'landing'
+  // With partitions assigned (several processes share the landing), each partition keeps its own
+  // intents, so the process that takes a partition over replays exactly what its last owner recorded.
+  const owned: { topic: string; partition: string }[] = []
+  const assign = opts.partitions
+  const consumer = await stream.consumer(
+    group,
+    opts.topics,
+    assign
+      ? {
+          partitions: async (topic, all) => {
+            const mine = await assign(topic, all)
+            owned.push(...mine.map((partition) => ({ topic, partition })))
+            return mine
+          },
+        }
+      : {},
+  )
   const intentDoc = `landing/${group}/intents`
-  const consumer = await stream.consumer(group, opts.topics)
+  const partDoc = (topic: string, partition: string) => `landing/${group}/parts/${topic}/${partition}/intents`
+  const loadIntents = async (): Promise<Intent[]> => {
+    if (!assign) return (await opts.state.get<{ intents: Intent[] }>(intentDoc))?.intents ?? []
+    const out: Intent[] = []
+    for (const o of owned)
+      out.push(
+        ...((await opts.state.get<{ intents: Intent[] }>(partDoc(o.topic, o.partition)))?.intents ?? []),
+      )
+    return out
+  }
+  const saveIntents = async (intents: readonly Intent[]): Promise<void> => {
+    if (!assign) return opts.state.put(intentDoc, { intents })
+    for (const o of owned) {
+      await opts.state.put(partDoc(o.topic, o.partition), {
+        intents: intents.filter((i) => i.topic === o.topic && i.partition === o.partition),
+      })
+    }
+  }
   const maxOpen = opts.maxOpenFiles ?? 500
   const maxBuffered = opts.maxBufferedBytes ?? 128 * 1024 * 1024
   const maxRecordBytes = opts.maxRecordBytes ?? 1024 * 1024
   const ext = `.${opts.extension ?? 'ndjson'}${opts.compression === 'gzip' ? '.gz' : ''}`
   const result = { records: 0, files: 0, bytes: 0, errors: 0, late: 0 }
 
-  let pending: Intent[] = (await opts.state.get<{ intents: Intent[] }>(intentDoc))?.intents ?? []
+  let pending: Intent[] = await loadIntents()
   const replay = new Map<string, Intent[]>()
   for (const i of [...pending].sort((a, b) => compareOffsets(a.first, b.first))) {
     const k = `${i.topic}\u0000${i.partition}\u0000${i.key}`
@@ -246,7 +285,7 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
           last: b.last,
         })),
       ]
-      await opts.state.put(intentDoc, { intents: pending })
+      await saveIntents(pending)
     }
     await inParallel(files, FLUSH_CONCURRENCY, write)
     result.errors += bad.length
@@ -372,7 +411,7 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
   }
   pruned = (await writing) || pruned
   // The intents of files whose records are all committed are not needed for a replay any more.
-  if (pruned) await opts.state.put(intentDoc, { intents: pending })
+  if (pruned) await saveIntents(pending)
   await consumer.close()
   return result
 }

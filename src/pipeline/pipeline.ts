@@ -19,6 +19,7 @@ import { parseRewind, rewind } from '../refine/rewind.js'
 import { ingest } from '../sources/ingest.js'
 import { createSource } from '../sources/registry.js'
 import type { Source } from '../sources/source.js'
+import { createLeases, type Leases } from '../state/lease.js'
 import { createStateStore, type StateStore } from '../state/state.js'
 import { openStore } from '../storage/open-store.js'
 import type { ObjectStore } from '../storage/storage.js'
@@ -51,6 +52,8 @@ export interface Pipeline {
   readonly config: WeirConfig
   readonly store: ObjectStore
   readonly state: StateStore
+  /** This process's leases in the lake (single-writer jobs across processes). */
+  readonly leases: Leases
   stream(): Promise<Stream>
   engine(): Promise<Engine>
   /** Pulls the sources once; `signal` stops it after the batch in hand, with that batch's cursor saved. */
@@ -112,6 +115,8 @@ export interface LandOptions {
   readonly refine?: boolean
   /** Called after each micro-batch refine: what it did, or why it failed. */
   readonly onRefine?: (run: { results: readonly RefineResult[]; seconds: number; error?: unknown }) => void
+  /** Only these partitions of each topic (processes sharing the landing; see `LandingOptions.partitions`). */
+  readonly partitions?: (topic: string, all: readonly string[]) => Promise<readonly string[]>
 }
 
 export interface OpenOptions {
@@ -123,6 +128,7 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
   const { config, dir } = loaded
   const store = await openStore(config.lake, config.storage, dir)
   const state = createStateStore(store)
+  const leases = createLeases(store)
   let stream: Promise<Stream> | undefined
   let engine: Promise<Engine> | undefined
   /** How many tables the engine's views cover. */
@@ -171,7 +177,12 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
   const runRefine = async (only?: readonly string[]) => {
     const e = await getEngine()
     staging ??= await mkdtemp(join(tmpdir(), 'weir-staging-'))
-    return refine(store, e, state, { tables: config.tables, stagingDir: staging, ...(only ? { only } : {}) })
+    return refine(store, e, state, {
+      tables: config.tables,
+      stagingDir: staging,
+      leases,
+      ...(only ? { only } : {}),
+    })
   }
   /**
    * Sources whose baseUrl is "simulator" (a project made by `weir init`, until real credentials are
@@ -205,6 +216,7 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
     config,
     store,
     state,
+    leases,
     stream: getStream,
     engine: getEngine,
     async ingest(names, signal, options = {}) {
@@ -259,6 +271,7 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
       const [r, seconds] = await timed(() =>
         land(s, store, {
           ...(micro ? { onRound: micro.add } : {}),
+          ...(options.partitions ? { partitions: options.partitions } : {}),
           topics: Object.keys(config.sources),
           state,
           table: (source, resource) => {

@@ -5,6 +5,7 @@ import { createRunHistory, type RunRecord } from '../scheduler/history.js'
 import { parseSchedule } from '../scheduler/schedule.js'
 import { createScheduler, type JobEvent, type JobSpec, type Scheduler } from '../scheduler/scheduler.js'
 import type { Pipeline, StageSummary } from './pipeline.js'
+import { sharedLanding } from './share.js'
 
 export const ROLES = ['ingest', 'landing', 'refine', 'models'] as const
 export type Role = (typeof ROLES)[number]
@@ -68,37 +69,47 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
       ...defaults('land'),
       // A consumer runs until stopped: its timeout is not the batch jobs'.
       timeoutMs: options.once ? defaults('land').timeoutMs : 0,
-      run: async (signal) =>
-        stats(
-          await p.land(signal, !options.once, {
-            refine: refineInLanding,
-            onRefine: ({ results, seconds, error }) => {
-              const records = results.reduce((n, r) => n + r.records, 0)
-              const end = new Date()
-              void history.record({
-                id: randomUUID(),
-                job: 'refine',
-                start: new Date(end.getTime() - seconds * 1000).toISOString(),
-                end: end.toISOString(),
-                outcome: error ? 'failed' : 'succeeded',
-                attempts: 1,
-                records,
-                files: results.reduce((n, r) => n + r.files, 0),
-                trigger: 'after land',
-                ...(error ? { error: errorMessage(error) } : {}),
-              })
-              options.onEvent?.({
-                job: 'refine',
-                event: error ? 'failed' : 'succeeded',
-                records,
-                seconds,
-                ...(error ? { error: errorMessage(error) } : {}),
-              })
-              if (records > 0 && roles.has('models') && !options.once && !cfg.jobs.models?.schedule)
-                void scheduler?.runNow('models', 'after refine')
-            },
-          }),
-        ),
+      run: async (signal) => {
+        const landWith = async (
+          sig: AbortSignal,
+          partitions?: (topic: string, all: readonly string[]) => Promise<readonly string[]>,
+        ) =>
+          stats(
+            await p.land(sig, !options.once, {
+              ...(partitions ? { partitions } : {}),
+              refine: refineInLanding,
+              onRefine: ({ results, seconds, error }) => {
+                const records = results.reduce((n, r) => n + r.records, 0)
+                const end = new Date()
+                void history.record({
+                  id: randomUUID(),
+                  job: 'refine',
+                  start: new Date(end.getTime() - seconds * 1000).toISOString(),
+                  end: end.toISOString(),
+                  outcome: error ? 'failed' : 'succeeded',
+                  attempts: 1,
+                  records,
+                  files: results.reduce((n, r) => n + r.files, 0),
+                  trigger: 'after land',
+                  ...(error ? { error: errorMessage(error) } : {}),
+                })
+                options.onEvent?.({
+                  job: 'refine',
+                  event: error ? 'failed' : 'succeeded',
+                  records,
+                  seconds,
+                  ...(error ? { error: errorMessage(error) } : {}),
+                })
+                if (records > 0 && roles.has('models') && !options.once && !cfg.jobs.models?.schedule)
+                  void scheduler?.runNow('models', 'after refine')
+              },
+            }),
+          )
+        // On NATS, processes running the landing role share its partitions (a lease each).
+        return p.config.stream.kind === 'nats' && !options.once
+          ? sharedLanding(p, signal, landWith)
+          : landWith(signal)
+      },
     })
   }
   if (roles.has('refine') && !refineInLanding) {

@@ -2,9 +2,11 @@ import { mkdir, rm, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { type Column, getTable, listTables, putTable, type TableEntry } from '../catalog/catalog.js'
 import { parse } from '../catalog/types.js'
+import { WeirError } from '../core/errors.js'
 import { utcParts } from '../core/time.js'
 import { type Engine, sqlIdent, sqlString } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
+import type { Leases } from '../state/lease.js'
 import type { StateStore } from '../state/state.js'
 import { joinKey, type ObjectStore } from '../storage/storage.js'
 import {
@@ -49,6 +51,11 @@ export interface RefineOptions {
   readonly batchFiles?: number
   /** Raw bytes per batch at most (default 256 MB; a bigger file is a batch of its own). */
   readonly batchBytes?: number
+  /**
+   * Leases in the lake: a table is refined by one process at a time; a table another process holds
+   * is skipped (and said so). Without it, the caller guarantees a single refiner.
+   */
+  readonly leases?: Leases
 }
 
 export interface RefineResult {
@@ -84,14 +91,42 @@ export async function refine(
   const results: RefineResult[] = []
   for (const raw of await listTables(store, 'raw')) {
     if (!REFINABLE.has(raw.format) || (opts.only && !opts.only.includes(raw.name))) continue
-    // Batch after batch until nothing is pending, each committed (ledger) on its own.
-    let total: RefineResult | undefined
-    for (;;) {
-      const r = await refineTable(store, engine, state, raw, opts)
-      total = total ? add(total, r) : r
-      if (r.inputFiles === 0) break
+    const lease = `refine/${raw.name}`
+    if (opts.leases && !(await opts.leases.acquire(lease, LEASE_MS))) {
+      results.push({
+        ...emptyResult(raw.name),
+        warnings: [`${raw.name}: skipped, another process is refining it`],
+      })
+      continue
     }
-    results.push(total!)
+    // Renewed while the batches run; a lease lost to a pause longer than its life stops the table.
+    let lost = false
+    const renew = opts.leases
+      ? setInterval(() => {
+          void opts.leases!.acquire(lease, LEASE_MS).then((ok) => {
+            if (!ok) lost = true
+          })
+        }, LEASE_MS / 3)
+      : undefined
+    try {
+      // Batch after batch until nothing is pending, each committed (ledger) on its own.
+      let total: RefineResult | undefined
+      for (;;) {
+        if (lost)
+          throw new WeirError(`refine ${raw.name}: its lease was lost (paused too long?); run refine again`, {
+            code: 'LEASE_LOST',
+            stage: 'refine',
+            retryable: true,
+          })
+        const r = await refineTable(store, engine, state, raw, opts)
+        total = total ? add(total, r) : r
+        if (r.inputFiles === 0) break
+      }
+      results.push(total!)
+    } finally {
+      clearInterval(renew)
+      await opts.leases?.release(lease)
+    }
   }
   return results
 }
@@ -139,18 +174,7 @@ async function refineTable(
   const trusted = await getTable(store, 'trusted', raw.name)
   const live = await liveFiles(store, location, trusted)
   const pending = limitBatch(await newRawFiles(store, raw, ledger), opts)
-  const empty = {
-    table: raw.name,
-    inputFiles: 0,
-    records: 0,
-    files: 0,
-    bytes: 0,
-    errors: 0,
-    replaced: 0,
-    changed: 0,
-    warnings: [],
-  }
-  if (pending.length === 0) return empty
+  if (pending.length === 0) return emptyResult(raw.name)
 
   const settings = opts.tables[`${raw.source}.${raw.resource}`] ?? {}
   const keys =
@@ -340,6 +364,22 @@ async function refineTable(
   } finally {
     if (temp) await engine.run(`DROP TABLE IF EXISTS ${temp}`)
     await rm(stage, { recursive: true, force: true })
+  }
+}
+
+const LEASE_MS = 60_000
+
+function emptyResult(table: string): RefineResult {
+  return {
+    table,
+    inputFiles: 0,
+    records: 0,
+    files: 0,
+    bytes: 0,
+    errors: 0,
+    replaced: 0,
+    changed: 0,
+    warnings: [],
   }
 }
 

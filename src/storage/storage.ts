@@ -34,6 +34,11 @@ export interface ObjectStore {
   getBytes(key: string): Promise<Uint8Array | undefined>
   /** Every object whose key starts with `prefix`, in key order, page by page. */
   list(prefix: string): AsyncIterable<ObjectInfo>
+  /**
+   * Writes an object only if its version tag is still `etag` (`null`: only if it does not exist);
+   * false when another writer got there first. What leases are made of.
+   */
+  putIfMatch(key: string, body: string, etag: string | null): Promise<boolean>
   /** Removes an object; removing one that does not exist is not an error. */
   delete(key: string): Promise<void>
   /** An object's info, or undefined when it does not exist. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { WeirError } from '../core/errors.js'
 
 /** A record to publish: opaque bytes with a partition key, an event timestamp and string headers. */
 export interface StreamRecordInput {
@@ -31,6 +32,12 @@ export type StartAt =
 export interface ConsumerOptions {
   /** Default: earliest. */
   readonly start?: StartAt
+  /**
+   * Consume only the partitions this returns, of each topic's: how processes that share a group
+   * divide the partitions between them. NATS supports it; the embedded stream (one process) and
+   * Kinesis refuse it with `unassignable`.
+   */
+  readonly partitions?: (topic: string, all: readonly string[]) => Promise<readonly string[]>
 }
 
 /** A record as delivered to a consumer. */
@@ -134,4 +141,12 @@ export function rotation<T>(items: readonly T[]): () => T[] {
     turn = (turn + 1) % Math.max(1, items.length)
     return [...items.slice(turn), ...items.slice(0, turn)]
   }
+}
+
+/** The error of an adapter that cannot consume a chosen subset of partitions. */
+export function unassignable(what: string): WeirError {
+  return new WeirError(
+    `${what} cannot share a consumer group between processes; run several landing processes on the NATS stream`,
+    { code: 'STREAM_UNASSIGNABLE', stage: 'stream' },
+  )
 }

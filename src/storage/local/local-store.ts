@@ -126,6 +126,32 @@ export function createLocalStore(root: string, uri = root): ObjectStore {
       }
     },
     list: (prefix) => listLocal(root, prefix),
+    async putIfMatch(key, body, etag) {
+      // The check and the write happen under a lock (a directory: mkdir is atomic), across processes.
+      const lock = `${pathOf(key)}.lock`
+      await mkdir(dirname(lock), { recursive: true })
+      for (let i = 0; ; i++) {
+        try {
+          await mkdir(lock)
+          break
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw storageError(uri, key, 'lock', err)
+          // A lock older than 10 s belongs to a process that died holding it.
+          const s = await stat(lock).catch(() => undefined)
+          if (s && Date.now() - s.mtimeMs > 10_000) await rm(lock, { recursive: true, force: true })
+          if (i > 2000) throw storageError(uri, key, 'lock', err)
+          await new Promise((r) => setTimeout(r, 5))
+        }
+      }
+      try {
+        const current = await this.head(key)
+        if ((current?.etag ?? null) !== etag) return false
+        await this.put(key, body)
+        return true
+      } finally {
+        await rm(lock, { recursive: true, force: true })
+      }
+    },
     async delete(key) {
       await rm(pathOf(key), { force: true })
     },

@@ -50,6 +50,24 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
         throw fail(key, 'write', err)
       }
     },
+    async putIfMatch(key, body, etag) {
+      // S3's conditional writes (If-None-Match: * to create, If-Match to replace one version).
+      try {
+        await client.send(
+          new sdk.PutObjectCommand({
+            Bucket: bucket,
+            Key: base + key,
+            Body: body,
+            ...(etag === null ? { IfNoneMatch: '*' } : { IfMatch: etag }),
+          }),
+        )
+        return true
+      } catch (err) {
+        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
+        if (status === 412 || status === 409) return false
+        throw fail(key, 'conditional write', err)
+      }
+    },
     async putFile(key, path) {
       try {
         const { size } = await stat(path)

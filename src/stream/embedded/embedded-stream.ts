@@ -14,6 +14,7 @@ import {
   type Stream,
   type StreamRecordInput,
   setOffset,
+  unassignable,
 } from '../stream.js'
 import { encode } from './frame.js'
 import { TopicLog, type TopicLogOptions } from './topic-log.js'
@@ -106,6 +107,7 @@ export async function createEmbeddedStream(
     },
 
     async consumer(group, names, options: ConsumerOptions = {}) {
+      if (options.partitions) throw unassignable('the embedded stream')
       const groupFile = join(dir, '_groups', `${group}.json`)
       const committed = await readGroup(group)
       const subs: { t: Topic; p: number; next: number }[] = []

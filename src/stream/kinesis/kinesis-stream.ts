@@ -14,6 +14,7 @@ import {
   type StartAt,
   type Stream,
   setOffset,
+  unassignable,
 } from '../stream.js'
 
 export interface KinesisStreamOptions {
@@ -225,6 +226,7 @@ export async function createKinesisStream(o: KinesisStreamOptions): Promise<Stre
     },
 
     async consumer(group, topics, options: ConsumerOptions = {}) {
+      if (options.partitions) throw unassignable('Kinesis (shard leases are not built yet)')
       const saved = (await o.checkpoints.get<Checkpoint>(checkpointName(group))) ?? {}
       const start = options.start ?? 'earliest'
       interface Sub {

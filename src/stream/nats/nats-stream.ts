@@ -125,8 +125,10 @@ export async function createNatsStream(o: NatsStreamOptions): Promise<Stream> {
           topics.map(async (topic) => {
             const { partitions } = await ensure(topic)
             const name = streamName(topic)
+            const all = Array.from({ length: partitions }, (_, p) => String(p))
+            const mine = options.partitions ? await options.partitions(topic, all) : all
             return Promise.all(
-              Array.from({ length: partitions }, async (_, p) => {
+              mine.map(Number).map(async (p) => {
                 const consumerName = `${durable}-p${p}`
                 if (!(await jsm.consumers.info(name, consumerName).catch(() => undefined))) {
                   const at =
