@@ -261,7 +261,12 @@ export const configSchema = z
         config: z
           .record(
             z.string(),
-            z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])),
+            z.record(
+              z.string(),
+              z
+                .union([z.string(), z.number(), z.boolean(), z.array(z.string())])
+                .describe('A config() value: text, number, boolean or a list of text.'),
+            ),
           )
           .default({})
           .describe(
