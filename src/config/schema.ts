@@ -303,8 +303,8 @@ export const configSchema = z
                 .string()
                 .optional()
                 .describe('rate(5 minutes), cron(0 12 * * ? *) (EventBridge) or a 5-field cron.'),
-              retries: z.number().int().min(0).optional(),
-              timeout: duration.optional(),
+              retries: z.number().int().min(0).optional().describe("This job's retries, over run.retries."),
+              timeout: duration.optional().describe("This job's timeout, over run.timeout."),
             }),
           )
           .default({})
@@ -317,7 +317,10 @@ export const configSchema = z
             z.strictObject({
               window: duration.default('1d').describe('Length of each backfill run.'),
               params: z
-                .record(z.string(), z.string())
+                .record(
+                  z.string(),
+                  z.string().describe('A parameter value; {start}, {end} and {date} are filled in.'),
+                )
                 .describe(
                   'Parameters of each windowed run; {start} and {end} become the window bounds (ISO-8601), e.g. { start_time: "{start}", end_time: "{end}" }.',
                 ),
