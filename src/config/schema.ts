@@ -282,6 +282,12 @@ export const configSchema = z
           .default('UTC')
           .refine(isTimeZone, { message: 'an IANA time zone such as "UTC" or "Europe/Paris"' })
           .describe('Time zone of cron schedules.'),
+        catchup: z
+          .boolean()
+          .default(false)
+          .describe(
+            'On start, run a scheduled job once if a tick was missed since its last run (once, never one run per missed tick). Off: the first run is the next tick.',
+          ),
         retries: z
           .number()
           .int()
@@ -303,6 +309,12 @@ export const configSchema = z
                 .string()
                 .optional()
                 .describe('rate(5 minutes), cron(0 12 * * ? *) (EventBridge) or a 5-field cron.'),
+              after: z
+                .array(z.string())
+                .optional()
+                .describe(
+                  'Run after each successful run of these jobs (e.g. models after ["x"]), beside a schedule.',
+                ),
               retries: z.number().int().min(0).optional().describe("This job's retries, over run.retries."),
               timeout: duration.optional().describe("This job's timeout, over run.timeout."),
             }),

@@ -41,7 +41,11 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
   })
   const schedule = (name: string) => {
     const text = cfg.jobs[name]?.schedule
-    return text ? { schedule: parseSchedule(text, cfg.timeZone) } : {}
+    const after = cfg.jobs[name]?.after
+    return {
+      ...(text ? { schedule: parseSchedule(text, cfg.timeZone) } : {}),
+      ...(after?.length ? { after } : {}),
+    }
   }
   const stats = (s: StageSummary) => ({ records: s.records, files: s.files })
   const sources = Object.keys(p.config.sources)
@@ -152,6 +156,7 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
   const s = scheduler
   if (!options.once) {
     s.start()
+    if (cfg.catchup) void catchUp(jobs, history, s)
     const done = new Promise<readonly RunRecord[]>((resolve) =>
       s.signal.addEventListener('abort', () => resolve([]), { once: true }),
     )
@@ -170,4 +175,22 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
     return runs
   })()
   return { scheduler: s, done }
+}
+
+/**
+ * Catch-up, when asked for: a scheduled job whose last run is older than its previous tick runs
+ * once now. Never one run per missed tick: after a week off, an hourly job runs once, not 168 times.
+ */
+export async function catchUp(
+  jobs: readonly JobSpec[],
+  history: ReturnType<typeof createRunHistory>,
+  s: Scheduler,
+) {
+  const now = new Date()
+  for (const j of jobs) {
+    if (!j.schedule || j.atStart) continue
+    const [last] = await history.list({ job: j.name, limit: 1 })
+    const due = last ? j.schedule.next(new Date(last.start)) : undefined
+    if (due && due < now) void s.runNow(j.name, 'catch-up')
+  }
 }

@@ -11,9 +11,23 @@ export async function statusCommand(opts: { format: Format }, globals: GlobalOpt
       const s = await p.state.get<{ run?: string; updatedAt?: string }>(`sources/${name}`)
       sources.push({ source: name, last_run: s?.run ?? null, cursor_saved: s?.updatedAt ?? null })
     }
+    // The last run of each job (`weir runs` has them all).
+    const { createRunHistory } = await import('../../scheduler/history.js')
+    const recent = await createRunHistory(p.state).list({ limit: 1000 })
+    const latest = new Map<string, (typeof recent)[number]>()
+    for (const r of recent) if (!latest.has(r.job)) latest.set(r.job, r) // newest first
+    const jobs = [...latest.values()]
+      .sort((a, b) => a.job.localeCompare(b.job))
+      .map((r) => ({
+        job: r.job,
+        last_start: r.start,
+        outcome: r.outcome,
+        records: r.records,
+        error: r.error ?? null,
+      }))
     if (opts.format === 'json') {
       process.stdout.write(
-        `${JSON.stringify({ lake: p.store.uri, stream: p.config.stream.kind, groups, sources })}\n`,
+        `${JSON.stringify({ lake: p.store.uri, stream: p.config.stream.kind, groups, sources, jobs })}\n`,
       )
       return
     }
@@ -45,6 +59,16 @@ export async function statusCommand(opts: { format: Format }, globals: GlobalOpt
         '',
         'sources',
         renderRows({ columns: cols(['source', 'last_run', 'cursor_saved']), rows: sources }, 'table'),
+      )
+    }
+    if (jobs.length) {
+      lines.push(
+        '',
+        'jobs (last run)',
+        renderRows(
+          { columns: cols(['job', 'last_start', 'outcome', 'records', 'error']), rows: jobs },
+          'table',
+        ),
       )
     }
     process.stdout.write(`${lines.join('\n')}\n`)
