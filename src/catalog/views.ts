@@ -11,6 +11,12 @@ const EXTENSIONS: Readonly<Record<TableEntry['format'], string>> = {
   view: '',
 }
 
+/** Where the alert history lives in the lake (NDJSON, one file per batch of events). */
+export const ALERT_EVENTS = '_alerts/events'
+
+const ALERT_COLUMNS =
+  'at VARCHAR, rule VARCHAR, "key" VARCHAR, state VARCHAR, outcome VARCHAR, channel VARCHAR, attempts BIGINT, digest BOOLEAN, subject VARCHAR, "values" VARCHAR, error VARCHAR'
+
 /**
  * Makes every catalog table queryable by its zone and name (`select * from trusted.x_tweets`):
  * one schema per zone, one view per table over the table's current files. A table without files
@@ -18,6 +24,21 @@ const EXTENSIONS: Readonly<Record<TableEntry['format'], string>> = {
  */
 export async function attachLake(engine: Engine, store: ObjectStore): Promise<TableEntry[]> {
   for (const zone of ZONES) await engine.run(`CREATE SCHEMA IF NOT EXISTS ${zone}`)
+  // Weir's own tables: the alert history (`select * from weir.alerts`).
+  await engine.run('CREATE SCHEMA IF NOT EXISTS weir')
+  const events: ObjectInfo[] = []
+  for await (const o of store.list(`${ALERT_EVENTS}/`)) if (o.key.endsWith('.ndjson')) events.push(o)
+  const columns = `{${ALERT_COLUMNS.split(', ')
+    .map((c) => {
+      const [n, t] = c.split(' ')
+      return `${sqlString(n!.replaceAll('"', ''))}: ${sqlString(t!)}`
+    })
+    .join(', ')}}`
+  await engine.run(
+    events.length
+      ? `CREATE OR REPLACE VIEW weir.alerts AS SELECT CAST("at" AS TIMESTAMP) AS "at", * EXCLUDE ("at") FROM read_json(${sqlList(await localize(store, events))}, format = 'newline_delimited', columns = ${columns})`
+      : `CREATE OR REPLACE VIEW weir.alerts AS SELECT * FROM (SELECT NULL::TIMESTAMP AS "at", NULL::VARCHAR AS rule, NULL::VARCHAR AS "key", NULL::VARCHAR AS state, NULL::VARCHAR AS outcome, NULL::VARCHAR AS channel, NULL::BIGINT AS attempts, NULL::BOOLEAN AS digest, NULL::VARCHAR AS subject, NULL::VARCHAR AS "values", NULL::VARCHAR AS error) WHERE false`,
+  )
   const tables = await listTables(store)
   for (const t of tables) if (t.format !== 'view') await engine.run(await viewSql(store, t))
   // Model views are bound when created, so each after the views it reads: passes until none is left.

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { alertsSchema } from '../alerts/alerts-schema.js'
 import { tableLocation } from '../core/paths.js'
 import { isTimeZone } from '../core/time.js'
 import { codeSourceSchema } from '../sources/code/code-source.js'
@@ -275,6 +276,7 @@ export const configSchema = z
       })
       .prefault({})
       .describe('SQL models, relative to the config file: `weir model` builds them into the refined zone.'),
+    alerts: alertsSchema,
     run: z
       .strictObject({
         timeZone: z

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { type AlertEvent, watchAlerts } from '../alerts/watch.js'
 import { listTables } from '../catalog/catalog.js'
 import { attachLake } from '../catalog/views.js'
 import type { LoadedConfig } from '../config/load.js'
@@ -28,7 +29,7 @@ import type { Stream } from '../stream/stream.js'
 
 /** What one stage run did, in the units every stage shares (the demo and `weir status` print these). */
 export interface StageSummary {
-  readonly stage: 'ingest' | 'land' | 'refine' | 'model' | 'query'
+  readonly stage: 'ingest' | 'land' | 'refine' | 'model' | 'alerts' | 'query'
   readonly records: number
   readonly files: number
   readonly bytes: number
@@ -75,6 +76,11 @@ export interface Pipeline {
   models(options?: ModelsOptions): Promise<ModelsReport>
   /** The compiled SQL of the selected models, in build order. */
   compileModels(select?: readonly string[]): Promise<{ model: string; path: string; sql: string }[]>
+  /**
+   * Evaluates the alert rules on the stream (a consumer group of its own) and delivers what fires;
+   * with `follow`, keeps watching until `signal` aborts.
+   */
+  alerts(signal?: AbortSignal, follow?: boolean, onEvent?: (e: AlertEvent) => void): Promise<StageSummary>
   /** Runs SQL over every catalog table (`select * from trusted.x_tweets`). */
   query(sql: string): Promise<QueryResult>
   /** Writes a query's result as one snappy Parquet file; returns its row count. */
@@ -382,6 +388,26 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
         const m = project.models.get(name)!
         return { model: name, path: m.path, sql: compileModel(m, modelResolver(catalog)) }
       })
+    },
+    async alerts(signal, follow, onEvent) {
+      const s = await getStream()
+      const [r, seconds] = await timed(() =>
+        watchAlerts(s, store, state, config.alerts, {
+          ...(signal ? { signal } : {}),
+          ...(follow ? { follow } : {}),
+          ...(onEvent ? { onEvent } : {}),
+        }),
+      )
+      return {
+        stage: 'alerts',
+        records: r.records,
+        files: 0,
+        bytes: 0,
+        errors: 0,
+        seconds,
+        tables: {},
+        notes: [`${r.events} alert events`],
+      }
     },
     async query(sql) {
       return withHint(async (e) => e.query(sql))

@@ -7,7 +7,7 @@ import { createScheduler, type JobEvent, type JobSpec, type Scheduler } from '..
 import type { Pipeline, StageSummary } from './pipeline.js'
 import { sharedLanding } from './share.js'
 
-export const ROLES = ['ingest', 'landing', 'refine', 'models'] as const
+export const ROLES = ['ingest', 'landing', 'refine', 'models', 'alerts'] as const
 export type Role = (typeof ROLES)[number]
 
 export interface RunOptions {
@@ -152,6 +152,16 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
     })
   }
 
+  if (roles.has('alerts') && Object.keys(p.config.alerts.rules).length && !options.once) {
+    // Alerts watch the stream as a consumer group of their own, beside the landing.
+    jobs.push({
+      name: 'alerts',
+      continuous: true,
+      ...defaults('alerts'),
+      timeoutMs: 0,
+      run: async (signal) => stats(await p.alerts(signal, true)),
+    })
+  }
   scheduler = createScheduler(jobs, { history, ...(options.onEvent ? { onEvent: options.onEvent } : {}) })
   const s = scheduler
   if (!options.once) {
