@@ -230,8 +230,12 @@ export function evaluate(e: Expr, record: unknown): Value {
       return e.v
     case 'path': {
       let v: unknown = record
+      // Own fields only: `constructor` or `__proto__` must not reach the prototype chain.
       for (const part of e.p)
-        v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[part] : undefined
+        v =
+          v !== null && typeof v === 'object' && Object.hasOwn(v, part)
+            ? (v as Record<string, unknown>)[part]
+            : undefined
       return v === undefined ? null : (v as Value)
     }
     case 'list':

@@ -97,7 +97,11 @@ describe('alerts', () => {
     const { stream, store } = await scratchLake()
     const state = createStateStore(store)
     // (No reminders: this test moves the clock by hours.)
-    const cfg = config(hook.url, { window: { quiet: { from: '22:00', to: '07:00' } } }, { repeatInterval: undefined })
+    const cfg = config(
+      hook.url,
+      { window: { quiet: { from: '22:00', to: '07:00' } } },
+      { repeatInterval: undefined },
+    )
     const before = smtp.mails.length
     const night = () => Date.parse('2026-11-23T04:00:00Z') // 23:00 in Toronto
     await stream.publish('weather', [reading('toronto', 31), reading('lisbon', 36), reading('phoenix', 40)])
