@@ -5,7 +5,10 @@ import { compileExpr, ExprError } from './expr.js'
 const duration = z
   .union([z.string().min(1), z.number().int().nonnegative()])
   .describe('A duration: milliseconds as a number, or text such as "60s" or "5 minutes".')
-const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day as HH:MM, e.g. "22:00"')
+const hhmm = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day as HH:MM, e.g. "22:00"')
+  .describe("A time of day, HH:MM, in the window's time zone.")
 
 const windowSchema = z
   .strictObject({
@@ -128,7 +131,10 @@ export const ruleSchema = z
         'The condition must hold this long (a duration) or for this many consecutive records before firing.',
       ),
     key: z.string().optional().describe('Field whose value keeps a state per entity (e.g. "location.name").'),
-    labels: z.record(z.string(), z.string()).default({}).describe('Labels copied into every notification.'),
+    labels: z
+      .record(z.string(), z.string().describe('A label value, e.g. severity: warning.'))
+      .default({})
+      .describe('Labels copied into every notification.'),
     keepFiringFor: duration.optional().describe('Keep firing this long after the condition stops holding.'),
     repeatInterval: duration.optional().describe('While firing, remind this often (default: never).'),
     notifyResolved: z.boolean().default(true).describe('Send a resolved notice when it stops firing.'),
