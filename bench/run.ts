@@ -11,6 +11,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
+import { alertsLatency, alertsRules } from './alerts.js'
 import { cliHelp } from './cli-help.js'
 import { csvIngest } from './csv-ingest.js'
 import { ingestLand } from './ingest-land.js'
@@ -27,6 +28,8 @@ const benches: Record<string, (dir: string) => Promise<BenchResult>> = {
   'cli-help': () => cliHelp(),
   'ingest-land': (dir) => ingestLand(dir, records),
   'refine-vs-duckdb-copy': (dir) => refineVsCopy(dir, records),
+  'alerts-latency': (dir) => alertsLatency(dir),
+  'alerts-rules': () => alertsRules(),
   'models-star-schema': (dir) => modelsBench(dir, Number(process.env.WEIR_BENCH_MODEL_TWEETS ?? 1_000_000)),
   'rest-vs-fetch': () => restVsFetch(Number(process.env.WEIR_BENCH_TWEETS ?? 100_000)),
   'csv-ingest': (dir) => csvIngest(dir, Number(process.env.WEIR_BENCH_CSV_MB ?? 1024)),

@@ -1,6 +1,6 @@
 import { parseDuration } from '../core/units.js'
 import type { AlertsConfig, RuleConfig } from './alerts-schema.js'
-import { compileExpr, type Expr, evaluate, truthy } from './expr.js'
+import { compileExpr, type Expr, evaluate, toFunction, truthy, type Value } from './expr.js'
 
 /** What a rule says about one key at one moment. */
 export interface Notification {
@@ -40,6 +40,8 @@ interface Rule {
   readonly name: string
   readonly cfg: RuleConfig
   readonly expr?: Expr
+  readonly when?: (record: unknown) => Value
+  readonly keyOf?: (record: unknown) => Value
   readonly forMs?: number
   readonly forRecords?: number
   readonly keepMs: number
@@ -57,7 +59,8 @@ export function createEngine(config: AlertsConfig, saved?: EngineState) {
   const rules: Rule[] = Object.entries(config.rules).map(([name, cfg]) => ({
     name,
     cfg,
-    ...(cfg.when ? { expr: compileExpr(cfg.when) } : {}),
+    ...(cfg.when ? { expr: compileExpr(cfg.when), when: toFunction(compileExpr(cfg.when)) } : {}),
+    ...(cfg.key ? { keyOf: toFunction({ t: 'path', p: cfg.key.split('.') }) } : {}),
     ...(cfg.for !== undefined
       ? typeof cfg.for === 'object'
         ? { forRecords: cfg.for.records }
@@ -74,6 +77,22 @@ export function createEngine(config: AlertsConfig, saved?: EngineState) {
     lastSeen: { ...(saved?.lastSeen ?? {}) },
   }
   const started = Date.now()
+  /** Open (pending or firing) alerts per rule. */
+  const active = new Map<string, number>()
+  for (const id of Object.keys(state.alerts)) {
+    const rule = id.split('\u0000')[0]!
+    active.set(rule, (active.get(rule) ?? 0) + 1)
+  }
+  const open = (id: string, s: KeyState) => {
+    if (!state.alerts[id]) active.set(id.split('\u0000')[0]!, (active.get(id.split('\u0000')[0]!) ?? 0) + 1)
+    state.alerts[id] = s
+  }
+  const close = (id: string) => {
+    if (!state.alerts[id]) return
+    delete state.alerts[id]
+    const rule = id.split('\u0000')[0]!
+    active.set(rule, (active.get(rule) ?? 1) - 1)
+  }
 
   const notify = (
     r: Rule,
@@ -111,10 +130,14 @@ export function createEngine(config: AlertsConfig, saved?: EngineState) {
       const out: Notification[] = []
       for (const r of bySource.get(source) ?? []) {
         if (r.cfg.resource && r.cfg.resource !== resource) continue
-        const key = r.cfg.key ? String(evaluate({ t: 'path', p: r.cfg.key.split('.') }, record) ?? '') : ''
+        const matches = truthy(r.when!(record))
+        // Most records match most rules not at all, and most rules have no alert open: nothing to do.
+        if (!matches && !active.get(r.name)) continue
+        const key = r.keyOf ? String(r.keyOf(record) ?? '') : ''
         const id = `${r.name}\u0000${key}`
         const s = state.alerts[id]
-        if (truthy(evaluate(r.expr!, record))) {
+        if (!matches && !s) continue
+        if (matches) {
           if (!s) {
             const fresh: KeyState = {
               status: 'pending',
@@ -123,7 +146,7 @@ export function createEngine(config: AlertsConfig, saved?: EngineState) {
               lastNotified: 0,
               values: record,
             }
-            state.alerts[id] = fresh
+            open(id, fresh)
             if (met(r, fresh, at)) out.push(fire(r, key, fresh, at, record))
           } else {
             s.count++
@@ -132,12 +155,12 @@ export function createEngine(config: AlertsConfig, saved?: EngineState) {
             if (s.status === 'pending' && met(r, s, at)) out.push(fire(r, key, s, at, record))
           }
         } else if (s) {
-          if (s.status === 'pending') delete state.alerts[id]
+          if (s.status === 'pending') close(id)
           else {
             s.falseSince ??= at
             s.values = record
             if (at - s.falseSince >= r.keepMs) {
-              delete state.alerts[id]
+              close(id)
               if (r.cfg.notifyResolved) out.push(notify(r, key, 'resolved', at, record))
             }
           }
@@ -155,16 +178,16 @@ export function createEngine(config: AlertsConfig, saved?: EngineState) {
           const silent = now - last >= r.noDataMs
           const s = state.alerts[id]
           if (silent && !s) {
-            state.alerts[id] = {
+            open(id, {
               status: 'firing',
               since: now,
               count: 0,
               lastNotified: now,
               values: { lastSeen: new Date(last).toISOString() },
-            }
+            })
             out.push(notify(r, '', 'firing', now, { lastSeen: new Date(last).toISOString() }))
           } else if (!silent && s) {
-            delete state.alerts[id]
+            close(id)
             if (r.cfg.notifyResolved)
               out.push(notify(r, '', 'resolved', now, { lastSeen: new Date(last).toISOString() }))
           }
@@ -174,7 +197,7 @@ export function createEngine(config: AlertsConfig, saved?: EngineState) {
         const [name = '', key = ''] = id.split('\u0000')
         const r = rules.find((x) => x.name === name)
         if (!r) {
-          delete state.alerts[id] // a rule removed from the config
+          close(id) // a rule removed from the config
           continue
         }
         if (r.noDataMs !== undefined) {
@@ -187,7 +210,7 @@ export function createEngine(config: AlertsConfig, saved?: EngineState) {
         if (s.status === 'pending' && r.forMs !== undefined && now - s.since >= r.forMs)
           out.push(fire(r, key, s, now, s.values))
         else if (s.status === 'firing' && s.falseSince !== undefined && now - s.falseSince >= r.keepMs) {
-          delete state.alerts[id]
+          close(id)
           if (r.cfg.notifyResolved) out.push(notify(r, key, 'resolved', now, s.values))
         } else if (
           s.status === 'firing' &&
