@@ -1,6 +1,6 @@
 import { z } from 'zod'
+import { compileExpr, ExprError } from '../core/expr.js'
 import { isTimeZone } from '../core/time.js'
-import { compileExpr, ExprError } from './expr.js'
 
 const duration = z
   .union([z.string().min(1), z.number().int().nonnegative()])

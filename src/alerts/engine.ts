@@ -1,6 +1,6 @@
+import { compileExpr, type Expr, evaluate, toFunction, truthy, type Value } from '../core/expr.js'
 import { parseDuration } from '../core/units.js'
 import type { AlertsConfig, RuleConfig } from './alerts-schema.js'
-import { compileExpr, type Expr, evaluate, toFunction, truthy, type Value } from './expr.js'
 
 /** What a rule says about one key at one moment. */
 export interface Notification {

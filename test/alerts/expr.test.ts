@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { compileExpr, evaluate } from '../../src/alerts/expr.js'
+import { compileExpr, evaluate } from '../../src/core/expr.js'
 import { weir } from '../helpers/cli.js'
 import { tempDir } from '../helpers/services.js'
 

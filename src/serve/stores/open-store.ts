@@ -1,0 +1,65 @@
+import { mkdir } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import type { JsonValue } from '../../engine/engine.js'
+import { createSqlStore, type SqlRunner } from './sql-store.js'
+import type { ServingStore } from './store.js'
+
+export type ServingStoreConfig =
+  | { readonly kind: 'embedded'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string; readonly prefix: string }
+  | {
+      readonly kind: 'dynamodb'
+      readonly prefix: string
+      readonly region?: string | undefined
+      readonly endpoint?: string | undefined
+    }
+
+/** Opens the configured serving store; heavy clients load here, not at start-up. */
+export async function openServingStore(cfg: ServingStoreConfig): Promise<ServingStore> {
+  switch (cfg.kind) {
+    case 'embedded':
+      return createSqlStore('embedded', await duckdbRunner(cfg.path))
+    case 'postgres':
+      return createSqlStore('postgres', await pgRunner(cfg.url), cfg.prefix)
+    case 'dynamodb': {
+      const { createDynamoStore } = await import('./dynamo-store.js')
+      return createDynamoStore(cfg)
+    }
+  }
+}
+
+/** A DuckDB database file of its own (not the lake engine's), statements one at a time. */
+async function duckdbRunner(path: string): Promise<SqlRunner> {
+  const duckdb = await import('@duckdb/node-api')
+  await mkdir(dirname(path), { recursive: true })
+  const instance = await duckdb.DuckDBInstance.create(path, { autoinstall_known_extensions: 'false' })
+  const conn = await instance.connect()
+  let queue: Promise<unknown> = Promise.resolve()
+  return {
+    exec(sql, params = []) {
+      const run = queue.then(async () => {
+        const reader = await conn.runAndReadAll(sql, params as never)
+        return reader.getRowObjectsJson() as Record<string, JsonValue>[]
+      })
+      queue = run.catch(() => undefined)
+      return run
+    },
+    async close() {
+      await queue
+      conn.closeSync()
+      instance.closeSync()
+    },
+  }
+}
+
+async function pgRunner(url: string): Promise<SqlRunner> {
+  const { default: pg } = await import('pg')
+  const pool = new pg.Pool({ connectionString: url, max: 8 })
+  return {
+    async exec(sql, params = []) {
+      const r = await pool.query(sql, params as unknown[])
+      return r.rows as Record<string, unknown>[]
+    },
+    close: () => pool.end(),
+  }
+}

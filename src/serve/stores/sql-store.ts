@@ -1,0 +1,133 @@
+import {
+  type Condition,
+  decodeCursor,
+  encodeCursor,
+  type Item,
+  indexValue,
+  type Page,
+  type Query,
+  type ServingStore,
+  type TableSpec,
+} from './store.js'
+
+/** A SQL database as the runner of a serving store: parameterised statements only, $1-style. */
+export interface SqlRunner {
+  exec(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>
+  close(): Promise<void>
+}
+
+/**
+ * The serving store on a SQL database (DuckDB for the embedded store, PostgreSQL): a table per
+ * served table with the key, the item as JSON text and a column per index. Every value travels as
+ * a parameter; identifiers come from the config, checked, never from a request.
+ */
+export function createSqlStore(kind: string, db: SqlRunner, prefix = 'weir_serve_'): ServingStore {
+  const table = (t: TableSpec) => ident(`${prefix}${t.name}`)
+  const col = (field: string) => ident(`ix_${field.replace(/\./g, '__')}`)
+  const ready = new Set<string>()
+  return {
+    kind,
+    async ensure(t) {
+      if (ready.has(t.name)) return
+      const cols = Object.entries(t.indexes).map(
+        ([f, type]) => `${col(f)} ${type === 'number' ? 'DOUBLE PRECISION' : 'TEXT'}`,
+      )
+      await db.exec(
+        `CREATE TABLE IF NOT EXISTS ${table(t)} (k TEXT PRIMARY KEY, item TEXT NOT NULL${cols.map((c) => `, ${c}`).join('')})`,
+      )
+      for (const f of Object.keys(t.indexes)) {
+        await db.exec(
+          `CREATE INDEX IF NOT EXISTS ${ident(`${prefix}${t.name}_${f.replace(/\./g, '__')}_ix`)} ON ${table(t)} (${col(f)}, k)`,
+        )
+      }
+      ready.add(t.name)
+    },
+    async upsert(t, input) {
+      const fields = Object.keys(t.indexes)
+      const names = ['k', 'item', ...fields.map(col)]
+      // One row per key in a statement (the last copy wins), as a redelivery inside a batch needs.
+      const rows = [...new Map(input.map((r) => [r.key, r])).values()]
+      for (let i = 0; i < rows.length; i += 200) {
+        const chunk = rows.slice(i, i + 200)
+        const params: unknown[] = []
+        const tuples = chunk.map((r) => {
+          const vals = [
+            r.key,
+            JSON.stringify(r.item),
+            ...fields.map((f) => indexValue(r.item, f, t.indexes[f]!) ?? null),
+          ]
+          return `(${vals.map((v) => `$${params.push(v)}`).join(', ')})`
+        })
+        await db.exec(
+          `INSERT INTO ${table(t)} (${names.join(', ')}) VALUES ${tuples.join(', ')}
+           ON CONFLICT (k) DO UPDATE SET ${names
+             .slice(1)
+             .map((n) => `${n} = excluded.${n}`)
+             .join(', ')}`,
+          params,
+        )
+      }
+    },
+    async get(t, key) {
+      const rows = await db.exec(`SELECT item FROM ${table(t)} WHERE k = $1`, [key])
+      return rows[0] ? (JSON.parse(String(rows[0].item)) as Item) : undefined
+    },
+    async count(t) {
+      const rows = await db.exec(`SELECT count(*) AS n FROM ${table(t)}`)
+      return Number(rows[0]?.n ?? 0)
+    },
+    async query(t, q) {
+      const params: unknown[] = []
+      const p = (v: unknown) => `$${params.push(v)}`
+      const by = q.index ? col(q.index) : 'k'
+      const where: string[] = []
+      if (q.index) where.push(`${by} IS NOT NULL`)
+      if (q.where && q.index) where.push(condition(by, q.where, p))
+      // Keyset pagination on (index value, key): stable while items change, and cheap.
+      if (q.cursor) {
+        const [v, k] = decodeCursor(q.cursor)
+        const cmp = q.desc ? '<' : '>'
+        where.push(
+          q.index ? `(${by} ${cmp} ${p(v)} OR (${by} = ${p(v)} AND k ${cmp} ${p(k)}))` : `k ${cmp} ${p(k)}`,
+        )
+      }
+      const dir = q.desc ? 'DESC' : 'ASC'
+      const rows = await db.exec(
+        `SELECT k, item${q.index ? `, ${by} AS v` : ''} FROM ${table(t)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY ${q.index ? `${by} ${dir}, ` : ''}k ${dir} LIMIT ${p(q.limit + 1)}`,
+        params,
+      )
+      const page = rows.slice(0, q.limit)
+      const last = page.at(-1)
+      return {
+        items: page.map((r) => ({ key: String(r.k), item: JSON.parse(String(r.item)) as Item })),
+        ...(rows.length > q.limit && last
+          ? { cursor: encodeCursor([q.index ? last.v : null, String(last.k)]) }
+          : {}),
+      } satisfies Page
+    },
+    async ping() {
+      await db.exec('SELECT 1')
+    },
+    close: () => db.close(),
+  }
+}
+
+function condition(column: string, c: Condition, p: (v: unknown) => string): string {
+  switch (c.op) {
+    case 'in':
+      return `${column} IN (${c.values.map(p).join(', ')})`
+    case 'prefix':
+      // A range, not LIKE: no wildcard in the value can widen it.
+      return `(${column} >= ${p(c.value)} AND ${column} < ${p(`${c.value}\u{10ffff}`)})`
+    default:
+      return `${column} ${{ eq: '=', gt: '>', gte: '>=', lt: '<', lte: '<=' }[c.op]} ${p(c.value)}`
+  }
+}
+
+function ident(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`not a plain identifier: ${name}`)
+  return `"${name}"`
+}
+
+export type { Query }
