@@ -305,6 +305,19 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
       await catalogSyncGlue(tables, opts, globals(cmd))
     })
 
+  program
+    .command('serve')
+    .description(
+      'fill the served tables from the stream and answer a read-only HTTP API (OpenAPI at /openapi.json)',
+    )
+    .option('-p, --port <port>', 'port to listen on', (v) => Number(v), 8080)
+    .option('--host <host>', 'address to listen on (anything but loopback needs serve.keys)', '127.0.0.1')
+    .option('--no-sink', 'serve only; do not consume the stream')
+    .action(async (opts, cmd: Command) => {
+      const { serveCommand } = await import('./commands/serve.js')
+      await serveCommand(opts, globals(cmd))
+    })
+
   const alerts = program
     .command('alerts')
     .description('alert rules on live records: watch, list, history, silence, test')

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { alertsSchema } from '../alerts/alerts-schema.js'
 import { tableLocation } from '../core/paths.js'
 import { isTimeZone } from '../core/time.js'
+import { serveSchema } from '../serve/serve-schema.js'
 import { codeSourceSchema } from '../sources/code/code-source.js'
 import { demoSourceSchema } from '../sources/demo/demo-source.js'
 import { fileSourceSchema } from '../sources/file/file-source.js'
@@ -277,6 +278,7 @@ export const configSchema = z
       .prefault({})
       .describe('SQL models, relative to the config file: `weir model` builds them into the refined zone.'),
     alerts: alertsSchema,
+    serve: serveSchema,
     run: z
       .strictObject({
         timeZone: z

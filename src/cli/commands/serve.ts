@@ -1,0 +1,27 @@
+import { startServing } from '../../pipeline/serve.js'
+import { type GlobalOptions, interruption, withPipeline } from '../context.js'
+
+/** `weir serve [--port] [--host] [--no-sink]`: the serving sink and the read-only API, until Ctrl+C. */
+export async function serveCommand(
+  opts: { port: number; host: string; sink: boolean },
+  globals: GlobalOptions,
+): Promise<void> {
+  const signal = interruption()
+  await withPipeline(globals, async (p) => {
+    const terminal = process.stdout.isTTY === true
+    const s = await startServing(p, {
+      port: opts.port,
+      host: opts.host,
+      sink: opts.sink,
+      log: (l) =>
+        process.stdout.write(
+          terminal
+            ? `${new Date().toISOString().slice(11, 19)}  ${l.method} ${l.path}  ${l.status}  ${l.ms.toFixed(1)} ms${l.key ? `  key ${l.key}` : ''}\n`
+            : `${JSON.stringify({ time: new Date().toISOString(), ...l })}\n`,
+        ),
+    })
+    process.stderr.write(`weir serve: ${s.url} (store ${s.store.kind}); docs at ${s.url}/docs\n`)
+    await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }))
+    await s.close()
+  })
+}

@@ -1,0 +1,90 @@
+import { join } from 'node:path'
+import { WeirError } from '../core/errors.js'
+import { createApi } from '../serve/api/app.js'
+import { serveSink } from '../serve/sink.js'
+import { openServingStore, type ServingStoreConfig } from '../serve/stores/open-store.js'
+import type { ServingStore } from '../serve/stores/store.js'
+import type { Pipeline } from './pipeline.js'
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
+
+export interface Serving {
+  readonly url: string
+  readonly store: ServingStore
+  /** Resolves when the sink has read what the stream holds (without follow) or stops. */
+  readonly sink: Promise<{ records: number; upserts: number }>
+  close(): Promise<void>
+}
+
+/** The serving store of the config (the embedded one lives in a local lake's `_serving/`). */
+export async function servingStore(p: Pipeline): Promise<ServingStore> {
+  const s = p.config.serve.store
+  let cfg: ServingStoreConfig
+  if (s.kind === 'embedded') {
+    const path =
+      s.path ?? (p.store.localPath ? join(p.store.localPath('_serving'), 'serving.duckdb') : undefined)
+    if (!path) {
+      throw new WeirError(
+        `serve.store: the lake ${p.store.uri} is not local; set serve.store.path for the embedded store, or use postgres or dynamodb`,
+        {
+          code: 'SERVE_STORE',
+          stage: 'config',
+        },
+      )
+    }
+    cfg = { kind: 'embedded', path }
+  } else cfg = s
+  return openServingStore(cfg)
+}
+
+/**
+ * `weir serve`: the serving sink (a consumer group filling the served tables) and the read-only HTTP
+ * API on one port. Refuses to listen beyond loopback without API keys.
+ */
+export async function startServing(
+  p: Pipeline,
+  options: {
+    readonly port: number
+    readonly host: string
+    readonly sink?: boolean
+    readonly follow?: boolean
+    readonly log?: Parameters<typeof createApi>[0]['log']
+  },
+): Promise<Serving> {
+  if (!LOOPBACK.has(options.host) && !p.config.serve.keys.length) {
+    throw new WeirError(
+      `serve: listening on ${options.host} needs API keys (serve.keys); without them, listen on 127.0.0.1`,
+      {
+        code: 'SERVE_NO_KEYS',
+        stage: 'config',
+      },
+    )
+  }
+  const store = await servingStore(p)
+  const stop = new AbortController()
+  const sink =
+    options.sink === false
+      ? Promise.resolve({ records: 0, upserts: 0 })
+      : serveSink(await p.stream(), store, p.config.serve, {
+          follow: options.follow ?? true,
+          signal: stop.signal,
+        })
+  const app = createApi({ store, config: p.config.serve, ...(options.log ? { log: options.log } : {}) })
+  const { serve } = await import('@hono/node-server')
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(s))
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : options.port
+  return {
+    url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
+    store,
+    sink,
+    async close() {
+      stop.abort()
+      await sink.catch(() => undefined)
+      await new Promise<void>((r) => server.close(() => r()))
+      await store.close()
+    },
+  }
+}

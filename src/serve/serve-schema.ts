@@ -1,0 +1,131 @@
+import { z } from 'zod'
+import { compileExpr, ExprError } from '../core/expr.js'
+
+const duration = z
+  .union([z.string().min(1), z.number().int().nonnegative()])
+  .describe('A duration: milliseconds as a number, or text such as "60s" or "5 minutes".')
+
+const field = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/,
+    'a field path such as author_id or public_metrics.like_count',
+  )
+
+export const serveSchema = z
+  .strictObject({
+    store: z
+      .discriminatedUnion('kind', [
+        z.strictObject({
+          kind: z
+            .literal('embedded')
+            .describe('A DuckDB file in the lake folder (_serving/serving.duckdb): no server.'),
+          path: z
+            .string()
+            .optional()
+            .describe('Where the file goes (default: inside a local lake; required for a remote one).'),
+        }),
+        z.strictObject({
+          kind: z.literal('postgres').describe('PostgreSQL.'),
+          url: z.string().describe('Connection URL, e.g. "${DATABASE_URL}".'),
+          prefix: z
+            .string()
+            .regex(/^[a-z_][a-z0-9_]*$/)
+            .default('weir_serve_')
+            .describe('Prefix of the table names.'),
+        }),
+        z.strictObject({
+          kind: z
+            .literal('dynamodb')
+            .describe('Amazon DynamoDB (a table per served table, a GSI per index).'),
+          prefix: z.string().default('weir_').describe('Prefix of the table names.'),
+          region: z.string().optional().describe('AWS region (default: AWS_REGION).'),
+          endpoint: z
+            .string()
+            .optional()
+            .describe('Endpoint (default: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, or AWS).'),
+        }),
+      ])
+      .prefault({ kind: 'embedded' })
+      .describe('Where served tables are kept.'),
+    tables: z
+      .record(
+        z.string().regex(/^[a-z][a-z0-9_]*$/, 'a lower-case name, e.g. tweets'),
+        z.strictObject({
+          source: z.string().describe('The source whose records fill the table (a stream topic).'),
+          resource: z.string().optional().describe("Only this resource's records."),
+          key: field
+            .optional()
+            .describe(
+              'The field that identifies an item; without one, a hash of the record (replays overwrite, never duplicate).',
+            ),
+          indexes: z
+            .record(field, z.enum(['string', 'number']).describe('How the index compares values.'))
+            .default({})
+            .describe('Fields the API may filter and sort on, with their type, e.g. { author_id: string }.'),
+          derive: z
+            .record(
+              z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
+              z
+                .string()
+                .superRefine((src, ctx) => {
+                  try {
+                    compileExpr(src)
+                  } catch (err) {
+                    if (err instanceof ExprError)
+                      ctx.addIssue({ code: 'custom', message: `invalid expression "${src}": ${err.message}` })
+                    else throw err
+                  }
+                })
+                .describe(
+                  'An expression over the record (the alert rules\' language), e.g. "public_metrics.like_count + public_metrics.retweet_count".',
+                ),
+            )
+            .default({})
+            .describe('Fields computed from each record before it is stored.'),
+        }),
+      )
+      .default({})
+      .describe('Tables served by `weir serve`, filled from the stream by the serving sink.'),
+    keys: z
+      .array(
+        z
+          .strictObject({
+            name: z.string().describe('Who the key is for (shown in the access log, never the key).'),
+            key: z
+              .string()
+              .optional()
+              .describe(
+                'The key itself, from the environment: "${DASHBOARD_API_KEY}". Kept only as its hash.',
+              ),
+            sha256: z
+              .string()
+              .regex(/^[0-9a-f]{64}$/)
+              .optional()
+              .describe('Or its SHA-256, hex.'),
+            scopes: z.array(z.string()).min(1).describe('Tables it may read ("*": all).'),
+            rateLimit: z
+              .strictObject({ count: z.number().int().positive(), per: duration })
+              .optional()
+              .describe('Requests per period for this key; beyond it, 429.'),
+          })
+          .refine((k) => Boolean(k.key) !== Boolean(k.sha256), 'set exactly one of key or sha256'),
+      )
+      .default([])
+      .describe('API keys; required whenever the server listens on anything but loopback.'),
+    cors: z
+      .strictObject({ origins: z.array(z.string()).min(1).describe('Allowed origins, or ["*"].') })
+      .optional()
+      .describe('Cross-origin reads from browsers.'),
+    maxLimit: z.number().int().positive().default(1000).describe('Most items a page may hold.'),
+    defaultLimit: z
+      .number()
+      .int()
+      .positive()
+      .default(100)
+      .describe('Items per page when `limit` is not given.'),
+  })
+  .prefault({})
+  .describe('`weir serve`: a read-only HTTP API over served tables.')
+
+export type ServeConfig = z.output<typeof serveSchema>
