@@ -19,6 +19,7 @@ import { landingBench } from './landing.js'
 import { modelsBench } from './models.js'
 import { refineVsCopy } from './refine.js'
 import { restVsFetch } from './rest-vs-fetch.js'
+import { serveBench } from './serve.js'
 import { streamBacklog, streamBench } from './stream.js'
 import type { BenchResult } from './types.js'
 
@@ -30,6 +31,7 @@ const benches: Record<string, (dir: string) => Promise<BenchResult>> = {
   'refine-vs-duckdb-copy': (dir) => refineVsCopy(dir, records),
   'alerts-latency': (dir) => alertsLatency(dir),
   'alerts-rules': () => alertsRules(),
+  'serve-lookups': (dir) => serveBench(dir),
   'models-star-schema': (dir) => modelsBench(dir, Number(process.env.WEIR_BENCH_MODEL_TWEETS ?? 1_000_000)),
   'rest-vs-fetch': () => restVsFetch(Number(process.env.WEIR_BENCH_TWEETS ?? 100_000)),
   'csv-ingest': (dir) => csvIngest(dir, Number(process.env.WEIR_BENCH_CSV_MB ?? 1024)),

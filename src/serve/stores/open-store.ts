@@ -18,7 +18,8 @@ export type ServingStoreConfig =
 export async function openServingStore(cfg: ServingStoreConfig): Promise<ServingStore> {
   switch (cfg.kind) {
     case 'embedded':
-      return createSqlStore('embedded', await duckdbRunner(cfg.path))
+      // The file is this process's alone, so lookups can be served from memory (writes update it).
+      return createSqlStore('embedded', await duckdbRunner(cfg.path), 'weir_serve_', 100_000)
     case 'postgres':
       return createSqlStore('postgres', await pgRunner(cfg.url), cfg.prefix)
     case 'dynamodb': {
@@ -35,10 +36,18 @@ async function duckdbRunner(path: string): Promise<SqlRunner> {
   const instance = await duckdb.DuckDBInstance.create(path, { autoinstall_known_extensions: 'false' })
   const conn = await instance.connect()
   let queue: Promise<unknown> = Promise.resolve()
+  // Lookups repeat the same few statements: prepared once, they skip DuckDB's parser and planner.
+  const prepared = new Map<string, Awaited<ReturnType<typeof conn.prepare>>>()
   return {
     exec(sql, params = []) {
       const run = queue.then(async () => {
-        const reader = await conn.runAndReadAll(sql, params as never)
+        let stmt = prepared.get(sql)
+        if (!stmt) {
+          stmt = await conn.prepare(sql)
+          if (prepared.size < 256) prepared.set(sql, stmt)
+        }
+        stmt.bind(params as never)
+        const reader = await stmt.runAndReadAll()
         return reader.getRowObjectsJson() as Record<string, JsonValue>[]
       })
       queue = run.catch(() => undefined)

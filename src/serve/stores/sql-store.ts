@@ -21,8 +21,22 @@ export interface SqlRunner {
  * served table with the key, the item as JSON text and a column per index. Every value travels as
  * a parameter; identifiers come from the config, checked, never from a request.
  */
-export function createSqlStore(kind: string, db: SqlRunner, prefix = 'weir_serve_'): ServingStore {
+export function createSqlStore(
+  kind: string,
+  db: SqlRunner,
+  prefix = 'weir_serve_',
+  /** Items kept in memory for lookups by key: only for a store this process alone writes (embedded). */
+  cacheSize = 0,
+): ServingStore {
   const table = (t: TableSpec) => ident(`${prefix}${t.name}`)
+  // Least recently used first (a Map keeps insertion order); writes go through it, so it is never stale.
+  const cache = new Map<string, Item | null>()
+  const remember = (id: string, item: Item | null) => {
+    if (!cacheSize) return
+    cache.delete(id)
+    cache.set(id, item)
+    if (cache.size > cacheSize) cache.delete(cache.keys().next().value!)
+  }
   const col = (field: string) => ident(`ix_${field.replace(/\./g, '__')}`)
   const ready = new Set<string>()
   return {
@@ -66,11 +80,21 @@ export function createSqlStore(kind: string, db: SqlRunner, prefix = 'weir_serve
              .join(', ')}`,
           params,
         )
+        for (const r of chunk)
+          if (cache.has(`${t.name}\u0000${r.key}`)) remember(`${t.name}\u0000${r.key}`, r.item)
       }
     },
     async get(t, key) {
+      const id = `${t.name}\u0000${key}`
+      const hit = cache.get(id)
+      if (hit !== undefined) {
+        remember(id, hit)
+        return hit ?? undefined
+      }
       const rows = await db.exec(`SELECT item FROM ${table(t)} WHERE k = $1`, [key])
-      return rows[0] ? (JSON.parse(String(rows[0].item)) as Item) : undefined
+      const item = rows[0] ? (JSON.parse(String(rows[0].item)) as Item) : null
+      remember(id, item)
+      return item ?? undefined
     },
     async count(t) {
       const rows = await db.exec(`SELECT count(*) AS n FROM ${table(t)}`)

@@ -1,0 +1,4 @@
+declare module 'autocannon' {
+  const autocannon: (options: object) => Promise<unknown>
+  export default autocannon
+}
