@@ -137,7 +137,7 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
     .option('--once', 'run every job once, drain the stream, flush every stage, then exit')
     .addOption(
       new Option('--role <stage...>', 'run only these stages (several processes can share the work)').choices(
-        ['ingest', 'landing', 'refine', 'models'],
+        ['ingest', 'landing', 'refine', 'models', 'alerts', 'serve'],
       ),
     )
     .action(async (opts, cmd: Command) => {
@@ -310,8 +310,11 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
     .description(
       'fill the served tables from the stream and answer a read-only HTTP API (OpenAPI at /openapi.json)',
     )
-    .option('-p, --port <port>', 'port to listen on', (v) => Number(v), 8080)
-    .option('--host <host>', 'address to listen on (anything but loopback needs serve.keys)', '127.0.0.1')
+    .option('-p, --port <port>', 'port to listen on (default: serve.port, 8080)', (v) => Number(v))
+    .option(
+      '--host <host>',
+      'address to listen on; anything but loopback needs serve.keys (default: serve.host, 127.0.0.1)',
+    )
     .option('--no-sink', 'serve only; do not consume the stream')
     .action(async (opts, cmd: Command) => {
       const { serveCommand } = await import('./commands/serve.js')

@@ -5,9 +5,10 @@ import { createRunHistory, type RunRecord } from '../scheduler/history.js'
 import { parseSchedule } from '../scheduler/schedule.js'
 import { createScheduler, type JobEvent, type JobSpec, type Scheduler } from '../scheduler/scheduler.js'
 import type { Pipeline, StageSummary } from './pipeline.js'
+import { startServing } from './serve.js'
 import { sharedLanding } from './share.js'
 
-export const ROLES = ['ingest', 'landing', 'refine', 'models', 'alerts'] as const
+export const ROLES = ['ingest', 'landing', 'refine', 'models', 'alerts', 'serve'] as const
 export type Role = (typeof ROLES)[number]
 
 export interface RunOptions {
@@ -160,6 +161,23 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
       ...defaults('alerts'),
       timeoutMs: 0,
       run: async (signal) => stats(await p.alerts(signal, true)),
+    })
+  }
+  if (roles.has('serve') && Object.keys(p.config.serve.tables).length && !options.once) {
+    // The serving sink and the API, for as long as the process runs.
+    jobs.push({
+      name: 'serve',
+      continuous: true,
+      ...defaults('serve'),
+      timeoutMs: 0,
+      run: async (signal) => {
+        const s = await startServing(p, { port: p.config.serve.port, host: p.config.serve.host })
+        await new Promise<void>((r) =>
+          signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true }),
+        )
+        await s.close() // stops the sink (after the batch in hand) and the server
+        return { records: (await s.sink).records, files: 0 }
+      },
     })
   }
   scheduler = createScheduler(jobs, { history, ...(options.onEvent ? { onEvent: options.onEvent } : {}) })

@@ -117,6 +117,14 @@ export const serveSchema = z
       .strictObject({ origins: z.array(z.string()).min(1).describe('Allowed origins, or ["*"].') })
       .optional()
       .describe('Cross-origin reads from browsers.'),
+    port: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(8080)
+      .describe('Port of the API (weir run, weir serve without --port).'),
+    host: z.string().default('127.0.0.1').describe('Address of the API; anything but loopback needs keys.'),
     maxLimit: z.number().int().positive().default(1000).describe('Most items a page may hold.'),
     defaultLimit: z
       .number()

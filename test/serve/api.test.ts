@@ -206,3 +206,15 @@ describe('weir serve', () => {
     expect((await get('/nope', null)).status).toBe(404)
   })
 })
+
+describe('weir serve (CLI)', () => {
+  it('refuses to listen beyond loopback without API keys, in one line', async () => {
+    const { weir } = await import('../helpers/cli.js')
+    const dir = await tempDir('weir-serve-cli-')
+    const r = await weir(['serve', '--host', '0.0.0.0', '--port', '0', '--lake', join(dir, 'lake')])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe(
+      'weir: serve: listening on 0.0.0.0 needs API keys (serve.keys); without them, listen on 127.0.0.1\n',
+    )
+  })
+})

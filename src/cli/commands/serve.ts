@@ -10,8 +10,8 @@ export async function serveCommand(
   await withPipeline(globals, async (p) => {
     const terminal = process.stdout.isTTY === true
     const s = await startServing(p, {
-      port: opts.port,
-      host: opts.host,
+      port: opts.port ?? p.config.serve.port,
+      host: opts.host ?? p.config.serve.host,
       sink: opts.sink,
       log: (l) =>
         process.stdout.write(
