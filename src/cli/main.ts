@@ -137,7 +137,7 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
     .option('--once', 'run every job once, drain the stream, flush every stage, then exit')
     .addOption(
       new Option('--role <stage...>', 'run only these stages (several processes can share the work)').choices(
-        ['ingest', 'landing', 'refine', 'models', 'alerts', 'serve'],
+        ['ingest', 'landing', 'refine', 'models', 'warehouse', 'alerts', 'serve'],
       ),
     )
     .action(async (opts, cmd: Command) => {
@@ -305,6 +305,21 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
       await catalogSyncGlue(tables, opts, globals(cmd))
     })
 
+  const load = program.command('load').description('load the refined tables into a warehouse')
+  load
+    .command('postgres')
+    .description(
+      'the refined tables into PostgreSQL: typed, keyed, by COPY; incremental by key, or a full refresh swapped in atomically',
+    )
+    .option('--url <url>', 'postgres:// URL (default: warehouse.postgres.url, then PG* variables)')
+    .option('--schema <schema>', 'target schema (default: warehouse.postgres.schema, refined)')
+    .option('-s, --select <model...>', 'only these models')
+    .option('--full-refresh', 'reload whole tables (needed after a column changed type)')
+    .action(async (opts, cmd: Command) => {
+      const { loadCommand } = await import('./commands/load.js')
+      await loadCommand(opts, globals(cmd))
+    })
+
   program
     .command('serve')
     .description(
@@ -370,7 +385,13 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
       await alertsTest(rule, opts, globals(cmd))
     })
 
-  for (const cmd of [program, ...program.commands, ...catalog.commands, ...alerts.commands]) {
+  for (const cmd of [
+    program,
+    ...program.commands,
+    ...catalog.commands,
+    ...alerts.commands,
+    ...load.commands,
+  ]) {
     cmd.exitOverride().configureOutput({ outputError: (str, write) => write(oneLine(str)) })
   }
   return program

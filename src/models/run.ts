@@ -340,6 +340,8 @@ export async function register(
     files: string[] | undefined
     partitioning: readonly string[]
     state: { sqlHash: string; inputs: Record<string, readonly string[]>; seq?: number }
+    /** Instead of the model's unique key (a snapshot's rows are keyed by key and valid_from). */
+    primaryKey?: readonly string[]
   },
 ): Promise<void> {
   const previous = ctx.catalog.get(`refined.${m.name}`)
@@ -352,7 +354,11 @@ export async function register(
     ...(t.sql ? { sql: t.sql } : {}),
     ...(m.config.description ? { description: m.config.description } : {}),
     partitioning: t.partitioning,
-    ...(m.config.uniqueKey ? { primaryKey: m.config.uniqueKey } : {}),
+    ...(t.primaryKey
+      ? { primaryKey: t.primaryKey }
+      : m.config.uniqueKey
+        ? { primaryKey: m.config.uniqueKey }
+        : {}),
     columns: t.columns.map((c) => (docs.get(c.name) ? { ...c, description: docs.get(c.name)! } : c)),
     ...(t.files ? { files: t.files } : {}),
     model: {

@@ -117,6 +117,7 @@ export async function buildSnapshot(
       files: written.keys.sort(),
       partitioning: m.config.partitionBy ? [m.config.partitionBy] : [],
       state: { sqlHash: sqlHash(sql), inputs, seq },
+      primaryKey: [...keys, 'valid_from'],
     })
     for (const k of entry?.files ?? []) if (!written.keys.includes(k)) await ctx.store.delete(k)
     return { action: entry ? 'incremental' : 'created', rows: changed, files: written.keys.length }

@@ -26,6 +26,7 @@ import { openStore } from '../storage/open-store.js'
 import type { ObjectStore } from '../storage/storage.js'
 import { openStream } from '../stream/open-stream.js'
 import type { Stream } from '../stream/stream.js'
+import { type LoadResult, loadPostgres } from '../warehouse/postgres.js'
 
 /** What one stage run did, in the units every stage shares (the demo and `weir status` print these). */
 export interface StageSummary {
@@ -81,6 +82,13 @@ export interface Pipeline {
    * with `follow`, keeps watching until `signal` aborts.
    */
   alerts(signal?: AbortSignal, follow?: boolean, onEvent?: (e: AlertEvent) => void): Promise<StageSummary>
+  /** Loads the refined tables into PostgreSQL (config `warehouse.postgres`, overridden by `options`). */
+  loadPostgres(options?: {
+    url?: string
+    schema?: string
+    select?: readonly string[]
+    fullRefresh?: boolean
+  }): Promise<readonly LoadResult[]>
   /** Runs SQL over every catalog table (`select * from trusted.x_tweets`). */
   query(sql: string): Promise<QueryResult>
   /** Writes a query's result as one snappy Parquet file; returns its row count. */
@@ -387,6 +395,20 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
       return order.map((name) => {
         const m = project.models.get(name)!
         return { model: name, path: m.path, sql: compileModel(m, modelResolver(catalog)) }
+      })
+    },
+    async loadPostgres(options = {}) {
+      const e = await getEngine()
+      staging ??= await mkdtemp(join(tmpdir(), 'weir-staging-'))
+      const w = config.warehouse?.postgres
+      const url = options.url ?? w?.url
+      const select = options.select ?? w?.select
+      return loadPostgres(store, e, state, {
+        schema: options.schema ?? w?.schema ?? 'refined',
+        stagingDir: join(staging, 'warehouse'),
+        ...(url ? { url } : {}),
+        ...(select ? { select } : {}),
+        ...(options.fullRefresh ? { fullRefresh: true } : {}),
       })
     },
     async alerts(signal, follow, onEvent) {

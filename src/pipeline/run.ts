@@ -8,7 +8,7 @@ import type { Pipeline, StageSummary } from './pipeline.js'
 import { startServing } from './serve.js'
 import { sharedLanding } from './share.js'
 
-export const ROLES = ['ingest', 'landing', 'refine', 'models', 'alerts', 'serve'] as const
+export const ROLES = ['ingest', 'landing', 'refine', 'models', 'warehouse', 'alerts', 'serve'] as const
 export type Role = (typeof ROLES)[number]
 
 export interface RunOptions {
@@ -153,6 +153,18 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
     })
   }
 
+  if (roles.has('warehouse') && p.config.warehouse?.postgres) {
+    // The refined tables go to PostgreSQL after each models run.
+    jobs.push({
+      name: 'warehouse',
+      after: ['models'],
+      ...defaults('warehouse'),
+      run: async () => {
+        const r = await p.loadPostgres()
+        return { records: r.reduce((n, x) => n + x.changed, 0), files: r.length }
+      },
+    })
+  }
   if (roles.has('alerts') && Object.keys(p.config.alerts.rules).length && !options.once) {
     // Alerts watch the stream as a consumer group of their own, beside the landing.
     jobs.push({
@@ -200,6 +212,7 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
     if (!s.signal.aborted) await step(['land'])
     if (!s.signal.aborted && !refineInLanding) await step(['refine'])
     if (!s.signal.aborted) await step(['models'])
+    if (!s.signal.aborted) await step(['warehouse'])
     return runs
   })()
   return { scheduler: s, done }

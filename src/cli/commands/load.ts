@@ -1,0 +1,32 @@
+import { type GlobalOptions, withPipeline } from '../context.js'
+import { renderRows } from '../output.js'
+
+/** `weir load postgres [--url] [--schema] [--select m...] [--full-refresh]`. */
+export async function loadCommand(
+  opts: { url?: string; schema?: string; select?: string[]; fullRefresh?: boolean },
+  globals: GlobalOptions,
+): Promise<void> {
+  await withPipeline(globals, async (p) => {
+    const results = await p.loadPostgres({
+      ...(opts.url ? { url: opts.url } : {}),
+      ...(opts.schema ? { schema: opts.schema } : {}),
+      ...(opts.select ? { select: opts.select } : {}),
+      ...(opts.fullRefresh ? { fullRefresh: true } : {}),
+    })
+    const columns = ['table', 'mode', 'rows', 'changed', 'added_columns', 'seconds'].map((name) => ({
+      name,
+      type: '',
+    }))
+    const rows = results.map((r) => ({
+      table: r.table,
+      mode: r.mode,
+      rows: r.rows,
+      changed: r.changed,
+      added_columns: r.added.join(', ') || null,
+      seconds: r.seconds.toFixed(2),
+    }))
+    process.stdout.write(
+      `${rows.length ? renderRows({ columns, rows }, 'table') : '(no refined tables: run weir model first)'}\n`,
+    )
+  })
+}
