@@ -219,6 +219,12 @@ async function buildIncremental(m: Model, ctx: BuildContext, resolver: Resolver)
       true,
       entry && !ctx.opts.fullRefresh ? 'first incremental build' : undefined,
     )
+  // A changed SQL whose output columns changed rebuilds at once, new data or not.
+  const fullSql = compile(m, resolver)
+  if (sqlHash(fullSql) !== entry.model.sqlHash) {
+    const changed = columnChange(entry.columns, await describe(ctx.engine, `(${fullSql}\n)`, m))
+    if (changed) return buildTable(m, ctx, resolver, true, `rebuilt: the columns changed (${changed})`)
+  }
   const driving = drivingRef(m)
   const input = driving ? resolver.table(driving) : undefined
   if (!driving || !input) return buildTable(m, ctx, resolver, true, 'no input to read incrementally')
