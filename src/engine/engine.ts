@@ -129,7 +129,7 @@ function wrap(
  * in a double (DuckDB's gives every BIGINT as a string) and small decimals likewise: `count(*)` reads
  * as 42, while a 19-digit id stays the string it must be.
  */
-function jsonConverter(duckdb: typeof import('@duckdb/node-api')): DuckDBValueConverter<JsonValue> {
+export function jsonConverter(duckdb: typeof import('@duckdb/node-api')): DuckDBValueConverter<JsonValue> {
   const { DuckDBTypeId, JsonDuckDBValueConverter } = duckdb
   const wide = new Set<number>([
     DuckDBTypeId.BIGINT,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -5,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { configSchema, type WeirConfig } from '../config/schema.js'
 import { WeirError } from '../core/errors.js'
 import type { QueryResult } from '../engine/engine.js'
+import { createRunHistory } from '../scheduler/history.js'
 import { startSimulator } from '../sources/simulator/simulator.js'
 import { openStore } from '../storage/open-store.js'
 import { putJson } from '../storage/storage.js'
@@ -132,10 +134,24 @@ async function runOnSimulator(
   try {
     await putJson(p.store, MARKER, { createdBy: 'weir demo', at: new Date().toISOString() })
     const stages: StageSummary[] = []
+    // Each stage is recorded in the run history, as `weir run` records its jobs (the dashboard shows it).
+    const history = createRunHistory(p.state)
     const step = async (run: () => Promise<StageSummary>) => {
+      const start = new Date()
       const s = await run()
       stages.push(s)
       options.onStage?.(s)
+      await history.record({
+        id: randomUUID(),
+        job: s.stage === 'model' ? 'models' : s.stage,
+        start: start.toISOString(),
+        end: new Date().toISOString(),
+        outcome: 'succeeded',
+        attempts: 1,
+        records: s.records,
+        files: s.files,
+        trigger: 'demo',
+      })
       return s
     }
     await step(() => p.ingest())

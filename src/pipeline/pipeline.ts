@@ -52,6 +52,8 @@ export interface StageSummary {
  */
 export interface Pipeline {
   readonly config: WeirConfig
+  /** The folder the config's relative paths (models, dashboards) resolve against. */
+  readonly dir: string
   readonly store: ObjectStore
   readonly state: StateStore
   /** This process's leases in the lake (single-writer jobs across processes). */
@@ -228,6 +230,7 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
 
   return {
     config,
+    dir,
     store,
     state,
     leases,

@@ -5,6 +5,7 @@ import { serveSink } from '../serve/sink.js'
 import { openServingStore, type ServingStoreConfig } from '../serve/stores/open-store.js'
 import type { ServingStore } from '../serve/stores/store.js'
 import type { Pipeline } from './pipeline.js'
+import { createUiBackend } from './ui.js'
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
 
@@ -48,6 +49,10 @@ export async function startServing(
     readonly host: string
     readonly sink?: boolean
     readonly follow?: boolean
+    /** Serve the dashboard (default: serve.ui). */
+    readonly ui?: boolean
+    /** Where the config is (dashboards/ resolve against it). */
+    readonly projectDir?: string
     readonly log?: Parameters<typeof createApi>[0]['log']
   },
 ): Promise<Serving> {
@@ -69,7 +74,14 @@ export async function startServing(
           follow: options.follow ?? true,
           signal: stop.signal,
         })
-  const app = createApi({ store, config: p.config.serve, ...(options.log ? { log: options.log } : {}) })
+  const ui =
+    p.config.serve.ui && options.ui !== false ? createUiBackend(p, options.projectDir ?? p.dir) : undefined
+  const app = createApi({
+    store,
+    config: p.config.serve,
+    ...(ui ? { ui } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  })
   const { serve } = await import('@hono/node-server')
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(s))
@@ -84,6 +96,7 @@ export async function startServing(
       stop.abort()
       await sink.catch(() => undefined)
       await new Promise<void>((r) => server.close(() => r()))
+      await ui?.close()
       await store.close()
     },
   }

@@ -125,6 +125,13 @@ export const serveSchema = z
       .default(8080)
       .describe('Port of the API (weir run, weir serve without --port).'),
     host: z.string().default('127.0.0.1').describe('Address of the API; anything but loopback needs keys.'),
+    ui: z.boolean().default(true).describe('Serve the dashboard at / (its API under /api/ui).'),
+    dashboards: z
+      .string()
+      .default('dashboards')
+      .describe(
+        'Folder of dashboards as Markdown with SQL and chart blocks (default: the examples when it does not exist).',
+      ),
     maxLimit: z.number().int().positive().default(1000).describe('Most items a page may hold.'),
     defaultLimit: z
       .number()

@@ -6,10 +6,13 @@ import type { ServeConfig } from '../serve-schema.js'
 import { type Condition, CursorError, type ServingStore, type TableSpec } from '../stores/store.js'
 import { createMetrics } from './metrics.js'
 import { openapi } from './openapi.js'
+import { mountUi, type UiBackend } from './ui.js'
 
 export interface ApiOptions {
   readonly store: ServingStore
   readonly config: ServeConfig
+  /** The dashboard (its API and front end), when served. */
+  readonly ui?: UiBackend
   /** One line per request (method, path, status, ms, key name), never the key. */
   readonly log?: (line: {
     method: string
@@ -54,6 +57,7 @@ export function createApi(opts: ApiOptions): Hono {
   }))
   const metrics = createMetrics()
   const app = new Hono()
+  let mountUiLater: (() => void) | undefined
 
   app.onError((err, c) => {
     if (err instanceof ApiError) {
@@ -71,8 +75,14 @@ export function createApi(opts: ApiOptions): Hono {
     const t0 = performance.now()
     if (c.req.url.length > 8192)
       throw new ApiError(414, 'uri_too_long', 'the request line is longer than 8 KB')
-    if (Number(c.req.header('content-length') ?? 0) > 0)
-      throw new ApiError(413, 'body_not_allowed', 'this API is read-only: requests carry no body')
+    // Read-only: no bodies, but the workbench's query (a few KB of SQL).
+    const length = Number(c.req.header('content-length') ?? 0)
+    if (length > (opts.ui && c.req.method === 'POST' && c.req.path === '/api/ui/query' ? 65_536 : 0))
+      throw new ApiError(
+        413,
+        'body_too_large',
+        'this API is read-only: requests carry no body (a workbench query: 64 KB at most)',
+      )
     await next()
     const ms = performance.now() - t0
     const route = c.req.routePath
@@ -144,6 +154,13 @@ export function createApi(opts: ApiOptions): Hono {
         `no table ${name}; tables: ${[...tables.keys()].join(', ') || 'none'}`,
       )
     return t
+  }
+
+  if (opts.ui) {
+    mountUiLater = () =>
+      mountUi(app, opts.ui!, (header, apiKey) => {
+        authorize(header, apiKey, 'ui')
+      })
   }
 
   app.get('/v1/:table/:key', async (c) => {
@@ -218,6 +235,8 @@ export function createApi(opts: ApiOptions): Hono {
       throw err
     }
   })
+  // The dashboard's catch-all route comes last, after the API's.
+  mountUiLater?.()
   return app
 }
 
