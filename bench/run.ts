@@ -22,6 +22,7 @@ import { restVsFetch } from './rest-vs-fetch.js'
 import { serveBench } from './serve.js'
 import { streamBacklog, streamBench } from './stream.js'
 import type { BenchResult } from './types.js'
+import { uiBench } from './ui.js'
 import { warehouseBench } from './warehouse.js'
 
 const records = Number(process.env.WEIR_BENCH_RECORDS ?? 200_000)
@@ -34,6 +35,7 @@ const benches: Record<string, (dir: string) => Promise<BenchResult>> = {
   'alerts-rules': () => alertsRules(),
   'serve-lookups': (dir) => serveBench(dir),
   'warehouse-load': (dir) => warehouseBench(dir),
+  'ui-first-render': (dir) => uiBench(dir),
   'models-star-schema': (dir) => modelsBench(dir, Number(process.env.WEIR_BENCH_MODEL_TWEETS ?? 1_000_000)),
   'rest-vs-fetch': () => restVsFetch(Number(process.env.WEIR_BENCH_TWEETS ?? 100_000)),
   'csv-ingest': (dir) => csvIngest(dir, Number(process.env.WEIR_BENCH_CSV_MB ?? 1024)),
