@@ -78,7 +78,9 @@ export function mountUi(
       return c.json({ error: { code: 'query_failed', message: (err as Error).message.split('\n')[0] } }, 400)
     }
   })
-  app.get('/*', async (c) => {
+  app.get('/*', async (c, next) => {
+    // The API's own paths stay the API's (a JSON 404), never the app's page.
+    if (/^\/(v1|api)(\/|$)/.test(c.req.path)) return next()
     // Only files under the front end's folder; anything else is the app (it routes by #hash).
     const rel = normalize(decodeURIComponent(c.req.path)).replace(/^([/\\])+/, '')
     const root = resolve(ui.staticDir)
