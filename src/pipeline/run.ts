@@ -117,12 +117,15 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
       },
     })
   }
-  if (roles.has('refine') && !refineInLanding) {
-    // Refine on its own (another process lands): on its schedule, every minute by default.
+  if (roles.has('refine') && (!refineInLanding || options.once)) {
+    // Refine on its own (another process lands): on its schedule, every minute by default. Once:
+    // after the landing, for what did not come through it (files sources land as they are).
     jobs.push({
       name: 'refine',
       atStart: !options.once,
-      schedule: parseSchedule(cfg.jobs.refine?.schedule ?? 'rate(1 minute)', cfg.timeZone),
+      ...(options.once
+        ? {}
+        : { schedule: parseSchedule(cfg.jobs.refine?.schedule ?? 'rate(1 minute)', cfg.timeZone) }),
       ...defaults('refine'),
       run: async () => stats(await p.refine()),
     })
@@ -165,14 +168,14 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
       },
     })
   }
-  if (roles.has('alerts') && Object.keys(p.config.alerts.rules).length && !options.once) {
-    // Alerts watch the stream as a consumer group of their own, beside the landing.
+  if (roles.has('alerts') && Object.keys(p.config.alerts.rules).length) {
+    // Alerts watch the stream as a consumer group of their own, beside the landing (once: read it all).
     jobs.push({
       name: 'alerts',
-      continuous: true,
+      continuous: !options.once,
       ...defaults('alerts'),
-      timeoutMs: 0,
-      run: async (signal) => stats(await p.alerts(signal, true)),
+      timeoutMs: options.once ? defaults('alerts').timeoutMs : 0,
+      run: async (signal) => stats(await p.alerts(signal, !options.once)),
     })
   }
   if (roles.has('serve') && Object.keys(p.config.serve.tables).length && !options.once) {
@@ -209,8 +212,8 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
       runs.push(...(await Promise.all(here.map((n) => s.runNow(n, 'once')))))
     }
     await step(sources)
-    if (!s.signal.aborted) await step(['land'])
-    if (!s.signal.aborted && !refineInLanding) await step(['refine'])
+    if (!s.signal.aborted) await step(['land', 'alerts'])
+    if (!s.signal.aborted) await step(['refine'])
     if (!s.signal.aborted) await step(['models'])
     if (!s.signal.aborted) await step(['warehouse'])
     return runs

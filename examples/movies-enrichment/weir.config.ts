@@ -1,0 +1,48 @@
+// Seed 002: movies and series CSVs landed as they are, enriched from TMDB by IMDB id (at most 100
+// records per raw file), refined to Parquet, and a model joining both.
+// Without TMDB_API_KEY, TMDB is Weir's simulator, in-process.
+const key = process.env.TMDB_API_KEY || undefined
+
+export default {
+  lake: process.env.WEIR_LAKE || './lake',
+  sources: {
+    movies: {
+      kind: 'file',
+      path: 'data/movies.csv',
+      resource: 'titles',
+      csv: { delimiter: '|', null: '\\N' },
+      raw: 'as-is',
+    },
+    series: {
+      kind: 'file',
+      path: 'data/series.csv',
+      resource: 'titles',
+      csv: { delimiter: '|', null: '\\N' },
+      raw: 'as-is',
+    },
+    tmdb: {
+      kind: 'rest',
+      ...(key ? {} : { baseUrl: 'simulator' }),
+      auth: { apiKey: key ?? 'simulator' },
+      concurrency: 4,
+      endpoints: {
+        find: { preset: 'tmdb.find_by_imdb', parent: { source: 'movies', fields: { imdb_id: 'id' } } },
+        details: {
+          preset: 'tmdb.movie_details',
+          parent: { endpoint: 'find', resource: 'find_movies', fields: { movie_id: 'id' } },
+        },
+        reviews: {
+          preset: 'tmdb.movie_reviews',
+          parent: { endpoint: 'details', resource: 'movies', fields: { movie_id: 'id' }, include: ['id'] },
+        },
+      },
+    },
+  },
+  tables: {
+    'tmdb.movies': { primaryKey: 'id', landing: { maxRecords: 100 } },
+    'tmdb.reviews': { primaryKey: 'id', landing: { maxRecords: 100 } },
+    'tmdb.find_movies': { landing: { maxRecords: 100 } },
+  },
+  landing: { maxRecords: 100 },
+  models: { dir: '../models/movies', snapshots: './none', tests: './none' },
+}
