@@ -52,7 +52,7 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
   program
     .command('demo')
     .description(
-      'run every stage once against the built-in API simulator (X search, Tomorrow.io weather), then an example query',
+      'run every stage once against the built-in API simulator (X search, Tomorrow.io weather, an IMDB listing with TMDB), build the example models and their tests, then an example query',
     )
     .option(
       '--tweets-per-hour <n>',
@@ -74,7 +74,7 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
     .command('ingest')
     .description("pull the config's sources once and publish their records to the stream")
     .argument('[source...]', 'sources to run (default: all)')
-    .option('--once', 'run once and exit (the only mode until schedules arrive with `weir run`)')
+    .option('--once', "run once and exit (schedules are `weir run`'s)")
     .action(async (sources: string[], _opts, cmd: Command) => {
       const { ingestCommand } = await import('./commands/stages.js')
       await ingestCommand(sources, globals(cmd))
