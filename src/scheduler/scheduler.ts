@@ -170,21 +170,7 @@ export function createScheduler(
     if (!job) throw new Error(`no job ${name}`)
     const inFlight = running.get(name)
     if (inFlight) return inFlight
-    if (stopper.signal.aborted) {
-      const now = new Date().toISOString()
-      return Promise.resolve({
-        id: randomUUID(),
-        job: name,
-        start: now,
-        end: now,
-        outcome: 'skipped',
-        attempts: 0,
-        records: 0,
-        files: 0,
-        error: 'stopping',
-        trigger,
-      })
-    }
+    if (stopper.signal.aborted) return Promise.resolve(skipped(name, trigger, 'stopping'))
     const pool = job.pool ?? `job:${name}`
     const before = pools.get(pool) ?? Promise.resolve()
     const run = before.then(async () => {
@@ -221,21 +207,9 @@ export function createScheduler(
       if (running.has(name)) {
         if (why.startsWith('after ')) queued.set(name, why)
         else {
-          const now = new Date().toISOString()
           emit({ job: name, event: 'skipped', trigger: why })
           await options.history
-            .record({
-              id: randomUUID(),
-              job: name,
-              start: now,
-              end: now,
-              outcome: 'skipped',
-              attempts: 0,
-              records: 0,
-              files: 0,
-              error: 'the previous run was still running',
-              trigger: why,
-            })
+            .record(skipped(name, why, 'the previous run was still running'))
             .catch(() => undefined)
         }
         return
@@ -290,6 +264,23 @@ export function createScheduler(
       idleWaiters = []
       return done
     },
+  }
+}
+
+/** A run that did not happen, and why. */
+function skipped(job: string, trigger: string, reason: string): RunRecord {
+  const now = new Date().toISOString()
+  return {
+    id: randomUUID(),
+    job,
+    start: now,
+    end: now,
+    outcome: 'skipped',
+    attempts: 0,
+    records: 0,
+    files: 0,
+    error: reason,
+    trigger,
   }
 }
 

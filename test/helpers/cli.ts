@@ -40,3 +40,24 @@ export function demoCounts(stdout: string): Record<string, number> {
   for (const m of stdout.matchAll(/^\s+trusted\.(\w+)\s+(\d+)$/gm)) out[m[1]!] = Number(m[2])
   return out
 }
+
+/** Starts `weir` in the background (a long-running command): `stop` sends SIGTERM, `done` is how it ended. */
+export function startWeir(args: readonly string[], cwd: string, env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => {
+    stdout += d
+  })
+  child.stderr.on('data', (d) => {
+    stderr += d
+  })
+  const done = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>(
+    (r) => child.on('close', (code, signal) => r({ code, signal, stdout, stderr })),
+  )
+  return { stop: () => child.kill('SIGTERM'), done, stderr: () => stderr }
+}

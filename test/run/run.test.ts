@@ -1,36 +1,17 @@
-import { spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { RunRecord } from '../../src/scheduler/history.js'
-import { weir } from '../helpers/cli.js'
+import { startWeir, weir } from '../helpers/cli.js'
 import { tempDir } from '../helpers/services.js'
 
-const BIN = resolve('bin/weir.js')
-
 /** Starts `weir run` in `dir`, sends SIGTERM after `ms`, and returns its exit code and output. */
-function runFor(dir: string, ms: number, args: string[] = []) {
-  return new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>(
-    (done) => {
-      const child = spawn(process.execPath, [BIN, 'run', ...args], {
-        cwd: dir,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (d) => {
-        stdout += d
-      })
-      child.stderr.on('data', (d) => {
-        stderr += d
-      })
-      const t = setTimeout(() => child.kill('SIGTERM'), ms)
-      child.on('close', (code, signal) => {
-        clearTimeout(t)
-        done({ code, signal, stdout, stderr })
-      })
-    },
-  )
+async function runFor(dir: string, ms: number) {
+  const w = startWeir(['run'], dir)
+  const t = setTimeout(w.stop, ms)
+  const r = await w.done
+  clearTimeout(t)
+  return r
 }
 
 const runs = async (dir: string, job: string) =>

@@ -1,14 +1,13 @@
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
-import { weir } from '../helpers/cli.js'
+import { startWeir, weir } from '../helpers/cli.js'
 import { servicesRequired, tempDir } from '../helpers/services.js'
 
-const BIN = resolve('bin/weir.js')
 const NATS = process.env.NATS_URL ?? 'nats://127.0.0.1:4222'
 
 async function reachable(): Promise<boolean> {
@@ -39,24 +38,7 @@ afterAll(async () => {
   await nc.drain()
 })
 
-function start(dir: string) {
-  const child = spawn(process.execPath, [BIN, 'run', '--role', 'landing'], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => {
-    stdout += d
-  })
-  child.stderr.on('data', (d) => {
-    stderr += d
-  })
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((r) =>
-    child.on('close', (code) => r({ code, stdout, stderr })),
-  )
-  return { stop: () => child.kill('SIGTERM'), done }
-}
+const start = (dir: string) => startWeir(['run', '--role', 'landing'], dir)
 
 describe.skipIf(!up)('landing shared by processes (NATS)', () => {
   it('two `weir run --role landing` processes split the partitions and together land each record exactly once', async () => {
