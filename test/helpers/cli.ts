@@ -10,28 +10,13 @@ export interface CliResult {
 const BIN = resolve('bin/weir.js')
 
 /** Runs the built `weir` CLI as a user would (`npm test` builds it first). */
-export function weir(
+export async function weir(
   args: readonly string[],
   env: Record<string, string> = {},
   cwd?: string,
 ): Promise<CliResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...env },
-      cwd: cwd ?? process.cwd(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => {
-      stdout += d
-    })
-    child.stderr.on('data', (d) => {
-      stderr += d
-    })
-    child.on('error', fail)
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }))
-  })
+  const r = await startWeir(args, cwd ?? process.cwd(), env).done
+  return { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr }
 }
 
 /** The per-table counts the demo printed under "tables (records produced)". */
