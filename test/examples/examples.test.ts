@@ -1,24 +1,14 @@
 import { spawn } from 'node:child_process'
 import { cp, readdir, readFile } from 'node:fs/promises'
-import { connect } from 'node:net'
 import { join, resolve } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startReceiver, startSmtp } from '../alerts/helpers.js'
 import { weir } from '../helpers/cli.js'
-import { servicesRequired, tempDir } from '../helpers/services.js'
+import { serviceUp, tempDir } from '../helpers/services.js'
 
 const PG = process.env.WEIR_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test'
-const pgUp = await new Promise<boolean>((done) => {
-  const s = connect(Number(new URL(PG).port || 5432), '127.0.0.1')
-  s.once('connect', () => {
-    s.destroy()
-    done(true)
-  })
-  s.once('error', () => done(false))
-})
-if (!pgUp && servicesRequired)
-  throw new Error(`PostgreSQL is not reachable at ${PG} (WEIR_REQUIRE_SERVICES=1)`)
+const pgUp = await serviceUp('PostgreSQL', PG, 5432, 'the PostgreSQL part of x-tweets-lake')
 
 // No credentials of any kind: every API is the simulator.
 const NO_KEYS = {

@@ -61,15 +61,35 @@ export async function startS3(bucket = 'weir-test'): Promise<S3Server | undefine
   return undefined
 }
 
-function canConnect(port: number): Promise<boolean> {
+function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const sock = connect(port, '127.0.0.1')
+    const sock = connect(port, host)
     sock.once('connect', () => {
       sock.destroy()
       resolve(true)
     })
     sock.once('error', () => resolve(false))
   })
+}
+
+/**
+ * Whether a server the machine runs (PostgreSQL, NATS) answers at `url`. When it does not, tests
+ * that need it are skipped with a message saying which, except in CI (WEIR_REQUIRE_SERVICES=1),
+ * where that fails.
+ */
+export async function serviceUp(
+  name: string,
+  url: string,
+  defaultPort: number,
+  skipping: string,
+): Promise<boolean> {
+  const { hostname, port } = new URL(url)
+  const up = await canConnect(Number(port || defaultPort), hostname || '127.0.0.1')
+  if (!up) {
+    if (servicesRequired) throw new Error(`${name} is not reachable at ${url} (WEIR_REQUIRE_SERVICES=1)`)
+    console.warn(`skipping ${skipping}: no ${name} at ${url}`)
+  }
+  return up
 }
 
 /** Environment for an S3-compatible server: the SDK's standard variables, nothing Weir-specific. */

@@ -1,31 +1,15 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
-import { connect } from 'node:net'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startWeir, weir } from '../helpers/cli.js'
-import { servicesRequired, tempDir } from '../helpers/services.js'
+import { serviceUp, tempDir } from '../helpers/services.js'
 
 const NATS = process.env.NATS_URL ?? 'nats://127.0.0.1:4222'
 
-async function reachable(): Promise<boolean> {
-  const { hostname, port } = new URL(NATS)
-  return new Promise((done) => {
-    const s = connect(Number(port || 4222), hostname)
-    s.once('connect', () => {
-      s.destroy()
-      done(true)
-    })
-    s.once('error', () => done(false))
-  })
-}
-const up = await reachable()
-if (!up) {
-  if (servicesRequired) throw new Error(`NATS is not reachable at ${NATS} (WEIR_REQUIRE_SERVICES=1)`)
-  console.warn(`skipping shared landing tests: no NATS server at ${NATS}`)
-}
+const up = await serviceUp('NATS', NATS, 4222, 'shared landing tests')
 const prefix = `share${randomBytes(3).toString('hex')}`
 afterAll(async () => {
   if (!up) return

@@ -1,29 +1,15 @@
-import { connect } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, describe } from 'vitest'
 import { openServingStore } from '../../src/serve/stores/open-store.js'
 import { servingContract } from '../contract/serving.contract.js'
-import { servicesRequired, tempDir } from '../helpers/services.js'
+import { serviceUp, tempDir } from '../helpers/services.js'
 
 servingContract('embedded (DuckDB file)', async () =>
   openServingStore({ kind: 'embedded', path: join(await tempDir('weir-serve-'), 'serving.duckdb') }),
 )
 
 const PG = process.env.WEIR_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test'
-const reachable = (port: number) =>
-  new Promise<boolean>((done) => {
-    const s = connect(port, '127.0.0.1')
-    s.once('connect', () => {
-      s.destroy()
-      done(true)
-    })
-    s.once('error', () => done(false))
-  })
-const pgUp = await reachable(Number(new URL(PG).port || 5432))
-if (!pgUp) {
-  if (servicesRequired) throw new Error(`PostgreSQL is not reachable at ${PG} (WEIR_REQUIRE_SERVICES=1)`)
-  console.warn(`skipping PostgreSQL serving tests: no server at ${PG}`)
-}
+const pgUp = await serviceUp('PostgreSQL', PG, 5432, 'PostgreSQL serving tests')
 describe.skipIf(!pgUp)('postgres', () => {
   servingContract('PostgreSQL (loopback)', async () =>
     openServingStore({ kind: 'postgres', url: PG, prefix: `weir_test_${process.pid}_` }),

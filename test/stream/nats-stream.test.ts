@@ -1,29 +1,12 @@
 import { randomBytes } from 'node:crypto'
-import { connect } from 'node:net'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createNatsStream } from '../../src/stream/nats/nats-stream.js'
 import { streamContract } from '../contract/stream.contract.js'
-import { servicesRequired } from '../helpers/services.js'
+import { serviceUp } from '../helpers/services.js'
 
 const URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222'
 
-async function reachable(): Promise<boolean> {
-  const { hostname, port } = new globalThis.URL(URL)
-  return new Promise((resolve) => {
-    const s = connect(Number(port || 4222), hostname)
-    s.once('connect', () => {
-      s.destroy()
-      resolve(true)
-    })
-    s.once('error', () => resolve(false))
-  })
-}
-
-const up = await reachable()
-if (!up) {
-  if (servicesRequired) throw new Error(`NATS is not reachable at ${URL} (WEIR_REQUIRE_SERVICES=1)`)
-  console.warn(`skipping NATS stream tests: no NATS server at ${URL}`)
-}
+const up = await serviceUp('NATS', URL, 4222, 'NATS stream tests')
 
 // Every test gets its own prefix, so its streams never meet another run's; they are deleted after.
 const prefixes: string[] = []

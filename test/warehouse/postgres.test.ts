@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises'
-import { connect } from 'node:net'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -7,22 +6,11 @@ import { configSchema } from '../../src/config/schema.js'
 import { runDemo } from '../../src/pipeline/demo.js'
 import { openPipeline } from '../../src/pipeline/pipeline.js'
 import { weir } from '../helpers/cli.js'
-import { servicesRequired, tempDir } from '../helpers/services.js'
+import { serviceUp, tempDir } from '../helpers/services.js'
 import { modelProject, tweet, user } from '../models/helpers.js'
 
 const URL_ = process.env.WEIR_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test'
-const up = await new Promise<boolean>((done) => {
-  const s = connect(Number(new URL(URL_).port || 5432), '127.0.0.1')
-  s.once('connect', () => {
-    s.destroy()
-    done(true)
-  })
-  s.once('error', () => done(false))
-})
-if (!up) {
-  if (servicesRequired) throw new Error(`PostgreSQL is not reachable at ${URL_} (WEIR_REQUIRE_SERVICES=1)`)
-  console.warn(`skipping warehouse tests: no PostgreSQL at ${URL_}`)
-}
+const up = await serviceUp('PostgreSQL', URL_, 5432, 'warehouse tests')
 const schemas: string[] = []
 const schema = () => {
   const s = `weir_test_${process.pid}_${schemas.length}`
