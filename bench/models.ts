@@ -1,10 +1,9 @@
 import { cp, mkdir, readdir, rm } from 'node:fs/promises'
-import { join, relative } from 'node:path'
-import { putTable } from '../src/catalog/catalog.js'
+import { join } from 'node:path'
 import { configSchema } from '../src/config/schema.js'
 import { createEngine, type Engine, sqlIdent, sqlList, sqlString } from '../src/engine/engine.js'
 import { openPipeline } from '../src/pipeline/pipeline.js'
-import { createLocalStore } from '../src/storage/local/local-store.js'
+import { registerParquet } from './lake.js'
 import { type BenchResult, median, seconds } from './types.js'
 
 /**
@@ -118,16 +117,11 @@ async function trustedTweets(
         100 AS public_metrics_tweet_count, 0 AS public_metrics_listed_count
       FROM range(5000) t(i)) TO ${sqlString(join(users, 'part-0-0.parquet'))} (FORMAT parquet, COMPRESSION snappy)`,
   )
-  const store = createLocalStore(lake)
   for (const [name, resource] of [
     ['x_tweets', 'tweets'],
     ['x_users', 'users'],
   ] as const) {
-    const files = await parquetUnder(join(lake, 'trusted/x', resource))
-    const { rows } = await engine.query(
-      `DESCRIBE SELECT * FROM read_parquet(${sqlList(files)}, hive_partitioning = true)`,
-    )
-    await putTable(store, {
+    await registerParquet(engine, lake, await parquetUnder(join(lake, 'trusted/x', resource)), {
       zone: 'trusted',
       name,
       source: 'x',
@@ -136,9 +130,6 @@ async function trustedTweets(
       format: 'parquet',
       partitioning: ['dt'],
       primaryKey: ['id'],
-      columns: rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) })),
-      files: files.map((f) => relative(lake, f)),
-      updatedAt: new Date().toISOString(),
     })
   }
 }

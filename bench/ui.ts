@@ -1,13 +1,12 @@
 import { execFile } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
-import { join, relative } from 'node:path'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { putTable } from '../src/catalog/catalog.js'
 import { configSchema } from '../src/config/schema.js'
 import { createEngine, sqlString } from '../src/engine/engine.js'
 import { openPipeline } from '../src/pipeline/pipeline.js'
 import { startServing } from '../src/pipeline/serve.js'
-import { createLocalStore } from '../src/storage/local/local-store.js'
+import { registerParquet } from './lake.js'
 import { type BenchResult, median, seconds } from './types.js'
 
 const QUERIES = [
@@ -32,16 +31,12 @@ export async function uiBench(dir: string, count = 1_000_000): Promise<BenchResu
         'city-' || (i % 40) AS city, (i * 7919) % 1000 / 10.0 AS value FROM range(${count}) t(i))
      TO ${sqlString(file)} (FORMAT parquet, COMPRESSION snappy)`,
   )
-  const { rows } = await engine.query(`DESCRIBE SELECT * FROM '${file}'`)
-  await putTable(createLocalStore(lake), {
+  await registerParquet(engine, lake, [file], {
     zone: 'refined',
     name: 'events',
     location: 'refined/events/',
     format: 'parquet',
     partitioning: [],
-    columns: rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) })),
-    files: [relative(lake, file)],
-    updatedAt: new Date().toISOString(),
   })
   const project = join(dir, 'project')
   await mkdir(join(project, 'dashboards'), { recursive: true })

@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process'
 import { mkdir, readdir } from 'node:fs/promises'
-import { join, relative } from 'node:path'
+import { join } from 'node:path'
 import pg from 'pg'
-import { putTable } from '../src/catalog/catalog.js'
 import { createEngine, sqlList, sqlString } from '../src/engine/engine.js'
 import { createStateStore } from '../src/state/state.js'
 import { createLocalStore } from '../src/storage/local/local-store.js'
 import { loadPostgres } from '../src/warehouse/postgres.js'
+import { registerParquet } from './lake.js'
 import { type BenchResult, median, seconds } from './types.js'
 
 /**
@@ -26,18 +26,14 @@ export async function warehouseBench(dir: string, count = 1_000_000): Promise<Be
       FROM range(${count}) t(i)) TO ${sqlString(join(out, 'part-0.parquet'))} (FORMAT parquet, COMPRESSION snappy)`,
   )
   const files = (await readdir(out)).map((f) => join(out, f))
-  const { rows } = await engine.query(`DESCRIBE SELECT * FROM read_parquet(${sqlList(files)})`)
   const store = createLocalStore(lake)
-  await putTable(store, {
+  await registerParquet(engine, lake, files, {
     zone: 'refined',
     name: 'fact_bench',
     location: 'refined/fact_bench/',
     format: 'parquet',
     partitioning: [],
     primaryKey: ['tweet_id'],
-    columns: rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) })),
-    files: files.map((f) => relative(lake, f)),
-    updatedAt: new Date().toISOString(),
   })
   const csv = join(dir, 'fact_bench.csv')
   await engine.run(
