@@ -6,7 +6,7 @@ import { listTables } from '../catalog/catalog.js'
 import { attachLake } from '../catalog/views.js'
 import type { LoadedConfig } from '../config/load.js'
 import type { WeirConfig } from '../config/schema.js'
-import { errorMessage, WeirError } from '../core/errors.js'
+import { WeirError } from '../core/errors.js'
 import { parseBytes, parseDuration } from '../core/units.js'
 import { createEngine, type Engine, type QueryResult, type QueryStream, sqlString } from '../engine/engine.js'
 import { land } from '../landing/landing.js'
@@ -27,6 +27,7 @@ import type { ObjectStore } from '../storage/storage.js'
 import { openStream } from '../stream/open-stream.js'
 import type { Stream } from '../stream/stream.js'
 import { type LoadResult, loadPostgres } from '../warehouse/postgres.js'
+import { microBatches } from './micro-batches.js'
 
 /** What one stage run did, in the units every stage shares (the demo and `weir status` print these). */
 export interface StageSummary {
@@ -477,53 +478,6 @@ export function createSources(
     }
     return createSource(name, cfg, config.sources, baseDir)
   })
-}
-
-/**
- * Refine runs for the tables landing rounds wrote to, one at a time: tables that arrive while one
- * runs are taken by the next. A failure is kept (the ledger did not move, so the files are retried
- * by the next run) rather than stopping the landing.
- */
-function microBatches(
-  run: (only: readonly string[]) => Promise<readonly RefineResult[]>,
-  onRun?: LandOptions['onRefine'],
-) {
-  const dirty = new Set<string>()
-  const totals = { runs: 0, records: 0, files: 0, failures: [] as string[] }
-  let running: Promise<void> | undefined
-  const kick = () => {
-    if (running) return
-    running = (async () => {
-      while (dirty.size) {
-        const only = [...dirty]
-        dirty.clear()
-        const t0 = performance.now()
-        try {
-          const results = await run(only)
-          totals.runs++
-          totals.records += sum(results.map((r) => r.records))
-          totals.files += sum(results.map((r) => r.files))
-          onRun?.({ results, seconds: (performance.now() - t0) / 1000 })
-        } catch (err) {
-          totals.failures.push(errorMessage(err))
-          onRun?.({ results: [], seconds: (performance.now() - t0) / 1000, error: err })
-        }
-      }
-    })().finally(() => {
-      running = undefined
-      if (dirty.size) kick()
-    })
-  }
-  return {
-    add(tables: readonly string[]) {
-      for (const t of tables) dirty.add(t)
-      kick()
-    },
-    async finish() {
-      while (running) await running
-      return totals
-    },
-  }
 }
 
 function sum(xs: readonly number[]): number {
