@@ -5,7 +5,6 @@ import {
   type Item,
   indexValue,
   type Page,
-  type Query,
   type ServingStore,
   type TableSpec,
 } from './store.js'
@@ -153,5 +152,3 @@ function ident(name: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`not a plain identifier: ${name}`)
   return `"${name}"`
 }
-
-export type { Query }
