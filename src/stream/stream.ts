@@ -78,6 +78,13 @@ export interface Stream {
   /** Resolves, once durable, with each record's position, in the order given. */
   publish(topic: string, records: readonly StreamRecordInput[]): Promise<Position[]>
   consumer(group: string, topics: readonly string[], options?: ConsumerOptions): Promise<Consumer>
+  /**
+   * Every record of a topic published at or after `since` (ms since the epoch), partition by
+   * partition, up to the end as it was when called, without a consumer group: how an ingest that
+   * restarts after a crash learns which of its batches the stream already holds. Remote streams
+   * read from a little earlier (clocks of two machines differ), so callers filter by what they seek.
+   */
+  readSince(topic: string, since: number): AsyncIterable<readonly Delivery[]>
   topics(): Promise<string[]>
   /** Every consumer group of every topic and partition: what it has committed, where the partition ends, the lag. */
   groups(): Promise<GroupStatus[]>
@@ -97,6 +104,9 @@ export interface GroupStatus {
   /** How far the committed position is behind the newest record, in milliseconds, where the adapter knows (Kinesis). */
   readonly behindMs?: number
 }
+
+/** How much earlier than asked `readSince` starts on a remote stream, for the clocks of two machines. */
+export const CLOCK_SKEW_MS = 30_000
 
 /** Orders two offsets of the same partition (decimal strings without leading zeros). */
 export function compareOffsets(a: string, b: string): number {

@@ -1,9 +1,11 @@
-import { appendFile, readdir, readFile, stat, truncate } from 'node:fs/promises'
+import { appendFile, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createEmbeddedStream } from '../../src/stream/embedded/embedded-stream.js'
 import { streamContract } from '../contract/stream.contract.js'
 import { tempDir } from '../helpers/services.js'
+import { smallDisk } from '../helpers/tmpfs.js'
 
 streamContract('embedded (3 partitions)', async () => {
   const dir = await tempDir('weir-stream-')
@@ -35,9 +37,15 @@ describe('embedded stream after a crash', () => {
     const c = await s3.consumer('g', ['t'])
     const got = await c.poll({ maxRecords: 10 })
     expect(got.map((d) => JSON.parse(Buffer.from(d.value).toString()).i)).toEqual([0, 1, 2])
-    expect((await stat(log)).size).toBe(intact)
+    // Reading cuts nothing: another process may be about to acknowledge those bytes.
+    expect((await stat(log)).size).toBe(intact + 20)
+    // The writer cuts the torn tail before its first append.
     expect(await s3.publish('t', [{ value: value(9) }])).toEqual([{ partition: '0', offset: '3' }])
     await s3.close()
+    const s4 = await createEmbeddedStream(dir)
+    const all = await (await s4.consumer('g2', ['t'])).poll({ maxRecords: 10 })
+    expect(all.map((d) => JSON.parse(Buffer.from(d.value).toString()).i)).toEqual([0, 1, 2, 9])
+    await s4.close()
   })
 
   it('stops at a frame whose checksum does not match (garbage after the last good record)', async () => {
@@ -52,8 +60,12 @@ describe('embedded stream after a crash', () => {
     const s2 = await createEmbeddedStream(dir)
     const got = await (await s2.consumer('g', ['t'])).poll({ maxRecords: 10 })
     expect(got).toHaveLength(2)
-    expect(await readFile(log)).toEqual(good)
+    await s2.publish('t', [{ value: value(2) }])
+    expect((await readFile(log)).subarray(0, good.length)).toEqual(good)
     await s2.close()
+    const s3 = await createEmbeddedStream(dir)
+    expect(await (await s3.consumer('g2', ['t'])).poll({ maxRecords: 10 })).toHaveLength(3)
+    await s3.close()
   })
 
   it('indexes past 65,536 records (chunk boundary) and reopens with the same offsets', async () => {
@@ -250,5 +262,80 @@ describe('embedded stream backpressure', () => {
     expect(peak).toBeLessThanOrEqual(100_000 + batch.buf.length) // never more than the limit (plus one batch)
     expect(log.pendingBytes).toBe(0)
     await log.close()
+  })
+})
+
+describe('embedded stream on a disk that fills', () => {
+  it('never acknowledges a short write, keeps every acknowledged record, and resumes once space is freed', async () => {
+    const disk = await smallDisk(2 * 1024 * 1024)
+    if (!disk) return
+    try {
+      const dir = join(disk.dir, 'stream')
+      // Room to free later: a megabyte of ballast.
+      await writeFile(join(disk.dir, 'ballast'), Buffer.alloc(1024 * 1024))
+      const s = await createEmbeddedStream(dir)
+      const batch = (b: number) =>
+        Array.from({ length: 100 }, (_, i) => ({ value: Buffer.from(`${b}:${i}:${'x'.repeat(1_000)}`) }))
+      const acked: number[] = []
+      let failures = 0
+      // ~100 KB a batch on a 2 MB disk: it fills part-way through a write.
+      for (let b = 0; b < 20; b++) {
+        try {
+          await s.publish('t', batch(b))
+          acked.push(b)
+        } catch (err) {
+          failures++
+          expect((err as Error).message).toMatch(/disk full|ENOSPC/)
+        }
+      }
+      expect(failures).toBeGreaterThan(0)
+      // A reader in another process must not cut anything: reopen while the writer still holds it.
+      const reader = await createEmbeddedStream(dir)
+      const seen = await (await reader.consumer('r', ['t'])).poll({ maxRecords: 10_000 })
+      expect(new Set(seen.map((d) => Buffer.from(d.value).toString().split(':')[0]))).toEqual(
+        new Set(acked.map(String)),
+      )
+      await reader.close()
+      await disk.free()
+      await s.publish('t', batch(99))
+      await s.close()
+      const again = await createEmbeddedStream(dir)
+      const all = await (await again.consumer('g', ['t'])).poll({ maxRecords: 10_000 })
+      const batches = all.map((d) => Number(Buffer.from(d.value).toString().split(':')[0]))
+      expect(batches).toEqual([...acked, 99].flatMap((b) => Array.from({ length: 100 }, () => b)))
+      await again.close()
+    } finally {
+      await disk.unmount()
+    }
+  })
+
+  it('lets one process write at a time, and takes over from one that died', async () => {
+    const dir = await tempDir('weir-lock-')
+    const a = await createEmbeddedStream(dir)
+    await a.publish('t', [{ value: Buffer.from('a') }])
+    expect(JSON.parse(await readFile(join(dir, '_writer.json'), 'utf8'))).toMatchObject({ pid: process.pid })
+    await a.close()
+    await expect(stat(join(dir, '_writer.json'))).rejects.toThrow()
+    // A lock left by a process that is gone (kill -9) is taken over at once.
+    await writeFile(
+      join(dir, '_writer.json'),
+      JSON.stringify({ host: hostname(), pid: 2 ** 22 + 7, started: Date.now() - 60_000 }),
+    )
+    const c = await createEmbeddedStream(dir)
+    await c.publish('t', [{ value: Buffer.from('c') }])
+    await c.close()
+    // A process that may be alive (another host's) keeps it, and the error says who holds it.
+    await writeFile(join(dir, '_writer.json'), JSON.stringify({ host: 'elsewhere', pid: 1, started: 0 }))
+    const d = await createEmbeddedStream(dir)
+    await expect(d.publish('t', [{ value: Buffer.from('d') }])).rejects.toThrow(
+      /another process writes to this embedded stream \(pid 1 on elsewhere/,
+    )
+    await d.close()
+    const e = await createEmbeddedStream(dir)
+    expect((await (await e.consumer('g', ['t'])).poll({ maxRecords: 10 })).map((x) => `${x.value}`)).toEqual([
+      'a',
+      'c',
+    ])
+    await e.close()
   })
 })

@@ -57,3 +57,31 @@ describe.skipIf(!up)('a pipeline on NATS', () => {
     }
   })
 })
+
+describe.skipIf(!up)('NATS records held by a consumer that is gone', () => {
+  it('come at once to the next consumer of the group, and count as lag until committed', async () => {
+    const prefix = `weirtest${randomBytes(4).toString('hex')}`
+    prefixes.push(prefix)
+    // A long ack wait: without the fix they would come back only after it.
+    const open = () => createNatsStream({ url: URL, prefix, ackWait: '5m' })
+    const a = await open()
+    await a.publish(
+      't',
+      ['a', 'b', 'c', 'd'].map((v) => ({ value: Buffer.from(v) })),
+    )
+    const first = await a.consumer('g', ['t'])
+    const took = await first.poll({ maxRecords: 10 })
+    expect(took).toHaveLength(4)
+    await first.commit({ t: { [took[0]!.partition]: took[0]!.offset } })
+    // The process dies holding b, c, d: no nak, no close.
+    expect((await a.groups()).find((g) => g.group === 'g')?.lag).toBe(3)
+    const b = await open()
+    const second = await b.consumer('g', ['t'])
+    const again = await second.poll({ maxRecords: 10 })
+    expect(again.map((d) => Buffer.from(d.value).toString())).toEqual(['b', 'c', 'd'])
+    await second.commit(second.position())
+    expect((await b.groups()).find((g) => g.group === 'g')?.lag).toBe(0)
+    await b.close()
+    await a.close()
+  })
+})

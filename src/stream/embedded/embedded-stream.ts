@@ -18,6 +18,7 @@ import {
 } from '../stream.js'
 import { encode } from './frame.js'
 import { TopicLog, type TopicLogOptions } from './topic-log.js'
+import { writerLock } from './writer-lock.js'
 
 export interface EmbeddedStreamOptions {
   /** Partitions of a new topic (default 1); a topic keeps the count it was created with. */
@@ -59,8 +60,10 @@ export async function createEmbeddedStream(
       stage: 'config',
     })
   }
+  const lock = writerLock(dir)
   const logOptions: TopicLogOptions = {
     segmentBytes,
+    beforeWrite: lock.acquire,
     ...(options.retention ? { retention: options.retention } : {}),
     ...(options.maxQueuedBytes ? { maxQueuedBytes: options.maxQueuedBytes } : {}),
   }
@@ -182,6 +185,19 @@ export async function createEmbeddedStream(
       return out
     },
 
+    async *readSince(name, since) {
+      const t = await topic(name)
+      for (const [p, log] of t.parts.entries()) {
+        const end = log.end
+        for (let from = Math.max(log.start, await log.offsetAt(since)); from < end; ) {
+          const got = await log.read(name, String(p), from, Math.min(end, from + 5_000))
+          if (got.length === 0) break
+          yield got
+          from += got.length
+        }
+      }
+    },
+
     async topics() {
       const entries = await readdir(dir, { withFileTypes: true })
       return entries.filter((e) => !e.name.startsWith('_') && e.isDirectory()).map((e) => e.name)
@@ -190,6 +206,7 @@ export async function createEmbeddedStream(
     async close() {
       for (const t of topics.values()) for (const log of (await t).parts) await log.close()
       topics.clear()
+      await lock.release()
     },
   }
 }

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs'
 import { type FileHandle, mkdir, open, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { WeirError } from '../../core/errors.js'
@@ -12,6 +13,8 @@ export interface TopicLogOptions {
   readonly retention?: { readonly maxBytes?: number; readonly maxAgeMs?: number }
   /** Bytes waiting to be written before `append` makes publishers wait (backpressure); default 64 MB. */
   readonly maxQueuedBytes?: number
+  /** Called before this process's first append (where the stream takes its single-writer lock). */
+  readonly beforeWrite?: () => Promise<void>
 }
 
 interface Segment {
@@ -54,13 +57,21 @@ export class TopicLog {
   /** Publishers waiting for room in the queue, woken as writes complete. */
   private readonly waiting: (() => void)[] = []
 
+  /** Set once the torn tail (if any) is cut, which only the one writer may do, at its first append. */
+  private prepared = false
+
   private constructor(
     private readonly dir: string,
     private readonly segments: Segment[],
     private readonly opts: TopicLogOptions,
   ) {}
 
-  /** Opens (or creates) a topic's folder; the last segment's torn tail, if any, is cut off. */
+  /**
+   * Opens (or creates) a topic's folder. A torn tail of the last segment (a write a crash cut short,
+   * never acknowledged) is left out of the records read, and cut off only by the first append: a
+   * process that only reads, such as `weir status` beside a running `weir run`, must never cut a
+   * write that another process is about to acknowledge.
+   */
   static async open(dir: string, opts: TopicLogOptions): Promise<TopicLog> {
     await mkdir(dir, { recursive: true })
     const names = (await readdir(dir)).filter((n) => /^\d{20}\.log$/.test(n)).sort()
@@ -169,7 +180,9 @@ export class TopicLog {
         return out
       })
       try {
-        await s.fh.writev(
+        await this.prepare(s)
+        await writeFully(
+          s.fh,
           batch.map((p) => p.buf),
           s.size,
         )
@@ -179,10 +192,14 @@ export class TopicLog {
         s.lastTs = Math.max(s.lastTs, ...batch.map((p) => p.lastTs))
         for (const [i, p] of batch.entries()) p.resolve(offsets[i]!)
       } catch (err) {
-        // Nothing of this round is acknowledged: forget its offsets and cut any partial write.
+        // Nothing of this round is acknowledged: forget its offsets and cut any partial write. If the
+        // cut fails too, the bytes past `size` are overwritten by the next append, and a reopen stops
+        // at their checksum: they were never acknowledged either way.
         s.positions.truncate(first)
         await s.fh.truncate(s.size).catch(() => {})
-        const e = new WeirError(`stream ${this.dir}: cannot append: ${(err as Error).message}`, {
+        const code = (err as NodeJS.ErrnoException).code
+        const hint = code === 'ENOSPC' ? ' (disk full)' : code === 'EROFS' ? ' (read-only file system)' : ''
+        const e = new WeirError(`stream ${this.dir}: cannot append${hint}: ${(err as Error).message}`, {
           code: 'STREAM_IO',
           stage: 'stream',
           retryable: true,
@@ -195,6 +212,18 @@ export class TopicLog {
       await this.retain().catch(() => {})
     }
     this.flushing = false
+  }
+
+  /** Before the first append: the writer's lock, then the torn tail cut. */
+  private async prepare(s: Segment): Promise<void> {
+    if (this.prepared) return
+    await this.opts.beforeWrite?.()
+    const { size } = await s.fh.stat()
+    if (size > s.size) {
+      await s.fh.truncate(s.size)
+      await s.fh.datasync()
+    }
+    this.prepared = true
   }
 
   private async roll(): Promise<Segment> {
@@ -221,6 +250,32 @@ export class TopicLog {
   }
 }
 
+/**
+ * Writes every byte or throws. A write may be short (a disk that fills mid-write): the rest is
+ * written from where it stopped, which then fails with the disk's error rather than being taken
+ * for written.
+ */
+async function writeFully(fh: FileHandle, bufs: readonly Buffer[], position: number): Promise<void> {
+  let rest = bufs.filter((b) => b.length > 0)
+  let at = position
+  while (rest.length > 0) {
+    const { bytesWritten } = await fh.writev(rest, at)
+    if (bytesWritten === 0) throw new Error('the file system wrote 0 bytes')
+    at += bytesWritten
+    let skip = bytesWritten
+    while (skip > 0 && rest.length > 0) {
+      const head = rest[0]!
+      if (head.length <= skip) {
+        skip -= head.length
+        rest = rest.slice(1)
+      } else {
+        rest = [head.subarray(skip), ...rest.slice(1)]
+        skip = 0
+      }
+    }
+  }
+}
+
 function segmentName(base: number): string {
   return `${String(base).padStart(20, '0')}.log`
 }
@@ -230,7 +285,9 @@ function segmentName(base: number): string {
  * have a torn tail (only it is written to), so only its checksums are verified and its tail cut.
  */
 async function openSegment(path: string, base: number, last: boolean): Promise<Segment> {
-  const fh = await open(path, 'a+')
+  // Read-write, not append: on Linux an append-mode file ignores the position of a write, so a
+  // write after a failed one would land after its torn bytes instead of over them.
+  const fh = await open(path, constants.O_RDWR | constants.O_CREAT, 0o644)
   const { size } = await fh.stat()
   const positions = new PositionIndex()
   let lastTs = 0
@@ -260,18 +317,14 @@ async function openSegment(path: string, base: number, last: boolean): Promise<S
     }
     pos += used
   }
-  if (pos < size) {
-    if (!last) {
-      throw new WeirError(
-        `stream ${path}: a closed segment is damaged at byte ${pos}; restore it or delete it`,
-        {
-          code: 'STREAM_CORRUPT',
-          stage: 'stream',
-        },
-      )
-    }
-    await fh.truncate(pos)
-    await fh.datasync()
+  if (pos < size && !last) {
+    throw new WeirError(
+      `stream ${path}: a closed segment is damaged at byte ${pos}; restore it or delete it`,
+      {
+        code: 'STREAM_CORRUPT',
+        stage: 'stream',
+      },
+    )
   }
   return { base, path, fh, size: pos, positions, count: positions.length, lastTs }
 }

@@ -4,6 +4,7 @@ import { WeirError } from '../../core/errors.js'
 import type { StateStore } from '../../state/state.js'
 import {
   type Checkpoint,
+  CLOCK_SKEW_MS,
   type Consumer,
   type ConsumerOptions,
   compareOffsets,
@@ -364,6 +365,35 @@ export async function createKinesisStream(o: KinesisStreamOptions): Promise<Stre
         }
       }
       return out
+    },
+
+    async *readSince(topic, since) {
+      await ensure(topic)
+      const name = streamName(topic)
+      for (const shard of await listShards(name)) {
+        const first = await send(`opening ${name}/${shard.ShardId} at a time`, () =>
+          client.send(
+            new sdk.GetShardIteratorCommand({
+              StreamName: name,
+              ShardId: shard.ShardId!,
+              ShardIteratorType: 'AT_TIMESTAMP',
+              Timestamp: new Date(since - CLOCK_SKEW_MS),
+            }),
+            // kinesalite never answers AT_TIMESTAMP on a shard with nothing after the time; AWS does.
+            { abortSignal: AbortSignal.timeout(15_000) },
+          ),
+        )
+        for (let it = first.ShardIterator; it; ) {
+          const iterator = it
+          const r = await send(`reading ${name}`, () =>
+            client.send(new sdk.GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 })),
+          )
+          const got = (r.Records ?? []).map((rec) => deliver(topic, shard.ShardId!, rec))
+          if (got.length) yield got
+          if (!got.length && (r.MillisBehindLatest ?? 0) === 0) break
+          it = r.NextShardIterator
+        }
+      }
     },
 
     async topics() {

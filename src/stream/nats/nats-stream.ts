@@ -4,6 +4,7 @@ import { WeirError } from '../../core/errors.js'
 import { parseDuration } from '../../core/units.js'
 import {
   type Checkpoint,
+  CLOCK_SKEW_MS,
   type Consumer,
   type ConsumerOptions,
   compareOffsets,
@@ -130,7 +131,31 @@ export async function createNatsStream(o: NatsStreamOptions): Promise<Stream> {
             return Promise.all(
               mine.map(Number).map(async (p) => {
                 const consumerName = `${durable}-p${p}`
-                if (!(await jsm.consumers.info(name, consumerName).catch(() => undefined))) {
+                const existing = await jsm.consumers.info(name, consumerName).catch(() => undefined)
+                if (existing && existing.num_ack_pending > 0) {
+                  // Records delivered to a process that died are held until their ack wait runs out,
+                  // and JetStream counts them in neither num_pending nor a fetch: start the group
+                  // again right after its last commit, so they come now. One process owns a group's
+                  // partition at a time (a lease when several share it), so nobody else holds them.
+                  const c = existing.config
+                  const floor = existing.ack_floor.stream_seq
+                  await jsm.consumers.delete(name, consumerName)
+                  await jsm.consumers.add(name, {
+                    durable_name: consumerName,
+                    filter_subject: subject(topic, p),
+                    ack_policy: AckPolicy.All,
+                    ack_wait: ackWaitNs,
+                    max_ack_pending: -1,
+                    // Nothing committed yet: where the group was told to start, again.
+                    ...(floor > 0
+                      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 }
+                      : {
+                          deliver_policy: c.deliver_policy,
+                          ...(c.opt_start_seq ? { opt_start_seq: c.opt_start_seq } : {}),
+                          ...(c.opt_start_time ? { opt_start_time: c.opt_start_time } : {}),
+                        }),
+                  })
+                } else if (!existing) {
                   const at =
                     typeof start === 'object' && 'from' in start
                       ? start.from.find((x) => x.partition === String(p))
@@ -184,18 +209,10 @@ export async function createNatsStream(o: NatsStreamOptions): Promise<Stream> {
               expires: 5_000,
             })
             for await (const m of msgs) {
-              const h: Record<string, string> = {}
-              for (const key of m.headers?.keys() ?? [])
-                if (!key.startsWith('weir-')) h[key] = m.headers!.get(key)
-              out.push({
-                topic: s.topic,
-                partition: s.partition,
-                offset: String(m.seq),
-                key: m.headers?.get('weir-key') || undefined,
-                value: m.data,
-                timestamp: Number(m.headers?.get('weir-ts') ?? Date.now()),
-                headers: h,
-              })
+              // Redelivered after its ack wait while this process still holds it (a file still
+              // filling): it is already taken, and the commit that covers it acks it.
+              if (s.last !== undefined && compareOffsets(String(m.seq), s.last) <= 0) continue
+              out.push(deliver(s.topic, s.partition, m))
               s.pending.push(m)
               s.last = String(m.seq)
             }
@@ -260,6 +277,35 @@ export async function createNatsStream(o: NatsStreamOptions): Promise<Stream> {
           Number(a.partition) - Number(b.partition),
       )
     },
+    async *readSince(topic, since) {
+      const t = await ensure(topic)
+      for (let p = 0; p < t.partitions; p++) {
+        // An ephemeral consumer without acks (removed after, and by the server when left idle): it
+        // moves no group. Not the client's ordered consumer, which needs NATS 2.10.
+        const info = await jsm.consumers.add(streamName(topic), {
+          filter_subject: subject(topic, p),
+          ack_policy: AckPolicy.None,
+          deliver_policy: DeliverPolicy.StartTime,
+          opt_start_time: new Date(since - CLOCK_SKEW_MS).toISOString(),
+          inactive_threshold: 60_000_000_000,
+        })
+        const c = await js.consumers.get(streamName(topic), info.name)
+        try {
+          for (;;) {
+            const waiting = (await c.info()).num_pending
+            if (waiting === 0) break
+            const msgs = await c.fetch({ max_messages: Math.min(waiting, 1_000), expires: 5_000 })
+            const out: Delivery[] = []
+            for await (const m of msgs) out.push(deliver(topic, String(p), m))
+            if (out.length === 0) break
+            yield out
+          }
+        } finally {
+          await c.delete().catch(() => false)
+        }
+      }
+    },
+
     async topics() {
       const names: string[] = []
       for await (const s of jsm.streams.list()) {
@@ -271,5 +317,20 @@ export async function createNatsStream(o: NatsStreamOptions): Promise<Stream> {
     async close() {
       await nc.drain()
     },
+  }
+}
+
+/** A JetStream message as a delivery: Weir's own headers (`weir-*`) become the key and timestamp. */
+function deliver(topic: string, partition: string, m: JsMsg): Delivery {
+  const h: Record<string, string> = {}
+  for (const key of m.headers?.keys() ?? []) if (!key.startsWith('weir-')) h[key] = m.headers!.get(key)
+  return {
+    topic,
+    partition,
+    offset: String(m.seq),
+    key: m.headers?.get('weir-key') || undefined,
+    value: m.data,
+    timestamp: Number(m.headers?.get('weir-ts') ?? Date.now()),
+    headers: h,
   }
 }
