@@ -7,7 +7,15 @@ import { fingerprinter, getPath, type SourceRecord, tableName } from '../core/re
 import { parseEventTime, utcParts } from '../core/time.js'
 import type { StateStore } from '../state/state.js'
 import { joinKey, type ObjectStore } from '../storage/storage.js'
-import type { Stream } from '../stream/stream.js'
+import type { Stream, StreamRecordInput } from '../stream/stream.js'
+import {
+  BATCH_HEADER,
+  type BatchIntent,
+  batchTag,
+  type IngestState,
+  presence,
+  recover,
+} from './batch-intents.js'
 import type { RawFile, Source, SourceBatch, SourceState } from './source.js'
 
 export interface IngestOptions {
@@ -16,7 +24,7 @@ export interface IngestOptions {
   readonly rawPath?: string
   /** The event-time field of a resource, if configured (`created_at`, `data.time`). */
   readonly eventTime?: (resource: string) => string | undefined
-  /** Stops the run after the batch in hand (published, cursor saved); requests in flight finish first. */
+  /** Stops the run: a request in flight is cut, no new batch is pulled, batches in hand are published and their cursors saved. */
   readonly signal?: AbortSignal
   /** Where the cursor is kept (default `sources/<name>`): a backfill window keeps its own. */
   readonly stateName?: string
@@ -33,17 +41,25 @@ export interface IngestResult {
   readonly files: number
   /** Inputs set aside in `_errors/source/`. */
   readonly errors: number
+  /** Records pulled again after a crash that the stream already held, so not published twice. */
+  readonly recovered: number
   /** Why the run stopped early (budget or rate limit); it resumes on the next run. */
   readonly partial?: string
 }
 
 const DEFAULT_RAW = 'raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}'
 
+/** Batches published at once, so the stream's group commit merges their fsyncs. */
+const WINDOW = 4
+
 /**
- * Runs a source once. Each batch is published to the stream topic named after the source with its
- * envelope in the headers (source, resource, run, ingestion time, event time, schema fingerprint),
- * and the batch's cursor is saved only after the stream acknowledged it: a crash re-pulls, never skips.
- * Files the source hands over are landed byte for byte; unreadable input goes to `_errors/source/`.
+ * Runs a source once, exactly once into the stream. Each batch is numbered and recorded (an intent,
+ * with the cursor it brings) before it is published; its files and unreadable input are written
+ * before the publish too, under names made from its number and time; the cursor is saved once the
+ * stream acknowledged it. A restart after a crash reads the stream back from the oldest intent and
+ * goes on after the last batch the stream holds whole, publishing again only what it lacks.
+ * Records carry their envelope in headers (source, resource, run, ingestion time, event time,
+ * schema fingerprint, batch).
  */
 export async function ingest(
   source: Source,
@@ -53,25 +69,40 @@ export async function ingest(
 ): Promise<IngestResult> {
   const { state } = opts
   const stateName = opts.stateName ?? `sources/${source.name}`
-  const saved = await state.get<{ cursor?: unknown }>(stateName)
+  const tag = batchTag(stateName)
+  const saved = await state.get<IngestState>(stateName)
+  const rec = recover(saved, await presence(stream, source.name, tag, saved?.pending ?? []))
   const run = `${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`
-  const out = { records: 0, bytes: 0, batches: 0, files: 0, errors: 0 }
+  const out = { records: 0, bytes: 0, batches: 0, files: 0, errors: 0, recovered: 0 }
   const byResource: Record<string, number> = {}
   const sourceState: SourceState = {
     get: (key) => state.get(`${stateName}/${key}`),
     put: (key, value) => state.put(`${stateName}/${key}`, value),
   }
+  let doc: IngestState = { cursor: rec.cursor, cursorSeq: rec.cursorSeq, seq: rec.seq, pending: rec.pending }
+  // One writer of the document at a time, each write the whole of it as it is then.
+  let writing: Promise<void> = Promise.resolve()
+  const save = (next: IngestState) => {
+    doc = next
+    const snapshot = { ...doc, run, updatedAt: new Date().toISOString() }
+    writing = writing.then(() => state.put(stateName, snapshot))
+    return writing
+  }
+  if (saved?.pending?.length) await save(doc)
+
   const fingerprint = fingerprinter()
-  const envelope = (records: readonly SourceRecord[]) => {
+  const envelope = (records: readonly SourceRecord[], seq: number, skip: ReadonlySet<number> | undefined) => {
     const ingested = Date.now()
     const at = new Date(ingested).toISOString()
-    return records.map((r) => {
+    const encoded: StreamRecordInput[] = []
+    for (const [i, r] of records.entries()) {
+      if (skip?.has(i)) continue
       const value = Buffer.from(serialise(source.name, r.resource, r.data))
       out.bytes += value.length
       byResource[r.resource] = (byResource[r.resource] ?? 0) + 1
       const field = opts.eventTime?.(r.resource)
       const et = field ? parseEventTime(getPath(r.data, field)) : undefined
-      return {
+      encoded.push({
         value,
         timestamp: ingested,
         headers: {
@@ -80,79 +111,117 @@ export async function ingest(
           run,
           ingested: at,
           fp: fingerprint(r.data),
+          [BATCH_HEADER]: `${tag}:${seq}:${i}`,
           ...(et ? { et: et.toISOString() } : {}),
         },
-      }
+      })
+    }
+    return encoded
+  }
+
+  let partial: string | undefined
+  let seq = rec.cursorSeq
+  const window: { seq: number; batch: SourceBatch; count: number; published: Promise<unknown> }[] = []
+  /** The oldest batch in flight, once the stream acknowledged it: its cursor is saved. */
+  let refused = false
+  const finish = async () => {
+    const w = window.shift()!
+    try {
+      await w.published
+    } catch (err) {
+      // Later batches may be in the stream already; their intents stay for the next run to check.
+      refused = true
+      throw err
+    }
+    out.records += w.count
+    out.files += w.batch.files?.length ?? 0
+    out.errors += w.batch.errors?.length ?? 0
+    out.batches++
+    await save({
+      ...doc,
+      seq: w.seq,
+      ...(w.batch.cursor !== undefined ? { cursor: w.batch.cursor, cursorSeq: w.seq } : {}),
+      pending: (doc.pending ?? []).filter((p) => p.seq > w.seq),
     })
   }
-  let partial: string | undefined
   try {
-    // The source's own signal is never aborted here: an interrupted run finishes its request and
-    // batch rather than throwing it away, and stops between batches (checked below).
     const pull = source
       .pull({
-        cursor: saved?.cursor,
-        signal: new AbortController().signal,
+        cursor: rec.cursor,
+        // Aborted on shutdown: a request in flight is cut, and no new page is asked for.
+        signal: opts.signal ?? new AbortController().signal,
         state: sourceState,
       })
       [Symbol.asyncIterator]()
-    // Up to four batches are published at once, so the stream's group commit merges their fsyncs;
-    // each is finished in order (files, errors, then its cursor) once its own publish is acknowledged.
-    // If one fails, later ones may already be in the stream: the next run pulls them again, which
-    // downstream dedupe absorbs (at-least-once, never a skip).
-    const window: { batch: SourceBatch; count: number; published: Promise<unknown> }[] = []
-    let broken = false
-    const finish = async () => {
-      const { batch, count, published } = window.shift()!
-      try {
-        await published
-      } catch (err) {
-        // From here on no cursor may be saved: it would move past the batch the stream refused.
-        broken = true
-        throw err
-      }
-      for (const f of batch.files ?? []) await landFile(store, opts.rawPath ?? DEFAULT_RAW, source.name, f)
-      if (batch.errors?.length) await setAside(store, source.name, run, out.batches, batch.errors)
-      out.records += count
-      out.files += batch.files?.length ?? 0
-      out.errors += batch.errors?.length ?? 0
-      out.batches++
-      if (batch.cursor !== undefined) {
-        await state.put(stateName, { cursor: batch.cursor, run, updatedAt: new Date().toISOString() })
-      }
-    }
     try {
       for (;;) {
+        if (opts.signal?.aborted) break
         const r = await pull.next()
         if (r.done) break
-        const encoded = envelope(r.value.records)
-        const published = encoded.length ? stream.publish(source.name, encoded) : Promise.resolve([])
-        published.catch(() => {})
-        window.push({ batch: r.value, count: encoded.length, published })
-        if (window.length >= 4) await finish()
-        if (opts.signal?.aborted) {
-          partial = 'stopped by request; the next run resumes from the saved cursor'
-          break
+        const batch = r.value
+        seq++
+        if (seq <= rec.seq) {
+          // Acknowledged before a crash, pulled again because the cursor saved is older: skip it.
+          out.recovered += batch.records.length
+          if (batch.cursor !== undefined) await save({ ...doc, cursor: batch.cursor, cursorSeq: seq })
+          continue
         }
+        const redo = rec.redo.get(seq)
+        const at = redo?.at ?? Date.now()
+        out.recovered += redo?.present.size ?? 0
+        const encoded = envelope(batch.records, seq, redo?.present)
+        if (batch.records.length || batch.files?.length || batch.errors?.length) {
+          const intent: BatchIntent = {
+            seq,
+            at,
+            records: batch.records.length,
+            ...(batch.cursor !== undefined ? { cursor: batch.cursor } : {}),
+          }
+          await save({ ...doc, pending: [...(doc.pending ?? []).filter((p) => p.seq !== seq), intent] })
+        }
+        // Before the publish, under names of this batch: a restart that finds the batch in the
+        // stream knows these are written; one that does not writes the same names again.
+        const time = new Date(at)
+        for (const f of batch.files ?? [])
+          await landFile(store, opts.rawPath ?? DEFAULT_RAW, source.name, f, time)
+        if (batch.errors?.length) await setAside(store, source.name, run, stateName, seq, time, batch.errors)
+        const published = encoded.length ? stream.publish(source.name, encoded) : Promise.resolve([])
+        published.catch(() => {}) // awaited in order by finish
+        window.push({ seq, batch, count: encoded.length, published })
+        if (window.length >= WINDOW) await finish()
       }
       while (window.length > 0) await finish()
     } catch (err) {
-      // Whatever failed, batches already acknowledged keep their cursors; a failed publish stops that.
+      // Batches acknowledged before the failure keep their cursors; from the first refused on, the
+      // intents stay for the next run to check against the stream.
       try {
-        while (window.length > 0 && !broken) await finish()
+        while (window.length > 0 && !refused) await finish()
       } catch {
-        // the original error is the one to report
+        // the first error is the one to report
       }
       throw err
     } finally {
+      // Nothing may still be on its way to the stream when this returns: a retry reading the
+      // stream back must see every publish this run began, or it would publish them again.
+      await Promise.allSettled(window.map((w) => w.published))
       await pull.return?.(undefined)
+      await writing
     }
   } catch (err) {
+    if (opts.signal?.aborted) partial = 'stopped by request; the next run resumes from the saved cursor'
     // Running out of budget or rate limit is the API's pace, not a failure: stop here and resume next run.
-    if (!(err instanceof WeirError && err.code === 'SOURCE_BUDGET_EXHAUSTED')) throw err
-    partial = err.message
+    else if (err instanceof WeirError && err.code === 'SOURCE_BUDGET_EXHAUSTED') partial = err.message
+    else throw err
   }
-  return { source: source.name, run, ...out, byResource, ...(partial ? { partial } : {}) }
+  if (!partial && opts.signal?.aborted)
+    partial = 'stopped by request; the next run resumes from the saved cursor'
+  return {
+    source: source.name,
+    run,
+    ...out,
+    byResource,
+    ...(partial ? { partial } : {}),
+  }
 }
 
 function serialise(source: string, resource: string, data: unknown): string {
@@ -172,8 +241,14 @@ function serialise(source: string, resource: string, data: unknown): string {
 }
 
 /** Lands a file exactly as it is under the raw path (by ingestion date) and registers its table. */
-async function landFile(store: ObjectStore, template: string, source: string, f: RawFile): Promise<void> {
-  const folder = partitionPath(template, { source, resource: f.resource, format: f.format, time: new Date() })
+async function landFile(
+  store: ObjectStore,
+  template: string,
+  source: string,
+  f: RawFile,
+  time: Date,
+): Promise<void> {
+  const folder = partitionPath(template, { source, resource: f.resource, format: f.format, time })
   await store.putFile(joinKey(folder, basename(f.path)), f.path)
   await putTable(store, {
     zone: 'raw',
@@ -189,17 +264,18 @@ async function landFile(store: ObjectStore, template: string, source: string, f:
   })
 }
 
+/** Unreadable input, each line with its reason, in a file named after its batch (written again, not twice, on a replay). */
 async function setAside(
   store: ObjectStore,
   source: string,
   run: string,
-  batch: number,
+  stateName: string,
+  seq: number,
+  time: Date,
   errors: readonly { reason: string; raw: string }[],
 ): Promise<void> {
-  const { yyyy, mm, dd } = utcParts(new Date())
+  const { yyyy, mm, dd } = utcParts(time)
   const lines = errors.map((e) => JSON.stringify({ reason: e.reason, source, run, raw: e.raw }))
-  await store.put(
-    joinKey('_errors/source', source, yyyy, mm, dd, `${run}-${batch}.ndjson`),
-    `${lines.join('\n')}\n`,
-  )
+  const name = `${time.getTime()}-${batchTag(stateName)}-${String(seq).padStart(9, '0')}.ndjson`
+  await store.put(joinKey('_errors/source', source, yyyy, mm, dd, name), `${lines.join('\n')}\n`)
 }

@@ -107,3 +107,46 @@ describe('file sources', () => {
     )
   })
 })
+
+describe('file sources resume inside a file', () => {
+  const pull = async (
+    config: Record<string, unknown>,
+    cursor: unknown,
+    path: string,
+  ): Promise<{ batches: { records: unknown[]; errors: number; cursor: unknown }[] }> => {
+    const { configSchema } = await import('../../src/config/schema.js')
+    const { createSource } = await import('../../src/sources/registry.js')
+    const cfg = configSchema.parse({ sources: { f: { kind: 'file', path, ...config } } }).sources.f!
+    const batches = []
+    for await (const b of createSource('f', cfg).pull({
+      cursor,
+      signal: new AbortController().signal,
+      state: { get: async () => undefined, put: async () => {} },
+    }))
+      batches.push({ records: [...b.records], errors: b.errors?.length ?? 0, cursor: b.cursor })
+    return { batches }
+  }
+
+  it('every batch brings a cursor; from any of them the rest of the file comes, once', async () => {
+    const dir = await tempDir('weir-resume-')
+    const path = join(dir, 'e.ndjson')
+    const lines = Array.from({ length: 25 }, (_, i) => (i === 7 ? '{cut' : JSON.stringify({ i })))
+    await writeFile(path, `${lines.join('\n')}\n`)
+    const all = await pull({ batchSize: 4 }, undefined, path)
+    expect(all.batches.every((b) => b.cursor !== undefined)).toBe(true)
+    const ids = (bs: typeof all.batches) =>
+      bs.flatMap((b) => b.records.map((r) => (r as { data: { i: number } }).data.i))
+    expect(ids(all.batches)).toHaveLength(24)
+    for (const [k, b] of all.batches.entries()) {
+      const rest = await pull({ batchSize: 4 }, b.cursor, path)
+      expect([...ids(all.batches.slice(0, k + 1)), ...ids(rest.batches)]).toEqual(ids(all.batches))
+      // The unreadable line is set aside once, by the batch that held it.
+      const errs = all.batches.slice(0, k + 1).reduce((n, x) => n + x.errors, 0)
+      expect(errs + rest.batches.reduce((n, x) => n + x.errors, 0)).toBe(1)
+    }
+    // A file that changed since is read again whole.
+    const mid = all.batches[2]!.cursor
+    await writeFile(path, `${lines.join('\n')}\n{"i":99}\n`)
+    expect(ids((await pull({ batchSize: 4 }, mid, path)).batches)).toHaveLength(25)
+  })
+})

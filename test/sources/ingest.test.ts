@@ -86,6 +86,78 @@ describe('ingest', () => {
     expect(await state.get('sources/shop')).toMatchObject({ cursor: 1 })
   })
 
+  it('after a crash between the stream acknowledging a batch and its cursor being saved, publishes nothing twice', async () => {
+    const { store, stream } = await scratchLake()
+    const real = createStateStore(store)
+    const seen: unknown[] = []
+    const source = codeSource(async function* ({ cursor }) {
+      seen.push(cursor)
+      for (let i = ((cursor as number | undefined) ?? 0) + 1; i <= 6; i++)
+        yield { records: [0, 1].map((k) => ({ resource: 'orders', data: { id: i, k } })), cursor: i }
+    })
+    // The process "dies" at the write that would save batch 3 as acknowledged: batches 3 to 6
+    // are in the stream (four publishes in flight at once), their cursors are not saved.
+    let acks = 0
+    const dying = {
+      ...real,
+      put: async (name: string, value: unknown) => {
+        if (name === 'sources/shop' && (value as { seq?: number }).seq !== undefined) {
+          if (
+            (value as { seq: number }).seq === 3 &&
+            !(value as { pending: unknown[] }).pending.some((p) => (p as { seq: number }).seq === 3)
+          ) {
+            acks++
+            throw new Error('killed')
+          }
+        }
+        return real.put(name, value)
+      },
+    }
+    await expect(ingest(source, stream, store, { state: dying })).rejects.toThrow('killed')
+    expect(acks).toBe(1)
+    const r = await ingest(source, stream, store, { state: real })
+    const ids = (await (await stream.consumer('t', ['shop'])).poll({ maxRecords: 100 })).map((d) => {
+      const v = JSON.parse(Buffer.from(d.value).toString())
+      return `${v.id}.${v.k}`
+    })
+    expect(ids.sort()).toEqual([1, 2, 3, 4, 5, 6].flatMap((i) => [`${i}.0`, `${i}.1`]))
+    // The restart went on after the last batch the stream held whole (all six were in flight).
+    expect(seen.at(-1)).toBe(6)
+    expect(r.records).toBe(0)
+  })
+
+  it('a batch the stream holds in part is completed with the records it lacks, once each', async () => {
+    const { store, stream } = await scratchLake()
+    const state = createStateStore(store)
+    const source = codeSource(async function* ({ cursor }) {
+      for (let i = ((cursor as number | undefined) ?? 0) + 1; i <= 3; i++)
+        yield { records: [0, 1, 2, 3].map((k) => ({ resource: 'orders', data: { id: i, k } })), cursor: i }
+    })
+    // A remote stream cut off mid-publish (a NATS publish is one message per record): half of
+    // batch 2 got in, then the connection dropped.
+    let calls = 0
+    const cut = {
+      ...stream,
+      publish: async (topic: string, records: Parameters<typeof stream.publish>[1]) => {
+        if (++calls === 2) {
+          await stream.publish(topic, records.slice(0, 2))
+          throw new WeirError('connection lost', { code: 'X', stage: 'stream', retryable: true })
+        }
+        return stream.publish(topic, records)
+      },
+    }
+    await expect(ingest(source, cut, store, { state })).rejects.toThrow('connection lost')
+    const r = await ingest(source, stream, store, { state })
+    // Two records of batch 2, and all of batch 3 (in flight beside it), found in the stream.
+    expect(r.recovered).toBe(6)
+    expect(r.records).toBe(2)
+    const ids = (await (await stream.consumer('t', ['shop'])).poll({ maxRecords: 100 })).map((d) => {
+      const v = JSON.parse(Buffer.from(d.value).toString())
+      return `${v.id}.${v.k}`
+    })
+    expect(ids.sort()).toEqual([1, 2, 3].flatMap((i) => [0, 1, 2, 3].map((k) => `${i}.${k}`)))
+  })
+
   it('demo sources are deterministic for a seed and shaped like the APIs', async () => {
     const config = configSchema.parse({ sources: { x: { kind: 'demo', dataset: 'x', count: 30, seed: 7 } } })
     const now = new Date('2026-11-22T00:00:00Z')

@@ -58,9 +58,14 @@ interface Seen {
   readonly mtimeMs: number
 }
 
-/** The cursor of a file source: the files already taken, by path, with the size and time they had. */
+/**
+ * The cursor of a file source: the files already taken, by path, with the size and time they had,
+ * and how far into the file in progress the stream has it (its rows and unreadable lines, counted
+ * together), so a restart goes on from there instead of from the file's first line.
+ */
 export interface FileCursor {
   readonly files: Readonly<Record<string, Seen>>
+  readonly current?: Seen & { readonly path: string; readonly items: number }
 }
 
 /**
@@ -71,7 +76,8 @@ export function createFileSource(name: string, config: FileSourceConfig, baseDir
   return {
     name,
     async *pull(ctx): AsyncGenerator<SourceBatch> {
-      const seen: Record<string, Seen> = { ...((ctx.cursor as FileCursor | undefined)?.files ?? {}) }
+      const saved = ctx.cursor as FileCursor | undefined
+      const seen: Record<string, Seen> = { ...(saved?.files ?? {}) }
       const files = await expandGlob(resolve(baseDir, config.path))
       if (files.length === 0) {
         throw new WeirError(`source ${name}: no file matches ${config.path}`, {
@@ -94,6 +100,14 @@ export function createFileSource(name: string, config: FileSourceConfig, baseDir
           seen[file] = { size: s.size, mtimeMs: s.mtimeMs }
           return { files: { ...seen } } satisfies FileCursor
         }
+        const at = (items: number): FileCursor => ({
+          files: { ...seen },
+          current: { path: file, size: s.size, mtimeMs: s.mtimeMs, items },
+        })
+        // Part of this file is in the stream already, if it is the one a crash or a stop left
+        // half read and it has not changed since (a file that changed is read again whole).
+        const c = saved?.current
+        const resume = c && c.path === file && c.size === s.size && c.mtimeMs === s.mtimeMs ? c.items : 0
         // Parquet is already columnar and typed: it lands as it is, and refine reads it with DuckDB.
         const asIs = format === 'parquet' ? 'as-is' : config.raw
         if (format === 'parquet' && ctx.asParent) {
@@ -114,15 +128,17 @@ export function createFileSource(name: string, config: FileSourceConfig, baseDir
             yield { records: [], files: [raw], cursor: done() }
             continue
           }
-          yield { records: [], files: [raw] }
+          if (resume === 0) yield { records: [], files: [raw], cursor: at(0) }
         }
         let batch: SourceRecord[] = []
         let errors: { reason: string; raw: string }[] = []
+        let items = 0
         for await (const item of rows(file, format, config)) {
+          if (++items <= resume) continue
           if ('error' in item) errors.push({ reason: `${basename(file)}: ${item.error}`, raw: item.raw })
           else batch.push({ resource, data: item.row })
           if (batch.length >= config.batchSize) {
-            yield { records: batch, ...(errors.length ? { errors } : {}) }
+            yield { records: batch, ...(errors.length ? { errors } : {}), cursor: at(items) }
             batch = []
             errors = []
           }

@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto'
+import type { Stream } from '../stream/stream.js'
+
+/**
+ * A batch about to be published, recorded in the source's state before the publish: after a crash
+ * between the stream's acknowledgement and the cursor's save, the restart reads the stream back
+ * from `at` and finds the batch there, instead of publishing it a second time.
+ */
+export interface BatchIntent {
+  /** The batch's number in its source's (or backfill window's) sequence. */
+  readonly seq: number
+  /** When it was recorded (ms since the epoch): where the read-back starts; also the date of its files. */
+  readonly at: number
+  /** Records in the batch. */
+  readonly records: number
+  /** The source's cursor after this batch, when it gave one. */
+  readonly cursor?: unknown
+}
+
+/** What an ingest keeps in `_state/sources/<source>.json` (or a backfill window's document). */
+export interface IngestState {
+  readonly cursor?: unknown
+  /** The batch that gave `cursor`: a restart pulls from the cursor, numbering batches on from here. */
+  readonly cursorSeq?: number
+  /** The last batch the stream acknowledged (its files and set-aside rows written before it). */
+  readonly seq?: number
+  /** Batches recorded but not known to be acknowledged, oldest first. */
+  readonly pending?: readonly BatchIntent[]
+  readonly run?: string
+  readonly updatedAt?: string
+}
+
+/** Where a restart goes on from, once the stream has told which recorded batches it holds. */
+export interface Recovery {
+  readonly cursor: unknown
+  readonly cursorSeq: number
+  /** Batches up to here are acknowledged: pulled again (from an older cursor), they are skipped whole. */
+  readonly seq: number
+  /** Batches after `seq` that were recorded: their time, and the records the stream holds already. */
+  readonly redo: ReadonlyMap<number, { readonly at: number; readonly present: ReadonlySet<number> }>
+  /** The intents still unresolved (kept until their batches are acknowledged). */
+  readonly pending: readonly BatchIntent[]
+}
+
+/**
+ * The record header that names a record's batch and place in it: `<tag>:<seq>:<index>`, the tag a
+ * short hash of the state document (a source and each of its backfill windows count on their own).
+ */
+export const BATCH_HEADER = 'batch'
+
+export function batchTag(stateName: string): string {
+  return createHash('sha1').update(stateName).digest('hex').slice(0, 8)
+}
+
+/**
+ * Decides where to go on from (pure). Recorded batches are taken as acknowledged, in order, while
+ * the stream holds every one of their records; a batch without records counts when a later batch
+ * reached the stream (its files were written before that publish began). The cursor moves to the
+ * last such batch that gave one. What is left is published again, but for the records already there.
+ */
+export function recover(
+  saved: IngestState | undefined,
+  present: ReadonlyMap<number, ReadonlySet<number>>,
+): Recovery {
+  let seq = saved?.seq ?? 0
+  let cursor = saved?.cursor
+  let cursorSeq = saved?.cursorSeq ?? seq
+  const pending = [...(saved?.pending ?? [])].filter((p) => p.seq > seq).sort((a, b) => a.seq - b.seq)
+  const held = (p: BatchIntent) => present.get(p.seq)?.size ?? 0
+  let i = 0
+  for (; i < pending.length; i++) {
+    const p = pending[i]!
+    const complete = p.records > 0 ? held(p) >= p.records : pending.slice(i + 1).some((q) => held(q) > 0)
+    if (!complete) break
+    seq = p.seq
+    if (p.cursor !== undefined) {
+      cursor = p.cursor
+      cursorSeq = p.seq
+    }
+  }
+  const redo = new Map<number, { at: number; present: ReadonlySet<number> }>()
+  for (const p of pending)
+    if (p.seq > seq) redo.set(p.seq, { at: p.at, present: present.get(p.seq) ?? new Set() })
+  return { cursor, cursorSeq, seq, redo, pending: pending.slice(i) }
+}
+
+/**
+ * Which records of these recorded batches the stream holds, per batch: it is read back from the
+ * oldest intent's time (only what was published since, a few batches' worth after a crash).
+ */
+export async function presence(
+  stream: Stream,
+  topic: string,
+  tag: string,
+  pending: readonly BatchIntent[],
+): Promise<Map<number, Set<number>>> {
+  const out = new Map<number, Set<number>>()
+  if (pending.length === 0) return out
+  const wanted = new Set(pending.map((p) => p.seq))
+  const since = Math.min(...pending.map((p) => p.at))
+  const prefix = `${tag}:`
+  for await (const page of stream.readSince(topic, since)) {
+    for (const d of page) {
+      const h = d.headers[BATCH_HEADER]
+      if (!h?.startsWith(prefix)) continue
+      const [, s, i] = h.split(':')
+      const seq = Number(s)
+      if (!wanted.has(seq)) continue
+      const set = out.get(seq)
+      if (set) set.add(Number(i))
+      else out.set(seq, new Set([Number(i)]))
+    }
+  }
+  return out
+}
