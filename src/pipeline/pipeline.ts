@@ -41,6 +41,10 @@ export interface StageSummary {
   readonly tables: Readonly<Record<string, number>>
   /** Things a user should know that are not errors (e.g. records landed by ingestion time). */
   readonly notes?: readonly string[]
+  /** Set when the stage left work undone: `partial` (resumes next run) or `skipped` (another process holds it). */
+  readonly outcome?: 'partial' | 'skipped'
+  /** Why, in one line. */
+  readonly reason?: string
 }
 
 /**
@@ -72,7 +76,14 @@ export interface Pipeline {
    * Refines what is pending; with `rewind` (a time, a duration ago, or a raw file or folder), first
    * takes the trusted partitions those raw files went to out, to rebuild them from raw.
    */
-  refine(only?: readonly string[], options?: { readonly rewind?: string }): Promise<StageSummary>
+  refine(
+    only?: readonly string[],
+    options?: {
+      readonly rewind?: string
+      /** Wait for a table another live process refines (up to its lease) instead of skipping it. */
+      readonly waitForLease?: boolean
+    },
+  ): Promise<StageSummary>
   /**
    * Builds the SQL models (`select`: names, `name+`, `+name`, `tag:x`) into the refined zone, then
    * runs their data tests (`test: false` skips them, `only` runs the tests alone).
@@ -191,13 +202,14 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
       throw err
     }
   }
-  const runRefine = async (only?: readonly string[]) => {
+  const runRefine = async (only?: readonly string[], waitForLease = false) => {
     const e = await getEngine()
     staging ??= await mkdtemp(join(tmpdir(), 'weir-staging-'))
     return refine(store, e, state, {
       tables: config.tables,
       stagingDir: staging,
       leases,
+      waitForLease,
       ...(only ? { only } : {}),
     })
   }
@@ -271,7 +283,12 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
       const tables: Record<string, number> = {}
       for (const r of results)
         for (const [res, n] of Object.entries(r.byResource)) tables[`${r.source}_${res}`] = n
+      const partial = results.filter((r) => r.partial).map((r) => `${r.source}: ${r.partial}`)
+      const recovered = results.filter((r) => r.recovered > 0)
       return {
+        ...(partial.length || signal?.aborted
+          ? { outcome: 'partial' as const, reason: partial.join('; ') || 'stopped by request' }
+          : {}),
         stage: 'ingest',
         records: sum(results.map((r) => r.records)),
         files: sum(results.map((r) => r.files)),
@@ -279,7 +296,13 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
         errors: sum(results.map((r) => r.errors)),
         seconds,
         tables,
-        notes: results.flatMap((r) => (r.partial ? [r.partial] : [])),
+        notes: [
+          ...partial,
+          ...recovered.map(
+            (r) =>
+              `${r.source}: ${r.recovered} records of batches interrupted earlier were in the stream already, not published again`,
+          ),
+        ],
       }
     },
     async land(signal, follow, options = {}) {
@@ -356,8 +379,15 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
           })
         }
       }
-      const [results, seconds] = await timed(() => runRefine(only))
+      const [results, seconds] = await timed(() => runRefine(only, options.waitForLease))
+      const skipped = results.filter((r) => r.skipped).map((r) => `${r.table}: ${r.skipped}`)
       return {
+        ...(skipped.length
+          ? {
+              outcome: skipped.length === results.length ? ('skipped' as const) : ('partial' as const),
+              reason: skipped.join('; '),
+            }
+          : {}),
         stage: 'refine',
         records: sum(results.map((r) => r.records)),
         files: sum(results.map((r) => r.files)),

@@ -3,7 +3,13 @@ import { errorMessage, WeirError } from '../core/errors.js'
 import { parseDuration } from '../core/units.js'
 import { createRunHistory, type RunRecord } from '../scheduler/history.js'
 import { parseSchedule } from '../scheduler/schedule.js'
-import { createScheduler, type JobEvent, type JobSpec, type Scheduler } from '../scheduler/scheduler.js'
+import {
+  createScheduler,
+  type JobEvent,
+  type JobSpec,
+  type JobStats,
+  type Scheduler,
+} from '../scheduler/scheduler.js'
 import type { Pipeline, StageSummary } from './pipeline.js'
 import { startServing } from './serve.js'
 import { sharedLanding } from './share.js'
@@ -48,7 +54,14 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
       ...(after?.length ? { after } : {}),
     }
   }
-  const stats = (s: StageSummary) => ({ records: s.records, files: s.files })
+  const stats = (s: StageSummary): JobStats => ({
+    records: s.records,
+    files: s.files,
+    ...(s.outcome ? { outcome: s.outcome } : {}),
+    ...(s.reason ? { note: s.reason } : {}),
+  })
+  const log = (err: unknown) =>
+    options.onEvent?.({ job: 'history', event: 'failed', error: `cannot record a run: ${errorMessage(err)}` })
   const sources = Object.keys(p.config.sources)
   let scheduler: Scheduler | undefined
   const models = p.models
@@ -86,27 +99,38 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
               onRefine: ({ results, seconds, error }) => {
                 const records = results.reduce((n, r) => n + r.records, 0)
                 const end = new Date()
-                void history.record({
-                  id: randomUUID(),
-                  job: 'refine',
-                  start: new Date(end.getTime() - seconds * 1000).toISOString(),
-                  end: end.toISOString(),
-                  outcome: error ? 'failed' : 'succeeded',
-                  attempts: 1,
-                  records,
-                  files: results.reduce((n, r) => n + r.files, 0),
-                  trigger: 'after land',
-                  ...(error ? { error: errorMessage(error) } : {}),
-                })
+                const skipped = results.filter((r) => r.skipped).map((r) => `${r.table}: ${r.skipped}`)
+                const outcome = error
+                  ? 'failed'
+                  : skipped.length === 0
+                    ? 'succeeded'
+                    : skipped.length === results.length
+                      ? 'skipped'
+                      : 'partial'
+                const why = error ? errorMessage(error) : skipped.join('; ')
+                history
+                  .record({
+                    id: randomUUID(),
+                    job: 'refine',
+                    start: new Date(end.getTime() - seconds * 1000).toISOString(),
+                    end: end.toISOString(),
+                    outcome,
+                    attempts: 1,
+                    records,
+                    files: results.reduce((n, r) => n + r.files, 0),
+                    trigger: 'after land',
+                    ...(why ? { error: why } : {}),
+                  })
+                  .catch(log)
                 options.onEvent?.({
                   job: 'refine',
-                  event: error ? 'failed' : 'succeeded',
+                  event: outcome,
                   records,
                   seconds,
-                  ...(error ? { error: errorMessage(error) } : {}),
+                  ...(why ? { error: why } : {}),
                 })
                 if (records > 0 && roles.has('models') && !options.once && !cfg.jobs.models?.schedule)
-                  void scheduler?.runNow('models', 'after refine')
+                  scheduler?.runNow('models', 'after refine').catch(log)
               },
             }),
           )
@@ -127,7 +151,7 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
         ? {}
         : { schedule: parseSchedule(cfg.jobs.refine?.schedule ?? 'rate(1 minute)', cfg.timeZone) }),
       ...defaults('refine'),
-      run: async () => stats(await p.refine()),
+      run: async () => stats(await p.refine(undefined, { waitForLease: options.once === true })),
     })
   }
   if (roles.has('models')) {
@@ -199,7 +223,7 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
   const s = scheduler
   if (!options.once) {
     s.start()
-    if (cfg.catchup) void catchUp(jobs, history, s)
+    if (cfg.catchup) catchUp(jobs, history, s).catch(log)
     const done = new Promise<readonly RunRecord[]>((resolve) =>
       s.signal.addEventListener('abort', () => resolve([]), { once: true }),
     )
@@ -235,6 +259,6 @@ export async function catchUp(
     if (!j.schedule || j.atStart) continue
     const [last] = await history.list({ job: j.name, limit: 1 })
     const due = last ? j.schedule.next(new Date(last.start)) : undefined
-    if (due && due < now) void s.runNow(j.name, 'catch-up')
+    if (due && due < now) s.runNow(j.name, 'catch-up').catch(() => undefined)
   }
 }

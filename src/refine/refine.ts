@@ -56,6 +56,8 @@ export interface RefineOptions {
    * is skipped (and said so). Without it, the caller guarantees a single refiner.
    */
   readonly leases?: Leases
+  /** Wait for a table another live process holds, up to its lease's life, instead of skipping it (one-shot runs). */
+  readonly waitForLease?: boolean
 }
 
 export interface RefineResult {
@@ -72,6 +74,8 @@ export interface RefineResult {
   readonly changed: number
   /** Schema conflicts: types widened to text, rows set aside by the table's policy. */
   readonly warnings: readonly string[]
+  /** Why the table was not refined at all (another process holds it): nothing of it was done. */
+  readonly skipped?: string
 }
 
 /**
@@ -92,27 +96,37 @@ export async function refine(
   for (const raw of await listTables(store, 'raw')) {
     if (!REFINABLE.has(raw.format) || (opts.only && !opts.only.includes(raw.name))) continue
     const lease = `refine/${raw.name}`
-    if (opts.leases && !(await opts.leases.acquire(lease, LEASE_MS))) {
-      results.push({
-        ...emptyResult(raw.name),
-        warnings: [`${raw.name}: skipped, another process is refining it`],
-      })
+    const got =
+      !opts.leases ||
+      (opts.waitForLease
+        ? await opts.leases.acquireWaiting(lease, LEASE_MS, LEASE_MS)
+        : await opts.leases.acquire(lease, LEASE_MS))
+    if (!got) {
+      const h = await opts.leases!.describe(lease)
+      const who = h ? ` (${h.process ?? h.owner}, lease until ${h.expiresAt})` : ''
+      results.push({ ...emptyResult(raw.name), skipped: `another process is refining it${who}` })
       continue
     }
-    // Renewed while the batches run; a lease lost to a pause longer than its life stops the table.
+    // Renewed while the batches run; a lease lost to a pause longer than its life, or not renewed
+    // for most of it (the lake failing), stops the table before its next batch.
     let lost = false
+    let renewed = Date.now()
     const renew = opts.leases
       ? setInterval(() => {
-          void opts.leases!.acquire(lease, LEASE_MS).then((ok) => {
-            if (!ok) lost = true
-          })
+          opts.leases!.acquire(lease, LEASE_MS).then(
+            (ok) => {
+              if (ok) renewed = Date.now()
+              else lost = true
+            },
+            () => {}, // tried again at the next tick; judged by `renewed` below
+          )
         }, LEASE_MS / 3)
       : undefined
     try {
       // Batch after batch until nothing is pending, each committed (ledger) on its own.
       let total: RefineResult | undefined
       for (;;) {
-        if (lost)
+        if (lost || Date.now() - renewed > (LEASE_MS * 2) / 3)
           throw new WeirError(`refine ${raw.name}: its lease was lost (paused too long?); run refine again`, {
             code: 'LEASE_LOST',
             stage: 'refine',

@@ -6,7 +6,11 @@ export interface RunRecord {
   readonly job: string
   readonly start: string
   readonly end: string
-  readonly outcome: 'succeeded' | 'failed' | 'skipped'
+  /**
+   * `partial`: stopped before the end (a rate limit, a stop), resumes next run; `skipped`: not run
+   * (still running, or another process holds the work). Neither is a success.
+   */
+  readonly outcome: 'succeeded' | 'partial' | 'failed' | 'skipped'
   /** Attempts made (1 + retries used). */
   readonly attempts: number
   readonly records: number

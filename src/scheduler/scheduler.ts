@@ -7,6 +7,13 @@ import type { Schedule } from './schedule.js'
 export interface JobStats {
   readonly records: number
   readonly files: number
+  /**
+   * Set when the run did not do all it was asked: `partial` (stopped early, resumes next run: a
+   * rate limit, a stop) or `skipped` (another process holds the work). The run is recorded so.
+   */
+  readonly outcome?: 'partial' | 'skipped'
+  /** Why, in one line. */
+  readonly note?: string
 }
 
 export interface JobSpec {
@@ -28,7 +35,7 @@ export interface JobSpec {
 
 export interface JobEvent {
   readonly job: string
-  readonly event: 'started' | 'succeeded' | 'failed' | 'retrying' | 'skipped'
+  readonly event: 'started' | 'succeeded' | 'partial' | 'failed' | 'retrying' | 'restarting' | 'skipped'
   readonly attempt?: number
   readonly records?: number
   readonly files?: number
@@ -113,23 +120,26 @@ export function createScheduler(
           ),
         ])
         const seconds = (performance.now() - t0) / 1000
+        const outcome = stats.outcome ?? 'succeeded'
         emit({
           job: job.name,
-          event: 'succeeded',
+          event: outcome,
           attempt: attempts,
           records: stats.records,
           files: stats.files,
           seconds,
+          ...(stats.note ? { error: stats.note } : {}),
         })
         return {
           id: randomUUID(),
           job: job.name,
           start: start.toISOString(),
           end: new Date().toISOString(),
-          outcome: 'succeeded',
+          outcome,
           attempts,
           records: stats.records,
           files: stats.files,
+          ...(stats.note ? { error: stats.note } : {}),
           trigger,
         }
       } catch (err) {
@@ -137,10 +147,7 @@ export function createScheduler(
         // A mistake in the config or in a model's SQL fails the same way every time: no retry.
         const fatal = err instanceof WeirError && (err.stage === 'config' || err.stage === 'model')
         if (attempts > job.retries || fatal || stopper.signal.aborted) break
-        // Exponential backoff with full jitter (AWS's advice), capped at five minutes.
-        const delayMs = Math.round(
-          Math.min(300_000, job.retryDelayMs * 2 ** (attempts - 1)) * (0.5 + Math.random() / 2),
-        )
+        const delayMs = backoff(job.retryDelayMs, attempts)
         emit({ job: job.name, event: 'retrying', attempt: attempts, error: errorMessage(err), delayMs })
         await sleep(delayMs, stopper.signal)
       } finally {
@@ -174,29 +181,45 @@ export function createScheduler(
     const pool = job.pool ?? `job:${name}`
     const before = pools.get(pool) ?? Promise.resolve()
     const run = before.then(async () => {
-      const record = await attempt(job, trigger)
-      await options.history.record(record).catch(() => undefined)
-      return record
+      for (let restarts = 0; ; restarts++) {
+        const record = await attempt(job, trigger)
+        await options.history.record(record).catch(() => undefined)
+        // A consumer that failed past its retries is restarted, with backoff, for as long as the
+        // process runs: landing must come back by itself once the disk or the lake does.
+        if (!job.continuous || record.outcome !== 'failed' || stopper.signal.aborted) return record
+        const delayMs = backoff(job.retryDelayMs, restarts + job.retries + 1)
+        emit({ job: job.name, event: 'restarting', error: record.error ?? '', delayMs })
+        await sleep(delayMs, stopper.signal)
+        if (stopper.signal.aborted) return record
+      }
     })
     pools.set(
       pool,
       run.catch(() => undefined),
     )
     running.set(name, run)
-    void run.finally(() => {
-      running.delete(name)
-      const again = queued.get(name)
-      if (again !== undefined && !stopper.signal.aborted) {
-        queued.delete(name)
-        void trigger_(name, again)
-      }
-      settle()
-    })
-    void run.then((r) => {
+    const after = (r: RunRecord) => {
       if (r.outcome !== 'succeeded' || stopper.signal.aborted) return
-      for (const j of jobs) if (j.after?.includes(name)) void trigger_(j.name, `after ${name}`)
-    })
+      for (const j of jobs) if (j.after?.includes(name)) background(trigger_(j.name, `after ${name}`))
+    }
+    run
+      .then(after, () => undefined)
+      .finally(() => {
+        running.delete(name)
+        const again = queued.get(name)
+        if (again !== undefined && !stopper.signal.aborted) {
+          queued.delete(name)
+          background(trigger_(name, again))
+        }
+        settle()
+      })
+      .catch(() => undefined)
     return run
+  }
+
+  /** A trigger nobody waits for: its failure (the history or a hook failing) must not end the process. */
+  function background(p: Promise<unknown>): void {
+    p.catch((err: unknown) => emit({ job: 'scheduler', event: 'failed', error: errorMessage(err) }))
   }
 
   /** A trigger: runs the job unless it is running (a schedule tick is then skipped; a dependency's is queued). */
@@ -230,7 +253,7 @@ export function createScheduler(
       timers.delete(t)
       if (step < wait) return arm(job, from, at)
       arm(job, at)
-      void trigger_(job.name, `schedule ${job.schedule!.text}`)
+      background(trigger_(job.name, `schedule ${job.schedule!.text}`))
     }, step)
     timers.add(t)
   }
@@ -243,7 +266,8 @@ export function createScheduler(
       const now = new Date()
       for (const j of jobs) {
         if (j.schedule) arm(j, now)
-        if (j.atStart || j.continuous) void trigger_(j.name, j.continuous ? 'start (continuous)' : 'start')
+        if (j.atStart || j.continuous)
+          background(trigger_(j.name, j.continuous ? 'start (continuous)' : 'start'))
       }
     },
     /** Resolves when no run is in flight or waiting. */
@@ -265,6 +289,14 @@ export function createScheduler(
       return done
     },
   }
+}
+
+/**
+ * The wait before attempt `n + 1`: exponential from `baseMs`, capped at five minutes, with full
+ * jitter (AWS's advice: a random wait up to the cap spreads retrying processes apart).
+ */
+export function backoff(baseMs: number, n: number): number {
+  return Math.round(Math.random() * Math.min(300_000, baseMs * 2 ** (n - 1)))
 }
 
 /** A run that did not happen, and why. */

@@ -34,16 +34,26 @@ export async function runCommand(
       process.stderr.write(
         `weir: ${sig}: finishing running jobs (up to ${p.config.run.grace}); ${sig === 'SIGINT' ? 'Ctrl+C' : sig} again exits at once\n`,
       )
-      void run.scheduler.stop(parseDuration(p.config.run.grace)).then((clean) => {
-        if (!clean) process.stderr.write('weir: the grace period ended with jobs still running\n')
-      })
+      const grace = parseDuration(p.config.run.grace)
+      // The grace is a promise to whoever sent the signal (a supervisor kills after its own): a job
+      // that does not stop in time is left (nothing acknowledged is lost), and the process exits.
+      setTimeout(() => {
+        process.stderr.write(
+          `weir: the grace period (${p.config.run.grace}) ended with jobs still running; exiting (they resume from their last commit)\n`,
+        )
+        process.exit(1)
+      }, grace + 800).unref()
+      run.scheduler.stop(grace).catch(() => undefined)
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
     try {
       const runs = await run.done
       if (!opts.once) await run.scheduler.stop(parseDuration(p.config.run.grace))
-      if (runs.some((r) => r.outcome === 'failed')) process.exitCode = 1
+      // Anything left undone says so, in one line each, and in the exit code.
+      const undone = runs.filter((r) => r.outcome === 'failed' || r.outcome === 'skipped')
+      for (const r of undone) process.stderr.write(`weir: ${r.job} ${r.outcome}: ${r.error ?? ''}\n`)
+      if (undone.length) process.exitCode = 1
     } finally {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)

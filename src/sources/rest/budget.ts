@@ -61,7 +61,9 @@ export async function loadBudget(
       // Saving every request would double the calls to a remote lake; every ten bounds the loss on a crash.
       if (++unsaved >= 10) {
         unsaved = 0
-        void state.put('budget', { window: current, used } satisfies Saved)
+        state.put('budget', { window: current, used } satisfies Saved).catch(() => {
+          unsaved = 10 // the lake failed: try again at the next request
+        })
       }
     },
     async save() {

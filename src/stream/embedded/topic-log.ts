@@ -167,36 +167,10 @@ export class TopicLog {
       // their next batch, and this round's single fsync covers them too.
       await new Promise(setImmediate)
       const batch = this.queue.splice(0)
-      let s = this.segments.at(-1)!
-      if (s.size >= this.opts.segmentBytes && s.positions.length > 0) s = await this.roll()
-      const first = s.positions.length
-      let pos = s.size
-      const offsets = batch.map((p) => {
-        const out = p.positions.map((at) => {
-          s.positions.push(pos + at)
-          return s.base + s.positions.length - 1
-        })
-        pos += p.buf.length
-        return out
-      })
       try {
-        await this.prepare(s)
-        await writeFully(
-          s.fh,
-          batch.map((p) => p.buf),
-          s.size,
-        )
-        await s.fh.datasync()
-        s.size = pos
-        s.count = s.positions.length
-        s.lastTs = Math.max(s.lastTs, ...batch.map((p) => p.lastTs))
+        const offsets = await this.write(batch)
         for (const [i, p] of batch.entries()) p.resolve(offsets[i]!)
       } catch (err) {
-        // Nothing of this round is acknowledged: forget its offsets and cut any partial write. If the
-        // cut fails too, the bytes past `size` are overwritten by the next append, and a reopen stops
-        // at their checksum: they were never acknowledged either way.
-        s.positions.truncate(first)
-        await s.fh.truncate(s.size).catch(() => {})
         const code = (err as NodeJS.ErrnoException).code
         const hint = code === 'ENOSPC' ? ' (disk full)' : code === 'EROFS' ? ' (read-only file system)' : ''
         const e = new WeirError(`stream ${this.dir}: cannot append${hint}: ${(err as Error).message}`, {
@@ -212,6 +186,42 @@ export class TopicLog {
       await this.retain().catch(() => {})
     }
     this.flushing = false
+  }
+
+  /** Writes one round (one write, one fsync); on failure nothing of it is acknowledged, and it throws. */
+  private async write(batch: readonly Pending[]): Promise<number[][]> {
+    let s = this.segments.at(-1)!
+    if (s.size >= this.opts.segmentBytes && s.positions.length > 0) s = await this.roll()
+    const first = s.positions.length
+    let pos = s.size
+    const offsets = batch.map((p) => {
+      const out = p.positions.map((at) => {
+        s.positions.push(pos + at)
+        return s.base + s.positions.length - 1
+      })
+      pos += p.buf.length
+      return out
+    })
+    try {
+      await this.prepare(s)
+      await writeFully(
+        s.fh,
+        batch.map((p) => p.buf),
+        s.size,
+      )
+      await s.fh.datasync()
+    } catch (err) {
+      // Nothing of this round is acknowledged: forget its offsets and cut any partial write. If the
+      // cut fails too, the bytes past `size` are overwritten by the next append, and a reopen stops
+      // at their checksum: they were never acknowledged either way.
+      s.positions.truncate(first)
+      await s.fh.truncate(s.size).catch(() => {})
+      throw err
+    }
+    s.size = pos
+    s.count = s.positions.length
+    s.lastTs = Math.max(s.lastTs, ...batch.map((p) => p.lastTs))
+    return offsets
   }
 
   /** Before the first append: the writer's lock, then the torn tail cut. */
