@@ -44,5 +44,12 @@ export function startWeir(args: readonly string[], cwd: string, env: Record<stri
   const done = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>(
     (r) => child.on('close', (code, signal) => r({ code, signal, stdout, stderr })),
   )
-  return { stop: () => child.kill('SIGTERM'), done, stderr: () => stderr }
+  return {
+    stop: () => child.kill('SIGTERM'),
+    kill: (signal: NodeJS.Signals) => child.kill(signal),
+    exited: () => child.exitCode !== null || child.signalCode !== null,
+    done,
+    stdout: () => stdout,
+    stderr: () => stderr,
+  }
 }
