@@ -6,7 +6,11 @@ import { joinKey, type ObjectStore } from '../storage/storage.js'
 import { type Ledger, type LedgerFile, liveFiles, partitionOf, readLedger } from './files.js'
 
 /** What to refine again: the raw files landed since a time, or the raw files under a key or prefix. */
-export type RewindTarget = { readonly since: Date } | { readonly prefix: string }
+export type RewindTarget =
+  | { readonly since: Date }
+  | { readonly prefix: string }
+  /** These raw files exactly (files that changed after they were refined). */
+  | { readonly keys: readonly string[] }
 
 export interface RewindResult {
   readonly table: string
@@ -58,12 +62,16 @@ export async function rewind(
   const entries = Object.entries(ledger.files)
   const modified = new Map<string, Date>()
   for await (const o of store.list(raw.location)) modified.set(o.key, o.lastModified)
-  const named = entries.filter(([key]) =>
-    'prefix' in target
-      ? key === target.prefix ||
+  const keys = 'keys' in target ? new Set(target.keys) : undefined
+  const named = entries.filter(([key]) => {
+    if (keys) return keys.has(key)
+    if ('prefix' in target)
+      return (
+        key === target.prefix ||
         key.startsWith(target.prefix.endsWith('/') ? target.prefix : `${target.prefix}/`)
-      : (modified.get(key)?.getTime() ?? 0) >= target.since.getTime(),
-  )
+      )
+    return 'since' in target && (modified.get(key)?.getTime() ?? 0) >= target.since.getTime()
+  })
   if (named.length === 0) return { table: raw.name, named: 0, files: 0, partitions: [] }
   // A file refined before the ledger kept partitions could be anywhere: rebuild the whole table.
   const all = named.some(([, f]) => f.parts === undefined || f.parts.includes(''))
