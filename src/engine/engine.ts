@@ -174,6 +174,8 @@ function queryError(sql: string, err: unknown): WeirError {
     {
       code: 'SQL_FAILED',
       stage: 'engine',
+      // A full disk, a file another process holds, memory: the same statement may pass later.
+      retryable: /^(IO|Out of Memory|Interrupt) Error/.test(first),
       cause: err,
     },
   )

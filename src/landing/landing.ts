@@ -134,8 +134,9 @@ const IDLE_MS = 100
  */
 export async function land(stream: Stream, store: ObjectStore, opts: LandingOptions): Promise<LandingResult> {
   const group = opts.group ?? 'landing'
-  // With partitions assigned (several processes share the landing), each partition keeps its own
-  // intents, so the process that takes a partition over replays exactly what its last owner recorded.
+  // Intents are kept per partition, whether one process lands them all or several share them: the
+  // process that lands a partition next (after a crash, in either mode) replays exactly what the
+  // last one recorded.
   const owned: { topic: string; partition: string }[] = []
   const assign = opts.partitions
   const consumer = await stream.consumer(
@@ -151,25 +152,58 @@ export async function land(stream: Stream, store: ObjectStore, opts: LandingOpti
         }
       : {},
   )
-  const intentDoc = `landing/${group}/intents`
+  const legacyDoc = `landing/${group}/intents`
   const partDoc = (topic: string, partition: string) => `landing/${group}/parts/${topic}/${partition}/intents`
+  const saved = new Map<string, string>()
   const loadIntents = async (): Promise<Intent[]> => {
-    if (!assign) return (await opts.state.get<{ intents: Intent[] }>(intentDoc))?.intents ?? []
     const out: Intent[] = []
-    for (const o of owned)
-      out.push(
-        ...((await opts.state.get<{ intents: Intent[] }>(partDoc(o.topic, o.partition)))?.intents ?? []),
-      )
+    // Before intents were kept per partition, one process kept them all in one document.
+    const legacy = (await opts.state.get<{ intents: Intent[] }>(legacyDoc))?.intents ?? []
+    const mine = (i: Intent) =>
+      !assign || owned.some((o) => o.topic === i.topic && o.partition === i.partition)
+    out.push(...legacy.filter(mine))
+    const parts = assign ? owned : await partitionsWithIntents()
+    for (const o of parts) {
+      const doc = await opts.state.get<{ intents: Intent[] }>(partDoc(o.topic, o.partition))
+      saved.set(partDoc(o.topic, o.partition), JSON.stringify(doc?.intents ?? []))
+      out.push(...(doc?.intents ?? []))
+    }
+    return out
+  }
+  /** Without assigned partitions: every partition of the landed topics that has intents saved. */
+  const partitionsWithIntents = async () => {
+    const out: { topic: string; partition: string }[] = []
+    for (const topic of opts.topics) {
+      for (const name of await opts.state.list(`landing/${group}/parts/${topic}`)) {
+        const m = /\/parts\/[^/]+\/([^/]+)\/intents$/.exec(name)
+        if (m) out.push({ topic, partition: m[1]! })
+      }
+    }
     return out
   }
   const saveIntents = async (intents: readonly Intent[]): Promise<void> => {
-    if (!assign) return opts.state.put(intentDoc, { intents })
-    for (const o of owned) {
-      await opts.state.put(partDoc(o.topic, o.partition), {
-        intents: intents.filter((i) => i.topic === o.topic && i.partition === o.partition),
-      })
+    const by = new Map<string, Intent[]>()
+    for (const o of owned) by.set(partDoc(o.topic, o.partition), [])
+    for (const doc of saved.keys()) by.set(doc, [])
+    for (const i of intents) {
+      const doc = partDoc(i.topic, i.partition)
+      const list = by.get(doc)
+      if (list) list.push(i)
+      else by.set(doc, [i])
+    }
+    for (const [doc, list] of by) {
+      const text = JSON.stringify(list)
+      if ((saved.get(doc) ?? '[]') === text) continue
+      await opts.state.put(doc, { intents: list })
+      saved.set(doc, text)
+    }
+    if (!migrated && !assign) {
+      // Once written per partition, the old single document goes (emptied: the state has no delete).
+      if (await opts.state.get(legacyDoc)) await opts.state.put(legacyDoc, { intents: [] })
+      migrated = true
     }
   }
+  let migrated = false
   const maxOpen = opts.maxOpenFiles ?? 500
   const maxBuffered = opts.maxBufferedBytes ?? 128 * 1024 * 1024
   const maxRecordBytes = opts.maxRecordBytes ?? 1024 * 1024

@@ -37,15 +37,30 @@ export async function stageBatch(
       : raw.format === 'parquet'
         ? `read_parquet(${sqlList(files)}, union_by_name = true, hive_partitioning = false`
         : `read_json(${sqlList(files)}, format = 'newline_delimited', union_by_name = true, sample_size = -1`
-  const withFile = `${read}, filename = '_weir_file')`
-  // Within one batch the last copy of a key wins (files are named in stream order).
-  const source = keys.length
-    ? `(SELECT * FROM ${withFile}
-       QUALIFY row_number() OVER (PARTITION BY ${keys.map(columnPath).join(', ')} ORDER BY _weir_file DESC) = 1)`
-    : withFile
+  // The file name column must not be one of the data's (DuckDB refuses the clash): pick a free name.
+  let fileCol = FILE_COLUMN
+  const sourceSql = () => {
+    const withFile = `${read}, filename = ${sqlString(fileCol)})`
+    // Within one batch the last copy of a key wins (files are named in stream order).
+    return keys.length
+      ? `(SELECT * FROM ${withFile}
+       QUALIFY row_number() OVER (PARTITION BY ${keys.map(columnPath).join(', ')} ORDER BY ${sqlIdent(fileCol)} DESC) = 1)`
+      : withFile
+  }
   const create = async (dt: string) => {
     try {
-      await engine.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT *, ${dt} AS dt FROM ${source}`)
+      for (let i = 0; ; i++) {
+        try {
+          await engine.run(
+            `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT *, ${dt} AS dt FROM ${sourceSql()}`,
+          )
+          break
+        } catch (err) {
+          if (i > 3 || !/Option filename adds column/.test(String((err as Error).message))) throw err
+          fileCol = `${FILE_COLUMN}_${i + 1}`
+        }
+      }
+      await renamePartitionClash(engine, table)
     } catch (err) {
       // A key no record has cannot even be bound: say which setting to fix, not DuckDB's words.
       const missing = keys.find((k) => unbound(err, k))
@@ -70,7 +85,7 @@ export async function stageBatch(
   for (const f of files) perFile.set(f, { records: 0, parts: [] })
   // What each file gave (the ledger keeps it, so a rewind knows which partitions to rebuild).
   const { rows: counts } = await engine.query(
-    `SELECT _weir_file AS file, count(*) AS n,
+    `SELECT ${sqlIdent(fileCol)} AS file, count(*) AS n,
        list(DISTINCT strftime(dt, '%Y-%m-%d')) FILTER (WHERE dt IS NOT NULL) AS dts
      FROM ${table} GROUP BY ALL`,
   )
@@ -78,7 +93,7 @@ export async function stageBatch(
     const dts = (r.dts as string[] | null) ?? []
     perFile.set(String(r.file), { records: Number(r.n), parts: dts.map((d) => `dt=${d}`).sort() })
   }
-  await engine.run(`ALTER TABLE ${table} DROP COLUMN _weir_file`)
+  await engine.run(`ALTER TABLE ${table} DROP COLUMN ${sqlIdent(fileCol)}`)
   const { rows } = await engine.query(
     `SELECT count(*) FILTER (WHERE dt IS NOT NULL) AS ok, count(*) FILTER (WHERE dt IS NULL) AS bad FROM ${table}`,
   )
@@ -137,6 +152,29 @@ export async function mergePartitions(
     `SELECT *, ${prio} AS _weir_prio FROM read_parquet(${sqlList(files)}, hive_partitioning = true, union_by_name = true)`
   const rows = `SELECT * EXCLUDE (_weir_prio) FROM (${read(fresh, 1)} UNION ALL BY NAME ${read(old, 0)}) QUALIFY ${keep}`
   return (await copyParquet(engine, rows, out, `part-${pad(seq)}-m`, partitioned ? 'dt' : undefined)).written
+}
+
+const FILE_COLUMN = '_weir_file'
+
+/**
+ * The name a source field called `dt` keeps in the trusted zone: `dt` is the partition column
+ * (`dt=2026-11-20/`), which Athena, Hive and DuckDB read from the path and would let shadow it.
+ */
+export const PARTITION_CLASH_NAME = 'dt_source'
+
+/**
+ * The staged table's last column is the partition date Weir added; DuckDB named it `dt_1` when the
+ * data has a field `dt` too (OpenWeatherMap sends `dt` in every reading). The data's field becomes
+ * `dt_source`, and the date `dt`.
+ */
+async function renamePartitionClash(engine: Engine, table: string): Promise<void> {
+  const cols = (await engine.query(`DESCRIBE ${table}`)).rows.map((r) => String(r.column_name))
+  const ours = cols.at(-1)!
+  if (ours === 'dt') return
+  let name = PARTITION_CLASH_NAME
+  for (let i = 1; cols.includes(name); i++) name = `${PARTITION_CLASH_NAME}_${i}`
+  await engine.run(`ALTER TABLE ${table} RENAME COLUMN dt TO ${sqlIdent(name)}`)
+  await engine.run(`ALTER TABLE ${table} RENAME COLUMN ${sqlIdent(ours)} TO dt`)
 }
 
 /** Whether DuckDB could not bind this field path (`id`, `data.time`): no row has it. */

@@ -1,14 +1,15 @@
+import { createHash } from 'node:crypto'
 import { mkdir, rm, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { type Column, getTable, listTables, putTable, type TableEntry } from '../catalog/catalog.js'
 import { parse } from '../catalog/types.js'
-import { WeirError } from '../core/errors.js'
+import { errorMessage, WeirError } from '../core/errors.js'
 import { utcParts } from '../core/time.js'
 import { type Engine, sqlIdent, sqlString } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
 import type { Leases } from '../state/lease.js'
 import type { StateStore } from '../state/state.js'
-import { joinKey, type ObjectStore } from '../storage/storage.js'
+import { joinKey, type ObjectInfo, type ObjectStore } from '../storage/storage.js'
 import {
   infos,
   type Ledger,
@@ -19,6 +20,7 @@ import {
   REFINABLE,
   readLedger,
 } from './files.js'
+import { type BadLine, cleanNdjson, isDataError } from './isolate.js'
 import { type Batch, describe, fitSchema, mergePartitions, pad, stageBatch } from './parquet.js'
 import { applyRewind, rewind, trustedLocation } from './rewind.js'
 import {
@@ -135,7 +137,7 @@ export async function refine(
             stage: 'refine',
             retryable: true,
           })
-        const r = await refineTable(store, engine, state, raw, opts)
+        const r = await refineIsolating(store, engine, state, raw, opts)
         total = total ? add(total, r) : r
         if (r.inputFiles === 0) break
       }
@@ -178,12 +180,71 @@ export async function refineStatus(store: ObjectStore, state: StateStore): Promi
   return out
 }
 
+/**
+ * One batch, and if the data makes it fail (a record or file DuckDB rejects), the fault isolated:
+ * the batch is halved until one file fails alone; that file's bad lines are found and set aside in
+ * `_errors/refine/` with DuckDB's reason, and its good lines refined. A file that still cannot be
+ * refined (or is not NDJSON) is set aside whole. The table goes on either way.
+ */
+async function refineIsolating(
+  store: ObjectStore,
+  engine: Engine,
+  state: StateStore,
+  raw: TableEntry,
+  opts: RefineOptions,
+): Promise<RefineResult> {
+  try {
+    return await refineTable(store, engine, state, raw, opts)
+  } catch (err) {
+    if (!isDataError(err)) throw err
+    const ledger = await readLedger(state, `refine/${raw.name}`)
+    const pending = limitBatch(await newRawFiles(store, raw, ledger), opts)
+    if (pending.length > 1)
+      return refineIsolating(store, engine, state, raw, {
+        ...opts,
+        batchFiles: Math.ceil(pending.length / 2),
+      })
+    const file = pending[0]!
+    const work = join(opts.stagingDir, raw.name, `isolate-${Date.now()}`)
+    try {
+      if (raw.format === 'ndjson') {
+        const [local] = await localize(store, [file], join(work, 'in'))
+        const { clean, bad } = await cleanNdjson(engine, local!, join(work, 'clean'))
+        const r = await refineTable(store, engine, state, raw, opts, new Map([[file.key, clean]])).catch(
+          (again: unknown) => {
+            if (!isDataError(again)) throw again
+            return undefined
+          },
+        )
+        if (r) {
+          if (bad.length) await setAsideLines(store, raw, file, bad, opts.now)
+          return {
+            ...r,
+            errors: r.errors + bad.length,
+            warnings: [
+              ...r.warnings,
+              ...(bad.length
+                ? [`${raw.name}: ${bad.length} line(s) of ${file.key} set aside (${bad[0]!.reason})`]
+                : []),
+            ],
+          }
+        }
+      }
+      return await setAsideFile(store, state, raw, file, err, opts.now)
+    } finally {
+      await rm(work, { recursive: true, force: true })
+    }
+  }
+}
+
 async function refineTable(
   store: ObjectStore,
   engine: Engine,
   state: StateStore,
   raw: TableEntry,
   opts: RefineOptions,
+  /** Raw files to read from another local file (a cleaned copy) than their own. */
+  substitute?: ReadonlyMap<string, string>,
 ): Promise<RefineResult> {
   const ledgerName = `refine/${raw.name}`
   const ledger = await applyRewind(store, state, raw, await readLedger(state, ledgerName))
@@ -208,7 +269,9 @@ async function refineTable(
     const partitioned = raw.format !== 'csv' || settings.eventTime !== undefined
     // A remote lake's raw files come down into the batch's stage, deleted with it: temp disk stays
     // within the batch limits (plus the partitions a dedupe rewrites), however big the lake.
-    const local = await localize(store, pending, join(stage, 'in'))
+    const local = (await localize(store, pending, join(stage, 'in'))).map(
+      (path, i) => substitute?.get(pending[i]!.key) ?? path,
+    )
     const batch = await stageBatch(
       engine,
       raw,
@@ -555,6 +618,56 @@ function mergeColumns(previous: readonly Column[], next: readonly Column[]): Col
   const byName = new Map(previous.map((c) => [c.name, c]))
   for (const c of next) byName.set(c.name, c)
   return [...byName.values()]
+}
+
+/** The lines of a raw file that could not be refined, each with its reason, file and line number. */
+async function setAsideLines(
+  store: ObjectStore,
+  raw: TableEntry,
+  file: ObjectInfo,
+  bad: readonly BadLine[],
+  now?: Date,
+): Promise<void> {
+  const lines = bad.map((b) =>
+    JSON.stringify({ _reason: b.reason, _file: file.key, _line: b.line, raw: b.raw }),
+  )
+  // Named after the file and its version: isolating it again after a crash writes the same name.
+  const name = `isolated-${createHash('sha1').update(`${file.key}@${file.etag}`).digest('hex').slice(0, 16)}`
+  await store.put(errorKey(raw, name, now), `${lines.join('\n')}\n`)
+}
+
+/**
+ * A raw file refine cannot read at all: recorded in `_errors/refine/` with the reason (the file stays
+ * where it is, in raw), and in the ledger as done with no rows, so the table goes on. A new version
+ * of the file is tried again.
+ */
+async function setAsideFile(
+  store: ObjectStore,
+  state: StateStore,
+  raw: TableEntry,
+  file: ObjectInfo,
+  err: unknown,
+  now?: Date,
+): Promise<RefineResult> {
+  const reason = errorMessage(err)
+    .replace(/^SQL failed[^:]*: /, '')
+    .replace(/ \(in: .*\)$/, '')
+  await setAsideLines(store, raw, file, [{ line: 0, reason: `the whole file: ${reason}`, raw: '' }], now)
+  const name = `refine/${raw.name}`
+  const ledger = await readLedger(state, name)
+  await state.put(name, {
+    ...ledger,
+    files: {
+      ...ledger.files,
+      [file.key]: { size: file.size, etag: file.etag, seq: ledger.seq, records: 0, parts: [] },
+    },
+  } satisfies Ledger)
+  return {
+    ...emptyResult(raw.name),
+    inputFiles: 1,
+    errors: 1,
+    warnings: [`${raw.name}: ${file.key} could not be refined and is set aside: ${reason}`],
+  }
 }
 
 /** `_errors/refine/<source>/<resource>/<yyyy>/<mm>/<dd>/<name>.ndjson`. */

@@ -15,6 +15,12 @@ export interface BatchIntent {
   readonly records: number
   /** The source's cursor after this batch, when it gave one. */
   readonly cursor?: unknown
+  /**
+   * What the batch was (its cursor, or its size without one): a batch pulled again after a crash
+   * is the same batch only if this matches; otherwise the input changed meanwhile and what the
+   * stream holds of the old one says nothing of the new.
+   */
+  readonly sig: string
 }
 
 /** What an ingest keeps in `_state/sources/<source>.json` (or a backfill window's document). */
@@ -37,7 +43,10 @@ export interface Recovery {
   /** Batches up to here are acknowledged: pulled again (from an older cursor), they are skipped whole. */
   readonly seq: number
   /** Batches after `seq` that were recorded: their time, and the records the stream holds already. */
-  readonly redo: ReadonlyMap<number, { readonly at: number; readonly present: ReadonlySet<number> }>
+  readonly redo: ReadonlyMap<
+    number,
+    { readonly at: number; readonly sig: string; readonly present: ReadonlySet<number> }
+  >
   /** The intents still unresolved (kept until their batches are acknowledged). */
   readonly pending: readonly BatchIntent[]
 }
@@ -47,6 +56,12 @@ export interface Recovery {
  * short hash of the state document (a source and each of its backfill windows count on their own).
  */
 export const BATCH_HEADER = 'batch'
+
+/** A batch's signature (see `BatchIntent.sig`). */
+export function batchSig(cursor: unknown, records: number): string {
+  const text = cursor === undefined ? `#${records}` : JSON.stringify(cursor)
+  return createHash('sha1').update(text).digest('hex').slice(0, 16)
+}
 
 export function batchTag(stateName: string): string {
   return createHash('sha1').update(stateName).digest('hex').slice(0, 8)
@@ -78,9 +93,9 @@ export function recover(
       cursorSeq = p.seq
     }
   }
-  const redo = new Map<number, { at: number; present: ReadonlySet<number> }>()
+  const redo = new Map<number, { at: number; sig: string; present: ReadonlySet<number> }>()
   for (const p of pending)
-    if (p.seq > seq) redo.set(p.seq, { at: p.at, present: present.get(p.seq) ?? new Set() })
+    if (p.seq > seq) redo.set(p.seq, { at: p.at, sig: p.sig, present: present.get(p.seq) ?? new Set() })
   return { cursor, cursorSeq, seq, redo, pending: pending.slice(i) }
 }
 

@@ -11,6 +11,7 @@ import type { Stream, StreamRecordInput } from '../stream/stream.js'
 import {
   BATCH_HEADER,
   type BatchIntent,
+  batchSig,
   batchTag,
   type IngestState,
   presence,
@@ -121,6 +122,7 @@ export async function ingest(
 
   let partial: string | undefined
   let seq = rec.cursorSeq
+  let diverged = false
   const window: { seq: number; batch: SourceBatch; count: number; published: Promise<unknown> }[] = []
   /** The oldest batch in flight, once the stream acknowledged it: its cursor is saved. */
   let refused = false
@@ -166,7 +168,14 @@ export async function ingest(
           if (batch.cursor !== undefined) await save({ ...doc, cursor: batch.cursor, cursorSeq: seq })
           continue
         }
-        const redo = rec.redo.get(seq)
+        const sig = batchSig(batch.cursor, batch.records.length)
+        let redo = diverged ? undefined : rec.redo.get(seq)
+        if (redo && redo.sig !== sig) {
+          // Not the batch recorded under this number (the input changed since): publish it whole,
+          // and trust no later record either.
+          diverged = true
+          redo = undefined
+        }
         const at = redo?.at ?? Date.now()
         out.recovered += redo?.present.size ?? 0
         const encoded = envelope(batch.records, seq, redo?.present)
@@ -174,6 +183,7 @@ export async function ingest(
           const intent: BatchIntent = {
             seq,
             at,
+            sig,
             records: batch.records.length,
             ...(batch.cursor !== undefined ? { cursor: batch.cursor } : {}),
           }

@@ -150,3 +150,40 @@ describe('file sources resume inside a file', () => {
     expect(ids((await pull({ batchSize: 4 }, mid, path)).batches)).toHaveLength(25)
   })
 })
+
+describe('file sources keep the file in progress first', () => {
+  it('a new file that sorts before the half-read one does not make it start over', async () => {
+    const { configSchema } = await import('../../src/config/schema.js')
+    const { createSource } = await import('../../src/sources/registry.js')
+    const dir = await tempDir('weir-order-')
+    const write = (n: number, from: number) =>
+      writeFile(
+        join(dir, `events-${n}.ndjson`),
+        `${Array.from({ length: 10 }, (_, i) => JSON.stringify({ id: from + i })).join('\n')}\n`,
+      )
+    await write(7, 70)
+    const cfg = configSchema.parse({
+      sources: { f: { kind: 'file', path: join(dir, 'events-*.ndjson'), batchSize: 4 } },
+    }).sources.f!
+    const pull = async (cursor: unknown) => {
+      const out: { ids: number[]; cursor: unknown }[] = []
+      for await (const b of createSource('f', cfg).pull({
+        cursor,
+        signal: new AbortController().signal,
+        state: { get: async () => undefined, put: async () => {} },
+      }))
+        out.push({ ids: b.records.map((r) => (r.data as { id: number }).id), cursor: b.cursor })
+      return out
+    }
+    const first = await pull(undefined)
+    const half = first[0]!.cursor // events-7 read up to its 4th line
+    await write(10, 100) // "events-10" sorts before "events-7"
+    const rest = await pull(half)
+    expect(rest.flatMap((b) => b.ids)).toEqual([
+      74, 75, 76, 77, 78, 79, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109,
+    ])
+    // And from a cursor taken inside events-10, events-7 is done, not read again.
+    const again = await pull(rest.find((b) => b.ids.includes(101))!.cursor)
+    expect(again.flatMap((b) => b.ids).some((id) => id < 100)).toBe(false)
+  })
+})

@@ -78,7 +78,11 @@ export function createFileSource(name: string, config: FileSourceConfig, baseDir
     async *pull(ctx): AsyncGenerator<SourceBatch> {
       const saved = ctx.cursor as FileCursor | undefined
       const seen: Record<string, Seen> = { ...(saved?.files ?? {}) }
-      const files = await expandGlob(resolve(baseDir, config.path))
+      const found = await expandGlob(resolve(baseDir, config.path))
+      // The file a crash or a stop left half read goes first: a new file that sorts before it must
+      // not take its place in the cursor (which holds one file in progress).
+      const first = saved?.current?.path
+      const files = first && found.includes(first) ? [first, ...found.filter((f) => f !== first)] : found
       if (files.length === 0) {
         throw new WeirError(`source ${name}: no file matches ${config.path}`, {
           code: 'SOURCE_NO_FILES',
