@@ -15,12 +15,6 @@ export interface BatchIntent {
   readonly records: number
   /** The source's cursor after this batch, when it gave one. */
   readonly cursor?: unknown
-  /**
-   * What the batch was (its cursor, or its size without one): a batch pulled again after a crash
-   * is the same batch only if this matches; otherwise the input changed meanwhile and what the
-   * stream holds of the old one says nothing of the new.
-   */
-  readonly sig: string
 }
 
 /** What an ingest keeps in `_state/sources/<source>.json` (or a backfill window's document). */
@@ -43,10 +37,7 @@ export interface Recovery {
   /** Batches up to here are acknowledged: pulled again (from an older cursor), they are skipped whole. */
   readonly seq: number
   /** Batches after `seq` that were recorded: their time, and the records the stream holds already. */
-  readonly redo: ReadonlyMap<
-    number,
-    { readonly at: number; readonly sig: string; readonly present: ReadonlySet<number> }
-  >
+  readonly redo: ReadonlyMap<number, { readonly at: number; readonly present: Held | undefined }>
   /** The intents still unresolved (kept until their batches are acknowledged). */
   readonly pending: readonly BatchIntent[]
 }
@@ -57,14 +48,24 @@ export interface Recovery {
  */
 export const BATCH_HEADER = 'batch'
 
-/** A batch's signature (see `BatchIntent.sig`). */
-export function batchSig(cursor: unknown, records: number): string {
-  const text = cursor === undefined ? `#${records}` : JSON.stringify(cursor)
-  return createHash('sha1').update(text).digest('hex').slice(0, 16)
-}
-
 export function batchTag(stateName: string): string {
   return createHash('sha1').update(stateName).digest('hex').slice(0, 8)
+}
+
+/**
+ * What the stream holds of one recorded batch: its records' places in the batch (how complete it
+ * is), and their values as a multiset of hashes (what to leave out when it is published again; by
+ * value, so a batch pulled again with some records changed or moved, as an API's first page is
+ * after new items arrived, still skips exactly the records the stream has).
+ */
+export interface Held {
+  readonly indexes: Set<number>
+  readonly values: Map<string, number>
+}
+
+/** The hash a record's value is known by in `Held.values`. */
+export function valueHash(value: Uint8Array): string {
+  return createHash('sha1').update(value).digest('base64')
 }
 
 /**
@@ -73,15 +74,12 @@ export function batchTag(stateName: string): string {
  * reached the stream (its files were written before that publish began). The cursor moves to the
  * last such batch that gave one. What is left is published again, but for the records already there.
  */
-export function recover(
-  saved: IngestState | undefined,
-  present: ReadonlyMap<number, ReadonlySet<number>>,
-): Recovery {
+export function recover(saved: IngestState | undefined, present: ReadonlyMap<number, Held>): Recovery {
   let seq = saved?.seq ?? 0
   let cursor = saved?.cursor
   let cursorSeq = saved?.cursorSeq ?? seq
   const pending = [...(saved?.pending ?? [])].filter((p) => p.seq > seq).sort((a, b) => a.seq - b.seq)
-  const held = (p: BatchIntent) => present.get(p.seq)?.size ?? 0
+  const held = (p: BatchIntent) => present.get(p.seq)?.indexes.size ?? 0
   let i = 0
   for (; i < pending.length; i++) {
     const p = pending[i]!
@@ -93,23 +91,22 @@ export function recover(
       cursorSeq = p.seq
     }
   }
-  const redo = new Map<number, { at: number; sig: string; present: ReadonlySet<number> }>()
-  for (const p of pending)
-    if (p.seq > seq) redo.set(p.seq, { at: p.at, sig: p.sig, present: present.get(p.seq) ?? new Set() })
+  const redo = new Map<number, { at: number; present: Held | undefined }>()
+  for (const p of pending) if (p.seq > seq) redo.set(p.seq, { at: p.at, present: present.get(p.seq) })
   return { cursor, cursorSeq, seq, redo, pending: pending.slice(i) }
 }
 
 /**
- * Which records of these recorded batches the stream holds, per batch: it is read back from the
- * oldest intent's time (only what was published since, a few batches' worth after a crash).
+ * What the stream holds of these recorded batches: it is read back from the oldest intent's time
+ * (only what was published since, a few batches' worth after a crash).
  */
 export async function presence(
   stream: Stream,
   topic: string,
   tag: string,
   pending: readonly BatchIntent[],
-): Promise<Map<number, Set<number>>> {
-  const out = new Map<number, Set<number>>()
+): Promise<Map<number, Held>> {
+  const out = new Map<number, Held>()
   if (pending.length === 0) return out
   const wanted = new Set(pending.map((p) => p.seq))
   const since = Math.min(...pending.map((p) => p.at))
@@ -121,9 +118,11 @@ export async function presence(
       const [, s, i] = h.split(':')
       const seq = Number(s)
       if (!wanted.has(seq)) continue
-      const set = out.get(seq)
-      if (set) set.add(Number(i))
-      else out.set(seq, new Set([Number(i)]))
+      let held = out.get(seq)
+      if (!held) out.set(seq, (held = { indexes: new Set(), values: new Map() }))
+      held.indexes.add(Number(i))
+      const v = valueHash(d.value)
+      held.values.set(v, (held.values.get(v) ?? 0) + 1)
     }
   }
   return out

@@ -11,11 +11,12 @@ import type { Stream, StreamRecordInput } from '../stream/stream.js'
 import {
   BATCH_HEADER,
   type BatchIntent,
-  batchSig,
   batchTag,
+  type Held,
   type IngestState,
   presence,
   recover,
+  valueHash,
 } from './batch-intents.js'
 import type { RawFile, Source, SourceBatch, SourceState } from './source.js'
 
@@ -92,13 +93,24 @@ export async function ingest(
   if (saved?.pending?.length) await save(doc)
 
   const fingerprint = fingerprinter()
-  const envelope = (records: readonly SourceRecord[], seq: number, skip: ReadonlySet<number> | undefined) => {
+  const envelope = (records: readonly SourceRecord[], seq: number, held: Held | undefined) => {
     const ingested = Date.now()
     const at = new Date(ingested).toISOString()
     const encoded: StreamRecordInput[] = []
+    // What the stream holds of this batch from before a crash is left out, value by value.
+    const skip = held ? new Map(held.values) : undefined
     for (const [i, r] of records.entries()) {
-      if (skip?.has(i)) continue
       const value = Buffer.from(serialise(source.name, r.resource, r.data))
+      if (skip?.size) {
+        const h = valueHash(value)
+        const n = skip.get(h)
+        if (n) {
+          if (n > 1) skip.set(h, n - 1)
+          else skip.delete(h)
+          out.recovered++
+          continue
+        }
+      }
       out.bytes += value.length
       byResource[r.resource] = (byResource[r.resource] ?? 0) + 1
       const field = opts.eventTime?.(r.resource)
@@ -122,7 +134,6 @@ export async function ingest(
 
   let partial: string | undefined
   let seq = rec.cursorSeq
-  let diverged = false
   const window: { seq: number; batch: SourceBatch; count: number; published: Promise<unknown> }[] = []
   /** The oldest batch in flight, once the stream acknowledged it: its cursor is saved. */
   let refused = false
@@ -168,22 +179,13 @@ export async function ingest(
           if (batch.cursor !== undefined) await save({ ...doc, cursor: batch.cursor, cursorSeq: seq })
           continue
         }
-        const sig = batchSig(batch.cursor, batch.records.length)
-        let redo = diverged ? undefined : rec.redo.get(seq)
-        if (redo && redo.sig !== sig) {
-          // Not the batch recorded under this number (the input changed since): publish it whole,
-          // and trust no later record either.
-          diverged = true
-          redo = undefined
-        }
+        const redo = rec.redo.get(seq)
         const at = redo?.at ?? Date.now()
-        out.recovered += redo?.present.size ?? 0
         const encoded = envelope(batch.records, seq, redo?.present)
         if (batch.records.length || batch.files?.length || batch.errors?.length) {
           const intent: BatchIntent = {
             seq,
             at,
-            sig,
             records: batch.records.length,
             ...(batch.cursor !== undefined ? { cursor: batch.cursor } : {}),
           }

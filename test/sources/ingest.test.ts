@@ -158,6 +158,36 @@ describe('ingest', () => {
     expect(ids.sort()).toEqual([1, 2, 3].flatMap((i) => [0, 1, 2, 3].map((k) => `${i}.${k}`)))
   })
 
+  it('a batch pulled again with other content (an API page after new items arrived) skips just what the stream holds', async () => {
+    const { store, stream } = await scratchLake()
+    const state = createStateStore(store)
+    let run = 0
+    // Newest first, like X's search: on the second run a new item heads the page, shifting the rest.
+    const source = codeSource(async function* () {
+      run++
+      const ids = run === 1 ? [5, 4, 3, 2] : [6, 5, 4, 3, 2]
+      yield { records: ids.map((id) => ({ resource: 'items', data: { id } })), cursor: 'page-1' }
+    })
+    let calls = 0
+    const cut = {
+      ...stream,
+      publish: async (topic: string, records: Parameters<typeof stream.publish>[1]) => {
+        if (++calls === 1) {
+          await stream.publish(topic, records.slice(0, 2)) // 5 and 4 got in
+          throw new WeirError('connection lost', { code: 'X', stage: 'stream', retryable: true })
+        }
+        return stream.publish(topic, records)
+      },
+    }
+    await expect(ingest(source, cut, store, { state })).rejects.toThrow('connection lost')
+    const r = await ingest(source, stream, store, { state })
+    expect(r).toMatchObject({ recovered: 2, records: 3 })
+    const ids = (await (await stream.consumer('t', ['shop'])).poll({ maxRecords: 100 })).map(
+      (d) => JSON.parse(Buffer.from(d.value).toString()).id,
+    )
+    expect(ids.sort()).toEqual([2, 3, 4, 5, 6])
+  })
+
   it('demo sources are deterministic for a seed and shaped like the APIs', async () => {
     const config = configSchema.parse({ sources: { x: { kind: 'demo', dataset: 'x', count: 30, seed: 7 } } })
     const now = new Date('2026-11-22T00:00:00Z')

@@ -1,7 +1,7 @@
+import { isUtf8 } from 'node:buffer'
 import { createReadStream } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { basename, extname, join, resolve, sep } from 'node:path'
-import { createInterface } from 'node:readline'
 import { z } from 'zod'
 import { WeirError } from '../../core/errors.js'
 import type { SourceRecord } from '../../core/records.js'
@@ -205,11 +205,14 @@ async function* rows(
   }
   if (format === 'ndjson') {
     let n = 0
-    for await (const line of createInterface({
-      input: createReadStream(file),
-      crlfDelay: Number.POSITIVE_INFINITY,
-    })) {
+    for await (const bytes of lines(file)) {
       n++
+      // Decoding would replace bad bytes with U+FFFD and land altered data: set the line aside.
+      if (!isUtf8(bytes)) {
+        yield { error: `line ${n}: not valid UTF-8 (raw is base64)`, raw: bytes.toString('base64') }
+        continue
+      }
+      const line = bytes.toString('utf8')
       if (!line.trim()) continue
       try {
         const v = JSON.parse(line)
@@ -235,6 +238,26 @@ async function* rows(
   for (const v of Array.isArray(doc) ? doc : [doc]) {
     yield isObject(v) ? { row: v } : { error: 'array element is not a JSON object', raw: JSON.stringify(v) }
   }
+}
+
+/** A file's lines as bytes (without `\n` or `\r\n`), read in chunks; only a line's head spanning chunks is copied. */
+async function* lines(file: string): AsyncGenerator<Buffer> {
+  let head: Buffer[] = []
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    let start = 0
+    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
+      const part = chunk.subarray(start, nl)
+      yield trimCr(head.length ? Buffer.concat([...head, part]) : part)
+      head = []
+      start = nl + 1
+    }
+    if (start < chunk.length) head.push(chunk.subarray(start))
+  }
+  if (head.length) yield trimCr(Buffer.concat(head))
+}
+
+function trimCr(b: Buffer): Buffer {
+  return b.length && b[b.length - 1] === 0x0d ? b.subarray(0, -1) : b
 }
 
 function formatOf(file: string): 'csv' | 'ndjson' | 'json' | 'parquet' {
