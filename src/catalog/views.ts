@@ -40,7 +40,7 @@ export async function attachLake(engine: Engine, store: ObjectStore): Promise<Ta
       : `CREATE OR REPLACE VIEW weir.alerts AS SELECT * FROM (SELECT NULL::TIMESTAMP AS "at", NULL::VARCHAR AS rule, NULL::VARCHAR AS "key", NULL::VARCHAR AS state, NULL::VARCHAR AS outcome, NULL::VARCHAR AS channel, NULL::BIGINT AS attempts, NULL::BOOLEAN AS digest, NULL::VARCHAR AS subject, NULL::VARCHAR AS "values", NULL::VARCHAR AS error) WHERE false`,
   )
   const tables = await listTables(store)
-  for (const t of tables) if (t.format !== 'view') await engine.run(await viewSql(store, t))
+  for (const t of tables) if (t.format !== 'view') await attachFiles(engine, store, t)
   // Model views are bound when created, so each after the views it reads: passes until none is left.
   let views = tables.filter((t) => t.format === 'view')
   while (views.length) {
@@ -62,7 +62,38 @@ export async function attachLake(engine: Engine, store: ObjectStore): Promise<Ta
 
 /** Makes (or remakes) one table's view, e.g. after a stage changed its files. */
 export async function attachTable(engine: Engine, store: ObjectStore, t: TableEntry): Promise<void> {
-  await engine.run(await viewSql(store, t))
+  if (t.format === 'view') await engine.run(await viewSql(store, t))
+  else await attachFiles(engine, store, t)
+}
+
+/**
+ * One table's view over its files. Raw files hold what sources sent, bad lines included (refine sets
+ * them aside, but they stay in raw): the raw view then skips lines it cannot read. A table whose
+ * files cannot be read at all becomes a view that fails with the reason when queried, so every
+ * other table stays queryable.
+ */
+async function attachFiles(engine: Engine, store: ObjectStore, t: TableEntry): Promise<void> {
+  const sql = await viewSql(store, t)
+  try {
+    await engine.run(sql)
+    return
+  } catch (err) {
+    if (t.zone === 'raw' && (t.format === 'ndjson' || t.format === 'json')) {
+      const lenient = sql.replace(
+        /, hive_partitioning = false\)$/,
+        ', hive_partitioning = false, ignore_errors = true)',
+      )
+      const ok = await engine.run(lenient).then(
+        () => true,
+        () => false,
+      )
+      if (ok) return
+    }
+    const why = `${t.zone}.${t.name} cannot be read: ${(err as Error).message.replace(/ \(in: .*\)$/, '')}`
+    await engine.run(
+      `CREATE OR REPLACE VIEW ${t.zone}.${sqlIdent(t.name)} AS SELECT error(${sqlString(why)}) AS error`,
+    )
+  }
 }
 
 async function viewSql(store: ObjectStore, t: TableEntry): Promise<string> {

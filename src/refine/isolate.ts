@@ -1,9 +1,17 @@
 import { isUtf8 } from 'node:buffer'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
-import { WeirError } from '../core/errors.js'
+import type { TableEntry } from '../catalog/catalog.js'
+import { errorMessage, WeirError } from '../core/errors.js'
 import { type Engine, sqlString } from '../engine/engine.js'
+import { localize } from '../engine/localize.js'
+import type { StateStore } from '../state/state.js'
+import type { ObjectInfo, ObjectStore } from '../storage/storage.js'
+import { errorKey, refineTable } from './batch.js'
+import { type Ledger, limitBatch, newRawFiles, readLedger } from './files.js'
+import { emptyResult, type RefineOptions, type RefineResult } from './result.js'
 
 /** A raw line that cannot be refined, and why. */
 export interface BadLine {
@@ -18,6 +26,7 @@ export interface BadLine {
  * the record at fault can help; a full disk, a lost connection or memory are not: those are retried.
  */
 export function isDataError(err: unknown): boolean {
+  if (err instanceof WeirError && err.code === 'REFINE_UNREADABLE') return true
   if (!(err instanceof WeirError) || err.code !== 'SQL_FAILED') return false
   return /SQL failed[^:]*: (Invalid Input|Conversion|Binder|Out of Range|Not implemented|Parser|Invalid|Mismatch Type|Catalog) Error/.test(
     err.message,
@@ -37,7 +46,16 @@ export async function cleanNdjson(
 ): Promise<{ clean: string; kept: number; bad: BadLine[] }> {
   await mkdir(workDir, { recursive: true })
   let bytes = await readFile(file)
-  if (file.endsWith('.gz')) bytes = gunzipSync(bytes)
+  if (file.endsWith('.gz')) {
+    try {
+      bytes = gunzipSync(bytes)
+    } catch (err) {
+      throw new WeirError(`not a readable gzip file: ${(err as Error).message}`, {
+        code: 'REFINE_UNREADABLE',
+        stage: 'refine',
+      })
+    }
+  }
   const lines: { n: number; buf: Buffer }[] = []
   const bad: BadLine[] = []
   let start = 0
@@ -106,3 +124,115 @@ export async function cleanNdjson(
 }
 
 const NEWLINE = Buffer.from('\n')
+
+/**
+ * One batch, and if the data makes it fail (a record or file DuckDB rejects), the fault isolated:
+ * the batch is halved until one file fails alone; that file's bad lines are found and set aside in
+ * `_errors/refine/` with DuckDB's reason, and its good lines refined. A file that still cannot be
+ * refined (or is not NDJSON) is set aside whole. The table goes on either way.
+ */
+export async function refineIsolating(
+  store: ObjectStore,
+  engine: Engine,
+  state: StateStore,
+  raw: TableEntry,
+  opts: RefineOptions,
+): Promise<RefineResult> {
+  try {
+    return await refineTable(store, engine, state, raw, opts)
+  } catch (err) {
+    if (!isDataError(err)) throw err
+    const ledger = await readLedger(state, `refine/${raw.name}`)
+    const pending = limitBatch(await newRawFiles(store, raw, ledger), opts)
+    if (pending.length > 1)
+      return refineIsolating(store, engine, state, raw, {
+        ...opts,
+        batchFiles: Math.ceil(pending.length / 2),
+      })
+    const file = pending[0]!
+    const work = join(opts.stagingDir, raw.name, `isolate-${Date.now()}`)
+    try {
+      if (raw.format === 'ndjson') {
+        const [local] = await localize(store, [file], join(work, 'in'))
+        const cleaned = await cleanNdjson(engine, local!, join(work, 'clean')).catch((e: unknown) => {
+          if (!isDataError(e)) throw e
+          return e as Error
+        })
+        if (cleaned instanceof Error) return await setAsideFile(store, state, raw, file, cleaned, opts.now)
+        const { clean, bad } = cleaned
+        const r = await refineTable(store, engine, state, raw, opts, new Map([[file.key, clean]])).catch(
+          (again: unknown) => {
+            if (!isDataError(again)) throw again
+            return undefined
+          },
+        )
+        if (r) {
+          if (bad.length) await setAsideLines(store, raw, file, bad, opts.now)
+          return {
+            ...r,
+            errors: r.errors + bad.length,
+            warnings: [
+              ...r.warnings,
+              ...(bad.length
+                ? [`${raw.name}: ${bad.length} line(s) of ${file.key} set aside (${bad[0]!.reason})`]
+                : []),
+            ],
+          }
+        }
+      }
+      return await setAsideFile(store, state, raw, file, err, opts.now)
+    } finally {
+      await rm(work, { recursive: true, force: true })
+    }
+  }
+}
+
+/** The lines of a raw file that could not be refined, each with its reason, file and line number. */
+async function setAsideLines(
+  store: ObjectStore,
+  raw: TableEntry,
+  file: ObjectInfo,
+  bad: readonly BadLine[],
+  now?: Date,
+): Promise<void> {
+  const lines = bad.map((b) =>
+    JSON.stringify({ _reason: b.reason, _file: file.key, _line: b.line, raw: b.raw }),
+  )
+  // Named after the file and its version: isolating it again after a crash writes the same name.
+  const name = `isolated-${createHash('sha1').update(`${file.key}@${file.etag}`).digest('hex').slice(0, 16)}`
+  await store.put(errorKey(raw, name, now), `${lines.join('\n')}\n`)
+}
+
+/**
+ * A raw file refine cannot read at all: recorded in `_errors/refine/` with the reason (the file stays
+ * where it is, in raw), and in the ledger as done with no rows, so the table goes on. A new version
+ * of the file is tried again.
+ */
+async function setAsideFile(
+  store: ObjectStore,
+  state: StateStore,
+  raw: TableEntry,
+  file: ObjectInfo,
+  err: unknown,
+  now?: Date,
+): Promise<RefineResult> {
+  const reason = errorMessage(err)
+    .replace(/^SQL failed[^:]*: /, '')
+    .replace(/ \(in: .*\)$/, '')
+  await setAsideLines(store, raw, file, [{ line: 0, reason: `the whole file: ${reason}`, raw: '' }], now)
+  const name = `refine/${raw.name}`
+  const ledger = await readLedger(state, name)
+  await state.put(name, {
+    ...ledger,
+    files: {
+      ...ledger.files,
+      [file.key]: { size: file.size, etag: file.etag, seq: ledger.seq, records: 0, parts: [] },
+    },
+  } satisfies Ledger)
+  return {
+    ...emptyResult(raw.name),
+    inputFiles: 1,
+    errors: 1,
+    warnings: [`${raw.name}: ${file.key} could not be refined and is set aside: ${reason}`],
+  }
+}

@@ -119,7 +119,10 @@ export async function presence(
       const seq = Number(s)
       if (!wanted.has(seq)) continue
       let held = out.get(seq)
-      if (!held) out.set(seq, (held = { indexes: new Set(), values: new Map() }))
+      if (!held) {
+        held = { indexes: new Set(), values: new Map() }
+        out.set(seq, held)
+      }
       held.indexes.add(Number(i))
       const v = valueHash(d.value)
       held.values.set(v, (held.values.get(v) ?? 0) + 1)
