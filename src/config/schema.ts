@@ -39,6 +39,20 @@ export const s3OptionsSchema = z.strictObject({
     .boolean()
     .optional()
     .describe('Path-style addressing (bucket in the path); on by default when an endpoint is set.'),
+  timeout: duration
+    .default('30s')
+    .describe(
+      'How long a request may go without an answer (or without data) before it is abandoned and tried again, e.g. 30s.',
+    ),
+  attempts: z
+    .number()
+    .int()
+    .min(1)
+    .max(20)
+    .default(5)
+    .describe(
+      'Tries per request (the SDK backs off between them) before the stage reports the error and retries later.',
+    ),
 })
 
 const partitions = z

@@ -187,7 +187,8 @@ export function createScheduler(
         // A consumer that failed past its retries is restarted, with backoff, for as long as the
         // process runs: landing must come back by itself once the disk or the lake does.
         if (!job.continuous || record.outcome !== 'failed' || stopper.signal.aborted) return record
-        const delayMs = backoff(job.retryDelayMs, restarts + job.retries + 1)
+        // Capped low: once the disk or the lake is back, a consumer should be too, within seconds.
+        const delayMs = Math.min(RESTART_CAP_MS, backoff(job.retryDelayMs, restarts + job.retries + 1))
         emit({ job: job.name, event: 'restarting', error: record.error ?? '', delayMs })
         await sleep(delayMs, stopper.signal)
         if (stopper.signal.aborted) return record
@@ -290,6 +291,9 @@ export function createScheduler(
     },
   }
 }
+
+/** The longest wait before a failed consumer (landing, alerts, serving) starts again. */
+const RESTART_CAP_MS = 5_000
 
 /**
  * The wait before attempt `n + 1`: exponential from `baseMs`, capped at five minutes, with full

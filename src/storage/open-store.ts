@@ -8,7 +8,11 @@ import { parseLakeUri } from './uri.js'
  *
  * @example const store = await openStore('s3://bucket/lake', config.storage)
  */
-export async function openStore(uri: string, options: WeirConfig['storage'] = { s3: {} }, base?: string) {
+export async function openStore(
+  uri: string,
+  options: WeirConfig['storage'] = { s3: { timeout: '30s', attempts: 5 } },
+  base?: string,
+) {
   const loc = parseLakeUri(uri, base)
   if (loc.kind === 'local') {
     const { createLocalStore } = await import('./local/local-store.js')

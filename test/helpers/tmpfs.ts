@@ -57,7 +57,16 @@ export async function smallDisk(bytes: number): Promise<SmallDisk | undefined> {
       await rm(ballast, { force: true })
     },
     async readOnly(on) {
-      await run('mount', ['-o', `remount,${on ? 'ro' : 'rw'}`, dir])
+      // Refused (busy) while a file on it is open for writing: a lake's writes are short, so try again.
+      for (let i = 0; ; i++) {
+        try {
+          await run('mount', ['-o', `remount,${on ? 'ro' : 'rw'}`, dir])
+          return
+        } catch (err) {
+          if (i >= 200) throw err
+          await new Promise((r) => setTimeout(r, 25))
+        }
+      }
     },
     async unmount() {
       await run('umount', ['-l', dir]).catch(() => {})

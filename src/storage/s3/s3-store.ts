@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import type { S3Client } from '@aws-sdk/client-s3'
 import { errorMessage, WeirError } from '../../core/errors.js'
+import { parseDuration } from '../../core/units.js'
 import type { ObjectInfo, ObjectStore } from '../storage.js'
 
 export interface S3StoreOptions {
@@ -12,6 +13,10 @@ export interface S3StoreOptions {
   readonly endpoint?: string | undefined
   readonly region?: string | undefined
   readonly forcePathStyle?: boolean | undefined
+  /** Abandon a request that goes this long without an answer or data (e.g. '30s'); it is tried again. */
+  readonly timeout?: string | number | undefined
+  /** Tries per request, with the SDK's backoff between them. */
+  readonly attempts?: number | undefined
 }
 
 /**
@@ -24,7 +29,11 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
   // The SDK warns on every start under Node 20 about its own future releases; nothing a Weir user
   // can act on, and it breaks the one-line error rule. Set the variable to "false" to see it.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
-  const sdk = await import('@aws-sdk/client-s3')
+  const [sdk, { NodeHttpHandler }] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('@smithy/node-http-handler'),
+  ])
+  const timeoutMs = parseDuration(options.timeout ?? '30s')
   const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL
   const client: S3Client = new sdk.S3Client({
     region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
@@ -34,6 +43,13 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     // PUTs with a Content-Length work everywhere, and S3 itself still verifies the payload signature.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // Without a timeout a request a server never answers waits forever, and its stage with it.
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: Math.min(timeoutMs, 5_000),
+      requestTimeout: timeoutMs,
+      throwOnRequestTimeout: true,
+    }),
+    maxAttempts: options.attempts ?? 5,
   })
   const { bucket } = options
   const base = options.prefix ? `${options.prefix}/` : ''

@@ -58,7 +58,12 @@ export async function createKinesisStream(o: KinesisStreamOptions): Promise<Stre
   const client: KinesisClient = new sdk.KinesisClient({
     // The Kinesis client defaults to HTTP/2, which emulators (kinesalite, LocalStack) do not speak;
     // HTTP/1.1 works with AWS too, so the path tested here is the one used in production.
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: 5_000,
+      requestTimeout: 30_000,
+      // Otherwise a request past its timeout only logs a warning and waits on.
+      throwOnRequestTimeout: true,
+    }),
     ...(o.region ? { region: o.region } : {}),
     ...(o.endpoint ? { endpoint: o.endpoint } : {}),
   })
