@@ -88,4 +88,8 @@ export async function compactCommand(
 
 function print(s: StageSummary): void {
   process.stdout.write(`${summaryLine(s)}\n`)
+  // Work left undone is said in one line and in the exit code: skipped (another process holds it)
+  // fails the command; partial (a stop, a rate limit) is said, and resumes on the next run.
+  if (s.outcome) process.stderr.write(`weir: ${s.stage} ${s.outcome}: ${s.reason ?? ''}\n`)
+  if (s.outcome === 'skipped') process.exitCode = 1
 }
