@@ -341,6 +341,14 @@ export const configSchema = z
           .describe(
             'On SIGINT/SIGTERM, how long running jobs get to flush and commit before the process exits.',
           ),
+        maxLag: z
+          .number()
+          .int()
+          .positive()
+          .default(1_000_000)
+          .describe(
+            'Backpressure: a source waits before publishing while its topic holds more records than this that landing has not committed (landing stopped or slower than the source), instead of filling the disk. Not with --once, where landing runs after the sources.',
+          ),
         jobs: z
           .record(
             z.string(),

@@ -27,6 +27,7 @@ import type { ObjectStore } from '../storage/storage.js'
 import { openStream } from '../stream/open-stream.js'
 import type { Stream } from '../stream/stream.js'
 import { type LoadResult, loadPostgres } from '../warehouse/postgres.js'
+import { backpressure } from './backpressure.js'
 import { microBatches } from './micro-batches.js'
 
 /** What one stage run did, in the units every stage shares (the demo and `weir status` print these). */
@@ -133,6 +134,8 @@ export interface IngestRunOptions {
   readonly params?: Readonly<Record<string, string>>
   /** Where the cursor is kept, instead of the source's own (a backfill window keeps its own). */
   readonly stateName?: string
+  /** Wait before publishing while landing's lag is over `run.maxLag` (not when landing runs after, as in --once). */
+  readonly backpressure?: boolean
 }
 
 export interface LandOptions {
@@ -264,6 +267,7 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
         : base
       const sources = createSources(withParams, names, dir)
       const s = await getStream()
+      const waited = new Map<string, number>()
       const [results, seconds] = await timed(async () => {
         const out = []
         for (const src of sources) {
@@ -271,6 +275,13 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
           out.push(
             await ingest(src, s, store, {
               state,
+              ...(options.backpressure
+                ? {
+                    beforePublish: backpressure(s, src.name, config.run.maxLag, signal, (ms) => {
+                      waited.set(src.name, (waited.get(src.name) ?? 0) + ms)
+                    }),
+                  }
+                : {}),
               ...(options.stateName ? { stateName: options.stateName } : {}),
               ...(signal ? { signal } : {}),
               rawPath: config.landing.path,
@@ -301,6 +312,10 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
           ...recovered.map(
             (r) =>
               `${r.source}: ${r.recovered} records of batches interrupted earlier were in the stream already, not published again`,
+          ),
+          ...[...waited].map(
+            ([src, ms]) =>
+              `${src}: waited ${(ms / 1000).toFixed(1)} s for landing (its lag was over run.maxLag, ${config.run.maxLag.toLocaleString('en-US')} records)`,
           ),
         ],
       }

@@ -75,7 +75,7 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
         atStart: !options.once,
         ...schedule(name),
         ...defaults(name),
-        run: async (signal) => stats(await p.ingest([name], signal)),
+        run: async (signal) => stats(await p.ingest([name], signal, { backpressure: !options.once })),
       })
     }
   }

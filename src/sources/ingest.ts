@@ -30,6 +30,8 @@ export interface IngestOptions {
   readonly signal?: AbortSignal
   /** Where the cursor is kept (default `sources/<name>`): a backfill window keeps its own. */
   readonly stateName?: string
+  /** Awaited before each batch of `records` is published: where backpressure waits (see `run.maxLag`). */
+  readonly beforePublish?: (records: number) => Promise<void>
 }
 
 export interface IngestResult {
@@ -179,6 +181,7 @@ export async function ingest(
           if (batch.cursor !== undefined) await save({ ...doc, cursor: batch.cursor, cursorSeq: seq })
           continue
         }
+        if (batch.records.length) await opts.beforePublish?.(batch.records.length)
         const redo = rec.redo.get(seq)
         const at = redo?.at ?? Date.now()
         const encoded = envelope(batch.records, seq, redo?.present)

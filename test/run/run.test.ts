@@ -130,3 +130,49 @@ export default {
     expect(JSON.parse(t.stdout)).toEqual([{ n: published }])
   }, 30_000)
 })
+
+describe('backpressure', () => {
+  it("a source waits while landing's lag is over run.maxLag, then all lands once", async () => {
+    const dir = await tempDir('weir-bp-')
+    await writeFile(
+      join(dir, 'weir.config.ts'),
+      `export default {
+  lake: './lake',
+  sources: {
+    fast: {
+      kind: 'code',
+      async *pull({ cursor, signal }) {
+        for (let b = cursor ?? 0; b < Number(process.env.BATCHES ?? 50) && !signal.aborted; b++)
+          yield { records: Array.from({ length: 100 }, (_, i) => ({ resource: 'events', data: { id: b * 100 + i + 1 } })), cursor: b + 1 }
+      },
+    },
+  },
+  run: { maxLag: 500 },
+}
+`,
+    )
+    // Landing has committed once (lag is counted against its group), then stops: only ingest runs.
+    expect((await weir(['run', '--once'], { BATCHES: '1' }, dir)).code).toBe(0)
+    const w = startWeir(['run', '--role', 'ingest'], dir)
+    await new Promise((r) => setTimeout(r, 4_000))
+    w.stop()
+    const r = await w.done
+    expect(r.code, r.stderr).toBe(0)
+    const status = JSON.parse((await weir(['status', '--format', 'json'], {}, dir)).stdout) as {
+      groups: { group: string; lag: number }[]
+    }
+    const lag = status.groups.filter((g) => g.group === 'landing').reduce((n, g) => n + g.lag, 0)
+    // At most the bound and one batch over it: not the 5,000 the source had.
+    expect(lag).toBeGreaterThan(0)
+    expect(lag).toBeLessThanOrEqual(600)
+    expect(r.stdout).toMatch(/"event":"partial"/)
+    const once = await weir(['run', '--once'], {}, dir)
+    expect(once.code, once.stderr).toBe(0)
+    const q = await weir(
+      ['query', 'select count(*) as n, count(distinct id) as d from trusted.fast_events', '-f', 'json'],
+      {},
+      dir,
+    )
+    expect(JSON.parse(q.stdout)).toEqual([{ n: 5000, d: 5000 }])
+  }, 60_000)
+})
