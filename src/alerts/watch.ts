@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { ALERT_EVENTS } from '../catalog/views.js'
-import { utcParts } from '../core/time.js'
+import { sleep, utcParts } from '../core/time.js'
 import type { StateStore } from '../state/state.js'
 import { joinKey, type ObjectStore } from '../storage/storage.js'
 import type { Stream } from '../stream/stream.js'
@@ -192,19 +192,4 @@ export async function watchAlerts(
       await save()
     }
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve()
-    const t = setTimeout(resolve, ms)
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t)
-        resolve()
-      },
-      { once: true },
-    )
-  })
 }

@@ -55,3 +55,22 @@ export function parseEventTime(value: unknown): Date | undefined {
     d = new Date(value < 1e11 ? value * 1000 : value)
   return d && !Number.isNaN(d.getTime()) ? d : undefined
 }
+
+/**
+ * Waits `ms`, or less: it resolves (never rejects) as soon as `signal` aborts, so a stopping
+ * process never sits out a backoff.
+ *
+ * @example await sleep(500, signal)
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve()
+    const t = setTimeout(done, ms)
+    function done() {
+      clearTimeout(t)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}

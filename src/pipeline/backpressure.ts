@@ -1,3 +1,4 @@
+import { sleep } from '../core/time.js'
 import type { Stream } from '../stream/stream.js'
 
 const CHECK_MS = 1_000
@@ -34,17 +35,7 @@ export function backpressure(
     const t0 = Date.now()
     if (Date.now() - checked >= CHECK_MS || lag + since + records > maxLag) await read()
     while (lag + records > maxLag && !signal?.aborted) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, WAIT_MS)
-        signal?.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(t)
-            resolve()
-          },
-          { once: true },
-        )
-      })
+      await sleep(WAIT_MS, signal)
       await read()
     }
     since += records

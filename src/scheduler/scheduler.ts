@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { errorMessage, WeirError } from '../core/errors.js'
+import { sleep } from '../core/time.js'
 import type { RunHistory, RunRecord } from './history.js'
 import type { Schedule } from './schedule.js'
 
@@ -71,20 +72,6 @@ export function createScheduler(
   const settle = () => {
     if (pending === 0 && running.size === 0) for (const w of idleWaiters.splice(0)) w()
   }
-
-  const sleep = (ms: number, signal: AbortSignal) =>
-    new Promise<void>((resolve) => {
-      if (signal.aborted) return resolve()
-      const t = setTimeout(resolve, ms)
-      signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(t)
-          resolve()
-        },
-        { once: true },
-      )
-    })
 
   async function attempt(job: JobSpec, trigger: string): Promise<RunRecord> {
     const start = new Date()

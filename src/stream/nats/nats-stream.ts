@@ -1,4 +1,4 @@
-import type { JsMsg } from '@nats-io/jetstream'
+import type { ConsumerConfig, JsMsg } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { WeirError } from '../../core/errors.js'
 import { parseDuration } from '../../core/units.js'
@@ -131,6 +131,16 @@ export async function createNatsStream(o: NatsStreamOptions): Promise<Stream> {
             return Promise.all(
               mine.map(Number).map(async (p) => {
                 const consumerName = `${durable}-p${p}`
+                /** A group's durable consumer of one partition, delivering from where `from` says. */
+                const make = (from: Partial<ConsumerConfig>) =>
+                  jsm.consumers.add(name, {
+                    durable_name: consumerName,
+                    filter_subject: subject(topic, p),
+                    ack_policy: AckPolicy.All,
+                    ack_wait: ackWaitNs,
+                    max_ack_pending: -1,
+                    ...from,
+                  })
                 const existing = await jsm.consumers.info(name, consumerName).catch(() => undefined)
                 if (existing && existing.num_ack_pending > 0) {
                   // Records delivered to a process that died are held until their ack wait runs out,
@@ -140,32 +150,22 @@ export async function createNatsStream(o: NatsStreamOptions): Promise<Stream> {
                   const c = existing.config
                   const floor = existing.ack_floor.stream_seq
                   await jsm.consumers.delete(name, consumerName)
-                  await jsm.consumers.add(name, {
-                    durable_name: consumerName,
-                    filter_subject: subject(topic, p),
-                    ack_policy: AckPolicy.All,
-                    ack_wait: ackWaitNs,
-                    max_ack_pending: -1,
+                  await make(
                     // Nothing committed yet: where the group was told to start, again.
-                    ...(floor > 0
+                    floor > 0
                       ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 }
                       : {
                           deliver_policy: c.deliver_policy,
                           ...(c.opt_start_seq ? { opt_start_seq: c.opt_start_seq } : {}),
                           ...(c.opt_start_time ? { opt_start_time: c.opt_start_time } : {}),
-                        }),
-                  })
+                        },
+                  )
                 } else if (!existing) {
                   const at =
                     typeof start === 'object' && 'from' in start
                       ? start.from.find((x) => x.partition === String(p))
                       : undefined
-                  await jsm.consumers.add(name, {
-                    durable_name: consumerName,
-                    filter_subject: subject(topic, p),
-                    ack_policy: AckPolicy.All,
-                    ack_wait: ackWaitNs,
-                    max_ack_pending: -1,
+                  await make({
                     ...(start === 'earliest'
                       ? { deliver_policy: DeliverPolicy.All }
                       : start === 'latest'
