@@ -35,7 +35,9 @@ export function interruption(): AbortSignal {
     interrupt = ac
     const stop = () => {
       if (ac.signal.aborted) process.exit(130)
-      process.stderr.write('weir: stopping after the current batch (press Ctrl+C again to quit now)\n')
+      process.stderr.write(
+        'weir: stopping: no new request, batches in hand made durable (press Ctrl+C again to quit now)\n',
+      )
       ac.abort()
     }
     process.on('SIGINT', stop)

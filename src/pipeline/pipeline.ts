@@ -308,7 +308,7 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
         seconds,
         tables,
         notes: [
-          ...partial,
+          ...results.flatMap((r) => (r.partial ? [r.partial] : [])),
           ...recovered.map(
             (r) =>
               `${r.source}: ${r.recovered} records of batches interrupted earlier were in the stream already, not published again`,

@@ -208,7 +208,7 @@ describe('weir status', () => {
 })
 
 describe('Ctrl+C', () => {
-  it('stops ingest after the batch in hand, with its cursor saved, and exits 130', async () => {
+  it('stops ingest at once (the request in flight cut), with its cursor saved, and exits 130', async () => {
     const { spawn } = await import('node:child_process')
     const { resolve } = await import('node:path')
     const { startSimulator } = await import('../../src/sources/simulator/simulator.js')
@@ -245,7 +245,7 @@ describe('Ctrl+C', () => {
       child.kill('SIGINT')
       const code = await new Promise((r) => child.on('close', r))
       expect(code).toBe(130)
-      expect(err).toContain('stopping after the current batch')
+      expect(err).toContain('stopping: no new request, batches in hand made durable')
       expect(out).toMatch(/note: stopped by request; the next run resumes from the saved cursor/)
       const published = Number(/ingest\s+([\d,]+) records/.exec(out)![1]!.replace(/,/g, ''))
       expect(published).toBeGreaterThan(0)

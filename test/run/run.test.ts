@@ -71,7 +71,16 @@ export default {
     const failed = await weir(['runs', '--failed'], {}, dir)
     expect(failed.stdout).toMatch(/^broken\s+\S+\s+\S+\s+failed\s+3\s+0\s+0\s+upstream answered 503$/m)
     const [broken] = await runs(dir, 'broken')
-    expect(Date.parse(broken!.end) - Date.parse(broken!.start)).toBeGreaterThanOrEqual(300) // waited before retrying
+    // Waited before each retry: full jitter, a random wait up to 300 ms, then up to 600 ms.
+    const waits = events
+      .filter((e) => e.job === 'broken' && e.event === 'retrying')
+      .map((e) => (e as { delayMs?: number }).delayMs ?? -1)
+    expect(waits).toHaveLength(2)
+    expect(waits[0]).toBeLessThanOrEqual(300)
+    expect(waits[1]).toBeLessThanOrEqual(600)
+    expect(Date.parse(broken!.end) - Date.parse(broken!.start)).toBeGreaterThanOrEqual(
+      waits[0]! + waits[1]! - 5,
+    )
   }, 30_000)
 
   it('SIGTERM in a busy run: buffers flushed and committed, exit 0, nothing lost or duplicated', async () => {
