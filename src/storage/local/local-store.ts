@@ -209,11 +209,19 @@ function notFound(uri: string, key: string): WeirError {
 
 function storageError(uri: string, key: string, op: string, err: unknown): WeirError {
   const code = (err as NodeJS.ErrnoException)?.code
-  const hint = code === 'ENOSPC' ? ' (disk full)' : code === 'EACCES' ? ' (permission denied)' : ''
+  const hint =
+    code === 'ENOSPC'
+      ? ' (disk full)'
+      : code === 'EROFS'
+        ? ' (read-only file system)'
+        : code === 'EACCES'
+          ? ' (permission denied)'
+          : ''
   return new WeirError(`${uri}${sep}${key}: cannot ${op}${hint}: ${(err as Error).message}`, {
     code: 'STORAGE_IO',
     stage: 'storage',
-    retryable: code === 'EMFILE' || code === 'EAGAIN' || code === 'EBUSY',
+    // A full, failing or read-only disk may be freed, replaced or remounted: the same write may pass later.
+    retryable: ['EMFILE', 'EAGAIN', 'EBUSY', 'ENOSPC', 'EIO', 'EROFS', 'EDQUOT'].includes(code ?? ''),
     cause: err,
   })
 }
