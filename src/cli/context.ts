@@ -11,6 +11,7 @@ export interface GlobalOptions {
 /** Loads the project's config with the global flags applied and opens its pipeline; closes it after `fn`. */
 export async function withPipeline<T>(globals: GlobalOptions, fn: (p: Pipeline) => Promise<T>): Promise<T> {
   const loaded = await loadConfig({
+    applyDotEnv: true,
     ...(globals.config ? { file: globals.config } : {}),
     ...(globals.lake ? { lake: globals.lake } : {}),
   })

@@ -28,6 +28,12 @@ export interface LoadConfigOptions {
   readonly lake?: string
   /** Environment used for `${VAR}`; defaults to `process.env` (plus `.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>
+  /**
+   * Put `.env`'s variables into `process.env` (the real environment still wins) before the config
+   * is evaluated, so `process.env.X` in `weir.config.ts`, sources' code and the AWS SDK see them, as
+   * the CLI does. Off by default: a library call does not change its process's environment.
+   */
+  readonly applyDotEnv?: boolean
 }
 
 export interface LoadedConfig {
@@ -56,7 +62,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     })
   }
   const dir = file ? dirname(file) : cwd
-  const env = options.env ?? { ...readDotEnv(dir), ...process.env }
+  const dotEnv = readDotEnv(dir)
+  if (options.applyDotEnv) for (const [k, v] of Object.entries(dotEnv)) process.env[k] ??= v
+  const env = options.env ?? { ...dotEnv, ...process.env }
   const label = file ? relative(cwd, file) || file : '(defaults)'
   const raw = file ? await readConfigFile(file, label) : {}
   // A --lake path is relative to where the user typed it, not to the config file.

@@ -180,3 +180,24 @@ describe('landing path', () => {
     expect(err.message).toContain('landing.timeZone: an IANA time zone such as "UTC" or "Europe/Paris"')
   })
 })
+
+describe('.env in the CLI', () => {
+  it('is in process.env before weir.config.ts is evaluated (the real environment wins), as the CLI loads it', async () => {
+    const dir = await project({
+      'weir.config.ts':
+        "export default { lake: process.env.WEIR_TEST_LAKE ?? './default', sources: { s: { kind: 'demo', dataset: 'x', count: process.env.WEIR_TEST_COUNT ? Number(process.env.WEIR_TEST_COUNT) : 1 } } }\n",
+      '.env': 'WEIR_TEST_LAKE=./from-dotenv\nWEIR_TEST_COUNT=7\n',
+    })
+    process.env.WEIR_TEST_COUNT = '9'
+    try {
+      // A library call leaves the process's environment as it is.
+      expect((await loadConfig({ cwd: dir })).config.lake).toBe('./default')
+      const loaded = await loadConfig({ cwd: dir, applyDotEnv: true })
+      expect(loaded.config.lake).toBe('./from-dotenv')
+      expect((loaded.config.sources.s as { count: number }).count).toBe(9)
+    } finally {
+      delete process.env.WEIR_TEST_LAKE
+      delete process.env.WEIR_TEST_COUNT
+    }
+  })
+})

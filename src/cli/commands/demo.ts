@@ -11,6 +11,7 @@ export async function demoCommand(
 ): Promise<void> {
   // Only storage settings come from a project config; the demo brings its own sources.
   const { config } = await loadConfig({
+    applyDotEnv: true,
     ...(globals.config ? { file: globals.config } : {}),
     lake: globals.lake ?? './demo-lake',
   })
