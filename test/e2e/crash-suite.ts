@@ -73,6 +73,16 @@ export async function runCrashCase(
       // New input every round, so every run has a source's worth of work to be killed in.
       await addInput(dir, c, k)
       clock += 20 * 60_000
+      if (process.env.WEIR_CRASH_TRACE) {
+        const { appendFile } = await import('node:fs/promises')
+        const doc = await readFile(join(dir, 'lake', '_state', 'sources', 'src.json'), 'utf8').catch(
+          () => '{}',
+        )
+        await appendFile(
+          process.env.WEIR_CRASH_TRACE,
+          `${JSON.stringify({ round: k, dir, doc: JSON.parse(doc) })}\n`,
+        )
+      }
       const stage = await runAndKill(dir, k)
       stages[stage] = (stages[stage] ?? 0) + 1
       log(`${c.source}/${c.stream}: kill ${k + 1}/${c.kills} during ${stage}`)

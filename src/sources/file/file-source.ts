@@ -16,7 +16,9 @@ export const fileSourceSchema = z.strictObject({
   path: z
     .string()
     .min(1)
-    .describe('A file or a glob (`*` within a folder, `**` across folders), relative to the config.'),
+    .describe(
+      'A file or a glob (`*` within a folder, `**` across folders), relative to the config. Files are read oldest first (by modification time, then name); a file is read again when its size or time changes.',
+    ),
   format: z
     .enum(['csv', 'ndjson', 'json', 'parquet'])
     .optional()
@@ -78,9 +80,10 @@ export function createFileSource(name: string, config: FileSourceConfig, baseDir
     async *pull(ctx): AsyncGenerator<SourceBatch> {
       const saved = ctx.cursor as FileCursor | undefined
       const seen: Record<string, Seen> = { ...(saved?.files ?? {}) }
-      const found = await expandGlob(resolve(baseDir, config.path))
-      // The file a crash or a stop left half read goes first: a new file that sorts before it must
-      // not take its place in the cursor (which holds one file in progress).
+      // Oldest first (then by name), the file a crash or a stop left half read before all: a file
+      // that arrives later comes after every file already there, so the batches pulled again from a
+      // cursor after a crash are the batches pulled before it, whatever arrived meanwhile.
+      const found = await inArrivalOrder(await expandGlob(resolve(baseDir, config.path)))
       const first = saved?.current?.path
       const files = first && found.includes(first) ? [first, ...found.filter((f) => f !== first)] : found
       if (files.length === 0) {
@@ -273,6 +276,12 @@ function formatOf(file: string): 'csv' | 'ndjson' | 'json' | 'parquet' {
       stage: 'config',
     },
   )
+}
+
+async function inArrivalOrder(files: readonly string[]): Promise<string[]> {
+  const times = new Map<string, number>()
+  for (const f of files) times.set(f, (await stat(f).catch(() => undefined))?.mtimeMs ?? 0)
+  return [...files].sort((a, b) => times.get(a)! - times.get(b)! || (a < b ? -1 : a > b ? 1 : 0))
 }
 
 /** `*` matches within one folder and `**` across folders; a plain path is itself. */
