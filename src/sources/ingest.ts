@@ -84,15 +84,12 @@ export async function ingest(
     put: (key, value) => state.put(`${stateName}/${key}`, value),
   }
   let doc: IngestState = { cursor: rec.cursor, cursorSeq: rec.cursorSeq, seq: rec.seq, pending: rec.pending }
-  // One writer of the document at a time, each write the whole of it as it is then.
-  let writing: Promise<void> = Promise.resolve()
-  const save = (next: IngestState) => {
+  const save = coalescingWriter(() => state.put(stateName, { ...doc, run, updatedAt: new Date().toISOString() }))
+  const update = (next: IngestState) => {
     doc = next
-    const snapshot = { ...doc, run, updatedAt: new Date().toISOString() }
-    writing = writing.then(() => state.put(stateName, snapshot))
-    return writing
+    return save()
   }
-  if (saved?.pending?.length) await save(doc)
+  if (saved?.pending?.length) await update(doc)
 
   const fingerprint = fingerprinter()
   const envelope = (records: readonly SourceRecord[], seq: number, held: Held | undefined) => {
@@ -139,6 +136,8 @@ export async function ingest(
   const window: { seq: number; batch: SourceBatch; count: number; published: Promise<unknown> }[] = []
   /** The oldest batch in flight, once the stream acknowledged it: its cursor is saved. */
   let refused = false
+  /** The last write of the cursor; not awaited batch by batch (writes coalesce), but before returning. */
+  let saving: Promise<void> = Promise.resolve()
   const finish = async () => {
     const w = window.shift()!
     try {
@@ -152,13 +151,16 @@ export async function ingest(
     out.files += w.batch.files?.length ?? 0
     out.errors += w.batch.errors?.length ?? 0
     out.batches++
-    await save({
+    saving = update({
       ...doc,
       seq: w.seq,
       ...(w.batch.cursor !== undefined ? { cursor: w.batch.cursor, cursorSeq: w.seq } : {}),
       pending: (doc.pending ?? []).filter((p) => p.seq > w.seq),
     })
+    saving.catch(() => {}) // awaited before returning
   }
+  /** Resolves once the previous batch's intent, files and set-aside input are written. */
+  let prepared: Promise<unknown> = Promise.resolve()
   try {
     const pull = source
       .pull({
@@ -178,29 +180,40 @@ export async function ingest(
         if (seq <= rec.seq) {
           // Acknowledged before a crash, pulled again because the cursor saved is older: skip it.
           out.recovered += batch.records.length
-          if (batch.cursor !== undefined) await save({ ...doc, cursor: batch.cursor, cursorSeq: seq })
+          if (batch.cursor !== undefined) await update({ ...doc, cursor: batch.cursor, cursorSeq: seq })
           continue
         }
         if (batch.records.length) await opts.beforePublish?.(batch.records.length)
         const redo = rec.redo.get(seq)
         const at = redo?.at ?? Date.now()
         const encoded = envelope(batch.records, seq, redo?.present)
-        if (batch.records.length || batch.files?.length || batch.errors?.length) {
-          const intent: BatchIntent = {
-            seq,
-            at,
-            records: batch.records.length,
-            ...(batch.cursor !== undefined ? { cursor: batch.cursor } : {}),
-          }
-          await save({ ...doc, pending: [...(doc.pending ?? []).filter((p) => p.seq !== seq), intent] })
-        }
-        // Before the publish, under names of this batch: a restart that finds the batch in the
-        // stream knows these are written; one that does not writes the same names again.
-        const time = new Date(at)
-        for (const f of batch.files ?? [])
-          await landFile(store, opts.rawPath ?? DEFAULT_RAW, source.name, f, time)
-        if (batch.errors?.length) await setAside(store, source.name, run, stateName, seq, time, batch.errors)
-        const published = encoded.length ? stream.publish(source.name, encoded) : Promise.resolve([])
+        const n = seq
+        // The intent is durable before the publish (the writes of batches pulled meanwhile are one),
+        // and so are the batch's files and set-aside input, under names of this batch: a restart
+        // that finds the batch in the stream knows these are written; one that does not writes the
+        // same names again. Each batch waits for the one before: publishes keep their order.
+        const intentSaved =
+          batch.records.length || batch.files?.length || batch.errors?.length
+            ? update({
+                ...doc,
+                pending: [
+                  ...(doc.pending ?? []).filter((p) => p.seq !== n),
+                  {
+                    seq: n,
+                    at,
+                    records: batch.records.length,
+                    ...(batch.cursor !== undefined ? { cursor: batch.cursor } : {}),
+                  } satisfies BatchIntent,
+                ],
+              })
+            : undefined
+        prepared = Promise.all([intentSaved, prepared]).then(async () => {
+          const time = new Date(at)
+          for (const f of batch.files ?? [])
+            await landFile(store, opts.rawPath ?? DEFAULT_RAW, source.name, f, time)
+          if (batch.errors?.length) await setAside(store, source.name, run, stateName, n, time, batch.errors)
+        })
+        const published = prepared.then(() => (encoded.length ? stream.publish(source.name, encoded) : []))
         published.catch(() => {}) // awaited in order by finish
         window.push({ seq, batch, count: encoded.length, published })
         if (window.length >= WINDOW) await finish()
@@ -211,6 +224,7 @@ export async function ingest(
       // intents stay for the next run to check against the stream.
       try {
         while (window.length > 0 && !refused) await finish()
+        await saving
       } catch {
         // the first error is the one to report
       }
@@ -220,8 +234,8 @@ export async function ingest(
       // stream back must see every publish this run began, or it would publish them again.
       await Promise.allSettled(window.map((w) => w.published))
       await pull.return?.(undefined)
-      await writing
     }
+    await saving
   } catch (err) {
     if (opts.signal?.aborted) partial = 'stopped by request; the next run resumes from the saved cursor'
     // Running out of budget or rate limit is the API's pace, not a failure: stop here and resume next run.
@@ -236,6 +250,43 @@ export async function ingest(
     ...out,
     byResource,
     ...(partial ? { partial } : {}),
+  }
+}
+
+/**
+ * Writes a document as it is now, one write at a time: calls made while a write is in flight are
+ * served together by the next one (a burst of intents costs one write, not one each). Each call
+ * resolves once a write that started after it has finished, or rejects with that write's error.
+ */
+function coalescingWriter(write: () => Promise<void>): () => Promise<void> {
+  let asked = 0
+  let done = 0
+  let running = false
+  const waiting: { upTo: number; resolve: () => void; reject: (err: unknown) => void }[] = []
+  const pump = async () => {
+    running = true
+    while (done < asked) {
+      const upTo = asked
+      let failed: unknown
+      try {
+        await write()
+      } catch (err) {
+        failed = err
+      }
+      done = upTo
+      for (const w of waiting.filter((x) => x.upTo <= upTo)) {
+        if (failed === undefined) w.resolve()
+        else w.reject(failed)
+      }
+      waiting.splice(0, waiting.length, ...waiting.filter((x) => x.upTo > upTo))
+    }
+    running = false
+  }
+  return () => {
+    const upTo = ++asked
+    const p = new Promise<void>((resolve, reject) => waiting.push({ upTo, resolve, reject }))
+    if (!running) void pump()
+    return p
   }
 }
 

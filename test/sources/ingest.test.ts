@@ -101,14 +101,10 @@ describe('ingest', () => {
     const dying = {
       ...real,
       put: async (name: string, value: unknown) => {
-        if (name === 'sources/shop' && (value as { seq?: number }).seq !== undefined) {
-          if (
-            (value as { seq: number }).seq === 3 &&
-            !(value as { pending: unknown[] }).pending.some((p) => (p as { seq: number }).seq === 3)
-          ) {
-            acks++
-            throw new Error('killed')
-          }
+        // (Writes coalesce: the first that would record batch 3 or a later one as acknowledged.)
+        if (name === 'sources/shop' && ((value as { seq?: number }).seq ?? 0) >= 3 && acks === 0) {
+          acks++
+          throw new Error('killed')
         }
         return real.put(name, value)
       },
@@ -121,9 +117,10 @@ describe('ingest', () => {
       return `${v.id}.${v.k}`
     })
     expect(ids.sort()).toEqual([1, 2, 3, 4, 5, 6].flatMap((i) => [`${i}.0`, `${i}.1`]))
-    // The restart went on after the last batch the stream held whole (all six were in flight).
-    expect(seen.at(-1)).toBe(6)
-    expect(r.records).toBe(0)
+    // The restart went on after the last batch the stream held whole, and published only the rest.
+    const from = seen.at(-1) as number
+    expect(from).toBeGreaterThanOrEqual(3)
+    expect(r.records).toBe((6 - from) * 2)
   })
 
   it('a batch the stream holds in part is completed with the records it lacks, once each', async () => {
