@@ -1,10 +1,9 @@
 import { z } from 'zod'
 import { compileExpr, ExprError } from '../core/expr.js'
 import { isTimeZone } from '../core/time.js'
+import { durationSchema } from '../core/units-schema.js'
 
-const duration = z
-  .union([z.string().min(1), z.number().int().nonnegative()])
-  .describe('A duration: milliseconds as a number, or text such as "60s" or "5 minutes".')
+const duration = durationSchema
 const hhmm = z
   .string()
   .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day as HH:MM, e.g. "22:00"')

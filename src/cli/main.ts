@@ -212,6 +212,16 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
     })
 
   program
+    .command('validate')
+    .description(
+      'check the config (every duration, size, schedule, preset, time zone and reference to a source) without running anything; exit 1 if it is wrong',
+    )
+    .action(async (_opts, cmd: Command) => {
+      const { validateCommand } = await import('./commands/validate.js')
+      await validateCommand(globals(cmd))
+    })
+
+  program
     .command('status')
     .description("each stream consumer group's position and lag, and each source's last run")
     .addOption(formatOption(['table', 'json'], 'table'))

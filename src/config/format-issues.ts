@@ -6,11 +6,16 @@ const SECRET_KEY = /(auth|token|secret|password|passwd|bearer|key|credential)/i
  * One line per problem: the key path, what was expected and what was found.
  * Values under secret-looking keys are never shown, only their type.
  */
-export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
+export function formatIssues(
+  issues: readonly z.core.$ZodIssue[],
+  input: unknown,
+  /** Key paths whose values came from the environment: never shown, whatever their key. */
+  fromEnv: ReadonlySet<string> = new Set(),
+): string[] {
   return issues.map((issue) => {
     const path = issue.path.map(String)
     const where = path.length ? path.join('.') : '(root)'
-    const found = describeFound(lookup(input, path), path)
+    const found = describeFound(lookup(input, path), path, fromEnv.has(path.join('.')))
     switch (issue.code) {
       case 'invalid_type':
         return `${where}: expected ${issue.expected}, found ${found}`
@@ -48,11 +53,12 @@ function lookup(input: unknown, path: string[]): unknown {
   return cur
 }
 
-function describeFound(value: unknown, path: string[]): string {
+function describeFound(value: unknown, path: string[], fromEnv: boolean): string {
   if (value === undefined) return 'nothing (the key is missing)'
   if (value === null) return 'null'
   const type = Array.isArray(value) ? 'array' : typeof value
   if (path.some((p) => SECRET_KEY.test(p))) return `a ${type} (value hidden)`
+  if (fromEnv) return `a ${type} from the environment (value hidden)`
   if (type === 'object' || type === 'array' || type === 'function') return `a ${type}`
   const shown = JSON.stringify(value)
   return `${type} ${shown.length > 60 ? `${shown.slice(0, 57)}...` : shown}`

@@ -13,8 +13,10 @@ export function interpolate(
   value: unknown,
   env: Readonly<Record<string, string | undefined>>,
   file: string,
+  /** Filled with the key paths (`engine.threads`) whose values came from the environment. */
+  fromEnv?: Set<string>,
 ): unknown {
-  return walk(value, env, file, [])
+  return walk(value, env, file, [], fromEnv)
 }
 
 function walk(
@@ -22,12 +24,18 @@ function walk(
   env: Readonly<Record<string, string | undefined>>,
   file: string,
   path: string[],
+  fromEnv: Set<string> | undefined,
 ): unknown {
-  if (typeof value === 'string') return substitute(value, env, file, path)
-  if (Array.isArray(value)) return value.map((v, i) => walk(v, env, file, [...path, String(i)]))
+  if (typeof value === 'string') {
+    const out = substitute(value, env, file, path)
+    if (out !== value && fromEnv && VAR.test(value)) fromEnv.add(path.join('.'))
+    VAR.lastIndex = 0
+    return out
+  }
+  if (Array.isArray(value)) return value.map((v, i) => walk(v, env, file, [...path, String(i)], fromEnv))
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value)) out[k] = walk(v, env, file, [...path, k])
+    for (const [k, v] of Object.entries(value)) out[k] = walk(v, env, file, [...path, k], fromEnv)
     return out
   }
   return value

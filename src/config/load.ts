@@ -73,10 +73,11 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
       ? resolve(cwd, options.lake)
       : options.lake
   const withLake = lake ? { ...(raw as object), lake } : raw
-  const interpolated = interpolate(withLake, env, label)
+  const fromEnv = new Set<string>()
+  const interpolated = interpolate(withLake, env, label, fromEnv)
   const parsed = configSchema.safeParse(interpolated)
   if (!parsed.success) {
-    const lines = formatIssues(parsed.error.issues, interpolated)
+    const lines = formatIssues(parsed.error.issues, interpolated, fromEnv)
     throw new WeirError(`${label}: invalid config: ${lines.join('; ')}`, {
       code: 'CONFIG_INVALID',
       stage: 'config',

@@ -2,22 +2,21 @@ import { z } from 'zod'
 import { alertsSchema } from '../alerts/alerts-schema.js'
 import { tableLocation } from '../core/paths.js'
 import { isTimeZone } from '../core/time.js'
+import { durationSchema, sizeSchema } from '../core/units-schema.js'
+import { parseSchedule } from '../scheduler/schedule.js'
 import { serveSchema } from '../serve/serve-schema.js'
 import { codeSourceSchema } from '../sources/code/code-source.js'
 import { demoSourceSchema } from '../sources/demo/demo-source.js'
 import { fileSourceSchema } from '../sources/file/file-source.js'
+import { PRESETS } from '../sources/rest/presets.js'
 import { restSourceSchema } from '../sources/rest/rest-schema.js'
 
 const name = z
   .string()
   .regex(/^[a-z][a-z0-9_]*$/, 'a lower-case name of letters, digits and _ (it becomes part of table names)')
 
-const size = z
-  .union([z.string(), z.number().int().positive()])
-  .describe('A size: bytes as a number, or text such as "10MB" or "512KiB".')
-const duration = z
-  .union([z.string(), z.number().int().nonnegative()])
-  .describe('A duration: milliseconds as a number, or text such as "60s" or "5 minutes".')
+const size = sizeSchema
+const duration = durationSchema
 
 // Each source kind owns its schema (beside its adapter); the config composes them here.
 // `{ preset: 'x.recent_search', ... }` may leave out `kind: 'rest'`, as in the design's example.
@@ -393,6 +392,7 @@ export const configSchema = z
       .describe('`weir run`: schedules, retries, timeouts and backfills.'),
   })
   .superRefine((c, ctx) => {
+    checkReferences(c, ctx)
     // Raw file names come from stream offsets, which two tables can share: their folders must differ.
     const seen: [string, string][] = []
     for (const [key, t] of Object.entries(c.tables)) {
@@ -409,6 +409,86 @@ export const configSchema = z
       seen.push([key, loc])
     }
   })
+
+/** Jobs of `weir run` other than the sources' own. */
+const STAGE_JOBS = ['land', 'refine', 'models', 'warehouse', 'alerts', 'serve']
+
+/**
+ * Names that must name something: every preset, schedule, and reference to a source (tables,
+ * jobs, backfills, alert rules, served tables). Checked when the config loads, with the key path,
+ * rather than when a stage first meets it (or never, where a dangling name would do nothing).
+ */
+function checkReferences(
+  c: {
+    sources: Record<string, unknown>
+    tables: Record<string, unknown>
+    run: {
+      timeZone: string
+      jobs: Record<string, { schedule?: string | undefined; after?: string[] | undefined }>
+      backfill: Record<string, unknown>
+    }
+    alerts: { rules: Record<string, { source: string }> }
+    serve: { tables: Record<string, { source: string }> }
+  },
+  ctx: z.core.$RefinementCtx,
+): void {
+  const sources = Object.keys(c.sources)
+  const known = sources.length ? `; sources: ${sources.join(', ')}` : '; the config declares no sources'
+  const source = (name: string, path: (string | number)[]) => {
+    if (!c.sources[name]) ctx.addIssue({ code: 'custom', path, message: `no source named "${name}"${known}` })
+  }
+  for (const [name, s] of Object.entries(c.sources)) {
+    const rest = s as { kind?: string; preset?: string; endpoints?: Record<string, { preset?: string }> }
+    if (rest.kind !== 'rest') continue
+    const presets = [
+      ...(rest.preset ? [[['sources', name, 'preset'], rest.preset] as const] : []),
+      ...Object.entries(rest.endpoints ?? {}).flatMap(([e, ep]) =>
+        ep.preset ? [[['sources', name, 'endpoints', e, 'preset'], ep.preset] as const] : [],
+      ),
+    ]
+    for (const [path, preset] of presets) {
+      if (!PRESETS[preset])
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path],
+          message: `no preset "${preset}" (see docs/presets.md: ${Object.keys(PRESETS).slice(0, 4).join(', ')}, ...)`,
+        })
+    }
+  }
+  for (const key of Object.keys(c.tables)) source(key.split('.')[0] ?? key, ['tables', key])
+  const jobs = [...sources, ...STAGE_JOBS]
+  for (const [name, job] of Object.entries(c.run.jobs)) {
+    if (!jobs.includes(name))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['run', 'jobs', name],
+        message: `no job named "${name}": a job is a source (${sources.join(', ') || 'none declared'}) or one of ${STAGE_JOBS.join(', ')}`,
+      })
+    for (const [i, after] of (job.after ?? []).entries())
+      if (!jobs.includes(after))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['run', 'jobs', name, 'after', i],
+          message: `no job named "${after}"`,
+        })
+    if (job.schedule) {
+      try {
+        parseSchedule(job.schedule, c.run.timeZone)
+      } catch (err) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['run', 'jobs', name, 'schedule'],
+          message: (err as Error).message,
+        })
+      }
+    }
+  }
+  for (const name of Object.keys(c.run.backfill)) source(name, ['run', 'backfill', name])
+  for (const [name, r] of Object.entries(c.alerts.rules))
+    source(r.source, ['alerts', 'rules', name, 'source'])
+  for (const [name, t] of Object.entries(c.serve.tables))
+    source(t.source, ['serve', 'tables', name, 'source'])
+}
 
 /** A config as written by a user (defaults optional). */
 export type WeirConfigInput = z.input<typeof configSchema>

@@ -1,9 +1,8 @@
 import { z } from 'zod'
 import { compileExpr, ExprError } from '../core/expr.js'
+import { durationSchema } from '../core/units-schema.js'
 
-const duration = z
-  .union([z.string().min(1), z.number().int().nonnegative()])
-  .describe('A duration: milliseconds as a number, or text such as "60s" or "5 minutes".')
+const duration = durationSchema
 
 const field = z
   .string()

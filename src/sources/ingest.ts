@@ -84,7 +84,9 @@ export async function ingest(
     put: (key, value) => state.put(`${stateName}/${key}`, value),
   }
   let doc: IngestState = { cursor: rec.cursor, cursorSeq: rec.cursorSeq, seq: rec.seq, pending: rec.pending }
-  const save = coalescingWriter(() => state.put(stateName, { ...doc, run, updatedAt: new Date().toISOString() }))
+  const save = coalescingWriter(() =>
+    state.put(stateName, { ...doc, run, updatedAt: new Date().toISOString() }),
+  )
   const update = (next: IngestState) => {
     doc = next
     return save()

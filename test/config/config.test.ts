@@ -155,6 +155,7 @@ describe('landing path', () => {
   it("takes a table's own landing folder (the seed's layout), but not one that overlaps another table's", async () => {
     const ok = await project({
       'weir.json': JSON.stringify({
+        sources: { x: { kind: 'demo', dataset: 'x' } },
         tables: { 'x.tweets': { landing: { path: 'Raw/Twitter/JSON/{yyyy}/{mm}/{dd}', maxRecords: 100 } } },
       }),
     })
@@ -162,6 +163,7 @@ describe('landing path', () => {
     expect(config.tables['x.tweets']?.landing?.path).toBe('Raw/Twitter/JSON/{yyyy}/{mm}/{dd}')
     const clash = await project({
       'weir.json': JSON.stringify({
+        sources: { x: { kind: 'demo', dataset: 'x' } },
         tables: {
           'x.tweets': { landing: { path: 'Raw/Twitter/JSON/{yyyy}' } },
           'x.users': { landing: { path: 'Raw/Twitter/{yyyy}' } },

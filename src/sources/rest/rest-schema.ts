@@ -1,6 +1,7 @@
 import { z } from 'zod'
+import { durationSchema } from '../../core/units-schema.js'
 
-const duration = z.union([z.string(), z.number().int().nonnegative()])
+const duration = durationSchema
 const paramValue = z.union([z.string(), z.number(), z.boolean()])
 
 export const authSchema = z
