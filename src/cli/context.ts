@@ -15,7 +15,7 @@ export async function withPipeline<T>(globals: GlobalOptions, fn: (p: Pipeline) 
     ...(globals.config ? { file: globals.config } : {}),
     ...(globals.lake ? { lake: globals.lake } : {}),
   })
-  const p = await openPipeline(loaded)
+  const p = await openPipeline(loaded, { onNote: (line) => process.stderr.write(`weir: ${line}\n`) })
   try {
     return await fn(p)
   } finally {

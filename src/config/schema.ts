@@ -346,7 +346,7 @@ export const configSchema = z
           .positive()
           .default(1_000_000)
           .describe(
-            'Backpressure: a source waits before publishing while its topic holds more records than this that landing has not committed (landing stopped or slower than the source), instead of filling the disk. Not with --once, where landing runs after the sources.',
+            'Backpressure: a source waits before publishing while its topic holds more records than this that landing has not committed (landing stopped or slower than the source), instead of filling the disk; the batches already in flight (up to four) may pass it. Not with --once, where landing runs after the sources.',
           ),
         jobs: z
           .record(

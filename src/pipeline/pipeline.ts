@@ -153,6 +153,8 @@ export interface LandOptions {
 export interface OpenOptions {
   /** Where the embedded stream lives; see `defaultStreamDir`. */
   readonly streamDir?: string
+  /** Told things a user must know that are not errors (sources served by the simulator). */
+  readonly onNote?: (line: string) => void
 }
 
 export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = {}): Promise<Pipeline> {
@@ -226,6 +228,10 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
       ([, s]) => (s as { baseUrl?: string }).baseUrl === 'simulator',
     )
     if (!simulated.length) return c
+    if (!simulator)
+      options.onNote?.(
+        `${simulated.map(([n]) => n).join(', ')}: baseUrl is "simulator", so ${simulated.length > 1 ? 'these sources get' : 'this source gets'} made-up data from Weir's built-in API simulator, not the real API (set the credentials the config reads, in .env or the environment)`,
+      )
     simulator ??= import('../sources/simulator/simulator.js').then((m) =>
       m.startSimulator({ historyDays: 3 }),
     )
@@ -286,6 +292,10 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
               ...(signal ? { signal } : {}),
               rawPath: config.landing.path,
               eventTime: (resource) => config.tables[`${src.name}.${resource}`]?.eventTime,
+              identity: (resource) => {
+                const key = config.tables[`${src.name}.${resource}`]?.primaryKey
+                return key === undefined ? undefined : typeof key === 'string' ? [key] : key
+              },
             }),
           )
         }

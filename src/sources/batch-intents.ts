@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { getPath } from '../core/records.js'
 import type { Stream } from '../stream/stream.js'
 
 /**
@@ -63,9 +64,38 @@ export interface Held {
   readonly values: Map<string, number>
 }
 
-/** The hash a record's value is known by in `Held.values`. */
-export function valueHash(value: Uint8Array): string {
-  return createHash('sha1').update(value).digest('base64')
+/**
+ * Which field identifies a record of a resource (a primary key, or the id an API pages by), when
+ * known: a record pulled again after a crash is matched by it, since an API may send the same item
+ * with other values (a tweet whose metrics grew). Without one, records are matched by their bytes.
+ */
+export type Identity = (resource: string) => readonly string[] | undefined
+
+/** The hash a record is known by in `Held.values`: its resource and identity, or its bytes. */
+export function recordKey(resource: string, value: Uint8Array, data: unknown, identity?: Identity): string {
+  const fields = identity?.(resource)
+  if (fields?.length) {
+    const parsed = data === undefined ? parseJson(value) : data
+    const id = fields.map((f) => getPath(parsed, f))
+    if (id.every((v) => v !== undefined && v !== null))
+      return `i:${createHash('sha1')
+        .update(`${resource}\u0000${JSON.stringify(id)}`)
+        .digest('base64')}`
+  }
+  return `b:${createHash('sha1').update(value).digest('base64')}`
+}
+
+/** Whether a key names a record by its identity (not its bytes): such a record may move between batches. */
+export function isIdentityKey(key: string): boolean {
+  return key.startsWith('i:')
+}
+
+function parseJson(value: Uint8Array): unknown {
+  try {
+    return JSON.parse(Buffer.from(value).toString('utf8'))
+  } catch {
+    return undefined
+  }
 }
 
 /**
@@ -105,6 +135,7 @@ export async function presence(
   topic: string,
   tag: string,
   pending: readonly BatchIntent[],
+  identity?: Identity,
 ): Promise<Map<number, Held>> {
   const out = new Map<number, Held>()
   if (pending.length === 0) return out
@@ -124,7 +155,7 @@ export async function presence(
         out.set(seq, held)
       }
       held.indexes.add(Number(i))
-      const v = valueHash(d.value)
+      const v = recordKey(d.headers.resource ?? '', d.value, undefined, identity)
       held.values.set(v, (held.values.get(v) ?? 0) + 1)
     }
   }

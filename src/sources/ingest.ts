@@ -13,10 +13,12 @@ import {
   type BatchIntent,
   batchTag,
   type Held,
+  type Identity,
   type IngestState,
+  isIdentityKey,
   presence,
+  recordKey,
   recover,
-  valueHash,
 } from './batch-intents.js'
 import type { RawFile, Source, SourceBatch, SourceState } from './source.js'
 
@@ -30,6 +32,8 @@ export interface IngestOptions {
   readonly signal?: AbortSignal
   /** Where the cursor is kept (default `sources/<name>`): a backfill window keeps its own. */
   readonly stateName?: string
+  /** The fields that identify a record of a resource (its table's primary key), over the source's own. */
+  readonly identity?: Identity
   /** Awaited before each batch of `records` is published: where backpressure waits (see `run.maxLag`). */
   readonly beforePublish?: (records: number) => Promise<void>
 }
@@ -75,7 +79,8 @@ export async function ingest(
   const stateName = opts.stateName ?? `sources/${source.name}`
   const tag = batchTag(stateName)
   const saved = await state.get<IngestState>(stateName)
-  const rec = recover(saved, await presence(stream, source.name, tag, saved?.pending ?? []))
+  const identity: Identity = (resource) => opts.identity?.(resource) ?? source.identity?.(resource)
+  const rec = recover(saved, await presence(stream, source.name, tag, saved?.pending ?? [], identity))
   const run = `${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`
   const out = { records: 0, bytes: 0, batches: 0, files: 0, errors: 0, recovered: 0 }
   const byResource: Record<string, number> = {}
@@ -93,21 +98,32 @@ export async function ingest(
   }
   if (saved?.pending?.length) await update(doc)
 
+  // Records the stream holds from batches a crash cut short, known by their identity: an API
+  // pulled again may put them on another page (new items pushed them), so they are left out of
+  // whichever batch of this run they come back in.
+  const moved = new Map<string, number>()
+  for (const r of rec.redo.values())
+    for (const [k, n] of r.present?.values ?? []) if (isIdentityKey(k)) moved.set(k, (moved.get(k) ?? 0) + n)
+  const take = (from: Map<string, number> | undefined, k: string) => {
+    const n = from?.get(k)
+    if (!n) return false
+    if (n > 1) from!.set(k, n - 1)
+    else from!.delete(k)
+    return true
+  }
   const fingerprint = fingerprinter()
   const envelope = (records: readonly SourceRecord[], seq: number, held: Held | undefined) => {
     const ingested = Date.now()
     const at = new Date(ingested).toISOString()
     const encoded: StreamRecordInput[] = []
-    // What the stream holds of this batch from before a crash is left out, value by value.
-    const skip = held ? new Map(held.values) : undefined
+    // What the stream holds of this batch from before a crash is left out, record by record (by
+    // identity anywhere in this run; by value in the batch that had it).
+    const skip = held ? new Map([...held.values].filter(([k]) => !isIdentityKey(k))) : undefined
     for (const [i, r] of records.entries()) {
       const value = Buffer.from(serialise(source.name, r.resource, r.data))
-      if (skip?.size) {
-        const h = valueHash(value)
-        const n = skip.get(h)
-        if (n) {
-          if (n > 1) skip.set(h, n - 1)
-          else skip.delete(h)
+      if (skip?.size || moved.size) {
+        const h = recordKey(r.resource, value, r.data, identity)
+        if (isIdentityKey(h) ? take(moved, h) : take(skip, h)) {
           out.recovered++
           continue
         }

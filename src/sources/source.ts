@@ -46,6 +46,11 @@ export interface SourceState {
 export interface Source {
   readonly name: string
   pull(ctx: PullContext): AsyncIterable<SourceBatch>
+  /**
+   * The fields that identify a record of a resource, when the source knows them (the id a REST API
+   * pages by): a record pulled again after a crash is recognised by them even if its values moved.
+   */
+  identity?(resource: string): readonly string[] | undefined
 }
 
 /**

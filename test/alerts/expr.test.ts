@@ -76,7 +76,9 @@ describe('weir alerts (CLI)', () => {
     const dir = await tempDir('weir-alerts-')
     await writeFile(
       join(dir, 'weir.yaml'),
-      `alerts:
+      `sources:
+  weather: { kind: demo, dataset: weather }
+alerts:
   channels: { ops: { kind: webhook, url: "http://127.0.0.1:9/never" } }
   rules:
     heat:

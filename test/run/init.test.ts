@@ -15,7 +15,9 @@ describe('weir init', () => {
     expect(init.code, init.stderr).toBe(0)
     expect(init.stdout).toMatch(/next: cd .*proj && weir run --once/)
     const run = await weir(['run', '--once'], env, dir)
-    expect(run.stderr).toBe('')
+    // One line says which sources get made-up data, so nobody takes it for the real API's.
+    expect(run.stderr).toMatch(/^weir: x, weather: baseUrl is "simulator", so these sources get made-up data/)
+    expect(run.stderr.trim().split('\n')).toHaveLength(1)
     expect(run.code).toBe(0)
     const events = run.stdout
       .trim()

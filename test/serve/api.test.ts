@@ -22,6 +22,7 @@ beforeAll(async () => {
   await runDemo({ lake })
   const config = configSchema.parse({
     lake,
+    sources: { x: { kind: 'demo', dataset: 'x' } },
     serve: {
       tables: {
         tweets: {

@@ -185,6 +185,47 @@ describe('ingest', () => {
     expect(ids.sort()).toEqual([2, 3, 4, 5, 6])
   })
 
+  it('records known by their identity are left out wherever they come back (new items pushed them to the next page)', async () => {
+    const { store, stream } = await scratchLake()
+    const state = createStateStore(store)
+    let run = 0
+    const source = codeSource(async function* () {
+      run++
+      const pages =
+        run === 1
+          ? [[5, 4, 3]]
+          : [
+              [7, 6],
+              [5, 4, 3],
+            ]
+      for (const [n, ids] of pages.entries())
+        yield {
+          // The values moved too: an item's metrics grow between two pulls.
+          records: ids.map((id) => ({ resource: 'items', data: { id, likes: run * 10 } })),
+          cursor: `page-${n}`,
+        }
+    })
+    let calls = 0
+    const cut = {
+      ...stream,
+      publish: async (topic: string, records: Parameters<typeof stream.publish>[1]) => {
+        if (++calls === 1) {
+          await stream.publish(topic, records.slice(0, 2)) // 5 and 4 got in
+          throw new WeirError('connection lost', { code: 'X', stage: 'stream', retryable: true })
+        }
+        return stream.publish(topic, records)
+      },
+    }
+    const identity = () => ['id']
+    await expect(ingest(source, cut, store, { state, identity })).rejects.toThrow('connection lost')
+    const r = await ingest(source, stream, store, { state, identity })
+    expect(r).toMatchObject({ recovered: 2, records: 3 })
+    const ids = (await (await stream.consumer('t', ['shop'])).poll({ maxRecords: 100 })).map(
+      (d) => JSON.parse(Buffer.from(d.value).toString()).id,
+    )
+    expect(ids.sort()).toEqual([3, 4, 5, 6, 7])
+  })
+
   it('demo sources are deterministic for a seed and shaped like the APIs', async () => {
     const config = configSchema.parse({ sources: { x: { kind: 'demo', dataset: 'x', count: 30, seed: 7 } } })
     const now = new Date('2026-11-22T00:00:00Z')

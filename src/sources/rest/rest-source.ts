@@ -57,8 +57,19 @@ export function createRestSource(
 ): Source {
   const r = resolveRest(name, cfg)
   const order = orderEndpoints(name, r.endpoints)
+  // The id an endpoint pages by (since_id) identifies its records; a time cursor does not.
+  const ids = new Map<string, string>()
+  for (const ep of Object.values(r.endpoints)) {
+    const inc = ep.incremental
+    const resource = inc?.resource ?? Object.keys(ep.select)[0]
+    if (inc && inc.type !== 'time' && resource) ids.set(resource, inc.cursorPath)
+  }
   return {
     name,
+    identity: (resource) => {
+      const path = ids.get(resource)
+      return path ? [path] : undefined
+    },
     async *pull(ctx: PullContext): AsyncGenerator<SourceBatch> {
       const saved = (ctx.cursor as RestCursor | undefined)?.partitions ?? {}
       const partitions: Record<string, PartitionState> = { ...saved }
