@@ -194,3 +194,28 @@ describe('time cursors, backfill windows and OAuth2', () => {
     expect(records.find((r) => r.resource === 'users')!.headers.fp).not.toBe(h.fp)
   })
 })
+
+describe('a REST source whose host refuses connections', () => {
+  it('fails at once, naming the host and the URL sent with its credentials masked', async () => {
+    const { freePort } = await import('../helpers/services.js')
+    const port = await freePort() // nothing listens there
+    const lake = await scratchLake()
+    const t0 = performance.now()
+    const err = await runSource(
+      {
+        s: {
+          kind: 'rest',
+          baseUrl: `http://127.0.0.1:${port}/api`,
+          auth: { apiKey: 'very-secret-key-123', name: 'api_key', in: 'query' },
+          endpoints: { items: { path: '/items', params: { q: 'x' } } },
+        },
+      },
+      's',
+      lake,
+    ).catch((e: unknown) => e as Error)
+    expect(performance.now() - t0).toBeLessThan(2_000)
+    expect((err as Error).message).toBe(
+      `source s: GET /items: cannot connect to 127.0.0.1:${port} (connection refused) at http://127.0.0.1:${port}/api/items?q=x&api_key=***; check baseUrl and that the server is up`,
+    )
+  })
+})

@@ -91,6 +91,17 @@ export function createHttp(o: HttpOptions) {
           if (err instanceof WeirError) throw err
           if (o.signal.aborted) throw err
           const e = err as Error & { cause?: { code?: string } }
+          const code = e.cause?.code
+          if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+            // Nothing listens there (or no such host): waiting out six backoffs would only hide it.
+            throw new WeirError(
+              redact(
+                `source ${o.source}: ${label}: cannot connect to ${u.host} (${code === 'ECONNREFUSED' ? 'connection refused' : 'host not found'}) at ${masked(u)}; check baseUrl${code === 'ECONNREFUSED' ? ' and that the server is up' : ''}`,
+                o.auth.secrets,
+              ),
+              { code: 'SOURCE_CONNECT', stage: 'source', retryable: true, cause: err },
+            )
+          }
           last =
             e.name === 'TimeoutError'
               ? `timed out after ${o.timeoutMs} ms`
@@ -108,6 +119,15 @@ export function createHttp(o: HttpOptions) {
       )
     },
   }
+}
+
+/** A URL as it may be shown: a password in it and query values of credential-like names as `***`. */
+export function masked(u: URL): string {
+  const out = new URL(u)
+  if (out.password) out.password = '***'
+  for (const k of [...out.searchParams.keys()])
+    if (/(key|token|secret|password|auth|sig|credential)/i.test(k)) out.searchParams.set(k, '***')
+  return out.toString().replaceAll('%2A%2A%2A', '***')
 }
 
 /** Full jitter (AWS architecture blog): a random wait up to the exponential cap spreads retries out. */
