@@ -64,7 +64,7 @@ export async function watchAlerts(
   state: StateStore,
   config: AlertsConfig,
   opts: WatchOptions = {},
-): Promise<{ records: number; events: number }> {
+): Promise<{ records: number; events: number; failed: number; lastError?: string }> {
   const groupName = opts.group ?? 'alerts'
   const doc = `alerts/${groupName}/state`
   const saved = await state.get<SavedState>(doc)
@@ -84,7 +84,11 @@ export async function watchAlerts(
   const topics = [...new Set(Object.values(config.rules).map((r) => r.source))]
   const consumer = topics.length ? await stream.consumer(groupName, topics) : undefined
   const windowOf = (rule: string) => config.rules[rule]?.window ?? config.window
-  const total = { records: 0, events: 0 }
+  const total: { records: number; events: number; failed: number; lastError?: string } = {
+    records: 0,
+    events: 0,
+    failed: 0,
+  }
   const tickMs = opts.tickMs ?? 250
 
   const save = () => state.put(doc, { engine: engine.state, held, outbox, counters } satisfies SavedState)
@@ -188,6 +192,11 @@ export async function watchAlerts(
           }),
         ),
       )
+      if (out.outcome === 'failed') {
+        // Set down in the alert history; the run says so too, so a failure is never a success.
+        total.failed += m.alerts.length
+        total.lastError = `${m.channel}: ${out.error ?? 'failed'}`
+      }
       outbox = outbox.slice(1)
       await save()
     }

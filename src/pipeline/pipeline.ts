@@ -42,8 +42,11 @@ export interface StageSummary {
   readonly tables: Readonly<Record<string, number>>
   /** Things a user should know that are not errors (e.g. records landed by ingestion time). */
   readonly notes?: readonly string[]
-  /** Set when the stage left work undone: `partial` (resumes next run) or `skipped` (another process holds it). */
-  readonly outcome?: 'partial' | 'skipped'
+  /**
+   * Set when the stage left work undone: `partial` (resumes next run), `skipped` (another process
+   * holds it) or `failed` (done with, but not achieved: alerts that could not be delivered).
+   */
+  readonly outcome?: 'partial' | 'skipped' | 'failed'
   /** Why, in one line. */
   readonly reason?: string
 }
@@ -484,10 +487,16 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
         records: r.records,
         files: 0,
         bytes: 0,
-        errors: 0,
+        errors: r.failed,
         seconds,
         tables: {},
         notes: [`${r.events} alert events`],
+        ...(r.failed
+          ? {
+              outcome: 'failed' as const,
+              reason: `${r.failed} alert notification(s) could not be delivered after their retries (last: ${r.lastError}); see weir alerts history`,
+            }
+          : {}),
       }
     },
     async query(sql) {

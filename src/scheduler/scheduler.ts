@@ -10,9 +10,10 @@ export interface JobStats {
   readonly files: number
   /**
    * Set when the run did not do all it was asked: `partial` (stopped early, resumes next run: a
-   * rate limit, a stop) or `skipped` (another process holds the work). The run is recorded so.
+   * rate limit, a stop), `skipped` (another process holds the work) or `failed` (it ran, and what it
+   * could not do will not be done by running again). The run is recorded so, and not retried.
    */
-  readonly outcome?: 'partial' | 'skipped'
+  readonly outcome?: 'partial' | 'skipped' | 'failed'
   /** Why, in one line. */
   readonly note?: string
 }

@@ -126,7 +126,11 @@ describe('alerts', () => {
     const cfg = config(hook.url)
     const before = smtp.mails.length
     await stream.publish('weather', [reading('toronto', 31)])
-    await watchAlerts(stream, store, state, cfg)
+    // The run says what it could not deliver: a failure is never a success.
+    expect(await watchAlerts(stream, store, state, cfg)).toMatchObject({
+      failed: 1,
+      lastError: expect.stringMatching(/^hook: alert channel hook: POST .*HTTP 500$/),
+    })
     expect(hook.requests).toHaveLength(3) // 1 + 2 retries
     expect(smtp.mails.length - before).toBe(1)
     // A restart (a new watcher on the same state): toronto is still firing, so 32 °C sends nothing,
@@ -184,4 +188,34 @@ describe('alerts', () => {
     expect(hook.requests.map((r) => JSON.parse(r.body).subject)).toEqual(['[FIRING] hot3', '[FIRING] stale'])
     await hook.close()
   })
+})
+
+describe('weir run --once with alerts that cannot be delivered', () => {
+  it('records the alerts run failed, says why in one line, and exits 1', async () => {
+    const { writeFile } = await import('node:fs/promises')
+    const { join } = await import('node:path')
+    const { weir } = await import('../helpers/cli.js')
+    const { freePort, tempDir } = await import('../helpers/services.js')
+    const dir = await tempDir('weir-alert-fail-')
+    const port = await freePort() // nothing listens: every attempt fails
+    await writeFile(
+      join(dir, 'weir.config.ts'),
+      `export default {
+  lake: './lake',
+  sources: { w: { kind: 'code', async *pull() { yield { records: [{ resource: 'r', data: { t: 40 } }] } } } },
+  alerts: {
+    channels: { hook: { kind: 'webhook', url: 'http://127.0.0.1:${port}/hook', retries: 1 } },
+    rules: { hot: { source: 'w', when: 't > 30', channels: ['hook'] } },
+  },
+}
+`,
+    )
+    const r = await weir(['run', '--once'], {}, dir)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(
+      /^weir: alerts failed: 1 alert notification\(s\) could not be delivered after their retries \(last: hook: /m,
+    )
+    const runs = JSON.parse((await weir(['runs', '--job', 'alerts', '--format', 'json'], {}, dir)).stdout)
+    expect(runs[0]).toMatchObject({ job: 'alerts', outcome: 'failed' })
+  }, 60_000)
 })
