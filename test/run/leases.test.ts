@@ -63,6 +63,20 @@ describe('a table another process holds is skipped, never a success with 0 recor
     const r = await weir(['refine'], {}, dir)
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/refine skipped: s_events: another process is refining it \(pid 7 on elsewhere/)
+    // Stages run by hand are in the history like scheduled ones, as what they were.
+    const runs = JSON.parse((await weir(['runs', '--format', 'json'], {}, dir)).stdout) as {
+      job: string
+      outcome: string
+      trigger: string
+      records: number
+      error?: string
+    }[]
+    expect(runs.map((x) => [x.job, x.trigger, x.outcome]).reverse()).toEqual([
+      ['s', 'weir ingest', 'succeeded'],
+      ['land', 'weir land', 'succeeded'],
+      ['refine', 'weir refine', 'skipped'],
+    ])
+    expect(runs[0]!.error).toMatch(/pid 7 on elsewhere/)
     // The holder went away (its lease lapsed): the same command refines.
     await writeFile(lease, JSON.stringify({ owner: 'x', expiresAt: new Date(0).toISOString() }))
     const again = await weir(['refine'], {}, dir)

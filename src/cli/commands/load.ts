@@ -1,5 +1,6 @@
 import { type GlobalOptions, withPipeline } from '../context.js'
 import { renderRows } from '../output.js'
+import { recorded } from './record.js'
 
 /** `weir load postgres [--url] [--schema] [--select m...] [--full-refresh]`. */
 export async function loadCommand(
@@ -7,12 +8,19 @@ export async function loadCommand(
   globals: GlobalOptions,
 ): Promise<void> {
   await withPipeline(globals, async (p) => {
-    const results = await p.loadPostgres({
-      ...(opts.url ? { url: opts.url } : {}),
-      ...(opts.schema ? { schema: opts.schema } : {}),
-      ...(opts.select ? { select: opts.select } : {}),
-      ...(opts.fullRefresh ? { fullRefresh: true } : {}),
-    })
+    const results = await recorded(
+      p,
+      'warehouse',
+      'weir load postgres',
+      () =>
+        p.loadPostgres({
+          ...(opts.url ? { url: opts.url } : {}),
+          ...(opts.schema ? { schema: opts.schema } : {}),
+          ...(opts.select ? { select: opts.select } : {}),
+          ...(opts.fullRefresh ? { fullRefresh: true } : {}),
+        }),
+      (r) => ({ records: r.reduce((n, x) => n + x.changed, 0), files: r.length }),
+    )
     const columns = ['table', 'mode', 'rows', 'changed', 'added_columns', 'seconds'].map((name) => ({
       name,
       type: '',

@@ -1,5 +1,6 @@
 import type { ModelsReport } from '../../pipeline/pipeline.js'
 import { type GlobalOptions, withPipeline } from '../context.js'
+import { recorded } from './record.js'
 
 export interface ModelCommandOptions {
   readonly select?: string[]
@@ -22,16 +23,30 @@ export async function modelCommand(opts: ModelCommandOptions, globals: GlobalOpt
       }
       return
     }
-    const report = await p.models({
-      ...(opts.select ? { select: opts.select } : {}),
-      ...(opts.fullRefresh ? { fullRefresh: true } : {}),
-      test: opts.testOnly ? 'only' : opts.test !== false,
-    })
+    const failing = (r: ModelsReport) => [
+      ...r.models.filter((m) => m.action === 'failed').map((m) => m.error ?? m.model),
+      ...r.tests
+        .filter((t) => t.status === 'fail' || t.status === 'error')
+        .map((t) => `test ${t.name} ${t.status}: ${t.failures} failing rows (${t.where})`),
+    ]
+    const report = await recorded(
+      p,
+      'models',
+      'weir model',
+      () =>
+        p.models({
+          ...(opts.select ? { select: opts.select } : {}),
+          ...(opts.fullRefresh ? { fullRefresh: true } : {}),
+          test: opts.testOnly ? 'only' : opts.test !== false,
+        }),
+      (r) => ({
+        records: r.models.reduce((n, m) => n + m.rows, 0),
+        files: r.models.reduce((n, m) => n + m.files, 0),
+        ...(failing(r).length ? { outcome: 'failed' as const, note: failing(r).join('; ') } : {}),
+      }),
+    )
     print(report)
-    const failed =
-      report.models.some((m) => m.action === 'failed') ||
-      report.tests.some((t) => t.status === 'fail' || t.status === 'error')
-    if (failed) process.exitCode = 1
+    if (failing(report).length) process.exitCode = 1
   })
 }
 

@@ -50,8 +50,12 @@ export async function runCommand(
     try {
       const runs = await run.done
       if (!opts.once) await run.scheduler.stop(parseDuration(p.config.run.grace))
-      // Anything left undone says so, in one line each, and in the exit code.
-      const undone = runs.filter((r) => r.outcome === 'failed' || r.outcome === 'skipped')
+      // Anything left undone says so, in one line each, and in the exit code: failed, skipped, and
+      // (with --once, unless the user stopped it) partial, such as a source out of request budget.
+      const undone = runs.filter(
+        (r) =>
+          r.outcome === 'failed' || r.outcome === 'skipped' || (r.outcome === 'partial' && signals === 0),
+      )
       for (const r of undone) process.stderr.write(`weir: ${r.job} ${r.outcome}: ${r.error ?? ''}\n`)
       if (undone.length) process.exitCode = 1
     } finally {

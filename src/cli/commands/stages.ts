@@ -5,19 +5,32 @@ import { formatBytes, parseBytes } from '../../core/units.js'
 import type { StageSummary } from '../../pipeline/pipeline.js'
 import { type GlobalOptions, interruption, withPipeline } from '../context.js'
 import { renderRows } from '../output.js'
+import { recorded } from './record.js'
 import { summaryLine } from './summary.js'
 
-/** `weir ingest [source...]`: pull the sources once into the stream. */
+/** `weir ingest [source...]`: pull the sources once into the stream, each recorded as its own job's run. */
 export async function ingestCommand(sources: string[], globals: GlobalOptions): Promise<void> {
   const signal = interruption()
-  await withPipeline(globals, async (p) => print(await p.ingest(sources, signal)))
+  await withPipeline(globals, async (p) => {
+    const names = sources.length ? sources : Object.keys(p.config.sources)
+    const each: StageSummary[] = []
+    for (const name of names) {
+      if (signal.aborted) break
+      each.push(await recorded(p, name, 'weir ingest', () => p.ingest([name], signal), stats))
+    }
+    print(sum(each))
+  })
   if (signal.aborted) process.exitCode = 130
 }
 
 /** `weir land [--follow] [--refine]`: write everything waiting in the stream to raw files (and keep at it). */
 export async function landCommand(follow: boolean, globals: GlobalOptions, refine = false): Promise<void> {
   const signal = interruption()
-  await withPipeline(globals, async (p) => print(await p.land(signal, follow, refine ? { refine } : {})))
+  await withPipeline(globals, async (p) =>
+    print(
+      await recorded(p, 'land', 'weir land', () => p.land(signal, follow, refine ? { refine } : {}), stats),
+    ),
+  )
   if (signal.aborted) process.exitCode = 130
 }
 
@@ -28,8 +41,41 @@ export async function refineCommand(
   rewind?: string,
 ): Promise<void> {
   await withPipeline(globals, async (p) =>
-    print(await p.refine(tables.length ? tables : undefined, rewind ? { rewind } : {})),
+    print(
+      await recorded(
+        p,
+        'refine',
+        'weir refine',
+        () => p.refine(tables.length ? tables : undefined, rewind ? { rewind } : {}),
+        stats,
+      ),
+    ),
   )
+}
+
+const stats = (s: StageSummary) => ({
+  records: s.records,
+  files: s.files,
+  ...(s.outcome ? { outcome: s.outcome } : {}),
+  ...(s.reason ? { note: s.reason } : {}),
+})
+
+/** Several runs of one stage as one line: the sums, every note, and the worst outcome. */
+function sum(all: readonly StageSummary[]): StageSummary {
+  const worst = (['failed', 'skipped', 'partial'] as const).find((o) => all.some((s) => s.outcome === o))
+  const reasons = all.flatMap((s) => (s.reason ? [s.reason] : []))
+  return {
+    stage: all[0]?.stage ?? 'ingest',
+    records: all.reduce((n, s) => n + s.records, 0),
+    files: all.reduce((n, s) => n + s.files, 0),
+    bytes: all.reduce((n, s) => n + s.bytes, 0),
+    errors: all.reduce((n, s) => n + s.errors, 0),
+    seconds: all.reduce((n, s) => n + s.seconds, 0),
+    tables: Object.assign({}, ...all.map((s) => s.tables)),
+    notes: all.flatMap((s) => s.notes ?? []),
+    ...(worst ? { outcome: worst } : {}),
+    ...(reasons.length ? { reason: reasons.join('; ') } : {}),
+  }
 }
 
 /** `weir refine --status`: per raw table, the files waiting (new, late or changed) and what is done. */
@@ -91,5 +137,5 @@ function print(s: StageSummary): void {
   // Work left undone is said in one line and in the exit code: skipped (another process holds it)
   // fails the command; partial (a stop, a rate limit) is said, and resumes on the next run.
   if (s.outcome) process.stderr.write(`weir: ${s.stage} ${s.outcome}: ${s.reason ?? ''}\n`)
-  if (s.outcome === 'skipped') process.exitCode = 1
+  if (s.outcome === 'skipped' || s.outcome === 'failed') process.exitCode = 1
 }
