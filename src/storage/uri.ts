@@ -18,7 +18,7 @@ export function parseLakeUri(uri: string, base = process.cwd()): LakeLocation {
     const bucket = slash < 0 ? rest : rest.slice(0, slash)
     const prefix = slash < 0 ? '' : rest.slice(slash + 1).replace(/\/+$/, '')
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-      throw new WeirError(`lake ${uri}: "${bucket}" is not a valid S3 bucket name`, {
+      throw new WeirError(`lake ${maskUri(uri)}: "${maskUri(bucket)}" is not a valid S3 bucket name`, {
         code: 'LAKE_URI_INVALID',
         stage: 'storage',
       })
@@ -28,7 +28,7 @@ export function parseLakeUri(uri: string, base = process.cwd()): LakeLocation {
   if (scheme === 'file') return { kind: 'local', root: resolve(base, decodeURIComponent(uri.slice(7))) }
   if (scheme) {
     throw new WeirError(
-      `lake ${uri}: unsupported scheme "${scheme}://"; use a directory or s3://bucket/prefix`,
+      `lake ${maskUri(uri)}: unsupported scheme "${scheme}://"; use a directory or s3://bucket/prefix`,
       {
         code: 'LAKE_URI_INVALID',
         stage: 'storage',
@@ -36,4 +36,14 @@ export function parseLakeUri(uri: string, base = process.cwd()): LakeLocation {
     )
   }
   return { kind: 'local', root: resolve(base, uri) }
+}
+
+/**
+ * A URI as it may be printed: the user-info part (`user:password@`) masked, since a lake or
+ * database URL is where people put credentials.
+ *
+ * @example maskUri('https://u:secret@host/x') // 'https://***@host/x'
+ */
+export function maskUri(uri: string): string {
+  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1***@')
 }

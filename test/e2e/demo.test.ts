@@ -113,7 +113,7 @@ describe('weir demo on a local lake', () => {
     expect(again.code).toBe(0)
     expect(demoCounts(again.stdout)).toEqual(demoCounts(run.stdout))
     await checkLake(lake, again.stdout)
-  })
+  }, 120_000)
 
   it('refuses a non-empty lake it did not make', async () => {
     const lake = await tempDir('weir-demo-')

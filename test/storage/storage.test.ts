@@ -55,6 +55,10 @@ describe('lake URIs', () => {
     expect(parseLakeUri('s3://bucket/a/b/')).toEqual({ kind: 's3', bucket: 'bucket', prefix: 'a/b' })
     expect(parseLakeUri('s3://bucket')).toEqual({ kind: 's3', bucket: 'bucket', prefix: '' })
     expect(() => parseLakeUri('gs://bucket/x')).toThrow(/unsupported scheme/)
+    // A password in the URI is never printed.
+    expect(() => parseLakeUri('https://me:hunter2-secret@host/lake')).toThrow(
+      'lake https://***@host/lake: unsupported scheme "https://"',
+    )
     expect(() => parseLakeUri('s3://Bad_Bucket/x')).toThrow(/not a valid S3 bucket/)
   })
 })
