@@ -66,7 +66,7 @@ describe('public API', () => {
     expect(existsSync(entry.import)).toBe(true)
     expect(existsSync(entry.types)).toBe(true)
     expect(existsSync(pkg.bin.weir)).toBe(true)
-    const built = await import('weir')
+    const built = await import('weir-lake')
     expect(Object.keys(built).sort()).toEqual(Object.keys(api).sort())
   })
 })

@@ -1,12 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { dirname, extname, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseEnv } from 'node:util'
 import { errorMessage, WeirError } from '../core/errors.js'
 import { parseLakeUri } from '../storage/uri.js'
 import { formatIssues } from './format-issues.js'
 import { interpolate } from './interpolate.js'
 import { configSchema, type WeirConfig } from './schema.js'
+
+/** This package's entry point (the built `index.js`, or `index.ts` when run from source). */
+const SELF = ((js) => (existsSync(js) ? js : js.replace(/\.js$/, '.ts')))(
+  fileURLToPath(new URL('../index.js', import.meta.url)),
+)
 
 /** The files Weir looks for, in order, when `--config` is not given. */
 export const CONFIG_FILES = [
@@ -95,8 +101,14 @@ async function readConfigFile(file: string, label: string): Promise<unknown> {
       return parse(await readFile(file, 'utf8')) ?? {}
     }
     // jiti compiles TypeScript configs on the fly, so users need no build step for weir.config.ts.
+    // `import { defineConfig } from 'weir-lake'` resolves to the Weir that runs the config, whether
+    // or not the project has it in node_modules (a global install, a copied folder).
     const { createJiti } = await import('jiti')
-    const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false })
+    const jiti = createJiti(import.meta.url, {
+      moduleCache: false,
+      fsCache: false,
+      alias: { 'weir-lake': SELF, weir: SELF },
+    })
     const mod = await jiti.import<unknown>(file, { default: true })
     return typeof mod === 'function' ? await (mod as () => unknown)() : mod
   } catch (err) {

@@ -14,7 +14,12 @@ export interface FaultProxy {
  * does: 500 InternalError, 503 SlowDown, and requests that are never answered. What it forwards
  * reaches the real server untouched.
  */
-export async function startFaultProxy(target: string, seed = 1): Promise<FaultProxy> {
+export async function startFaultProxy(
+  target: string,
+  seed = 1,
+  /** Sees every request first (its headers, e.g. to check a credential was sent). */
+  onRequest?: (req: import('node:http').IncomingMessage) => void,
+): Promise<FaultProxy> {
   const to = new URL(target)
   let rate = 0
   let rnd = seed
@@ -25,6 +30,7 @@ export async function startFaultProxy(target: string, seed = 1): Promise<FaultPr
   const counts = { forwarded: 0, failed: 0, hung: 0 }
   const hanging = new Set<import('node:http').ServerResponse>()
   const server = createServer((req, res) => {
+    onRequest?.(req)
     const r = random()
     if (r < rate) {
       const kind = Math.floor((r / rate) * 3)

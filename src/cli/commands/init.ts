@@ -1,28 +1,33 @@
-import { cp, mkdir, readdir, writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { basename, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { WeirError } from '../../core/errors.js'
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url))
 
 const CONFIG = `// A Weir project: tweets and weather into a local lake, refined, modelled.
-// Until real credentials are set (see .env.example), the sources are served by Weir's built-in
-// API simulator, started in-process: \`weir run --once\` works with no account and no network.
-// (An empty variable, as .env.example leaves them, counts as unset.)
-const simulated = (secret: string | undefined) => (secret ? {} : { baseUrl: 'simulator' })
+// Until real credentials are set (in .env, see .env.example, or the environment), the sources are
+// served by Weir's built-in API simulator, started in-process: \`weir run --once\` works with no
+// account and no network. (An empty variable, as .env.example leaves them, counts as unset.)
+import { defineConfig } from 'weir-lake'
 
-export default {
+// Where a source's API is: the simulator without a credential; else the real API, or another
+// address (a proxy, a stand-in) given in the environment.
+const api = (secret: string | undefined, url: string | undefined) =>
+  !secret ? { baseUrl: 'simulator' } : url ? { baseUrl: url } : {}
+
+export default defineConfig({
   lake: process.env.WEIR_LAKE || './lake',
   sources: {
     x: {
       preset: 'x.recent_search',
-      ...simulated(process.env.X_BEARER_TOKEN),
+      ...api(process.env.X_BEARER_TOKEN, process.env.X_API_URL),
       auth: { bearer: process.env.X_BEARER_TOKEN || 'simulator' },
       params: { query: ['#dataengineering -is:retweet'] },
     },
     weather: {
       preset: 'tomorrow.realtime',
-      ...simulated(process.env.TOMORROW_API_KEY),
+      ...api(process.env.TOMORROW_API_KEY, process.env.TOMORROW_API_URL),
       auth: { apiKey: process.env.TOMORROW_API_KEY || 'simulator' },
       params: { location: ['toronto', 'lisbon', 'phoenix'] },
     },
@@ -40,16 +45,35 @@ export default {
       weather: { schedule: 'rate(1 hour)' },
     },
   },
-}
+})
 `
 
-const ENV = `# Real APIs: set these (here, or in the environment) and the sources leave the simulator.
+const ENV = `# Copy to .env. Real APIs: set these (here, or in the environment) and the sources leave the simulator.
 X_BEARER_TOKEN=
 TOMORROW_API_KEY=
+# Another address for an API (a proxy, a stand-in):
+# X_API_URL=https://api.x.com
 # WEIR_LAKE=s3://my-bucket/lake
 `
 
+/** The project's package.json: Weir as a dependency, so `npx weir` and the config's import resolve here. */
+const packageJson = (name: string, version: string) =>
+  `${JSON.stringify(
+    {
+      name,
+      private: true,
+      type: 'module',
+      scripts: { once: 'weir run --once', start: 'weir run' },
+      devDependencies: { 'weir-lake': `^${version}` },
+    },
+    null,
+    2,
+  )}\n`
+
 const README = `# A Weir project
+
+With Weir installed for this project (\`npm install\`: it is in package.json), run it with \`npx weir\`;
+with Weir installed globally (\`npm install -g weir-lake\`), just \`weir\`:
 
 \`\`\`bash
 weir run --once      # pull, land, refine, build the models and run their tests, then exit
@@ -79,10 +103,18 @@ export async function initCommand(dir: string): Promise<void> {
   await writeFile(join(root, 'weir.config.ts'), CONFIG)
   await writeFile(join(root, '.env.example'), ENV)
   await writeFile(join(root, 'README.md'), README)
-  await writeFile(join(root, '.gitignore'), 'lake/\n.env\n')
+  await writeFile(join(root, '.gitignore'), 'lake/\n.env\nnode_modules/\n')
+  const own = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string
+  }
+  const name =
+    basename(root)
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-') || 'weir-project'
+  await writeFile(join(root, 'package.json'), packageJson(name, own.version))
   for (const part of ['models/tweets', 'models/weather', 'snapshots', 'tests'])
     await cp(join(EXAMPLES, part), join(root, part), { recursive: true })
   process.stdout.write(
-    `created ${dir}: weir.config.ts, models/, snapshots/, tests/, .env.example, README.md\nnext: cd ${dir} && weir run --once\n`,
+    `created ${dir}: weir.config.ts, package.json, models/, snapshots/, tests/, .env.example, README.md\nnext: cd ${dir} && weir run --once   (or, with Weir installed in the project by npm install: npx weir run --once)\n`,
   )
 }
