@@ -219,3 +219,38 @@ describe('a REST source whose host refuses connections', () => {
     )
   })
 })
+
+describe('path parameters', () => {
+  it('a value with slashes fills several segments, each encoded (the REST recipe: GitHub /repos/{repo}/issues)', async () => {
+    const { fillPath } = await import('../../src/sources/rest/plan.js')
+    expect(fillPath('/repos/{repo}/issues', { repo: 'duckdb/duckdb', state: 'all' })).toEqual({
+      path: '/repos/duckdb/duckdb/issues',
+      query: { state: 'all' },
+    })
+    expect(fillPath('/movie/{id}', { id: 'a b?c' }).path).toBe('/movie/a%20b%3Fc')
+  })
+
+  it('a refused request names the URL it sent, not only the path template, with credentials masked', async () => {
+    const { startSimulator } = await import('../../src/sources/simulator/simulator.js')
+    const s = await startSimulator()
+    try {
+      const err = await runSource(
+        {
+          g: {
+            kind: 'rest',
+            baseUrl: s.url,
+            auth: { apiKey: 'secret-key-0042', name: 'api_key', in: 'query' },
+            endpoints: { issues: { path: '/repos/{repo}/issues', params: { repo: 'duckdb/duckdb' } } },
+          },
+        },
+        'g',
+        await scratchLake(),
+      ).catch((e: unknown) => e as Error)
+      expect((err as Error).message).toContain(`GET /repos/{repo}/issues was refused: HTTP 404`)
+      expect((err as Error).message).toContain(`(sent: ${s.url}/repos/duckdb/duckdb/issues?api_key=***)`)
+      expect((err as Error).message).not.toContain('secret-key-0042')
+    } finally {
+      await s.close()
+    }
+  })
+})

@@ -81,7 +81,7 @@ export function createHttp(o: HttpOptions) {
           } else {
             throw new WeirError(
               redact(
-                `source ${o.source}: ${label} was refused: HTTP ${res.status}${snippet(text)}${hint(res.status)}`,
+                `source ${o.source}: ${label} was refused: HTTP ${res.status}${snippet(text)}${hint(res.status)} (sent: ${masked(u)})`,
                 o.auth.secrets,
               ),
               { code: 'SOURCE_HTTP', stage: 'source' },

@@ -58,7 +58,8 @@ export function fillPath(path: string, params: Params): { path: string; query: P
   const filled = path.replace(/\{([A-Za-z0-9_.]+)\}/g, (_, k: string) => {
     const v = query[k]
     delete query[k]
-    return encodeURIComponent(v ?? '')
+    // A value with slashes fills several segments (GitHub's {repo} is "owner/name"); each is encoded.
+    return (v ?? '').split('/').map(encodeURIComponent).join('/')
   })
   return { path: filled, query }
 }
