@@ -1,4 +1,5 @@
 import type { z } from 'zod'
+import { maskUri } from '../core/redact.js'
 
 const SECRET_KEY = /(auth|token|secret|password|passwd|bearer|key|credential)/i
 
@@ -60,6 +61,7 @@ function describeFound(value: unknown, path: string[], fromEnv: boolean): string
   if (path.some((p) => SECRET_KEY.test(p))) return `a ${type} (value hidden)`
   if (fromEnv) return `a ${type} from the environment (value hidden)`
   if (type === 'object' || type === 'array' || type === 'function') return `a ${type}`
-  const shown = JSON.stringify(value)
+  // A URL typed into the file may still carry a password: its user-info part is masked.
+  const shown = JSON.stringify(typeof value === 'string' ? maskUri(value) : value)
   return `${type} ${shown.length > 60 ? `${shown.slice(0, 57)}...` : shown}`
 }

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { alertsSchema } from '../alerts/alerts-schema.js'
 import { tableLocation } from '../core/paths.js'
 import { isTimeZone } from '../core/time.js'
-import { durationSchema, sizeSchema } from '../core/units-schema.js'
+import { durationSchema, postgresUrlSchema, sizeSchema } from '../core/units-schema.js'
 import { parseSchedule } from '../scheduler/schedule.js'
 import { serveSchema } from '../serve/serve-schema.js'
 import { codeSourceSchema } from '../sources/code/code-source.js'
@@ -294,8 +294,7 @@ export const configSchema = z
       .strictObject({
         postgres: z
           .strictObject({
-            url: z
-              .string()
+            url: postgresUrlSchema
               .optional()
               .describe(
                 'postgres:// URL, e.g. "${DATABASE_URL}"; without it, the PG* variables (PGHOST, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE).',

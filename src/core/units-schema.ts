@@ -25,3 +25,10 @@ export const sizeSchema = z
   .union([z.string(), z.number().int().positive()])
   .refine(parses(parseBytes), { message: 'expected a size such as "10MB", "512KiB" or a number of bytes' })
   .describe('A size: bytes as a number, or text such as "10MB" or "512KiB".')
+
+/** A PostgreSQL connection URL, checked for its shape when the config loads (its value is never shown). */
+export const postgresUrlSchema = z
+  .string()
+  .refine((u) => /^postgres(ql)?:\/\/\S+$/.test(u) && URL.canParse(u), {
+    message: 'expected a URL like postgres://user:password@host:5432/db',
+  })

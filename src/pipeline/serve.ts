@@ -74,6 +74,8 @@ export async function startServing(
           follow: options.follow ?? true,
           signal: stop.signal,
         })
+  // Whoever holds the Serving decides what a failed sink means; it never goes unhandled.
+  void sink.catch(() => undefined)
   const ui =
     p.config.serve.ui && options.ui !== false ? createUiBackend(p, options.projectDir ?? p.dir) : undefined
   const app = createApi({

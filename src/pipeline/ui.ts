@@ -161,8 +161,8 @@ export function createUiBackend(p: Pipeline, projectDir: string): UiBackend & { 
         ddl,
       }
     },
-    async query(sql) {
-      return (await sandboxNow()).query(sql)
+    async query(sql, signal) {
+      return (await sandboxNow()).query(sql, signal)
     },
     async runs() {
       return { runs: await history.list({ limit: 500 }) }

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { compileExpr, ExprError } from '../core/expr.js'
-import { durationSchema } from '../core/units-schema.js'
+import { durationSchema, postgresUrlSchema } from '../core/units-schema.js'
 
 const duration = durationSchema
 
@@ -26,7 +26,7 @@ export const serveSchema = z
         }),
         z.strictObject({
           kind: z.literal('postgres').describe('PostgreSQL.'),
-          url: z.string().describe('Connection URL, e.g. "${DATABASE_URL}".'),
+          url: postgresUrlSchema.describe('Connection URL, e.g. "${DATABASE_URL}".'),
           prefix: z
             .string()
             .regex(/^[a-z_][a-z0-9_]*$/)

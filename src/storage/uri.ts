@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { WeirError } from '../core/errors.js'
+import { maskUri } from '../core/redact.js'
 
 /** A parsed lake URI. */
 export type LakeLocation =
@@ -36,14 +37,4 @@ export function parseLakeUri(uri: string, base = process.cwd()): LakeLocation {
     )
   }
   return { kind: 'local', root: resolve(base, uri) }
-}
-
-/**
- * A URI as it may be printed: the user-info part (`user:password@`) masked, since a lake or
- * database URL is where people put credentials.
- *
- * @example maskUri('https://u:secret@host/x') // 'https://***@host/x'
- */
-export function maskUri(uri: string): string {
-  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1***@')
 }

@@ -72,6 +72,17 @@ const cases: [string, Record<string, unknown>, string][] = [
   // Secrets come from the environment: a value from there is never shown, whatever its key.
   ['a secret in a number', { engine: { threads: '${MARKER}' } }, 'engine.threads'],
   ['a secret in a duration', { sources: { x: ok }, run: { grace: '${MARKER}' } }, 'run.grace'],
+  // A password typed into a URL is masked where the URL is shown.
+  [
+    'a serving store URL that is not one',
+    { serve: { store: { kind: 'postgres', url: `postgres:/weir:${SECRET}@db/x` } } },
+    'serve.store.url',
+  ],
+  [
+    'a warehouse URL of another database',
+    { warehouse: { postgres: { url: `mysql://weir:${SECRET}@db/x` } } },
+    'warehouse.postgres.url',
+  ],
 ]
 
 describe('a broken config fails when it loads, in one line naming the file and the key', () => {

@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from 'node:fs'
+import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -9,16 +11,22 @@ import { serveSink } from '../../src/serve/sink.js'
 import type { Item, ServingStore, TableSpec } from '../../src/serve/stores/store.js'
 import { tempDir } from '../helpers/services.js'
 
-const KEYS = { reader: 'k-reader-0123456789', other: 'k-other-0123456789', limited: 'k-limited-0123456789' }
+const KEYS = {
+  reader: 'k-reader-0123456789',
+  other: 'k-other-0123456789',
+  limited: 'k-limited-0123456789',
+  admin: 'k-admin-0123456789',
+}
 let p: Pipeline
 let s: Serving
+let lake: string
 const tweets: TableSpec = {
   name: 'tweets',
   indexes: { author_id: 'string', created_at: 'string', 'public_metrics.like_count': 'number' },
 }
 
 beforeAll(async () => {
-  const lake = join(await tempDir('weir-serve-'), 'lake')
+  lake = join(await tempDir('weir-serve-'), 'lake')
   await runDemo({ lake })
   const config = configSchema.parse({
     lake,
@@ -37,6 +45,7 @@ beforeAll(async () => {
         { name: 'reader', key: KEYS.reader, scopes: ['tweets'] },
         { name: 'other', key: KEYS.other, scopes: ['users'] },
         { name: 'limited', key: KEYS.limited, scopes: ['*'], rateLimit: { count: 3, per: '1m' } },
+        { name: 'admin', key: KEYS.admin, scopes: ['*'] },
       ],
     },
   })
@@ -221,5 +230,188 @@ describe('weir serve (CLI)', () => {
     expect(r.stderr).toBe(
       'weir: serve: listening on 0.0.0.0 needs API keys (serve.keys); without them, listen on 127.0.0.1\n',
     )
+  })
+  it('fails in one line, password masked, when the serving store cannot be reached', async () => {
+    const { weir } = await import('../helpers/cli.js')
+    const { writeFile } = await import('node:fs/promises')
+    const dir = await tempDir('weir-serve-pg-')
+    await writeFile(
+      join(dir, 'weir.json'),
+      JSON.stringify({
+        lake: './lake',
+        sources: { x: { kind: 'demo', dataset: 'x' } },
+        serve: {
+          store: { kind: 'postgres', url: 'postgres://weir:pw-marker-77@127.0.0.1:1/weir' },
+          tables: { tweets: { source: 'x', resource: 'tweets', key: 'id' } },
+        },
+      }),
+    )
+    const r = await weir(['serve', '--port', '0'], {}, dir)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe(
+      'weir: serving store postgres://***@127.0.0.1:1/weir: cannot connect (connection refused)\n',
+    )
+  })
+})
+
+describe('the API under odd requests (fuzz)', () => {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
+  const send = (method: string, path: string, body?: string) =>
+    fetch(`${s.url}${path}`, {
+      method,
+      headers: { 'x-api-key': KEYS.admin, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body } : {}),
+    })
+
+  it('forged cursors, odd limits, odd methods, encoded traversal: a 4xx each, never a 5xx', async () => {
+    const cases: [string, string, number][] = [
+      ...[
+        'not-base64!!',
+        b64([]),
+        b64([{ a: 1 }]),
+        b64(['x', 'y', 'z']),
+        b64([1e308, null]),
+        b64('x'),
+        b64([[[]]]),
+      ].map((c): [string, string, number] => [
+        'GET',
+        `/v1/tweets?author_id=eq:1&cursor=${encodeURIComponent(c)}`,
+        400,
+      ]),
+      ...['0', '-1', '1e9', '0x10', '1.5', '99999999999', '', 'ten'].map((l): [string, string, number] => [
+        'GET',
+        `/v1/tweets?limit=${encodeURIComponent(l)}`,
+        400,
+      ]),
+      ['POST', '/v1/tweets', 405],
+      ['PUT', '/v1/tweets/1', 405],
+      ['DELETE', '/v1/tweets/1', 405],
+      ['PATCH', '/v1/tweets', 405],
+      ['OPTIONS', '/v1/tweets', 405],
+      ['GET', '/api/ui/tables/raw/..%2f..%2fetc', 404],
+      ['GET', '/api/ui/tables/..%2f..%2f/passwd', 404],
+      ['GET', '/api/ui/dashboards/..%2f..%2fetc%2fpasswd', 404],
+      ['GET', '/v1/..%2f..%2fetc/passwd', 404],
+      ['GET', '/v1/tweets?public_metrics.like_count=gt:', 400],
+      ['GET', '/v1/tweets?author_id=in:,,', 400],
+      ['GET', '/v1/tweets?public_metrics.like_count=gt:NaN', 400],
+    ]
+    const got: string[] = []
+    for (const [method, path, want] of cases) {
+      const res = await send(method, path)
+      got.push(`${method} ${path} ${res.status}`)
+      expect(res.status, `${method} ${path}`).toBe(want)
+      const body = (await res.json()) as { error?: { code: string } }
+      expect(body.error?.code, `${method} ${path}`).toBeTruthy()
+    }
+    // A method that is not allowed says which are.
+    expect((await send('POST', '/v1/tweets', '{"a":1}')).headers.get('allow')).toBe('GET, HEAD')
+    // A malformed escape in a front-end path is not a server error.
+    expect((await send('GET', '/assets/%E0%A4%A')).status).toBeLessThan(500)
+  })
+})
+
+describe('the workbench (POST /api/ui/query)', () => {
+  const ask = (sql: string, signal?: AbortSignal) =>
+    fetch(`${s.url}/api/ui/query`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEYS.admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ sql }),
+      ...(signal ? { signal } : {}),
+    })
+  // Long enough to outlive the test, short of the 30 s timeout only if something is wrong.
+  const LONG = 'select count(*) from range(1000000000000) t(a) where a % 7 = 3'
+
+  it('a long query does not hold up a short one, and queries whose client left are stopped', async () => {
+    const gone = new AbortController()
+    let settled = false
+    const long = ask(LONG, gone.signal)
+      .catch(() => undefined)
+      .finally(() => {
+        settled = true
+      })
+    await new Promise((r) => setTimeout(r, 300))
+    const t0 = Date.now()
+    const short = await ask('select 42 as n')
+    expect(await short.json()).toMatchObject({ rows: [{ n: 42 }] })
+    expect(Date.now() - t0).toBeLessThan(1000)
+    expect(settled).toBe(false)
+    // Four clients start long queries and leave: if their queries kept running, the pool (four
+    // connections) would be full and the next query would wait for their 30 s timeout.
+    gone.abort()
+    await long
+    const leavers = [1, 2, 3, 4].map(() => new AbortController())
+    const left = leavers.map((a) => ask(LONG, a.signal).catch(() => undefined))
+    await new Promise((r) => setTimeout(r, 300))
+    for (const a of leavers) a.abort()
+    await Promise.all(left)
+    const after = await ask('select 7 as n', AbortSignal.timeout(10_000))
+    expect(await after.json()).toMatchObject({ rows: [{ n: 7 }] })
+  }, 30_000)
+
+  it('refuses writes however they are dressed, before anything is created', async () => {
+    for (const sql of [
+      `EXPORT DATABASE '${lake}/exported'`,
+      `/* hi */ EXPORT DATABASE '${lake}/exported'`,
+      `; export database '${lake}/exported'`,
+      `-- note\n  COPY (select 1) TO '${lake}/copied.csv'`,
+      `select 1; EXPORT DATABASE '${lake}/exported'`,
+      'PRAGMA version',
+      'SET lock_configuration = false',
+    ]) {
+      const res = await ask(sql)
+      expect(res.status, sql).toBe(400)
+      expect(((await res.json()) as { error: { code: string } }).error.code, sql).toBe('query_failed')
+    }
+    expect(existsSync(join(lake, 'exported'))).toBe(false)
+    expect(existsSync(join(lake, 'copied.csv'))).toBe(false)
+    expect(readdirSync(lake).filter((f) => /export|copied/.test(f))).toEqual([])
+  })
+
+  it('names no path outside the lake in what it answers', async () => {
+    const seen: string[] = []
+    for (const sql of [
+      'select * from duckdb_settings()',
+      'select * from duckdb_extensions()',
+      'select * from duckdb_databases()',
+      "select current_setting('home_directory') as h",
+    ]) {
+      const body = (await (await ask(sql)).json()) as { rows: Record<string, unknown>[] }
+      for (const row of body.rows)
+        for (const v of Object.values(row))
+          for (const m of JSON.stringify(v ?? '').matchAll(/(?<![\w.])\/[\w.-]+(?:\/[\w.-]*)*/g))
+            seen.push(m[0])
+    }
+    expect(seen.length).toBeGreaterThan(0)
+    const outside = seen.filter((path) => !path.startsWith(lake))
+    expect(outside).toEqual([])
+    expect(seen.some((path) => path.startsWith(homedir()) && !path.startsWith(lake))).toBe(false)
+  })
+})
+
+describe('CORS and server errors', () => {
+  it('answers a CORS preflight when CORS is configured, and logs a server-side failure with its cause', async () => {
+    const { createApi } = await import('../../src/serve/api/app.js')
+    const failures: string[] = []
+    const broken: ServingStore = {
+      ...s.store,
+      query: () => Promise.reject(new Error('disk on fire')),
+    }
+    const app = createApi({
+      store: broken,
+      config: { ...p.config.serve, keys: [], cors: { origins: ['https://app.example'] } },
+      onServerError: (method, path, err) => failures.push(`${method} ${path} ${(err as Error).message}`),
+    })
+    const pre = await app.request('/v1/tweets', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'GET' },
+    })
+    expect(pre.status).toBeLessThan(300)
+    expect(pre.headers.get('access-control-allow-origin')).toBe('https://app.example')
+    expect(pre.headers.get('access-control-allow-methods')).toContain('GET')
+    const res = await app.request('/v1/tweets')
+    expect(res.status).toBe(500)
+    expect(JSON.stringify(await res.json())).not.toContain('disk on fire')
+    expect(failures).toEqual(['GET /v1/tweets disk on fire'])
   })
 })

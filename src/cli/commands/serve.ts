@@ -21,7 +21,14 @@ export async function serveCommand(
         ),
     })
     process.stderr.write(`weir serve: ${s.url} (store ${s.store.kind}); docs at ${s.url}/docs\n`)
-    await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }))
+    // The sink failing for good (its store gone) ends the command with its error, not a crash.
+    const failed = s.sink.then(
+      () => new Promise<never>(() => undefined),
+      (err: unknown) => err,
+    )
+    const stopped = new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }))
+    const err = await Promise.race([stopped, failed])
     await s.close()
+    if (err !== undefined) throw err
   })
 }

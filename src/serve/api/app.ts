@@ -21,6 +21,8 @@ export interface ApiOptions {
     ms: number
     key: string | null
   }) => void
+  /** Told of every request that failed on the server's side (a 500), with its cause. Default: stderr. */
+  readonly onServerError?: (method: string, path: string, err: unknown) => void
 }
 
 const OPS = ['eq', 'in', 'gt', 'gte', 'lt', 'lte', 'prefix'] as const
@@ -28,7 +30,7 @@ const RESERVED = new Set(['select', 'sort', 'limit', 'cursor'])
 
 class ApiError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 413 | 414 | 429,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 413 | 414 | 429,
     readonly code: string,
     message: string,
     readonly retryAfter?: number,
@@ -64,6 +66,13 @@ export function createApi(opts: ApiOptions): Hono {
       if (err.retryAfter !== undefined) c.header('retry-after', String(err.retryAfter))
       return c.json({ error: { code: err.code, message: err.message } }, err.status)
     }
+    const report =
+      opts.onServerError ??
+      ((method: string, path: string, e: unknown) =>
+        process.stderr.write(
+          `weir serve: ${method} ${path} failed: ${(e as Error)?.message?.split('\n')[0] ?? String(e)}\n`,
+        ))
+    report(c.req.method, c.req.path, err)
     return c.json({ error: { code: 'internal', message: 'the request failed; see the server log' } }, 500)
   })
   app.notFound((c) =>
@@ -75,6 +84,17 @@ export function createApi(opts: ApiOptions): Hono {
     const t0 = performance.now()
     if (c.req.url.length > 8192)
       throw new ApiError(414, 'uri_too_long', 'the request line is longer than 8 KB')
+    // Read-only: GET (and HEAD) everywhere, OPTIONS for CORS, POST only for the workbench's query.
+    const allowed = c.req.path === '/api/ui/query' && opts.ui ? ['POST'] : ['GET', 'HEAD']
+    if (config.cors && c.req.path.startsWith('/v1/')) allowed.push('OPTIONS')
+    if (!allowed.includes(c.req.method)) {
+      c.header('allow', allowed.join(', '))
+      throw new ApiError(
+        405,
+        'method_not_allowed',
+        `${c.req.method} is not allowed here; use ${allowed.join(' or ')}`,
+      )
+    }
     // Read-only: no bodies, but the workbench's query (a few KB of SQL).
     const length = Number(c.req.header('content-length') ?? 0)
     if (length > (opts.ui && c.req.method === 'POST' && c.req.path === '/api/ui/query' ? 65_536 : 0))
@@ -212,18 +232,27 @@ export function createApi(opts: ApiOptions): Hono {
       index = field
     }
     const limitText = c.req.query('limit')
-    const limit = limitText === undefined ? config.defaultLimit : Number(limitText)
-    if (!Number.isInteger(limit) || limit < 1)
+    // Digits only: 1e9, 0x10 or 1.0 are not what a client meant to send.
+    if (limitText !== undefined && !/^[1-9]\d{0,8}$/.test(limitText))
       throw new ApiError(400, 'bad_limit', `parameter 'limit': a whole number from 1 to ${config.maxLimit}`)
+    const limit = limitText === undefined ? config.defaultLimit : Number(limitText)
     try {
       const cursor = c.req.query('cursor')
-      const page = await store.query(t, {
+      const q = {
         ...(index ? { index } : {}),
         ...(where ? { where } : {}),
         desc,
         limit: Math.min(limit, config.maxLimit),
-        ...(cursor ? { cursor } : {}),
-      })
+      }
+      const page = await store
+        .query(t, { ...q, ...(cursor ? { cursor } : {}) })
+        .catch(async (err: unknown) => {
+          // A cursor that decodes but is not one the store gave out fails inside the store: if the
+          // same query without it works, the cursor was at fault (a 400), not the server.
+          if (!cursor || err instanceof CursorError) throw err
+          await store.query(t, { ...q, limit: 1 })
+          throw new CursorError()
+        })
       const select = selectOf(c.req.query('select'))
       return c.json({
         items: page.items.map((i) => project(i.item, select)),

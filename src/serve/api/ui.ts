@@ -7,8 +7,8 @@ export interface UiBackend {
   overview(): Promise<unknown>
   tables(): Promise<unknown>
   table(zone: string, name: string): Promise<unknown>
-  /** One read-only statement (the workbench). */
-  query(sql: string): Promise<unknown>
+  /** One read-only statement (the workbench), stopped when the signal aborts (the client left). */
+  query(sql: string, signal?: AbortSignal): Promise<unknown>
   runs(): Promise<unknown>
   alerts(): Promise<unknown>
   dashboards(): Promise<readonly string[]>
@@ -37,7 +37,23 @@ export function mountUi(
 ): void {
   const json = (handler: (c: Context) => Promise<unknown>) => async (c: Context) => {
     guard(c.req.header('authorization'), c.req.header('x-api-key'))
-    return c.json((await handler(c)) as object)
+    try {
+      return c.json((await handler(c)) as object)
+    } catch (err) {
+      // A name the lake does not have is the client's mistake: 404 (400 for another refusal).
+      const code = (err as { code?: unknown }).code
+      if (typeof code !== 'string' || !/^[A-Z_]+$/.test(code)) throw err
+      const missing = /NOT_FOUND|UNKNOWN|NO_SUCH/.test(code)
+      return c.json(
+        {
+          error: {
+            code: missing ? 'not_found' : 'bad_request',
+            message: (err as Error).message.split('\n')[0],
+          },
+        },
+        missing ? 404 : 400,
+      )
+    }
   }
   app.get(
     '/api/ui/overview',
@@ -73,7 +89,7 @@ export function mountUi(
     if (typeof body.sql !== 'string' || !body.sql.trim())
       return c.json({ error: { code: 'bad_query', message: 'send { "sql": "select ..." }' } }, 400)
     try {
-      return c.json((await ui.query(body.sql)) as object)
+      return c.json((await ui.query(body.sql, c.req.raw.signal)) as object)
     } catch (err) {
       return c.json({ error: { code: 'query_failed', message: (err as Error).message.split('\n')[0] } }, 400)
     }
@@ -82,7 +98,13 @@ export function mountUi(
     // The API's own paths stay the API's (a JSON 404), never the app's page.
     if (/^\/(v1|api)(\/|$)/.test(c.req.path)) return next()
     // Only files under the front end's folder; anything else is the app (it routes by #hash).
-    const rel = normalize(decodeURIComponent(c.req.path)).replace(/^([/\\])+/, '')
+    let decoded: string
+    try {
+      decoded = decodeURIComponent(c.req.path)
+    } catch {
+      decoded = '/' // a malformed %-escape names no file: the app
+    }
+    const rel = normalize(decoded).replace(/^([/\\])+/, '')
     const root = resolve(ui.staticDir)
     const file = join(root, rel)
     const inside = file.startsWith(root + sep) && (await stat(file).catch(() => undefined))?.isFile()

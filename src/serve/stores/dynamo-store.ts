@@ -123,7 +123,7 @@ export async function createDynamoStore(cfg: {
     async query(t, q) {
       if (!q.index) {
         // Every item, in no particular order but a stable one: a Scan, resumed from its last key.
-        const [k] = q.cursor ? decodeCursor(q.cursor) : []
+        const [k] = q.cursor ? decodeCursor(q.cursor, (c) => c.length === 1 && typeof c[0] === 'string') : []
         const out = await client.send(
           new sdk.ScanCommand({
             TableName: name(t),
@@ -142,7 +142,15 @@ export async function createDynamoStore(cfg: {
       // `in` reads each value in turn; the cursor says which value and where in it.
       const values = q.where?.op === 'in' ? [...q.where.values] : [undefined]
       const [vi = 0, last] = q.cursor
-        ? (decodeCursor(q.cursor) as [number, Record<string, AttributeValue> | undefined])
+        ? (decodeCursor(
+            q.cursor,
+            (c) =>
+              c.length === 2 &&
+              Number.isInteger(c[0]) &&
+              (c[0] as number) >= 0 &&
+              (c[0] as number) < values.length &&
+              (c[1] === null || (typeof c[1] === 'object' && !Array.isArray(c[1]))),
+          ) as [number, Record<string, AttributeValue> | undefined])
         : []
       const items: { key: string; item: Item }[] = []
       for (let i = vi; i < values.length; i++) {

@@ -1,5 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { WeirError } from '../../core/errors.js'
+import { maskUri } from '../../core/redact.js'
 import type { JsonValue } from '../../engine/engine.js'
 import { createSqlStore, type SqlRunner } from './sql-store.js'
 import type { ServingStore } from './store.js'
@@ -63,7 +65,26 @@ async function duckdbRunner(path: string): Promise<SqlRunner> {
 
 async function pgRunner(url: string): Promise<SqlRunner> {
   const { default: pg } = await import('pg')
-  const pool = new pg.Pool({ connectionString: url, max: 8 })
+  const pool = new pg.Pool({ connectionString: url, max: 8, connectionTimeoutMillis: 10_000 })
+  // An idle client whose server went away must not take the process with it; the next query says so.
+  pool.on('error', () => undefined)
+  // Asked once at start, so a wrong URL or a server that is down stops `weir serve` in one line.
+  await pool.query('SELECT 1').catch(async (err: unknown) => {
+    await pool.end().catch(() => undefined)
+    const e = err as { code?: string; message?: string }
+    const why =
+      e.code === 'ECONNREFUSED'
+        ? 'connection refused'
+        : e.code === 'ENOTFOUND'
+          ? 'host not found'
+          : (e.message ?? String(err)).split('\n')[0]
+    throw new WeirError(`serving store ${maskUri(url)}: cannot connect (${why})`, {
+      code: 'SERVE_STORE_UNREACHABLE',
+      stage: 'query',
+      retryable: true,
+      cause: err,
+    })
+  })
   return {
     async exec(sql, params = []) {
       const r = await pool.query(sql, params as unknown[])

@@ -4,6 +4,7 @@ import {
   encodeCursor,
   type Item,
   indexValue,
+  isScalar,
   type Page,
   type ServingStore,
   type TableSpec,
@@ -108,7 +109,10 @@ export function createSqlStore(
       if (q.where && q.index) where.push(condition(by, q.where, p))
       // Keyset pagination on (index value, key): stable while items change, and cheap.
       if (q.cursor) {
-        const [v, k] = decodeCursor(q.cursor)
+        const [v, k] = decodeCursor(
+          q.cursor,
+          (c) => c.length === 2 && isScalar(c[0]) && typeof c[1] === 'string',
+        )
         const cmp = q.desc ? '<' : '>'
         where.push(
           q.index ? `(${by} ${cmp} ${p(v)} OR (${by} = ${p(v)} AND k ${cmp} ${p(k)}))` : `k ${cmp} ${p(k)}`,

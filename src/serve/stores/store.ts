@@ -65,13 +65,20 @@ export function encodeCursor(parts: readonly unknown[]): string {
   return Buffer.from(JSON.stringify(parts)).toString('base64url')
 }
 
-export function decodeCursor(cursor: string): unknown[] {
+/** A cursor is only trusted when it has the shape its store gives out; anything else is forged. */
+export function decodeCursor(cursor: string, shaped: (parts: unknown[]) => boolean): unknown[] {
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-    if (Array.isArray(v)) return v
+    if (Array.isArray(v) && shaped(v)) return v
   } catch {}
   throw new CursorError()
 }
+
+export const isScalar = (v: unknown): boolean =>
+  v === null ||
+  typeof v === 'string' ||
+  typeof v === 'boolean' ||
+  (typeof v === 'number' && Number.isFinite(v))
 
 export class CursorError extends Error {
   constructor() {
