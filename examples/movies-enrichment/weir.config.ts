@@ -2,6 +2,10 @@
 // records per raw file), refined to Parquet, and a model joining both.
 // Without TMDB_API_KEY, TMDB is Weir's simulator, in-process.
 const key = process.env.TMDB_API_KEY || undefined
+// The simulator without a credential; with one, the real API, or another address (a proxy, a
+// stand-in) given in the environment.
+const api = (secret: string | undefined, url: string | undefined) =>
+  !secret ? { baseUrl: 'simulator' } : url ? { baseUrl: url } : {}
 
 export default {
   lake: process.env.WEIR_LAKE || './lake',
@@ -22,7 +26,7 @@ export default {
     },
     tmdb: {
       kind: 'rest',
-      ...(key ? {} : { baseUrl: 'simulator' }),
+      ...api(key, process.env.TMDB_API_URL),
       auth: { apiKey: key ?? 'simulator' },
       concurrency: 4,
       endpoints: {

@@ -1,6 +1,10 @@
 // Seed 001: weather readings every few minutes, thresholds that page by email and SMS, quiet hours.
 // Without TOMORROW_API_KEY both APIs are Weir's simulator; SMTP and Twilio come from the environment.
 const key = process.env.TOMORROW_API_KEY || undefined
+// The simulator without a credential; with one, the real API, or another address (a proxy, a
+// stand-in) given in the environment.
+const api = (secret: string | undefined, url: string | undefined) =>
+  !secret ? { baseUrl: 'simulator' } : url ? { baseUrl: url } : {}
 const cities = ['toronto', 'sao paulo', 'lisbon', 'phoenix', 'new york']
 
 export default {
@@ -8,7 +12,7 @@ export default {
   sources: {
     weather: {
       preset: 'tomorrow.realtime',
-      ...(key ? {} : { baseUrl: 'simulator' }),
+      ...api(key, process.env.TOMORROW_API_URL),
       auth: { apiKey: key ?? 'simulator' },
       params: { location: cities },
     },

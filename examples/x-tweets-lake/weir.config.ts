@@ -2,13 +2,17 @@
 // the tweet star schema, PostgreSQL for analysts, tweets served by id and by author, Athena DDL.
 // Without X_BEARER_TOKEN the X API is Weir's simulator, in-process: `weir run --once` needs nothing.
 const token = process.env.X_BEARER_TOKEN || undefined
+// The simulator without a credential; with one, the real API, or another address (a proxy, a
+// stand-in) given in the environment.
+const api = (secret: string | undefined, url: string | undefined) =>
+  !secret ? { baseUrl: 'simulator' } : url ? { baseUrl: url } : {}
 
 export default {
   lake: process.env.WEIR_LAKE || './lake',
   sources: {
     x: {
       kind: 'rest',
-      ...(token ? {} : { baseUrl: 'simulator' }),
+      ...api(token, process.env.X_API_URL),
       auth: { bearer: token ?? 'simulator' },
       endpoints: {
         // Recent tweets of the queries (incremental by since_id), with their authors.

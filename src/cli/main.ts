@@ -124,9 +124,13 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
       'create a project (config, models, tests) whose sources use the built-in API simulator until credentials are set',
     )
     .argument('<dir>', 'a new or empty folder')
-    .action(async (dir: string) => {
+    .option(
+      '--example <name>',
+      'start from one of the examples instead: x-tweets-lake, weather-alerts, movies-enrichment',
+    )
+    .action(async (dir: string, opts: { example?: string }) => {
       const { initCommand } = await import('./commands/init.js')
-      await initCommand(dir)
+      await initCommand(dir, opts)
     })
 
   program

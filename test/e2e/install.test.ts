@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSimulator } from '../../src/sources/simulator/simulator.js'
+import { startSmtp } from '../alerts/helpers.js'
 import { startFaultProxy } from '../helpers/fault-proxy.js'
 import { tempDir } from '../helpers/services.js'
 
@@ -29,7 +30,10 @@ beforeAll(async () => {
   // Weir's own simulator stands in for the X API, behind a proxy that records what it is sent.
   const auths: string[] = []
   const sim = await startSimulator({ tweetsPerHour: 120 })
-  const proxy = await startFaultProxy(sim.url, 1, (req) => auths.push(req.headers.authorization ?? ''))
+  // What identifies the caller: the Authorization header, or a key in the query (Tomorrow.io, TMDB).
+  const proxy = await startFaultProxy(sim.url, 1, (req) =>
+    auths.push(req.headers.authorization ?? '', ...new URL(req.url ?? '/', 'http://x').searchParams.values()),
+  )
   api = {
     url: proxy.url,
     auths,
@@ -98,5 +102,55 @@ describe('installed from the packed tarball, outside this repository', () => {
       "import { defineConfig } from 'weir-lake'\nconsole.log(typeof defineConfig)\n",
     )
     expect((await run(process.execPath, ['scripts/check.mjs'], { cwd: dir })).stdout.trim()).toBe('function')
+  }, 300_000)
+
+  it('weir init --example: each example as a project of its own, its credential in .env reaching the API', async () => {
+    const prefix = await tempDir('weir-global-')
+    await install(['--global', '--prefix', prefix, tarball], prefix)
+    const weir = join(prefix, 'bin', 'weir')
+    const smtp = await startSmtp()
+    try {
+      const examples: [string, string][] = [
+        ['x-tweets-lake', `X_BEARER_TOKEN=${TOKEN}\nX_API_URL=${api.url}\n`],
+        [
+          'weather-alerts',
+          `TOMORROW_API_KEY=${TOKEN}\nTOMORROW_API_URL=${api.url}\nSMTP_PORT=${smtp.port}\nQUIET_FROM=00:00\nQUIET_TO=00:00\n`,
+        ],
+        ['movies-enrichment', `TMDB_API_KEY=${TOKEN}\nTMDB_API_URL=${api.url}\n`],
+      ]
+      for (const [example, env] of examples) {
+        const dir = join(await tempDir('weir-user-'), example)
+        const init = await run(weir, ['init', dir, '--example', example])
+        expect(init.stdout).toMatch(
+          new RegExp(`^created .* from the example ${example}: weir\\.config\\.ts, `),
+        )
+        expect(await readdir(dir)).toEqual(
+          expect.arrayContaining(['.env.example', 'package.json', 'README.md']),
+        )
+        await writeFile(join(dir, '.env'), env)
+        const before = api.auths.length
+        const once = await run(weir, ['run', '--once'], { cwd: dir }).catch(
+          (e: { code: number; stdout: string; stderr: string }) => e,
+        )
+        expect('code' in once ? `exit ${once.code}: ${once.stderr}` : 'exit 0', example).toBe('exit 0')
+        expect(
+          api.auths.slice(before).some((a) => a.includes(TOKEN)),
+          example,
+        ).toBe(true)
+        expect(JSON.stringify(once)).not.toContain(TOKEN)
+      }
+      const bad = await run(weir, [
+        'init',
+        join(await tempDir('weir-user-'), 'p'),
+        '--example',
+        'nope',
+      ]).catch((e: { code: number; stderr: string }) => e)
+      expect(bad).toMatchObject({
+        code: 1,
+        stderr: 'weir: no example nope; examples: movies-enrichment, weather-alerts, x-tweets-lake\n',
+      })
+    } finally {
+      await smtp.close()
+    }
   }, 300_000)
 })

@@ -2,6 +2,7 @@ import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { WeirError } from '../../core/errors.js'
+import { copyExample } from './init-example.js'
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url))
 
@@ -89,8 +90,11 @@ weir runs            # what ran, when, and how it ended
 - \`lake/\`: raw, trusted and refined zones, the catalog and the state. Delete it to start over.
 `
 
-/** `weir init <dir>`: a new project whose sources run on the built-in simulator until credentials are set. */
-export async function initCommand(dir: string): Promise<void> {
+/**
+ * `weir init <dir> [--example name]`: a new project whose sources run on the built-in simulator until
+ * credentials are set; with --example, one of the examples as a project of its own.
+ */
+export async function initCommand(dir: string, opts: { example?: string } = {}): Promise<void> {
   const root = resolve(dir)
   const existing = await readdir(root).catch(() => [] as string[])
   if (existing.length) {
@@ -100,17 +104,26 @@ export async function initCommand(dir: string): Promise<void> {
     })
   }
   await mkdir(root, { recursive: true })
-  await writeFile(join(root, 'weir.config.ts'), CONFIG)
-  await writeFile(join(root, '.env.example'), ENV)
-  await writeFile(join(root, 'README.md'), README)
-  await writeFile(join(root, '.gitignore'), 'lake/\n.env\nnode_modules/\n')
-  const own = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-    version: string
-  }
   const name =
     basename(root)
       .toLowerCase()
       .replace(/[^a-z0-9._-]+/g, '-') || 'weir-project'
+  const own = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string
+  }
+  if (opts.example) {
+    const written = await copyExample(EXAMPLES, opts.example, root)
+    await writeFile(join(root, 'package.json'), packageJson(name, own.version))
+    await writeFile(join(root, '.gitignore'), 'lake/\n.env\nnode_modules/\n')
+    process.stdout.write(
+      `created ${dir} from the example ${opts.example}: ${[...written, 'package.json'].join(', ')}\nnext: cd ${dir} && weir run --once   (or, with Weir installed in the project by npm install: npx weir run --once)\n`,
+    )
+    return
+  }
+  await writeFile(join(root, 'weir.config.ts'), CONFIG)
+  await writeFile(join(root, '.env.example'), ENV)
+  await writeFile(join(root, 'README.md'), README)
+  await writeFile(join(root, '.gitignore'), 'lake/\n.env\nnode_modules/\n')
   await writeFile(join(root, 'package.json'), packageJson(name, own.version))
   for (const part of ['models/tweets', 'models/weather', 'snapshots', 'tests'])
     await cp(join(EXAMPLES, part), join(root, part), { recursive: true })
