@@ -427,8 +427,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         : 2
     }
     const { errorMessage } = await import('../core/errors.js')
+    const { scrub } = await import('../core/redact.js')
     process.stderr.write(`weir: ${errorMessage(err).replace(/\s*\n\s*/g, ' ')}\n`)
-    if (verbose && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n${causeChain(err)}`)
+    if (verbose && err instanceof Error) process.stderr.write(scrub(`${err.stack ?? ''}\n${causeChain(err)}`))
     return 1
   }
 }

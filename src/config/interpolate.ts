@@ -15,8 +15,10 @@ export function interpolate(
   file: string,
   /** Filled with the key paths (`engine.threads`) whose values came from the environment. */
   fromEnv?: Set<string>,
+  /** Told each value taken from the environment (not a default). */
+  onValue?: (value: string) => void,
 ): unknown {
-  return walk(value, env, file, [], fromEnv)
+  return walk(value, env, file, [], fromEnv, onValue)
 }
 
 function walk(
@@ -25,17 +27,19 @@ function walk(
   file: string,
   path: string[],
   fromEnv: Set<string> | undefined,
+  onValue?: (value: string) => void,
 ): unknown {
   if (typeof value === 'string') {
-    const out = substitute(value, env, file, path)
+    const out = substitute(value, env, file, path, onValue)
     if (out !== value && fromEnv && VAR.test(value)) fromEnv.add(path.join('.'))
     VAR.lastIndex = 0
     return out
   }
-  if (Array.isArray(value)) return value.map((v, i) => walk(v, env, file, [...path, String(i)], fromEnv))
+  if (Array.isArray(value))
+    return value.map((v, i) => walk(v, env, file, [...path, String(i)], fromEnv, onValue))
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value)) out[k] = walk(v, env, file, [...path, k], fromEnv)
+    for (const [k, v] of Object.entries(value)) out[k] = walk(v, env, file, [...path, k], fromEnv, onValue)
     return out
   }
   return value
@@ -46,13 +50,17 @@ function substitute(
   env: Readonly<Record<string, string | undefined>>,
   file: string,
   path: string[],
+  onValue?: (value: string) => void,
 ) {
   return text.replace(
     VAR,
     (whole, escaped: string | undefined, name: string, fallback: string | undefined) => {
       if (escaped) return whole.slice(1)
       const v = env[name]
-      if (v !== undefined && v !== '') return v
+      if (v !== undefined && v !== '') {
+        onValue?.(v)
+        return v
+      }
       if (fallback !== undefined) return fallback
       throw new WeirError(
         `${file}: ${path.join('.') || '(root)'}: environment variable ${name} is not set; set it (or put it in .env), or write \${${name}:-default}`,

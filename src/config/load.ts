@@ -8,6 +8,7 @@ import { parseLakeUri } from '../storage/uri.js'
 import { formatIssues } from './format-issues.js'
 import { interpolate } from './interpolate.js'
 import { configSchema, type WeirConfig } from './schema.js'
+import { registerConfigSecrets } from './secrets.js'
 
 /** This package's entry point (the built `index.js`, or `index.ts` when run from source). */
 const SELF = ((js) => (existsSync(js) ? js : js.replace(/\.js$/, '.ts')))(
@@ -80,7 +81,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
       : options.lake
   const withLake = lake ? { ...(raw as object), lake } : raw
   const fromEnv = new Set<string>()
-  const interpolated = interpolate(withLake, env, label, fromEnv)
+  const taken: string[] = []
+  const interpolated = interpolate(withLake, env, label, fromEnv, (v) => taken.push(v))
+  // Before validation: a secret in a wrong place must not come back in its error.
+  registerConfigSecrets(interpolated, taken)
   const parsed = configSchema.safeParse(interpolated)
   if (!parsed.success) {
     const lines = formatIssues(parsed.error.issues, interpolated, fromEnv)

@@ -1,3 +1,4 @@
+import { scrub } from './redact.js'
 /** Where an error happened; the CLI and logs show it so a user knows which part to look at. */
 export type Stage =
   | 'config'
@@ -35,7 +36,8 @@ export class WeirError extends Error {
   readonly retryable: boolean
 
   constructor(message: string, options: WeirErrorOptions) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    // Whatever went into the message, a credential never comes out of it.
+    super(scrub(message), options.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'WeirError'
     this.code = options.code
     this.stage = options.stage
@@ -50,6 +52,6 @@ export function isRetryable(err: unknown): boolean {
 
 /** The message of anything thrown, without its stack. */
 export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message
-  return String(err)
+  // A library's own error may quote what it was given (a URL, a header): scrubbed like ours.
+  return scrub(err instanceof Error ? err.message : String(err))
 }

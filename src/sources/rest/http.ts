@@ -90,8 +90,14 @@ export function createHttp(o: HttpOptions) {
         } catch (err) {
           if (err instanceof WeirError) throw err
           if (o.signal.aborted) throw err
-          const e = err as Error & { cause?: { code?: string } }
+          const e = err as Error & { cause?: { code?: string; message?: string } }
           const code = e.cause?.code
+          if (e.cause?.message === 'bad port')
+            // fetch refuses some ports outright (1, 25, 6000, ...: the WHATWG list): no retry helps.
+            throw new WeirError(
+              `source ${o.source}: ${label}: port ${u.port} of ${u.hostname} is one fetch refuses to connect to; use another port`,
+              { code: 'SOURCE_CONNECT', stage: 'source' },
+            )
           if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
             // Nothing listens there (or no such host): waiting out six backoffs would only hide it.
             throw new WeirError(
@@ -105,7 +111,7 @@ export function createHttp(o: HttpOptions) {
           last =
             e.name === 'TimeoutError'
               ? `timed out after ${o.timeoutMs} ms`
-              : `${e.cause?.code ?? e.name}: ${e.message}`
+              : `${e.cause?.code ?? e.name}: ${e.cause?.message ?? e.message}`
           wait = backoff(attempt, o)
         } finally {
           clearTimeout(timer)
