@@ -184,7 +184,7 @@ export async function buildTable(
     return { action: 'unchanged', rows: 0, files: 0 }
   const columns = await describe(ctx.engine, `(${sql}\n)`, m)
   const seq = (entry?.model?.seq ?? 0) + 1
-  const written = await write(ctx, m, `SELECT * FROM (${sql}\n)`, seq, 'b')
+  const written = await write(ctx, m, onePerKey(m, `SELECT * FROM (${sql}\n)`), seq, 'b')
   const old = entry?.files ?? []
   await register(ctx, m, {
     format: 'parquet',
@@ -257,7 +257,7 @@ async function buildIncremental(m: Model, ctx: BuildContext, resolver: Resolver)
   const seq = entry.model.seq + 1
   const temp = `_weir_new_${m.name.replace(/\W/g, '_')}`
   try {
-    await ctx.engine.run(`CREATE OR REPLACE TEMP TABLE ${temp} AS SELECT * FROM (${sql}\n)`)
+    await ctx.engine.run(`CREATE OR REPLACE TEMP TABLE ${temp} AS ${onePerKey(m, `SELECT * FROM (${sql}\n)`)}`)
   } catch (err) {
     throw sqlError(m, err)
   }
@@ -303,6 +303,17 @@ async function buildIncremental(m: Model, ctx: BuildContext, resolver: Resolver)
   } finally {
     await ctx.engine.run(`DROP TABLE IF EXISTS ${temp}`)
   }
+}
+
+/**
+ * An incremental model merged by `unique_key` holds one row per key, even when its input holds the
+ * same record twice (a source without a primary key, a reading fetched in two runs): otherwise each
+ * run adds another copy, and a warehouse with the key as its primary key refuses the table.
+ */
+function onePerKey(m: Model, select: string): string {
+  const keys = m.config.uniqueKey
+  if (m.config.materialized !== 'incremental' || m.config.strategy !== 'merge' || !keys?.length) return select
+  return `SELECT * FROM (${select}) QUALIFY row_number() OVER (PARTITION BY ${keys.map(sqlIdent).join(', ')}) = 1`
 }
 
 /** Writes rows as Parquet into the model's folder (partitioned if configured); returns the keys. */

@@ -29,6 +29,8 @@ export interface RunningPipeline {
   readonly scheduler: Scheduler
   /** With `once`: every run, when all are done. Otherwise resolves when stopped. */
   readonly done: Promise<readonly RunRecord[]>
+  /** Roles asked for that have nothing to do with this config, one line each ("alerts: no alerts.rules"). */
+  readonly idle: readonly string[]
 }
 
 /**
@@ -155,9 +157,17 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
     })
   }
   if (roles.has('models')) {
+    // Models build after each refine of this process; a process without landing never sees one, so
+    // there they build on a schedule of their own (every 5 minutes unless the config says).
+    const own = schedule('models')
+    const poll =
+      !own.schedule && !roles.has('landing') && !options.once
+        ? { schedule: parseSchedule('rate(5 minutes)', cfg.timeZone) }
+        : {}
     jobs.push({
       name: 'models',
-      ...schedule('models'),
+      ...own,
+      ...poll,
       ...defaults('models'),
       run: async () => {
         const r = await models({ test: true })
@@ -219,6 +229,27 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
       },
     })
   }
+  const idle = [
+    roles.has('ingest') && !sources.length ? 'ingest: the config has no sources' : '',
+    roles.has('warehouse') && !p.config.warehouse?.postgres
+      ? 'warehouse: the config has no warehouse.postgres'
+      : '',
+    roles.has('alerts') && !Object.keys(p.config.alerts.rules).length
+      ? 'alerts: the config has no alerts.rules'
+      : '',
+    roles.has('serve') && !Object.keys(p.config.serve.tables).length && !options.once
+      ? 'serve: the config has no serve.tables'
+      : '',
+  ].filter((l) => l && options.roles?.length)
+  // A process with nothing to do must say so, not sit idle or exit 0 as if it had worked.
+  if (!jobs.length)
+    throw new WeirError(
+      `nothing to run for --role ${[...roles].join(' ')}: ${idle.join('; ') || 'no jobs'}`,
+      {
+        code: 'RUN_NOTHING',
+        stage: 'run',
+      },
+    )
   scheduler = createScheduler(jobs, { history, ...(options.onEvent ? { onEvent: options.onEvent } : {}) })
   const s = scheduler
   if (!options.once) {
@@ -227,7 +258,7 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
     const done = new Promise<readonly RunRecord[]>((resolve) =>
       s.signal.addEventListener('abort', () => resolve([]), { once: true }),
     )
-    return { scheduler: s, done }
+    return { scheduler: s, done, idle }
   }
   const done = (async () => {
     const runs: RunRecord[] = []
@@ -242,7 +273,7 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
     if (!s.signal.aborted) await step(['warehouse'])
     return runs
   })()
-  return { scheduler: s, done }
+  return { scheduler: s, done, idle }
 }
 
 /**

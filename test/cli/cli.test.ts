@@ -66,6 +66,20 @@ describe('exit codes and errors', () => {
     expect(v.stderr).toMatch(/\n\s+at .+engine\.js/)
   })
 
+  it('weir run --role with nothing to do for it says so and exits 1 (it does not idle or exit 0)', async () => {
+    const dir = await tempDir('weir-role-')
+    const { writeFile } = await import('node:fs/promises')
+    await writeFile(
+      `${dir}/weir.json`,
+      JSON.stringify({ lake: './lake', sources: { x: { kind: 'demo', dataset: 'x' } } }),
+    )
+    const r = await weir(['run', '--role', 'alerts', 'serve'], {}, dir)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe(
+      'weir: nothing to run for --role alerts serve: alerts: the config has no alerts.rules; serve: the config has no serve.tables\n',
+    )
+  })
+
   it('a config error names the file and key in one line', async () => {
     const dir = await tempDir('weir-cfg-')
     const { writeFile } = await import('node:fs/promises')

@@ -98,6 +98,30 @@ describe('weir model', () => {
     }
   })
 
+  it('an incremental model merged by unique_key keeps one row per key, however often its input repeats one', async () => {
+    const p = await modelProject({ examples: false })
+    // Five authors, many tweets each: the key comes many times in every build's input.
+    await p.write(
+      'models/by_author.sql',
+      "{{ config(materialized='incremental', unique_key='author_id') }}\nselect author_id, lang from {{ source('x', 'tweets') }}",
+    )
+    await p.load(tweets(range(0, 20), 20))
+    const pipe = await p.pipeline()
+    try {
+      const count = async () =>
+        (await pipe.query('select count(*) as n, count(distinct author_id) as k from refined.by_author'))
+          .rows[0]
+      await pipe.models({ test: false })
+      expect(await count()).toEqual({ n: 5, k: 5 })
+      await p.load(tweets(range(20, 40), 21))
+      expect((await pipe.models({ test: false })).models[0]).toMatchObject({ action: 'incremental' })
+      expect(await count()).toEqual({ n: 5, k: 5 })
+    } finally {
+      await pipe.close()
+      await p.close()
+    }
+  })
+
   it('an additive change of the output columns rebuilds an incremental model, with a note', async () => {
     const p = await modelProject()
     await p.load([...users(2), ...tweets(range(0, 10), 20)])

@@ -23,6 +23,7 @@ export async function runCommand(
       ...(opts.role ? { roles: opts.role } : {}),
       onEvent: log,
     })
+    for (const line of run.idle) process.stderr.write(`weir: --role ${line}; nothing to do for it\n`)
     let signals = 0
     const onSignal = (sig: NodeJS.Signals) => {
       signals++

@@ -31,7 +31,9 @@ export async function landCommand(follow: boolean, globals: GlobalOptions, refin
       await recorded(p, 'land', 'weir land', () => p.land(signal, follow, refine ? { refine } : {}), stats),
     ),
   )
-  if (signal.aborted) process.exitCode = 130
+  // --follow runs until stopped, so a stop is its normal end (like weir run); without it, a stop
+  // leaves the stream undrained, which the exit code says.
+  if (signal.aborted && !follow) process.exitCode = 130
 }
 
 /** `weir refine [table...] [--rewind <time|file>]`: turn new raw files into trusted Parquet. */
