@@ -257,7 +257,9 @@ async function buildIncremental(m: Model, ctx: BuildContext, resolver: Resolver)
   const seq = entry.model.seq + 1
   const temp = `_weir_new_${m.name.replace(/\W/g, '_')}`
   try {
-    await ctx.engine.run(`CREATE OR REPLACE TEMP TABLE ${temp} AS ${onePerKey(m, `SELECT * FROM (${sql}\n)`)}`)
+    await ctx.engine.run(
+      `CREATE OR REPLACE TEMP TABLE ${temp} AS ${onePerKey(m, `SELECT * FROM (${sql}\n)`)}`,
+    )
   } catch (err) {
     throw sqlError(m, err)
   }
