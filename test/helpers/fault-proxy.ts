@@ -58,6 +58,12 @@ export async function startFaultProxy(
       },
     )
     up.on('error', () => res.destroy())
+    // A client that gave up (its timeout) takes the upstream request down with it. Otherwise s3rver,
+    // slow on a loaded machine, could apply that write after a newer one to the same key; S3 orders
+    // writes by when it received them, so there the older one loses.
+    res.on('close', () => {
+      if (!res.writableFinished) up.destroy()
+    })
     req.pipe(up)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
