@@ -25,7 +25,7 @@ export function createChannel(name: string, cfg: ChannelConfig): Channel {
   const failed = (what: string, err: unknown) =>
     new WeirError(`alert channel ${name}: ${what}: ${(err as Error).message ?? String(err)}`, {
       code: 'ALERT_DELIVERY',
-      stage: 'run',
+      stage: 'alerts',
       retryable: true,
       cause: err,
     })

@@ -1,3 +1,4 @@
+import type { ErrorCode } from './error-codes.js'
 import { scrub } from './redact.js'
 /** Where an error happened; the CLI and logs show it so a user knows which part to look at. */
 export type Stage =
@@ -13,10 +14,14 @@ export type Stage =
   | 'model'
   | 'run'
   | 'query'
+  | 'alerts'
+  | 'serve'
+  | 'warehouse'
   | 'cli'
 
 export interface WeirErrorOptions {
-  readonly code: string
+  /** One of the closed list in `error-codes.ts`. */
+  readonly code: ErrorCode
   readonly stage: Stage
   /** True when the same call may succeed later (network blip, throttling); retry loops ask only this. */
   readonly retryable?: boolean
@@ -31,7 +36,7 @@ export interface WeirErrorOptions {
  * throw new WeirError('lake s3://b/p: bucket not found; create it or fix `lake`', { code: 'STORAGE_NOT_FOUND', stage: 'storage' })
  */
 export class WeirError extends Error {
-  readonly code: string
+  readonly code: ErrorCode
   readonly stage: Stage
   readonly retryable: boolean
 

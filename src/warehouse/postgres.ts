@@ -55,7 +55,7 @@ export async function loadPostgres(
       `load postgres: cannot connect (${err.message}); set --url or warehouse.url, or PGHOST/PGUSER/PGDATABASE`,
       {
         code: 'WAREHOUSE_CONNECT',
-        stage: 'run',
+        stage: 'warehouse',
         retryable: true,
       },
     )
@@ -108,7 +108,7 @@ async function loadTable(
       if (have && normalize(have) !== normalize(c.pg)) {
         throw new WeirError(
           `load postgres: ${opts.schema}.${t.name}.${c.name} is ${have} in PostgreSQL but ${c.pg} in the lake; reload it whole with \`weir load postgres --select ${t.name} --full-refresh\``,
-          { code: 'WAREHOUSE_TYPE_CHANGED', stage: 'run' },
+          { code: 'WAREHOUSE_TYPE_CHANGED', stage: 'warehouse' },
         )
       }
     }

@@ -47,7 +47,11 @@ export async function startS3(bucket = 'weir-test'): Promise<S3Server | undefine
   })
   const endpoint = `http://127.0.0.1:${port}`
   const stop = async () => {
+    // Waited for, so the suite leaves no server behind (.ci/run checks).
+    const exited = new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)))
     child.kill('SIGTERM')
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))])
+    if (child.exitCode === null) child.kill('SIGKILL')
     await rm(dir, { recursive: true, force: true })
   }
   for (let i = 0; i < 100 && child.exitCode === null; i++) {

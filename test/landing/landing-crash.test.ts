@@ -1,4 +1,4 @@
-import { describe } from 'vitest'
+import { afterAll, describe } from 'vitest'
 import { createLocalStore } from '../../src/storage/local/local-store.js'
 import { createS3Store } from '../../src/storage/s3/s3-store.js'
 import { s3Env, startS3, tempDir } from '../helpers/services.js'
@@ -16,6 +16,7 @@ describe('landing under kill -9', () => {
 })
 
 const s3 = await startS3()
+afterAll(() => s3?.stop())
 describe.skipIf(!s3)('landing under kill -9 on S3', () => {
   landingCrashTest(
     'S3 (s3rver)',

@@ -304,6 +304,10 @@ describe('the API under odd requests (fuzz)', () => {
       const body = (await res.json()) as { error?: { code: string } }
       expect(body.error?.code, `${method} ${path}`).toBeTruthy()
     }
+    // A known error answers with its code's status: a dashboard that does not exist is a 404.
+    const missing = await send('GET', '/api/ui/dashboards/no_such_dashboard')
+    expect(missing.status).toBe(404)
+    expect(await missing.json()).toMatchObject({ error: { code: 'ui_not_found' } })
     // A method that is not allowed says which are.
     expect((await send('POST', '/v1/tweets', '{"a":1}')).headers.get('allow')).toBe('GET, HEAD')
     // A malformed escape in a front-end path is not a server error.

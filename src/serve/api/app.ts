@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
+import { httpStatus } from '../../core/error-codes.js'
+import { WeirError } from '../../core/errors.js'
 import { parseDuration } from '../../core/units.js'
 import type { ServeConfig } from '../serve-schema.js'
 import { type Condition, CursorError, type ServingStore, type TableSpec } from '../stores/store.js'
@@ -66,6 +68,15 @@ export function createApi(opts: ApiOptions): Hono {
       if (err.retryAfter !== undefined) c.header('retry-after', String(err.retryAfter))
       return c.json({ error: { code: err.code, message: err.message } }, err.status)
     }
+    // A Weir error the client caused (a name the lake does not have, a bad request) is its status;
+    // anything else is the server's failure: logged with its cause, and not shown.
+    const code = (err as { code?: unknown }).code
+    const status = err instanceof WeirError ? httpStatus(code) : 500
+    if (status < 500)
+      return c.json(
+        { error: { code: String(code).toLowerCase(), message: err.message.split('\n')[0] } },
+        status,
+      )
     const report =
       opts.onServerError ??
       ((method: string, path: string, e: unknown) =>
@@ -73,7 +84,10 @@ export function createApi(opts: ApiOptions): Hono {
           `weir serve: ${method} ${path} failed: ${(e as Error)?.message?.split('\n')[0] ?? String(e)}\n`,
         ))
     report(c.req.method, c.req.path, err)
-    return c.json({ error: { code: 'internal', message: 'the request failed; see the server log' } }, 500)
+    return c.json(
+      { error: { code: 'internal', message: 'the request failed; see the server log' } },
+      status as 500 | 502 | 503,
+    )
   })
   app.notFound((c) =>
     c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404),

@@ -35,25 +35,10 @@ export function mountUi(
   ui: UiBackend,
   guard: (header: string | undefined, apiKey: string | undefined) => void,
 ): void {
+  // Errors go to the API's one error handler, which answers each code with its status.
   const json = (handler: (c: Context) => Promise<unknown>) => async (c: Context) => {
     guard(c.req.header('authorization'), c.req.header('x-api-key'))
-    try {
-      return c.json((await handler(c)) as object)
-    } catch (err) {
-      // A name the lake does not have is the client's mistake: 404 (400 for another refusal).
-      const code = (err as { code?: unknown }).code
-      if (typeof code !== 'string' || !/^[A-Z_]+$/.test(code)) throw err
-      const missing = /NOT_FOUND|UNKNOWN|NO_SUCH/.test(code)
-      return c.json(
-        {
-          error: {
-            code: missing ? 'not_found' : 'bad_request',
-            message: (err as Error).message.split('\n')[0],
-          },
-        },
-        missing ? 404 : 400,
-      )
-    }
+    return c.json((await handler(c)) as object)
   }
   app.get(
     '/api/ui/overview',

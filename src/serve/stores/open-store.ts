@@ -80,7 +80,7 @@ async function pgRunner(url: string): Promise<SqlRunner> {
           : (e.message ?? String(err)).split('\n')[0]
     throw new WeirError(`serving store ${maskUri(url)}: cannot connect (${why})`, {
       code: 'SERVE_STORE_UNREACHABLE',
-      stage: 'query',
+      stage: 'serve',
       retryable: true,
       cause: err,
     })
