@@ -138,7 +138,7 @@ describe('ingest', () => {
       publish: async (topic: string, records: Parameters<typeof stream.publish>[1]) => {
         if (++calls === 2) {
           await stream.publish(topic, records.slice(0, 2))
-          throw new WeirError('connection lost', { code: 'X', stage: 'stream', retryable: true })
+          throw new WeirError('connection lost', { code: 'STREAM_CONNECT', stage: 'stream', retryable: true })
         }
         return stream.publish(topic, records)
       },
@@ -171,7 +171,7 @@ describe('ingest', () => {
       publish: async (topic: string, records: Parameters<typeof stream.publish>[1]) => {
         if (++calls === 1) {
           await stream.publish(topic, records.slice(0, 2)) // 5 and 4 got in
-          throw new WeirError('connection lost', { code: 'X', stage: 'stream', retryable: true })
+          throw new WeirError('connection lost', { code: 'STREAM_CONNECT', stage: 'stream', retryable: true })
         }
         return stream.publish(topic, records)
       },
