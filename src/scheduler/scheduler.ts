@@ -92,6 +92,7 @@ export function createScheduler(
                 new WeirError(`timed out after ${job.timeoutMs! / 1000} s`, {
                   code: 'JOB_TIMEOUT',
                   stage: 'run',
+                  retryable: true,
                 }),
               ),
             job.timeoutMs,
@@ -132,8 +133,10 @@ export function createScheduler(
         }
       } catch (err) {
         last = err
-        // A mistake in the config or in a model's SQL fails the same way every time: no retry.
-        const fatal = err instanceof WeirError && (err.stage === 'config' || err.stage === 'model')
+        // The retry asks the error only: a Weir error says whether trying again can help (a config
+        // mistake, a model's SQL, a refused request fail the same way every time); anything else
+        // (a library's own error) gets the job's retries, since the job resumes from its checkpoint.
+        const fatal = err instanceof WeirError && !err.retryable
         if (attempts > job.retries || fatal || stopper.signal.aborted) break
         const delayMs = backoff(job.retryDelayMs, attempts)
         emit({ job: job.name, event: 'retrying', attempt: attempts, error: errorMessage(err), delayMs })

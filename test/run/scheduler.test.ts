@@ -41,6 +41,36 @@ describe('scheduler', () => {
     await s.stop(100)
   })
 
+  it('retries what its error says may pass, and nothing its error says will fail again', async () => {
+    const h = await history()
+    const { WeirError } = await import('../../src/core/errors.js')
+    const tries: Record<string, number> = { refused: 0, blip: 0, unknown: 0 }
+    const failing = (name: string, err: () => Error) =>
+      job(
+        name,
+        async () => {
+          tries[name]!++
+          throw err()
+        },
+        { retries: 2 },
+      )
+    const s = createScheduler(
+      [
+        failing('refused', () => new WeirError('HTTP 403', { code: 'SOURCE_HTTP', stage: 'source' })),
+        failing(
+          'blip',
+          () =>
+            new WeirError('connection reset', { code: 'STREAM_CONNECT', stage: 'stream', retryable: true }),
+        ),
+        failing('unknown', () => new Error('a library failed')),
+      ],
+      { history: h },
+    )
+    for (const name of Object.keys(tries)) expect(await s.runNow(name)).toMatchObject({ outcome: 'failed' })
+    expect(tries).toEqual({ refused: 1, blip: 3, unknown: 3 })
+    await s.stop(100)
+  })
+
   it('a timeout stops a run that takes too long and records why', async () => {
     const h = await history()
     const s = createScheduler(
