@@ -1,3 +1,4 @@
+import { sleep } from '../core/time.js'
 import { parseDuration } from '../core/units.js'
 import type { AlertsConfig } from './alerts-schema.js'
 import type { Channel, Message } from './channels.js'
@@ -77,7 +78,7 @@ export async function send(
   cfg: AlertsConfig['channels'][string],
   counters: Counters,
   now = Date.now(),
-  sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
+  wait: (ms: number) => Promise<void> = sleep,
 ): Promise<DeliveryOutcome> {
   const day = new Date(now).toISOString().slice(0, 10)
   const c = counters[message.channel]?.day === day ? counters[message.channel]! : { day, sent: 0, recent: [] }
@@ -99,7 +100,7 @@ export async function send(
       return { outcome: 'sent', attempts }
     } catch (err) {
       if (attempts > cfg.retries) return { outcome: 'failed', attempts, error: (err as Error).message }
-      await sleep(500 * 2 ** (attempts - 1))
+      await wait(500 * 2 ** (attempts - 1))
     }
   }
 }

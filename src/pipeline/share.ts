@@ -1,3 +1,4 @@
+import { sleep } from '../core/time.js'
 import type { Pipeline } from './pipeline.js'
 
 const HEARTBEAT_MS = 2_000
@@ -35,7 +36,7 @@ export async function sharedLanding(
   const total = { records: 0, files: 0 }
   await beat()
   // A moment for the others starting with us to announce themselves, so the first share is fair.
-  await new Promise((r) => setTimeout(r, HEARTBEAT_MS))
+  await sleep(HEARTBEAT_MS, signal)
   while (!signal.aborted) {
     await beat()
     const group = await members()
@@ -61,7 +62,7 @@ export async function sharedLanding(
           const until = Date.now() + PARTITION_TTL_MS + HEARTBEAT_MS
           while (!round.signal.aborted && !(await p.leases.acquire(lease, PARTITION_TTL_MS))) {
             if (Date.now() > until) break
-            await new Promise((r) => setTimeout(r, 250))
+            await sleep(250, round.signal)
           }
           if (await p.leases.holder(lease).then((h) => h === me)) {
             held.add(lease)

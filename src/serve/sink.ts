@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { compileExpr, toFunction } from '../core/expr.js'
+import { sleep } from '../core/time.js'
 import type { Stream } from '../stream/stream.js'
 import type { ServeConfig } from './serve-schema.js'
 import type { Item, ServingStore, TableSpec } from './stores/store.js'
@@ -63,7 +64,7 @@ export async function serveSink(
       total.records += batch.length
       if (batch.length === 0) {
         if (!opts.follow || opts.signal?.aborted) break
-        await new Promise((r) => setTimeout(r, 200))
+        await sleep(200)
       }
     }
   } finally {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { describeProcess, isGone, type ProcessIdentity, thisProcess } from '../core/process-identity.js'
+import { sleep } from '../core/time.js'
 import { getJson, joinKey, type ObjectStore } from '../storage/storage.js'
 
 interface LeaseDoc extends Partial<ProcessIdentity> {
@@ -65,7 +66,7 @@ export function createLeases(store: ObjectStore, owner = `${process.pid}-${rando
       for (;;) {
         if (await this.acquire(name, ttlMs)) return true
         if (Date.now() >= until || signal?.aborted) return false
-        await new Promise((r) => setTimeout(r, Math.min(500, Math.max(0, until - Date.now()))))
+        await sleep(Math.min(500, Math.max(0, until - Date.now())))
       }
     },
     /** Gives the lease up, if this owner holds it. */

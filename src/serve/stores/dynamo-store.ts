@@ -1,4 +1,5 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { sleep } from '../../core/time.js'
 import {
   decodeCursor,
   encodeCursor,
@@ -94,7 +95,7 @@ export async function createDynamoStore(cfg: {
             new sdk.BatchWriteItemCommand({ RequestItems: { [name(t)]: requests } }),
           )
           requests = (out.UnprocessedItems?.[name(t)] ?? []) as typeof requests
-          if (requests.length) await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt)))
+          if (requests.length) await sleep(Math.min(2000, 50 * 2 ** attempt))
         }
       }
     },

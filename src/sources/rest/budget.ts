@@ -1,4 +1,5 @@
 import { WeirError } from '../../core/errors.js'
+import { sleep } from '../../core/time.js'
 import { parseDuration } from '../../core/units.js'
 import type { SourceState } from '../source.js'
 
@@ -54,7 +55,7 @@ export async function loadBudget(
             { code: 'SOURCE_BUDGET_EXHAUSTED', stage: 'source' },
           )
         }
-        await new Promise((r) => setTimeout(r, Math.max(1, wait)))
+        await sleep(Math.max(1, wait))
         signal?.throwIfAborted()
       }
       used++

@@ -1,4 +1,5 @@
 import { WeirError } from '../../core/errors.js'
+import { sleep } from '../../core/time.js'
 import type { Auth } from './auth.js'
 import { redact } from './auth.js'
 import type { Budget } from './budget.js'
@@ -117,7 +118,10 @@ export function createHttp(o: HttpOptions) {
           clearTimeout(timer)
           o.signal.removeEventListener('abort', onAbort)
         }
-        if (attempt < o.attempts) await sleep(wait, o.signal)
+        if (attempt < o.attempts) {
+          await sleep(wait, o.signal)
+          if (o.signal.aborted) throw o.signal.reason
+        }
       }
       throw new WeirError(
         redact(`source ${o.source}: ${label} failed after ${o.attempts} attempts: ${last}`, o.auth.secrets),
@@ -168,19 +172,4 @@ function hint(status: number): string {
   if (status === 401 || status === 403) return ' (check the credentials in auth)'
   if (status === 404) return ' (check baseUrl and path)'
   return ''
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms)
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t)
-        reject(signal.reason)
-      },
-      { once: true },
-    )
-  })
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { sleep } from '../../core/time.js'
 import { genericRoutes } from './generic-api.js'
 import type { Route, SimRequest, SimResponse } from './routes.js'
 import { tmdbRoutes } from './tmdb-api.js'
@@ -302,8 +303,4 @@ function checkAuth(route: Route, req: IncomingMessage, params: URLSearchParams):
     }
   }
   return undefined
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms))
 }

@@ -4,6 +4,7 @@ import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node
 import { dirname, join, sep } from 'node:path'
 import type { Readable } from 'node:stream'
 import { WeirError } from '../../core/errors.js'
+import { sleep } from '../../core/time.js'
 import type { ObjectInfo, ObjectStore } from '../storage.js'
 
 /** Temporary files carry this marker; listings skip them, so readers never see a half-written object. */
@@ -140,7 +141,7 @@ export function createLocalStore(root: string, uri = root): ObjectStore {
           const s = await stat(lock).catch(() => undefined)
           if (s && Date.now() - s.mtimeMs > 10_000) await rm(lock, { recursive: true, force: true })
           if (i > 2000) throw storageError(uri, key, 'lock', err)
-          await new Promise((r) => setTimeout(r, 5))
+          await sleep(5)
         }
       }
       try {

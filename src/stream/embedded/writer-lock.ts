@@ -2,6 +2,7 @@ import { open, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { WeirError } from '../../core/errors.js'
 import { describeProcess, isGone, type ProcessIdentity, thisProcess } from '../../core/process-identity.js'
+import { sleep } from '../../core/time.js'
 
 const LOCK = '_writer.json'
 
@@ -34,7 +35,7 @@ export function writerLock(dir: string) {
         )
       }
       // An empty lock is a writer between creating and filling it, or one that crashed then.
-      if (!owner) await new Promise((r) => setTimeout(r, 200))
+      if (!owner) await sleep(200)
       // Gone (or unreadable: a crash while writing the lock): take it over, unless someone just did.
       const again = await readOwner(path)
       if (JSON.stringify(again) === JSON.stringify(owner)) await rm(path, { force: true })
