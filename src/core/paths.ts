@@ -1,5 +1,5 @@
 import { WeirError } from './errors.js'
-import { zonedParts } from './time.js'
+import { utcParts, zonedParts } from './time.js'
 
 export interface PartitionFields {
   readonly source: string
@@ -54,4 +54,20 @@ export function tableLocation(template: string, fields: Omit<PartitionFields, 't
 function sanitise(v: string): string {
   const clean = v.replace(/[/\\\u0000-\u001f]/g, '_').replace(/^\.+$/, '_')
   return clean.length ? clean : '_'
+}
+
+/**
+ * Where set-aside input goes, the same shape for every stage:
+ * `_errors/<stage>/<source>/<resource>/<yyyy>/<mm>/<dd>/<name>` (UTC day it was set aside; a line
+ * whose resource is unknown, because it could not be read, goes under `_unknown`).
+ */
+export function errorsKey(
+  stage: 'source' | 'landing' | 'refine',
+  source: string,
+  resource: string | undefined,
+  time: Date,
+  name: string,
+): string {
+  const { yyyy, mm, dd } = utcParts(time)
+  return ['_errors', stage, source, resource || '_unknown', yyyy, mm, dd, name].join('/')
 }

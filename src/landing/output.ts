@@ -1,9 +1,8 @@
 import { getTable, putTable } from '../catalog/catalog.js'
 import { WeirError } from '../core/errors.js'
-import { tableLocation } from '../core/paths.js'
+import { errorsKey, tableLocation } from '../core/paths.js'
 import { tableName } from '../core/records.js'
-import { utcParts } from '../core/time.js'
-import { joinKey, type ObjectStore } from '../storage/storage.js'
+import type { ObjectStore } from '../storage/storage.js'
 import type { Delivery } from '../stream/stream.js'
 
 /**
@@ -89,7 +88,7 @@ export async function writeErrors(
   errors: readonly { delivery: Delivery; reason: string }[],
 ) {
   if (errors.length === 0) return
-  const { yyyy, mm, dd } = utcParts(new Date())
+  const now = new Date()
   const groups = new Map<string, (typeof errors)[number][]>()
   for (const e of errors) {
     const k = `${e.delivery.topic}\u0000${e.delivery.headers.resource ?? ''}\u0000${e.delivery.partition}`
@@ -116,15 +115,7 @@ export async function writeErrors(
     })
     const first = list[0]!.delivery.offset
     const last = list.at(-1)!.delivery.offset
-    const key = joinKey(
-      '_errors/landing',
-      topic,
-      resource,
-      yyyy,
-      mm,
-      dd,
-      `${fileName(partition, first, last)}.ndjson`,
-    )
+    const key = errorsKey('landing', topic, resource, now, `${fileName(partition, first, last)}.ndjson`)
     await store.put(key, `${lines.join('\n')}\n`).catch((err: unknown) => {
       throw new WeirError(`landing: cannot set aside ${list.length} bad records: ${(err as Error).message}`, {
         code: 'LANDING_ERRORS_IO',

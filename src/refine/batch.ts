@@ -2,7 +2,7 @@ import { mkdir, rm, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { type Column, getTable, putTable, type TableEntry } from '../catalog/catalog.js'
 import { parse } from '../catalog/types.js'
-import { utcParts } from '../core/time.js'
+import { errorsKey } from '../core/paths.js'
 import { type Engine, sqlIdent, sqlString } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
 import type { StateStore } from '../state/state.js'
@@ -331,6 +331,5 @@ function mergeColumns(previous: readonly Column[], next: readonly Column[]): Col
 
 /** `_errors/refine/<source>/<resource>/<yyyy>/<mm>/<dd>/<name>.ndjson`. */
 export function errorKey(raw: TableEntry, name: string, now = new Date()): string {
-  const { yyyy, mm, dd } = utcParts(now)
-  return joinKey('_errors/refine', raw.source ?? '', raw.resource ?? raw.name, yyyy, mm, dd, `${name}.ndjson`)
+  return errorsKey('refine', raw.source ?? '', raw.resource ?? raw.name, now, `${name}.ndjson`)
 }

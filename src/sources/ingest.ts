@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto'
 import { basename } from 'node:path'
 import { putTable } from '../catalog/catalog.js'
 import { WeirError } from '../core/errors.js'
-import { partitionPath, tableLocation } from '../core/paths.js'
+import { errorsKey, partitionPath, tableLocation } from '../core/paths.js'
 import { fingerprinter, getPath, type SourceRecord, tableName } from '../core/records.js'
-import { parseEventTime, utcParts } from '../core/time.js'
+import { parseEventTime } from '../core/time.js'
 import type { StateStore } from '../state/state.js'
 import { joinKey, type ObjectStore } from '../storage/storage.js'
 import type { Stream, StreamRecordInput } from '../stream/stream.js'
@@ -356,10 +356,23 @@ async function setAside(
   stateName: string,
   seq: number,
   time: Date,
-  errors: readonly { reason: string; raw: string }[],
+  errors: readonly { reason: string; raw: string; resource?: string }[],
 ): Promise<void> {
-  const { yyyy, mm, dd } = utcParts(time)
-  const lines = errors.map((e) => JSON.stringify({ reason: e.reason, source, run, raw: e.raw }))
   const name = `${time.getTime()}-${batchTag(stateName)}-${String(seq).padStart(9, '0')}.ndjson`
-  await store.put(joinKey('_errors/source', source, yyyy, mm, dd, name), `${lines.join('\n')}\n`)
+  const byResource = new Map<string | undefined, string[]>()
+  for (const e of errors) {
+    const lines = byResource.get(e.resource) ?? []
+    lines.push(
+      JSON.stringify({
+        reason: e.reason,
+        source,
+        ...(e.resource ? { resource: e.resource } : {}),
+        run,
+        raw: e.raw,
+      }),
+    )
+    byResource.set(e.resource, lines)
+  }
+  for (const [resource, lines] of byResource)
+    await store.put(errorsKey('source', source, resource, time, name), `${lines.join('\n')}\n`)
 }

@@ -8,7 +8,8 @@ export interface SourceBatch {
   /** Files to land byte for byte in the raw zone (a CSV kept as it was). */
   readonly files?: readonly RawFile[]
   /** Input that could not be read, set aside in `_errors/source/` with the reason. */
-  readonly errors?: readonly { readonly reason: string; readonly raw: string }[]
+  /** Input that could not be read, with why (and its resource, where the source knows it). */
+  readonly errors?: readonly { readonly reason: string; readonly raw: string; readonly resource?: string }[]
 }
 
 /** A local file a source hands over to be landed as it is. */

@@ -84,6 +84,9 @@ describe('file sources', () => {
       'c:8',
     ])
     const errFiles = await keys(lake.store, '_errors/source/f/')
+    // The same path shape as landing's and refine's: source, resource, day.
+    for (const k of errFiles)
+      expect(k).toMatch(/^_errors\/source\/f\/[\w-]+\/\d{4}\/\d{2}\/\d{2}\/[^/]+\.ndjson$/)
     const errors = (
       await Promise.all(errFiles.map(async (k) => Buffer.from((await lake.store.getBytes(k))!).toString()))
     )

@@ -138,11 +138,12 @@ export function createFileSource(name: string, config: FileSourceConfig, baseDir
           if (resume === 0) yield { records: [], files: [raw], cursor: at(0) }
         }
         let batch: SourceRecord[] = []
-        let errors: { reason: string; raw: string }[] = []
+        let errors: { reason: string; raw: string; resource: string }[] = []
         let items = 0
         for await (const item of rows(file, format, config)) {
           if (++items <= resume) continue
-          if ('error' in item) errors.push({ reason: `${basename(file)}: ${item.error}`, raw: item.raw })
+          if ('error' in item)
+            errors.push({ reason: `${basename(file)}: ${item.error}`, raw: item.raw, resource })
           else batch.push({ resource, data: item.row })
           if (batch.length >= config.batchSize) {
             yield { records: batch, ...(errors.length ? { errors } : {}), cursor: at(items) }
