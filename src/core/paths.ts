@@ -71,3 +71,11 @@ export function errorsKey(
   const { yyyy, mm, dd } = utcParts(time)
   return ['_errors', stage, source, resource || '_unknown', yyyy, mm, dd, name].join('/')
 }
+
+/**
+ * The Hive partition a file's key sits in, `dt=2026-11-20` of
+ * `trusted/x/tweets/dt=2026-11-20/part-000001-0.parquet`; '' when the file is not in one.
+ */
+export function hivePartition(key: string): string {
+  return /\/([^/=]+=[^/]+)\/[^/]+$/.exec(key)?.[1] ?? ''
+}

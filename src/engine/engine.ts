@@ -195,3 +195,12 @@ export function sqlIdent(s: string): string {
 export function sqlList(items: readonly string[]): string {
   return `[${items.map(sqlString).join(', ')}]`
 }
+
+/** The columns of a relation (a table, a view, or a parenthesized query), as DuckDB types them. */
+export async function describeColumns(
+  engine: Engine,
+  from: string,
+): Promise<{ name: string; type: string }[]> {
+  const { rows } = await engine.query(`DESCRIBE SELECT * FROM ${from}`)
+  return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }))
+}

@@ -3,7 +3,8 @@ import { join, relative, sep } from 'node:path'
 import { type Column, listTables, putTable, type TableEntry } from '../catalog/catalog.js'
 import { attachLake, attachTable, readerSql } from '../catalog/views.js'
 import { errorMessage } from '../core/errors.js'
-import { type Engine, sqlIdent, sqlList } from '../engine/engine.js'
+import { hivePartition } from '../core/paths.js'
+import { describeColumns, type Engine, sqlIdent, sqlList } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
 import { copyParquet } from '../engine/parquet.js'
 import { joinKey, type ObjectStore } from '../storage/storage.js'
@@ -238,8 +239,8 @@ async function buildIncremental(m: Model, ctx: BuildContext, resolver: Resolver)
   let files: string[]
   if (strategy === 'append') files = added
   else {
-    const parts = new Set([...added, ...removed].map(hivePart))
-    files = parts.has('') ? [...now] : now.filter((f) => parts.has(hivePart(f)))
+    const parts = new Set([...added, ...removed].map(hivePartition))
+    files = parts.has('') ? [...now] : now.filter((f) => parts.has(hivePartition(f)))
   }
   const local = await localize(
     ctx.store,
@@ -275,7 +276,7 @@ async function buildIncremental(m: Model, ctx: BuildContext, resolver: Resolver)
           `SELECT DISTINCT CAST(${sqlIdent(col)} AS VARCHAR) AS v FROM ${temp}`,
         )
         const touched = new Set(values.map((r) => `${col}=${r.v ?? '__HIVE_DEFAULT_PARTITION__'}`))
-        replaced = live.filter((k) => touched.has(hivePart(k)))
+        replaced = live.filter((k) => touched.has(hivePartition(k)))
       } else replaced = [...live]
       if (strategy === 'merge' && replaced.length) {
         // Beside the new rows, the old rows of those partitions whose key did not come again.
@@ -395,16 +396,10 @@ export async function register(
 
 export async function describe(engine: Engine, from: string, m: Model): Promise<Column[]> {
   try {
-    const { rows } = await engine.query(`DESCRIBE SELECT * FROM ${from}`)
-    return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }))
+    return await describeColumns(engine, from)
   } catch (err) {
     throw sqlError(m, err)
   }
-}
-
-/** `dt=2026-11-20` of `refined/m/dt=2026-11-20/part-1.parquet`; '' when unpartitioned. */
-function hivePart(key: string): string {
-  return /\/([^/=]+=[^/]+)\/[^/]+$/.exec(key)?.[1] ?? ''
 }
 
 function sameInputs(

@@ -2,13 +2,13 @@ import { mkdir, rm, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { type Column, getTable, putTable, type TableEntry } from '../catalog/catalog.js'
 import { parse } from '../catalog/types.js'
-import { errorsKey } from '../core/paths.js'
-import { type Engine, sqlIdent, sqlString } from '../engine/engine.js'
+import { errorsKey, hivePartition } from '../core/paths.js'
+import { describeColumns, type Engine, sqlIdent, sqlString } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
 import type { StateStore } from '../state/state.js'
 import { joinKey, type ObjectStore } from '../storage/storage.js'
-import { infos, type Ledger, limitBatch, liveFiles, newRawFiles, partitionOf, readLedger } from './files.js'
-import { type Batch, describe, fitSchema, mergePartitions, pad, stageBatch } from './parquet.js'
+import { infos, type Ledger, limitBatch, liveFiles, newRawFiles, readLedger } from './files.js'
+import { type Batch, fitSchema, mergePartitions, pad, stageBatch } from './parquet.js'
 import { emptyResult, type RefineOptions, type RefineResult } from './result.js'
 import { applyRewind, trustedLocation } from './rewind.js'
 import { flattenSelect, planSchema, type SchemaPlan, type SchemaVersion } from './schema.js'
@@ -65,13 +65,14 @@ export async function refineTable(
       const stagedRaw = partitioned
         ? `(SELECT * FROM ${batch.table} WHERE dt IS NOT NULL)`
         : `(SELECT * EXCLUDE (dt) FROM ${batch.table})`
-      const flat = settings.flatten === false ? undefined : flattenSelect(await describe(engine, stagedRaw))
+      const flat =
+        settings.flatten === false ? undefined : flattenSelect(await describeColumns(engine, stagedRaw))
       const staged = flat ? `(SELECT ${flat} FROM ${stagedRaw})` : stagedRaw
       // Lists of objects become child tables, linked by the parent's key and the position in the list.
       const lists =
         settings.flatten === false || !tableKeys.length
           ? []
-          : (await describe(engine, staged)).filter((c) => isListOfStructs(c.type)).map((c) => c.name)
+          : (await describeColumns(engine, staged)).filter((c) => isListOfStructs(c.type)).map((c) => c.name)
       outputs.push({
         name: raw.name,
         location,
@@ -92,7 +93,7 @@ export async function refineTable(
             UNNEST(range(1, len(${sqlIdent(list)}) + 1)) AS position, UNNEST(${sqlIdent(list)}) AS _weir_item
           FROM ${staged} WHERE ${sqlIdent(list)} IS NOT NULL)`
         const rows = `(SELECT * EXCLUDE (_weir_item), UNNEST(_weir_item) FROM ${items})`
-        const childFlat = flattenSelect(await describe(engine, rows))
+        const childFlat = flattenSelect(await describeColumns(engine, rows))
         outputs.push({
           name,
           location: childLocation,
@@ -112,7 +113,7 @@ export async function refineTable(
     const done: { o: Output; plan: SchemaPlan; files: string[] }[] = []
     for (const [n, o] of outputs.entries()) {
       // Fit the batch to the table's schema (cast, widen, or set rows aside), by the table's policy.
-      const plan = planSchema(o.trusted?.columns, await describe(engine, o.staged), policy)
+      const plan = planSchema(o.trusted?.columns, await describeColumns(engine, o.staged), policy)
       warnings.push(...plan.changes.filter((c) => c.includes('do not fit')).map((c) => `${o.name}: ${c}`))
       // One write of Parquet per table: from the staged rows, cast and filtered to fit.
       const base = join(stage, `fitted-${n}`)
@@ -135,12 +136,12 @@ export async function refineTable(
       for (const f of written) files.set(joinKey(o.location, relative(base, f).split(sep).join('/')), f)
       const gone: string[] = []
       if (o.keys.length) {
-        const touched = new Set([...files.keys()].map(partitionOf))
-        const old = o.live.filter((k) => touched.has(partitionOf(k)))
+        const touched = new Set([...files.keys()].map(hivePartition))
+        const old = o.live.filter((k) => touched.has(hivePartition(k)))
         if (old.length) {
           const merged = join(stage, `merged-${n}`)
-          const mergedDts = new Set(old.map(partitionOf))
-          const fresh = [...files].filter(([k]) => mergedDts.has(partitionOf(k)))
+          const mergedDts = new Set(old.map(hivePartition))
+          const fresh = [...files].filter(([k]) => mergedDts.has(hivePartition(k)))
           const result = await mergePartitions(
             engine,
             fresh.map(([, f]) => f),
@@ -189,7 +190,7 @@ export async function refineTable(
         partitioned,
       )
     }
-    await registerRaw(store, engine, raw, batch)
+    await recordRawColumns(store, engine, raw, batch)
     const changed = pending.filter((p) => ledger.files[p.key]).length
     await state.put(ledgerName, {
       seq,
@@ -312,9 +313,14 @@ async function registerTrusted(
 }
 
 /** Records the raw table's columns, read from the staged Parquet footers (cheaper than the JSON). */
-async function registerRaw(store: ObjectStore, engine: Engine, raw: TableEntry, batch: Batch): Promise<void> {
+async function recordRawColumns(
+  store: ObjectStore,
+  engine: Engine,
+  raw: TableEntry,
+  batch: Batch,
+): Promise<void> {
   if (batch.ok + batch.bad === 0) return
-  const rawColumns = await describe(engine, `(SELECT * EXCLUDE (dt) FROM ${batch.table})`)
+  const rawColumns = await describeColumns(engine, `(SELECT * EXCLUDE (dt) FROM ${batch.table})`)
   await putTable(store, {
     ...raw,
     columns: mergeColumns(raw.columns, rawColumns),

@@ -1,10 +1,11 @@
 import { mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { listTables, putTable } from '../catalog/catalog.js'
+import { hivePartition } from '../core/paths.js'
 import { type Engine, sqlList, sqlString } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
 import { joinKey, type ObjectStore } from '../storage/storage.js'
-import { infos, liveFiles, partitionOf } from './files.js'
+import { infos, liveFiles } from './files.js'
 
 export interface CompactResult {
   readonly table: string
@@ -32,9 +33,9 @@ export async function compact(
     const byPartition = new Map<string, string[]>()
     for (const k of live) {
       if ((sizes.get(k)?.size ?? 0) >= target) continue
-      const list = byPartition.get(partitionOf(k)) ?? []
+      const list = byPartition.get(hivePartition(k)) ?? []
       list.push(k)
-      byPartition.set(partitionOf(k), list)
+      byPartition.set(hivePartition(k), list)
     }
     const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14)
     const replaced: string[] = []

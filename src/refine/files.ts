@@ -84,11 +84,6 @@ const RAW_EXTENSION: Record<TableEntry['format'], RegExp> = {
   view: /$^/,
 }
 
-/** `trusted/x/tweets/dt=2026-11-20/part-000001-0.parquet` → `dt=2026-11-20`. */
-export function partitionOf(key: string): string {
-  return /\/(dt=[^/]+)\//.exec(key)?.[1] ?? ''
-}
-
 export async function infos(store: ObjectStore, keys: readonly string[]): Promise<ObjectInfo[]> {
   const out: ObjectInfo[] = []
   for (const k of keys) {

@@ -1,4 +1,4 @@
-import type { Column, TableEntry } from '../catalog/catalog.js'
+import type { TableEntry } from '../catalog/catalog.js'
 import { readerSql } from '../catalog/views.js'
 import { WeirError } from '../core/errors.js'
 import { utcParts } from '../core/time.js'
@@ -190,11 +190,6 @@ function unbound(err: unknown, path: string): boolean {
 /** `data.time` → `"data"."time"`: struct field access in DuckDB. */
 export function columnPath(path: string): string {
   return path.split('.').map(sqlIdent).join('.')
-}
-
-export async function describe(engine: Engine, from: string): Promise<Column[]> {
-  const { rows } = await engine.query(`DESCRIBE SELECT * FROM ${from}`)
-  return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }))
 }
 
 export function pad(n: number): string {

@@ -1,9 +1,10 @@
 import { listTables, putTable, type TableEntry } from '../catalog/catalog.js'
 import { WeirError } from '../core/errors.js'
+import { hivePartition } from '../core/paths.js'
 import { parseDuration } from '../core/units.js'
 import type { StateStore } from '../state/state.js'
 import { joinKey, type ObjectStore } from '../storage/storage.js'
-import { type Ledger, type LedgerFile, liveFiles, partitionOf, readLedger } from './files.js'
+import { type Ledger, type LedgerFile, liveFiles, readLedger } from './files.js'
 
 /** What to refine again: the raw files landed since a time, or the raw files under a key or prefix. */
 export type RewindTarget =
@@ -113,7 +114,7 @@ export async function applyRewind(
 ): Promise<Ledger> {
   if (!ledger.drop) return ledger
   const drop = ledger.drop
-  const out = (key: string) => drop === 'all' || drop.includes(partitionOf(key))
+  const out = (key: string) => drop === 'all' || drop.includes(hivePartition(key))
   const location = trustedLocation(raw)
   const children = `${location.replace(/\/$/, '')}__`
   const removed: string[] = []
