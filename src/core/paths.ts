@@ -69,7 +69,7 @@ export function errorsKey(
   name: string,
 ): string {
   const { yyyy, mm, dd } = utcParts(time)
-  return ['_errors', stage, source, resource || '_unknown', yyyy, mm, dd, name].join('/')
+  return ['_errors', stage, source, resource || '_unknown', yyyy, mm, dd, name].filter(Boolean).join('/')
 }
 
 /**

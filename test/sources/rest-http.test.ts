@@ -21,7 +21,7 @@ describe('the REST client', () => {
       baseDelayMs: 1,
       maxDelayMs: 2,
       maxWaitMs: 1000,
-      auth: { apply: async () => undefined, invalidate: () => undefined, secrets: [] },
+      auth: { apply: async () => undefined, invalidate: () => undefined },
       budget: { take: async () => undefined } as never,
       signal: run.signal,
       headers: {},

@@ -1,12 +1,12 @@
 import { WeirError } from '../../core/errors.js'
+import { registerSecret } from '../../core/redact.js'
 import type { AuthConfig } from './rest-schema.js'
 
-/** Applies credentials to a request and knows their values, so every message can redact them. */
+/** Applies credentials to a request; their values are registered as secrets, so no message shows them. */
 export interface Auth {
   apply(url: URL, headers: Headers, signal: AbortSignal): Promise<void>
   /** Forget a cached OAuth2 token after a 401, so the next attempt fetches a new one. */
   invalidate(): void
-  readonly secrets: readonly string[]
 }
 
 /**
@@ -19,32 +19,34 @@ export function createAuth(
   baseUrl: string,
   defaultKey: { readonly name: string; readonly in: 'query' | 'header' } = { name: 'api_key', in: 'query' },
 ): Auth {
-  if (!auth) return { apply: async () => {}, invalidate: () => {}, secrets: [] }
+  if (!auth) return { apply: async () => {}, invalidate: () => {} }
   if ('bearer' in auth) {
+    // Every credential is registered, so no error message, from here or a library, can carry it.
+    registerSecret(auth.bearer)
     return {
       apply: async (_u, h) => h.set('authorization', `Bearer ${auth.bearer}`),
       invalidate: () => {},
-      secrets: [auth.bearer],
     }
   }
   if ('apiKey' in auth) {
     const name = auth.name ?? defaultKey.name
     const where = auth.in ?? defaultKey.in
+    registerSecret(auth.apiKey)
     return {
       apply: async (u, h) => {
         if (where === 'query') u.searchParams.set(name, auth.apiKey)
         else h.set(name, auth.apiKey)
       },
       invalidate: () => {},
-      secrets: [auth.apiKey],
     }
   }
   if ('basic' in auth) {
     const encoded = Buffer.from(`${auth.basic.username}:${auth.basic.password}`).toString('base64')
+    registerSecret(auth.basic.password)
+    registerSecret(encoded)
     return {
       apply: async (_u, h) => h.set('authorization', `Basic ${encoded}`),
       invalidate: () => {},
-      secrets: [auth.basic.password, encoded],
     }
   }
   const o = auth.oauth2
@@ -52,7 +54,8 @@ export function createAuth(
     `${encodeURIComponent(o.clientId)}:${encodeURIComponent(o.clientSecret)}`,
   ).toString('base64')
   let token: { value: string; expires: number } | undefined
-  const secrets = [o.clientSecret, basic]
+  registerSecret(o.clientSecret)
+  registerSecret(basic)
   return {
     async apply(_u, h, signal) {
       if (!token || Date.now() > token.expires) {
@@ -87,23 +90,12 @@ export function createAuth(
           value: json.access_token,
           expires: Date.now() + Math.max(0, (json.expires_in ?? 3600) - 60) * 1000,
         }
-        secrets.push(json.access_token)
+        registerSecret(json.access_token)
       }
       h.set('authorization', `Bearer ${token.value}`)
     },
     invalidate: () => {
       token = undefined
     },
-    secrets,
   }
-}
-
-/** Replaces every secret (and its URL-encoded form) in a text with ***. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text
-  for (const s of secrets) {
-    if (s.length < 4) continue
-    out = out.split(s).join('***').split(encodeURIComponent(s)).join('***')
-  }
-  return out
 }

@@ -1,7 +1,6 @@
 import { WeirError } from '../../core/errors.js'
 import { sleep } from '../../core/time.js'
 import type { Auth } from './auth.js'
-import { redact } from './auth.js'
 import type { Budget } from './budget.js'
 
 export interface HttpOptions {
@@ -81,10 +80,7 @@ export function createHttp(o: HttpOptions) {
             wait = 0
           } else {
             throw new WeirError(
-              redact(
-                `source ${o.source}: ${label} was refused: HTTP ${res.status}${snippet(text)}${hint(res.status)} (sent: ${masked(u)})`,
-                o.auth.secrets,
-              ),
+              `source ${o.source}: ${label} was refused: HTTP ${res.status}${snippet(text)}${hint(res.status)} (sent: ${masked(u)})`,
               { code: 'SOURCE_HTTP', stage: 'source' },
             )
           }
@@ -102,10 +98,7 @@ export function createHttp(o: HttpOptions) {
           if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
             // Nothing listens there (or no such host): waiting out six backoffs would only hide it.
             throw new WeirError(
-              redact(
-                `source ${o.source}: ${label}: cannot connect to ${u.host} (${code === 'ECONNREFUSED' ? 'connection refused' : 'host not found'}) at ${masked(u)}; check baseUrl${code === 'ECONNREFUSED' ? ' and that the server is up' : ''}`,
-                o.auth.secrets,
-              ),
+              `source ${o.source}: ${label}: cannot connect to ${u.host} (${code === 'ECONNREFUSED' ? 'connection refused' : 'host not found'}) at ${masked(u)}; check baseUrl${code === 'ECONNREFUSED' ? ' and that the server is up' : ''}`,
               { code: 'SOURCE_CONNECT', stage: 'source', retryable: true, cause: err },
             )
           }
@@ -123,10 +116,11 @@ export function createHttp(o: HttpOptions) {
           if (o.signal.aborted) throw o.signal.reason
         }
       }
-      throw new WeirError(
-        redact(`source ${o.source}: ${label} failed after ${o.attempts} attempts: ${last}`, o.auth.secrets),
-        { code: 'SOURCE_HTTP', stage: 'source', retryable: true },
-      )
+      throw new WeirError(`source ${o.source}: ${label} failed after ${o.attempts} attempts: ${last}`, {
+        code: 'SOURCE_HTTP',
+        stage: 'source',
+        retryable: true,
+      })
     },
   }
 }
