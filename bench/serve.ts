@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { configSchema } from '../src/config/schema.js'
 import { createApi } from '../src/serve/api/app.js'
-import { openServingStore, type ServingStoreConfig } from '../src/serve/stores/open-store.js'
+import { openServingStore, type ServingStoreConfig } from '../src/serve/stores/registry.js'
 import type { BenchResult } from './types.js'
 
 interface Load {

@@ -70,14 +70,15 @@ export type {
 } from './sources/source.js'
 export { createStateStore, type StateStore } from './state/state.js'
 export { createLocalStore } from './storage/local/local-store.js'
-export { openStore } from './storage/open-store.js'
+export { openStore } from './storage/registry.js'
 export { createS3Store, type S3StoreOptions } from './storage/s3/s3-store.js'
 export type { ObjectInfo, ObjectStore, StoreCapabilities } from './storage/storage.js'
 export { type LakeLocation, parseLakeUri } from './storage/uri.js'
+export { defaultStreamDir } from './stream/embedded/embedded-definition.js'
 export { createEmbeddedStream } from './stream/embedded/embedded-stream.js'
 export { createKinesisStream } from './stream/kinesis/kinesis-stream.js'
 export { createNatsStream } from './stream/nats/nats-stream.js'
-export { defaultStreamDir, openStream } from './stream/open-stream.js'
+export { openStream } from './stream/registry.js'
 export type {
   Checkpoint,
   Consumer,

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { compileExpr, ExprError } from '../core/expr.js'
 import { isTimeZone } from '../core/time.js'
 import { durationSchema } from '../core/units-schema.js'
+import { channelSchema } from './channels/registry.js'
 
 const duration = durationSchema
 const hhmm = z
@@ -35,74 +36,6 @@ const windowSchema = z
       .describe('Send only between these times (and days); what comes outside is held for a digest.'),
   })
   .describe('When notifications may go out.')
-
-const retry = {
-  retries: z
-    .number()
-    .int()
-    .min(0)
-    .default(3)
-    .describe('Retries of a failed delivery (backoff doubles from 500 ms).'),
-  rateLimit: z
-    .strictObject({ count: z.number().int().positive(), per: duration })
-    .optional()
-    .describe(
-      'At most this many messages per period; beyond it messages are recorded as rate-limited, not sent.',
-    ),
-  dailyCap: z.number().int().positive().optional().describe('At most this many messages a day (UTC).'),
-  dryRun: z.boolean().default(false).describe('Record what would be sent, send nothing.'),
-}
-
-export const channelSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('console').describe('Print to stdout.'), ...retry }),
-  z.strictObject({
-    kind: z.literal('webhook').describe('POST the alerts as JSON.'),
-    url: z.string().url().describe('Where to POST.'),
-    secret: z
-      .string()
-      .optional()
-      .describe('HMAC-SHA256 key: the body is signed in the X-Weir-Signature header (sha256=<hex>).'),
-    headers: z.record(z.string(), z.string()).default({}).describe('Extra headers.'),
-    ...retry,
-  }),
-  z.strictObject({
-    kind: z.literal('email').describe('Email over SMTP (nodemailer).'),
-    host: z.string().describe('SMTP server.'),
-    port: z.number().int().positive().default(587).describe('SMTP port.'),
-    secure: z
-      .boolean()
-      .default(false)
-      .describe('TLS from the start (port 465); otherwise STARTTLS when offered.'),
-    user: z.string().optional().describe('SMTP user, e.g. "${SMTP_USER}".'),
-    pass: z.string().optional().describe('SMTP password, e.g. "${SMTP_PASS}".'),
-    from: z.string().describe('Sender address.'),
-    to: z.array(z.string()).min(1).describe('Recipients.'),
-    ...retry,
-  }),
-  z.strictObject({
-    kind: z.literal('twilio').describe("SMS through Twilio's REST API."),
-    accountSid: z.string().describe('Account SID, e.g. "${TWILIO_ACCOUNT_SID}".'),
-    authToken: z.string().describe('Auth token, e.g. "${TWILIO_AUTH_TOKEN}".'),
-    from: z.string().describe('Sending number (E.164).'),
-    to: z.array(z.string()).min(1).describe('Recipient numbers (E.164).'),
-    baseUrl: z
-      .string()
-      .default('https://api.twilio.com')
-      .describe("Twilio's API (tests point it at a local server)."),
-    ...retry,
-  }),
-  z.strictObject({
-    kind: z.literal('sns').describe('Amazon SNS: publish to a topic or to a phone number (SMS).'),
-    topicArn: z.string().optional().describe('Topic to publish to.'),
-    phoneNumber: z.string().optional().describe('Or a phone number (E.164) to text.'),
-    region: z.string().optional().describe('AWS region (default: AWS_REGION).'),
-    endpoint: z
-      .string()
-      .optional()
-      .describe('SNS endpoint (default: AWS_ENDPOINT_URL_SNS, AWS_ENDPOINT_URL, or AWS).'),
-    ...retry,
-  }),
-])
 
 const expression = z.string().superRefine((src, ctx) => {
   try {
@@ -176,4 +109,3 @@ export const alertsSchema = z
 
 export type AlertsConfig = z.output<typeof alertsSchema>
 export type RuleConfig = z.output<typeof ruleSchema>
-export type ChannelConfig = z.output<typeof channelSchema>

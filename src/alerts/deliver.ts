@@ -1,7 +1,7 @@
 import { sleep } from '../core/time.js'
 import { parseDuration } from '../core/units.js'
 import type { AlertsConfig } from './alerts-schema.js'
-import type { Channel, Message } from './channels.js'
+import type { Channel, Message } from './channels/channel.js'
 import type { Notification } from './engine.js'
 
 type Window = NonNullable<AlertsConfig['window']>

@@ -22,9 +22,9 @@ import { createSource } from '../sources/registry.js'
 import type { Source } from '../sources/source.js'
 import { createLeases, type Leases } from '../state/lease.js'
 import { createStateStore, type StateStore } from '../state/state.js'
-import { openStore } from '../storage/open-store.js'
+import { openStore } from '../storage/registry.js'
 import type { ObjectStore } from '../storage/storage.js'
-import { openStream } from '../stream/open-stream.js'
+import { openStream, type StreamConfig } from '../stream/registry.js'
 import type { Stream } from '../stream/stream.js'
 import { type LoadResult, loadPostgres } from '../warehouse/postgres.js'
 import { backpressure } from './backpressure.js'
@@ -170,14 +170,11 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
   /** How many tables the engine's views cover. */
   let attached = 0
   let staging: string | undefined
-  const streamConfig = options.streamDir
-    ? {
-        ...config,
-        stream: { kind: 'embedded' as const, dir: options.streamDir, segmentBytes: '128MB', partitions: 1 },
-      }
-    : config
+  const streamConfig: StreamConfig = options.streamDir
+    ? { kind: 'embedded', dir: options.streamDir, segmentBytes: '128MB', partitions: 1 }
+    : config.stream
   const getStream = () => {
-    stream ??= openStream(streamConfig, dir, state)
+    stream ??= openStream(streamConfig, { lake: config.lake, base: dir, state })
     return stream
   }
   const duckdbTemp = join(tmpdir(), `weir-duckdb-${process.pid}-${Date.now()}`)

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { compileExpr, ExprError } from '../core/expr.js'
-import { durationSchema, postgresUrlSchema } from '../core/units-schema.js'
+import { durationSchema } from '../core/units-schema.js'
+import { servingStoreSchema } from './stores/registry.js'
 
 const duration = durationSchema
 
@@ -13,40 +14,7 @@ const field = z
 
 export const serveSchema = z
   .strictObject({
-    store: z
-      .discriminatedUnion('kind', [
-        z.strictObject({
-          kind: z
-            .literal('embedded')
-            .describe('A DuckDB file in the lake folder (_serving/serving.duckdb): no server.'),
-          path: z
-            .string()
-            .optional()
-            .describe('Where the file goes (default: inside a local lake; required for a remote one).'),
-        }),
-        z.strictObject({
-          kind: z.literal('postgres').describe('PostgreSQL.'),
-          url: postgresUrlSchema.describe('Connection URL, e.g. "${DATABASE_URL}".'),
-          prefix: z
-            .string()
-            .regex(/^[a-z_][a-z0-9_]*$/)
-            .default('weir_serve_')
-            .describe('Prefix of the table names.'),
-        }),
-        z.strictObject({
-          kind: z
-            .literal('dynamodb')
-            .describe('Amazon DynamoDB (a table per served table, a GSI per index).'),
-          prefix: z.string().default('weir_').describe('Prefix of the table names.'),
-          region: z.string().optional().describe('AWS region (default: AWS_REGION).'),
-          endpoint: z
-            .string()
-            .optional()
-            .describe('Endpoint (default: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, or AWS).'),
-        }),
-      ])
-      .prefault({ kind: 'embedded' })
-      .describe('Where served tables are kept.'),
+    store: servingStoreSchema,
     tables: z
       .record(
         z.string().regex(/^[a-z][a-z0-9_]*$/, 'a lower-case name, e.g. tweets'),

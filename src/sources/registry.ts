@@ -1,4 +1,5 @@
-import type { SourceConfig } from '../config/schema.js'
+import { z } from 'zod'
+import { kindSchemas } from '../core/adapter.js'
 import { WeirError } from '../core/errors.js'
 import { codeSource } from './code/code-source.js'
 import { demoSource } from './demo/demo-source.js'
@@ -6,13 +7,16 @@ import { fileSource } from './file/file-source.js'
 import { restSource } from './rest/rest-source.js'
 import type { Source, SourceDefinition } from './source.js'
 
-/** The built-in source kinds. A new kind adds its definition here and its schema to config/schema.ts. */
-export const SOURCE_KINDS: readonly SourceDefinition<SourceConfig>[] = [
-  demoSource as SourceDefinition<SourceConfig>,
-  codeSource as SourceDefinition<SourceConfig>,
-  restSource as SourceDefinition<SourceConfig>,
-  fileSource as SourceDefinition<SourceConfig>,
-]
+/** The built-in source kinds. A new kind adds its definition (beside its adapter) here. */
+export const SOURCE_KINDS = [demoSource, codeSource, restSource, fileSource] as const
+
+// `{ preset: 'x.recent_search', ... }` may leave out `kind: 'rest'`, as in the design's example.
+export const sourceSchema = z.preprocess(
+  (v) => (v && typeof v === 'object' && !('kind' in v) && 'preset' in v ? { kind: 'rest', ...v } : v),
+  z.discriminatedUnion('kind', kindSchemas(SOURCE_KINDS)),
+)
+
+export type SourceConfig = z.output<typeof sourceSchema>
 
 /**
  * Builds the source named `name` from its validated config. `all` holds every source of the
@@ -24,7 +28,7 @@ export function createSource(
   all: Readonly<Record<string, SourceConfig>> = { [name]: config },
   baseDir = process.cwd(),
 ): Source {
-  const def = SOURCE_KINDS.find((d) => d.kind === config.kind)
+  const def = (SOURCE_KINDS as readonly SourceDefinition<SourceConfig>[]).find((d) => d.kind === config.kind)
   if (!def) {
     throw new WeirError(`source ${name}: no source kind "${config.kind}"`, {
       code: 'SOURCE_KIND',

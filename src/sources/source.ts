@@ -1,3 +1,4 @@
+import type { z } from 'zod'
 import type { CsvOptions } from '../core/csv.js'
 import type { SourceRecord } from '../core/records.js'
 
@@ -60,6 +61,8 @@ export interface Source {
  */
 export interface SourceDefinition<C extends { readonly kind: string }> {
   readonly kind: C['kind']
+  /** The zod schema of this kind's config; the registry composes them into `sources:`. */
+  readonly schema: z.ZodType
   create(name: string, config: C, env: SourceEnv): Source
 }
 

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream'
+import type { LakeLocation } from './uri.js'
 
 /** What a listing or `head` tells about one object. */
 export interface ObjectInfo {
@@ -65,4 +66,10 @@ export function joinKey(...parts: string[]): string {
     .flatMap((p) => p.split('/'))
     .filter((p) => p.length > 0)
     .join('/')
+}
+
+/** What opening a store needs: where the lake is, parsed, and the URI as the user wrote it. */
+export interface StoreContext {
+  readonly location: LakeLocation
+  readonly uri: string
 }

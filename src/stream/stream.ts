@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { WeirError } from '../core/errors.js'
+import type { StateStore } from '../state/state.js'
 
 /** A record to publish: opaque bytes with a partition key, an event timestamp and string headers. */
 export interface StreamRecordInput {
@@ -89,6 +90,13 @@ export interface Stream {
   /** Every consumer group of every topic and partition: what it has committed, where the partition ends, the lag. */
   groups(): Promise<GroupStatus[]>
   close(): Promise<void>
+}
+
+/** What opening a stream may need from the project: the lake (whose folder holds the embedded log), the config's folder, and the state store (Kinesis keeps its checkpoints there). */
+export interface StreamContext {
+  readonly lake: string
+  readonly base: string
+  readonly state?: StateStore | undefined
 }
 
 export interface GroupStatus {

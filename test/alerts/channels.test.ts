@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { channelSchema } from '../../src/alerts/alerts-schema.js'
-import { createChannel, type Message } from '../../src/alerts/channels.js'
+import type { Message } from '../../src/alerts/channels/channel.js'
+import { channelSchema, createChannel } from '../../src/alerts/channels/registry.js'
 import { startReceiver } from './helpers.js'
 
 const message: Message = {

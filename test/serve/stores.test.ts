@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { afterAll, describe } from 'vitest'
-import { openServingStore } from '../../src/serve/stores/open-store.js'
+import { openServingStore } from '../../src/serve/stores/registry.js'
 import { servingContract } from '../contract/serving.contract.js'
 import { serviceUp, tempDir } from '../helpers/services.js'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { defaultStreamDir } from '../../src/stream/open-stream.js'
+import { defaultStreamDir } from '../../src/stream/embedded/embedded-definition.js'
 
 describe('defaultStreamDir', () => {
   it('puts the stream inside a local lake and gives each remote lake its own folder', () => {

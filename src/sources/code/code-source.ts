@@ -28,7 +28,8 @@ export type CodeSourceConfig = z.output<typeof codeSourceSchema>
  * @example
  * sources: { orders: { kind: 'code', async *pull({ cursor }) { yield { records: [{ resource: 'orders', data: { id: 1 } }], cursor: 1 } } } }
  */
-export const codeSource: SourceDefinition<CodeSourceConfig> = {
+export const codeSource = {
   kind: 'code',
+  schema: codeSourceSchema,
   create: (name, config) => ({ name, pull: (ctx) => config.pull(ctx) }),
-}
+} satisfies SourceDefinition<CodeSourceConfig>

@@ -44,10 +44,11 @@ export function createDemoSource(name: string, config: DemoSourceConfig, now = n
   }
 }
 
-export const demoSource: SourceDefinition<DemoSourceConfig> = {
+export const demoSource = {
   kind: 'demo',
+  schema: demoSourceSchema,
   create: (name, config) => createDemoSource(name, config),
-}
+} satisfies SourceDefinition<DemoSourceConfig>
 
 function xRecords(c: DemoSourceConfig, now: number): SourceRecord[] {
   const users = Math.max(10, Math.ceil(c.count / 10))

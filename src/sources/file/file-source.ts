@@ -326,7 +326,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
-export const fileSource: SourceDefinition<FileSourceConfig> = {
+export const fileSource = {
   kind: 'file',
+  schema: fileSourceSchema,
   create: (name, config, env) => createFileSource(name, config, env.baseDir),
-}
+} satisfies SourceDefinition<FileSourceConfig>

@@ -17,7 +17,7 @@ import {
   stringify,
 } from './plan.js'
 import { type ResolvedEndpoint, resolveRest } from './resolve.js'
-import type { RestSourceConfig } from './rest-schema.js'
+import { type RestSourceConfig, restSourceSchema } from './rest-schema.js'
 import { cursorOf, maxCursor, selectRecords } from './select.js'
 
 /** Progress of one partition of one endpoint: its cursor, and where an interrupted pagination resumes. */
@@ -262,7 +262,8 @@ export function createRestSource(
   }
 }
 
-export const restSource: SourceDefinition<RestSourceConfig> = {
+export const restSource = {
   kind: 'rest',
+  schema: restSourceSchema,
   create: (name, config, env) => createRestSource(name, config, env.others),
-}
+} satisfies SourceDefinition<RestSourceConfig>
