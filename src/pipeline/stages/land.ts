@@ -1,0 +1,64 @@
+import { parseBytes, parseDuration } from '../../core/units.js'
+import { land } from '../../landing/landing.js'
+import { microBatches } from '../micro-batches.js'
+import type { LandOptions, StageSummary } from '../pipeline.js'
+import type { Resources } from '../resources.js'
+import { timed } from '../summary.js'
+import { refineTables } from './refine.js'
+
+/** Lands what the stream holds (with `follow`, until `signal`), refining each round as it lands when asked. */
+export async function landStage(
+  p: Resources,
+  signal?: AbortSignal,
+  follow?: boolean,
+  options: LandOptions = {},
+): Promise<StageSummary> {
+  const s = await p.stream()
+  const l = p.config.landing
+  const micro = options.refine ? microBatches((only) => refineTables(p, only), options.onRefine) : undefined
+  const [r, seconds] = await timed(() =>
+    land(s, p.store, {
+      ...(micro ? { onRound: micro.add } : {}),
+      ...(options.partitions ? { partitions: options.partitions } : {}),
+      topics: Object.keys(p.config.sources),
+      state: p.state,
+      table: (source, resource) => {
+        const t = p.config.tables[`${source}.${resource}`]
+        return {
+          maxRecords: t?.landing?.maxRecords ?? l.maxRecords,
+          maxBytes: parseBytes(t?.landing?.maxBytes ?? l.maxBytes),
+          maxAgeMs: parseDuration(t?.landing?.maxAge ?? l.maxAge),
+          path: t?.landing?.path ?? l.path,
+          eventTime: t?.eventTime,
+        }
+      },
+      timeBy: l.timeBy,
+      timeZone: l.timeZone,
+      compression: l.compression,
+      extension: l.extension,
+      maxOpenFiles: l.maxOpenFiles,
+      maxBufferedBytes: parseBytes(l.maxBufferedBytes),
+      maxRecordBytes: parseBytes(l.maxRecordBytes),
+      ...(follow ? { follow } : {}),
+      ...(signal ? { signal } : {}),
+    }),
+  )
+  const notes = r.late ? [`${r.late} late records were written to the past folders of their event time`] : []
+  if (micro) {
+    const m = await micro.finish()
+    notes.push(
+      `refined ${m.records} records into ${m.files} trusted files in ${m.runs} micro-batches`,
+      ...m.failures.map((f) => `refine failed (retried with the next files): ${f}`),
+    )
+  }
+  return {
+    stage: 'land',
+    records: r.records,
+    files: r.files,
+    bytes: r.bytes,
+    errors: r.errors,
+    seconds,
+    tables: {},
+    notes,
+  }
+}
