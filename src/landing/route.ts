@@ -2,7 +2,7 @@ import { partitionPath } from '../core/paths.js'
 import { fingerprinter, getPath } from '../core/records.js'
 import { parseEventTime } from '../core/time.js'
 import type { Delivery } from '../stream/stream.js'
-import type { LandingOptions, LandingTable } from './landing.js'
+import type { LandingOptions, LandingTable } from './landing-types.js'
 
 /** Zone offsets are multiples of 15 minutes, so one folder rendering serves a whole quarter hour. */
 const QUARTER = 900_000
