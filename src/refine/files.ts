@@ -109,3 +109,27 @@ export async function liveFiles(
   for (const k of found) if (!live.has(k)) await store.delete(k)
   return [...entry.files]
 }
+
+/** The ledger after a batch: each file read, with the records and partitions it gave. */
+export function nextLedger(
+  ledger: Ledger,
+  pending: readonly ObjectInfo[],
+  perFile: ReadonlyMap<string, { records: number; parts: readonly string[] }>,
+  local: readonly string[],
+  seq: number,
+  partitioned: boolean,
+): Ledger {
+  return {
+    seq,
+    files: {
+      ...ledger.files,
+      ...Object.fromEntries(
+        pending.map((p, i) => {
+          const got = perFile.get(local[i]!)
+          const parts = partitioned ? [...(got?.parts ?? [])] : got?.records ? [''] : []
+          return [p.key, { size: p.size, etag: p.etag, seq, records: got?.records ?? 0, parts }]
+        }),
+      ),
+    },
+  }
+}

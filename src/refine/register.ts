@@ -1,0 +1,127 @@
+import { type Column, getTable, putTable, type TableEntry } from '../catalog/catalog.js'
+import { errorsKey } from '../core/paths.js'
+import { describeColumns, type Engine, sqlString } from '../engine/engine.js'
+import type { ObjectStore } from '../storage/storage.js'
+import type { Output } from './outputs.js'
+import { type Batch, pad } from './parquet.js'
+import type { SchemaPlan, SchemaVersion } from './schema.js'
+
+/** Registers each output's table; children first, so once the parent's entry moves its children are in place. */
+export async function registerOutputs(
+  store: ObjectStore,
+  raw: TableEntry,
+  done: readonly { o: Output; plan: SchemaPlan; files: string[] }[],
+  firstFile: string,
+  partitioned: boolean,
+): Promise<void> {
+  for (const d of [...done].reverse()) {
+    await registerTrusted(
+      store,
+      raw,
+      d.o.name,
+      d.o.location,
+      d.o.keys,
+      d.files,
+      d.plan,
+      firstFile,
+      partitioned,
+    )
+  }
+}
+
+/**
+ * Records a trusted table: its columns as the schema plan says, a new schema version when they
+ * changed, and its live files.
+ */
+export async function registerTrusted(
+  store: ObjectStore,
+  raw: TableEntry,
+  name: string,
+  location: string,
+  keys: readonly string[],
+  files: readonly string[],
+  plan: SchemaPlan,
+  firstFile: string,
+  partitioned: boolean,
+): Promise<void> {
+  const now = new Date().toISOString()
+  const previous = await getTable(store, 'trusted', name)
+  const versions: SchemaVersion[] = [
+    ...(previous?.versions ??
+      (previous
+        ? [{ version: 1, columns: previous.columns, firstFile: '', at: previous.updatedAt, changes: [] }]
+        : [])),
+  ]
+  if (!previous)
+    versions.push({ version: 1, columns: plan.columns, firstFile, at: now, changes: ['created'] })
+  else if (plan.changes.length) {
+    versions.push({
+      version: versions.length + 1,
+      columns: plan.columns,
+      firstFile,
+      at: now,
+      changes: plan.changes,
+    })
+  }
+  await putTable(store, {
+    zone: 'trusted',
+    name,
+    ...(raw.source ? { source: raw.source } : {}),
+    ...(raw.resource ? { resource: raw.resource } : {}),
+    location,
+    format: 'parquet',
+    partitioning: partitioned ? ['dt'] : [],
+    ...(keys.length ? { primaryKey: keys } : {}),
+    columns: plan.columns,
+    versions,
+    files,
+    updatedAt: now,
+  })
+}
+
+/** Records the raw table's columns, read from the staged Parquet footers (cheaper than the JSON). */
+export async function recordRawColumns(
+  store: ObjectStore,
+  engine: Engine,
+  raw: TableEntry,
+  batch: Batch,
+): Promise<void> {
+  if (batch.ok + batch.bad === 0) return
+  const rawColumns = await describeColumns(engine, `(SELECT * EXCLUDE (dt) FROM ${batch.table})`)
+  await putTable(store, {
+    ...raw,
+    columns: mergeColumns(raw.columns, rawColumns),
+    updatedAt: new Date().toISOString(),
+  })
+}
+
+/** Keeps every column ever seen (a later batch may lack an optional field), with the newest type. */
+function mergeColumns(previous: readonly Column[], next: readonly Column[]): Column[] {
+  const byName = new Map(previous.map((c) => [c.name, c]))
+  for (const c of next) byName.set(c.name, c)
+  return [...byName.values()]
+}
+
+/** `_errors/refine/<source>/<resource>/<yyyy>/<mm>/<dd>/<name>.ndjson`. */
+export function errorKey(raw: TableEntry, name: string, now = new Date()): string {
+  return errorsKey('refine', raw.source ?? '', raw.resource ?? raw.name, now, `${name}.ndjson`)
+}
+
+/** Writes rejected rows, each with its reason, to `_errors/refine/<source>/<resource>/<date>/<batch>.ndjson`. */
+export async function setAside(
+  store: ObjectStore,
+  engine: Engine,
+  raw: TableEntry,
+  table: string,
+  reason: string,
+  local: string,
+  seq: number,
+  now = new Date(),
+): Promise<void> {
+  await engine.run(
+    `COPY (SELECT ${sqlString(reason)} AS _reason, * EXCLUDE (dt) FROM ${table} WHERE dt IS NULL)
+     TO ${sqlString(local)} (FORMAT json)`,
+  )
+  const key = errorKey(raw, pad(seq), now)
+  await store.putFile(key, local)
+}
