@@ -1,26 +1,20 @@
 import { randomBytes } from 'node:crypto'
-import { basename } from 'node:path'
-import { putTable } from '../catalog/catalog.js'
+import { coalescingWriter } from '../core/coalescing-writer.js'
 import { WeirError } from '../core/errors.js'
-import { errorsKey, partitionPath, tableLocation } from '../core/paths.js'
-import { fingerprinter, getPath, type SourceRecord, tableName } from '../core/records.js'
-import { parseEventTime } from '../core/time.js'
 import type { StateStore } from '../state/state.js'
-import { joinKey, type ObjectStore } from '../storage/storage.js'
-import type { Stream, StreamRecordInput } from '../stream/stream.js'
+import type { ObjectStore } from '../storage/storage.js'
+import type { Stream } from '../stream/stream.js'
 import {
-  BATCH_HEADER,
   type BatchIntent,
   batchTag,
-  type Held,
   type Identity,
   type IngestState,
-  isIdentityKey,
   presence,
-  recordKey,
   recover,
 } from './batch-intents.js'
-import type { RawFile, Source, SourceBatch, SourceState } from './source.js'
+import { landFile, setAside } from './batch-output.js'
+import { createEnvelope } from './envelope.js'
+import type { Source, SourceBatch, SourceState } from './source.js'
 
 export interface IngestOptions {
   readonly state: StateStore
@@ -68,6 +62,9 @@ const WINDOW = 4
  * goes on after the last batch the stream holds whole, publishing again only what it lacks.
  * Records carry their envelope in headers (source, resource, run, ingestion time, event time,
  * schema fingerprint, batch).
+ *
+ * Long on purpose: the order of intent, files, publish and cursor save is the exactly-once
+ * guarantee, and it is checked best read top to bottom in one place.
  */
 export async function ingest(
   source: Source,
@@ -98,57 +95,16 @@ export async function ingest(
   }
   if (saved?.pending?.length) await update(doc)
 
-  // Records the stream holds from batches a crash cut short, known by their identity: an API
-  // pulled again may put them on another page (new items pushed them), so they are left out of
-  // whichever batch of this run they come back in.
-  const moved = new Map<string, number>()
-  for (const r of rec.redo.values())
-    for (const [k, n] of r.present?.values ?? []) if (isIdentityKey(k)) moved.set(k, (moved.get(k) ?? 0) + n)
-  const take = (from: Map<string, number> | undefined, k: string) => {
-    const n = from?.get(k)
-    if (!n) return false
-    if (n > 1) from!.set(k, n - 1)
-    else from!.delete(k)
-    return true
-  }
-  const fingerprint = fingerprinter()
-  const envelope = (records: readonly SourceRecord[], seq: number, held: Held | undefined) => {
-    const ingested = Date.now()
-    const at = new Date(ingested).toISOString()
-    const encoded: StreamRecordInput[] = []
-    // What the stream holds of this batch from before a crash is left out, record by record (by
-    // identity anywhere in this run; by value in the batch that had it).
-    const skip = held ? new Map([...held.values].filter(([k]) => !isIdentityKey(k))) : undefined
-    for (const [i, r] of records.entries()) {
-      const value = Buffer.from(serialise(source.name, r.resource, r.data))
-      if (skip?.size || moved.size) {
-        const h = recordKey(r.resource, value, r.data, identity)
-        if (isIdentityKey(h) ? take(moved, h) : take(skip, h)) {
-          out.recovered++
-          continue
-        }
-      }
-      out.bytes += value.length
-      byResource[r.resource] = (byResource[r.resource] ?? 0) + 1
-      const field = opts.eventTime?.(r.resource)
-      const et = field ? parseEventTime(getPath(r.data, field)) : undefined
-      encoded.push({
-        value,
-        timestamp: ingested,
-        headers: {
-          source: source.name,
-          resource: r.resource,
-          run,
-          ingested: at,
-          fp: fingerprint(r.data),
-          [BATCH_HEADER]: `${tag}:${seq}:${i}`,
-          ...(et ? { et: et.toISOString() } : {}),
-        },
-      })
-    }
-    return encoded
-  }
-
+  const envelope = createEnvelope({
+    source: source.name,
+    run,
+    tag,
+    identity,
+    eventTime: opts.eventTime,
+    redo: rec.redo.values(),
+    out,
+    byResource,
+  })
   let partial: string | undefined
   let seq = rec.cursorSeq
   const window: { seq: number; batch: SourceBatch; count: number; published: Promise<unknown> }[] = []
@@ -269,110 +225,4 @@ export async function ingest(
     byResource,
     ...(partial ? { partial } : {}),
   }
-}
-
-/**
- * Writes a document as it is now, one write at a time: calls made while a write is in flight are
- * served together by the next one (a burst of intents costs one write, not one each). Each call
- * resolves once a write that started after it has finished, or rejects with that write's error.
- */
-function coalescingWriter(write: () => Promise<void>): () => Promise<void> {
-  let asked = 0
-  let done = 0
-  let running = false
-  const waiting: { upTo: number; resolve: () => void; reject: (err: unknown) => void }[] = []
-  const pump = async () => {
-    running = true
-    while (done < asked) {
-      const upTo = asked
-      let failed: unknown
-      try {
-        await write()
-      } catch (err) {
-        failed = err
-      }
-      done = upTo
-      for (const w of waiting.filter((x) => x.upTo <= upTo)) {
-        if (failed === undefined) w.resolve()
-        else w.reject(failed)
-      }
-      waiting.splice(0, waiting.length, ...waiting.filter((x) => x.upTo > upTo))
-    }
-    running = false
-  }
-  return () => {
-    const upTo = ++asked
-    const p = new Promise<void>((resolve, reject) => waiting.push({ upTo, resolve, reject }))
-    if (!running) void pump()
-    return p
-  }
-}
-
-function serialise(source: string, resource: string, data: unknown): string {
-  let text: string | undefined
-  try {
-    text = JSON.stringify(data)
-  } catch (err) {
-    if (!(err instanceof TypeError)) throw err
-  }
-  if (text === undefined) {
-    throw new WeirError(
-      `source ${source}: a ${resource} record is not JSON-serialisable (undefined, a function, a BigInt or a cycle); yield plain JSON data`,
-      { code: 'SOURCE_RECORD_INVALID', stage: 'source' },
-    )
-  }
-  return text
-}
-
-/** Lands a file exactly as it is under the raw path (by ingestion date) and registers its table. */
-async function landFile(
-  store: ObjectStore,
-  template: string,
-  source: string,
-  f: RawFile,
-  time: Date,
-): Promise<void> {
-  const folder = partitionPath(template, { source, resource: f.resource, format: f.format, time })
-  await store.putFile(joinKey(folder, basename(f.path)), f.path)
-  await putTable(store, {
-    zone: 'raw',
-    name: tableName(source, f.resource),
-    source,
-    resource: f.resource,
-    location: tableLocation(template, { source, resource: f.resource, format: f.format }),
-    format: f.format,
-    partitioning: [...template.matchAll(/\{(yyyy|mm|dd|hh)\}/g)].map((m) => m[1]!),
-    ...(f.csv ? { csv: f.csv } : {}),
-    columns: [],
-    updatedAt: new Date().toISOString(),
-  })
-}
-
-/** Unreadable input, each line with its reason, in a file named after its batch (written again, not twice, on a replay). */
-async function setAside(
-  store: ObjectStore,
-  source: string,
-  run: string,
-  stateName: string,
-  seq: number,
-  time: Date,
-  errors: readonly { reason: string; raw: string; resource?: string }[],
-): Promise<void> {
-  const name = `${time.getTime()}-${batchTag(stateName)}-${String(seq).padStart(9, '0')}.ndjson`
-  const byResource = new Map<string | undefined, string[]>()
-  for (const e of errors) {
-    const lines = byResource.get(e.resource) ?? []
-    lines.push(
-      JSON.stringify({
-        reason: e.reason,
-        source,
-        ...(e.resource ? { resource: e.resource } : {}),
-        run,
-        raw: e.raw,
-      }),
-    )
-    byResource.set(e.resource, lines)
-  }
-  for (const [resource, lines] of byResource)
-    await store.put(errorsKey('source', source, resource, time, name), `${lines.join('\n')}\n`)
 }
