@@ -31,45 +31,19 @@ export async function backfill(
   options: { readonly dryRun?: boolean; readonly signal?: AbortSignal } = {},
 ): Promise<BackfillWindow[]> {
   const spec = p.config.run.backfill[source]
-  if (!p.config.sources[source]) {
+  if (!p.config.sources[source])
     throw new WeirError(`backfill: source "${source}" is not in the config`, {
       code: 'SOURCE_UNKNOWN',
       stage: 'config',
     })
-  }
   if (!spec) {
     throw new WeirError(
       `backfill: say how ${source} takes a window, e.g. run: { backfill: { ${source}: { window: '1d', params: { start_time: '{start}', end_time: '{end}' } } } }`,
       { code: 'BACKFILL_UNSET', stage: 'config' },
     )
   }
-  const from = parseTime(range.from, '--from')
-  const to = /^\d{4}-\d{2}-\d{2}$/.test(range.to)
-    ? new Date(parseTime(range.to, '--to').getTime() + 86_400_000)
-    : parseTime(range.to, '--to')
-  if (to <= from) {
-    throw new WeirError(`backfill: --to ${range.to} is not after --from ${range.from}`, {
-      code: 'BACKFILL_RANGE',
-      stage: 'cli',
-    })
-  }
-  const step = parseDuration(spec.window)
+  const windows = backfillWindows(spec, range)
   const iso = (d: Date) => d.toISOString().replace('.000Z', 'Z')
-  const windows: { start: Date; end: Date; params: Record<string, string> }[] = []
-  for (let t = from.getTime(); t < to.getTime(); t += step) {
-    const start = new Date(t)
-    const end = new Date(Math.min(t + step, to.getTime()))
-    const params = Object.fromEntries(
-      Object.entries(spec.params).map(([k, v]) => [
-        k,
-        v
-          .replaceAll('{start}', iso(start))
-          .replaceAll('{end}', iso(end))
-          .replaceAll('{date}', iso(start).slice(0, 10)),
-      ]),
-    )
-    windows.push({ start, end, params })
-  }
 
   const stateName = `backfill/${source}`
   const state = (await p.state.get<BackfillState>(stateName)) ?? { done: {} }
@@ -143,4 +117,42 @@ function parseTime(text: string, flag: string): Date {
     )
   }
   return d
+}
+
+/**
+ * The windows of a backfill: `window`-long steps from `from` to `to` (a date alone for `to` is the
+ * whole day, included), each with the source's parameters filled in ({start}, {end}, {date}).
+ */
+export function backfillWindows(
+  spec: { readonly window: string | number; readonly params: Readonly<Record<string, string>> },
+  range: { readonly from: string; readonly to: string },
+): { start: Date; end: Date; params: Record<string, string> }[] {
+  const from = parseTime(range.from, '--from')
+  const to = /^\d{4}-\d{2}-\d{2}$/.test(range.to)
+    ? new Date(parseTime(range.to, '--to').getTime() + 86_400_000)
+    : parseTime(range.to, '--to')
+  if (to <= from) {
+    throw new WeirError(`backfill: --to ${range.to} is not after --from ${range.from}`, {
+      code: 'BACKFILL_RANGE',
+      stage: 'cli',
+    })
+  }
+  const step = parseDuration(spec.window)
+  const iso = (d: Date) => d.toISOString().replace('.000Z', 'Z')
+  const windows: { start: Date; end: Date; params: Record<string, string> }[] = []
+  for (let t = from.getTime(); t < to.getTime(); t += step) {
+    const start = new Date(t)
+    const end = new Date(Math.min(t + step, to.getTime()))
+    const params = Object.fromEntries(
+      Object.entries(spec.params).map(([k, v]) => [
+        k,
+        v
+          .replaceAll('{start}', iso(start))
+          .replaceAll('{end}', iso(end))
+          .replaceAll('{date}', iso(start).slice(0, 10)),
+      ]),
+    )
+    windows.push({ start, end, params })
+  }
+  return windows
 }
