@@ -73,7 +73,92 @@ async function runOnSimulator(
   cwd: string,
   t0: number,
 ): Promise<DemoReport> {
-  const config = configSchema.parse({
+  const config = demoConfig(options, url)
+  // A local lake keeps its stream inside (reset with it); a remote one gets a stream for this run only.
+  const scratch =
+    !options.streamDir && parseLakeUri(config.lake, cwd).kind !== 'local'
+      ? await mkdtemp(join(tmpdir(), 'weir-demo-stream-'))
+      : undefined
+  const streamDir = options.streamDir ?? scratch
+  const p = await openPipeline({ config, file: undefined, dir: cwd }, streamDir ? { streamDir } : {})
+  try {
+    await putJson(p.store, MARKER, { createdBy: 'weir demo', at: new Date().toISOString() })
+    const stages: StageSummary[] = []
+    // Each stage is recorded in the run history, as `weir run` records its jobs (the dashboard shows it).
+    const history = createRunHistory(p.state)
+    const step = async (run: () => Promise<StageSummary>) => {
+      const start = new Date()
+      const s = await run()
+      stages.push(s)
+      options.onStage?.(s)
+      await history.record({
+        id: randomUUID(),
+        job: s.stage === 'model' ? 'models' : s.stage,
+        start: start.toISOString(),
+        end: new Date().toISOString(),
+        outcome: 'succeeded',
+        attempts: 1,
+        records: s.records,
+        files: s.files,
+        trigger: 'demo',
+      })
+      return s
+    }
+    await step(() => p.ingest())
+    await step(() => p.land())
+    const refined = await step(() => p.refine())
+    // The example models of the three seed scenarios, with their data tests.
+    const models = await p.models({ projectDir: fileURLToPath(EXAMPLES) })
+    await step(async () => modelsSummary(models))
+    const q0 = performance.now()
+    const result = await p.query(DEMO_QUERY)
+    const seconds = (performance.now() - q0) / 1000
+    await step(async () => ({
+      stage: 'query',
+      records: result.rows.length,
+      files: 0,
+      bytes: 0,
+      errors: 0,
+      seconds,
+      tables: {},
+    }))
+    return {
+      lake: p.store.uri,
+      stages,
+      tables: refined.tables,
+      models,
+      query: { sql: DEMO_QUERY, result },
+      seconds: (performance.now() - t0) / 1000,
+    }
+  } finally {
+    await p.close()
+    if (scratch) await rm(scratch, { recursive: true, force: true })
+  }
+}
+
+async function resetDemoLake(config: WeirConfig, cwd: string): Promise<void> {
+  const store = await openStore(config.lake, config.storage, cwd)
+  try {
+    const first = await store.list('')[Symbol.asyncIterator]().next()
+    if (first.done) return
+    if (!(await store.head(MARKER))) {
+      throw new WeirError(
+        `lake ${store.uri} is not empty and was not made by \`weir demo\`; give --lake an empty or new location`,
+        { code: 'LAKE_NOT_EMPTY', stage: 'cli' },
+      )
+    }
+    const keys: string[] = []
+    for await (const o of store.list('')) keys.push(o.key)
+    for (let i = 0; i < keys.length; i += 32)
+      await Promise.all(keys.slice(i, i + 32).map((k) => store.delete(k)))
+  } finally {
+    await store.close()
+  }
+}
+
+/** The demo's project: the three seed scenarios on the simulator at `url`. */
+function demoConfig(options: DemoOptions, url: string): WeirConfig {
+  return configSchema.parse({
     lake: options.lake,
     storage: options.storage ?? {},
     sources: {
@@ -124,99 +209,24 @@ async function runOnSimulator(
       'tmdb.reviews': { primaryKey: 'id' },
     },
   })
-  // A local lake keeps its stream inside (reset with it); a remote one gets a stream for this run only.
-  const scratch =
-    !options.streamDir && parseLakeUri(config.lake, cwd).kind !== 'local'
-      ? await mkdtemp(join(tmpdir(), 'weir-demo-stream-'))
-      : undefined
-  const streamDir = options.streamDir ?? scratch
-  const p = await openPipeline({ config, file: undefined, dir: cwd }, streamDir ? { streamDir } : {})
-  try {
-    await putJson(p.store, MARKER, { createdBy: 'weir demo', at: new Date().toISOString() })
-    const stages: StageSummary[] = []
-    // Each stage is recorded in the run history, as `weir run` records its jobs (the dashboard shows it).
-    const history = createRunHistory(p.state)
-    const step = async (run: () => Promise<StageSummary>) => {
-      const start = new Date()
-      const s = await run()
-      stages.push(s)
-      options.onStage?.(s)
-      await history.record({
-        id: randomUUID(),
-        job: s.stage === 'model' ? 'models' : s.stage,
-        start: start.toISOString(),
-        end: new Date().toISOString(),
-        outcome: 'succeeded',
-        attempts: 1,
-        records: s.records,
-        files: s.files,
-        trigger: 'demo',
-      })
-      return s
-    }
-    await step(() => p.ingest())
-    await step(() => p.land())
-    const refined = await step(() => p.refine())
-    // The example models of the three seed scenarios, with their data tests.
-    const models = await p.models({ projectDir: fileURLToPath(EXAMPLES) })
-    await step(async () => ({
-      stage: 'model',
-      records: models.models.reduce((n, m) => n + m.rows, 0),
-      files: models.models.reduce((n, m) => n + m.files, 0),
-      bytes: 0,
-      errors: models.models.filter((m) => m.action === 'failed').length,
-      seconds: models.seconds,
-      tables: Object.fromEntries(models.models.map((m) => [m.model, m.rows])),
-      notes: [
-        `${models.tests.filter((t) => t.status === 'pass').length} of ${models.tests.length} data tests passed`,
-        ...models.models.flatMap((m) => (m.error ? [m.error] : [])),
-        ...models.tests.flatMap((t) =>
-          t.status === 'pass' ? [] : [`${t.name}: ${t.status}, ${t.failures} failing rows (${t.where})`],
-        ),
-      ],
-    }))
-    const q0 = performance.now()
-    const result = await p.query(DEMO_QUERY)
-    const seconds = (performance.now() - q0) / 1000
-    await step(async () => ({
-      stage: 'query',
-      records: result.rows.length,
-      files: 0,
-      bytes: 0,
-      errors: 0,
-      seconds,
-      tables: {},
-    }))
-    return {
-      lake: p.store.uri,
-      stages,
-      tables: refined.tables,
-      models,
-      query: { sql: DEMO_QUERY, result },
-      seconds: (performance.now() - t0) / 1000,
-    }
-  } finally {
-    await p.close()
-    if (scratch) await rm(scratch, { recursive: true, force: true })
-  }
 }
 
-async function resetDemoLake(config: WeirConfig, cwd: string): Promise<void> {
-  const store = await openStore(config.lake, config.storage, cwd)
-  try {
-    const first = await store.list('')[Symbol.asyncIterator]().next()
-    if (first.done) return
-    if (!(await store.head(MARKER))) {
-      throw new WeirError(
-        `lake ${store.uri} is not empty and was not made by \`weir demo\`; give --lake an empty or new location`,
-        { code: 'LAKE_NOT_EMPTY', stage: 'cli' },
-      )
-    }
-    const keys: string[] = []
-    for await (const o of store.list('')) keys.push(o.key)
-    for (let i = 0; i < keys.length; i += 32)
-      await Promise.all(keys.slice(i, i + 32).map((k) => store.delete(k)))
-  } finally {
-    await store.close()
+/** The models' build as a stage of the demo's report. */
+function modelsSummary(models: ModelsReport): StageSummary {
+  return {
+    stage: 'model',
+    records: models.models.reduce((n, m) => n + m.rows, 0),
+    files: models.models.reduce((n, m) => n + m.files, 0),
+    bytes: 0,
+    errors: models.models.filter((m) => m.action === 'failed').length,
+    seconds: models.seconds,
+    tables: Object.fromEntries(models.models.map((m) => [m.model, m.rows])),
+    notes: [
+      `${models.tests.filter((t) => t.status === 'pass').length} of ${models.tests.length} data tests passed`,
+      ...models.models.flatMap((m) => (m.error ? [m.error] : [])),
+      ...models.tests.flatMap((t) =>
+        t.status === 'pass' ? [] : [`${t.name}: ${t.status}, ${t.failures} failing rows (${t.where})`],
+      ),
+    ],
   }
 }
