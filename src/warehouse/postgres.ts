@@ -1,9 +1,7 @@
-import { createReadStream } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pipeline } from 'node:stream/promises'
 import type { PoolClient } from 'pg'
-import { type Column, listTables, type TableEntry } from '../catalog/catalog.js'
+import { listTables, type TableEntry } from '../catalog/catalog.js'
 import { parse, type Type } from '../catalog/types.js'
 import { readerSql } from '../catalog/views.js'
 import { WeirError } from '../core/errors.js'
@@ -11,6 +9,8 @@ import { type Engine, sqlIdent, sqlList, sqlString } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
 import type { StateStore } from '../state/state.js'
 import type { ObjectStore } from '../storage/storage.js'
+import { checkTypes, mergeByKey, replaceWhole } from './load-modes.js'
+import { q } from './pg-sql.js'
 
 export interface LoadOptions {
   /** A postgres:// URL; without one, the standard PG* variables (PGHOST, PGUSER, PGPASSWORD, ...). */
@@ -101,18 +101,7 @@ async function loadTable(
   })
 
   // An incompatible change fails here, before anything is written.
-  const addedCols: string[] = []
-  if (existing.size && !opts.fullRefresh) {
-    for (const c of wanted) {
-      const have = existing.get(c.name)
-      if (have && normalize(have) !== normalize(c.pg)) {
-        throw new WeirError(
-          `load postgres: ${opts.schema}.${t.name}.${c.name} is ${have} in PostgreSQL but ${c.pg} in the lake; reload it whole with \`weir load postgres --select ${t.name} --full-refresh\``,
-          { code: 'WAREHOUSE_TYPE_CHANGED', stage: 'warehouse' },
-        )
-      }
-    }
-  }
+  if (existing.size && !opts.fullRefresh) checkTypes(`${opts.schema}.${t.name}`, existing, wanted)
   // The same files as last time, and the same columns: nothing to do, keyed or not.
   if (
     existing.size > 0 &&
@@ -129,61 +118,14 @@ async function loadTable(
   try {
     const source = incremental ? added : files
     const rows = await exportCsv(store, engine, t, source, csv)
-    const cols = wanted.map((c) => q(c.name)).join(', ')
+    const _cols = wanted.map((c) => q(c.name)).join(', ')
     const table = `${q(opts.schema)}.${q(t.name)}`
     if (incremental) {
-      await client.query('BEGIN')
-      try {
-        for (const c of wanted) {
-          if (existing.has(c.name)) continue
-          await client.query(`ALTER TABLE ${table} ADD COLUMN ${q(c.name)} ${c.pg}`)
-          addedCols.push(c.name)
-        }
-        await client.query(`CREATE TEMP TABLE weir_stage (LIKE ${table} INCLUDING DEFAULTS) ON COMMIT DROP`)
-        if (rows)
-          await copyIn(client, `COPY weir_stage (${cols}) FROM STDIN WITH (FORMAT csv, HEADER true)`, csv)
-        const others = wanted.filter((c) => !keys.includes(c.name))
-        const set = others.map((c) => `${q(c.name)} = excluded.${q(c.name)}`).join(', ')
-        // Only rows that differ are written: an unchanged row keeps its tuple (and its readers' cache).
-        const r = await client.query(
-          `INSERT INTO ${table} (${cols}) SELECT DISTINCT ON (${keys.map(q).join(', ')}) ${cols} FROM weir_stage
-           ON CONFLICT (${keys.map(q).join(', ')}) DO ${others.length ? `UPDATE SET ${set} WHERE (${others.map((c) => `${table}.${q(c.name)}`).join(', ')}) IS DISTINCT FROM (${others.map((c) => `excluded.${q(c.name)}`).join(', ')})` : 'NOTHING'}`,
-        )
-        await client.query('COMMIT')
-        await state.put(doc, { files })
-        return done('incremental', rows, r.rowCount ?? 0, addedCols)
-      } catch (err) {
-        await client.query('ROLLBACK')
-        throw err
-      }
+      const r = await mergeByKey(client, table, wanted, keys, existing, csv, rows)
+      await state.put(doc, { files })
+      return done('incremental', rows, r.changed, r.added)
     }
-    // A full load: a new table, filled, then swapped in by rename in one transaction.
-    const fresh = `${q(opts.schema)}.${q(`${t.name}__weir_new`)}`
-    await client.query(`DROP TABLE IF EXISTS ${fresh}`)
-    await client.query(
-      `CREATE TABLE ${fresh} (${wanted.map((c) => `${q(c.name)} ${c.pg}${keys.includes(c.name) ? ' NOT NULL' : ''}`).join(', ')}${keys.length ? `, PRIMARY KEY (${keys.map(q).join(', ')})` : ''})`,
-    )
-    if (rows) await copyIn(client, `COPY ${fresh} (${cols}) FROM STDIN WITH (FORMAT csv, HEADER true)`, csv)
-    await client.query('BEGIN')
-    try {
-      await client.query(`DROP TABLE IF EXISTS ${table}`)
-      await client.query(`ALTER TABLE ${fresh} RENAME TO ${q(t.name)}`)
-      if (keys.length) {
-        // The primary key's index keeps the name it was made with: rename it after the table.
-        await client.query(
-          `ALTER INDEX ${q(opts.schema)}.${q(`${t.name}__weir_new_pkey`)} RENAME TO ${q(`${t.name}_pkey`)}`,
-        )
-      }
-      if (t.description) await client.query(`COMMENT ON TABLE ${table} IS ${sqlString(t.description)}`)
-      for (const c of t.columns as readonly Column[]) {
-        if (c.description)
-          await client.query(`COMMENT ON COLUMN ${table}.${q(c.name)} IS ${sqlString(c.description)}`)
-      }
-      await client.query('COMMIT')
-    } catch (err) {
-      await client.query('ROLLBACK')
-      throw err
-    }
+    await replaceWhole(client, opts.schema, t, wanted, keys, csv, rows)
     await state.put(doc, { files })
     return done(
       'full',
@@ -217,11 +159,6 @@ async function exportCsv(
     `COPY (SELECT ${select} FROM ${readerSql(t, sqlList(local))}) TO ${sqlString(out)} (FORMAT csv, HEADER true)`,
   )
   return Number(Object.values(r.rows[0] ?? {})[0] ?? 0)
-}
-
-async function copyIn(client: PoolClient, sql: string, file: string): Promise<void> {
-  const { from } = await import('pg-copy-streams')
-  await pipeline(createReadStream(file, { highWaterMark: 1024 * 1024 }), client.query(from(sql)))
 }
 
 async function columnsOf(client: PoolClient, schema: string, table: string): Promise<Map<string, string>> {
@@ -284,12 +221,4 @@ export function pgType(t: Type): string {
     default:
       return 'text'
   }
-}
-
-function normalize(type: string): string {
-  return type.replace(/\s+/g, ' ').toLowerCase()
-}
-
-function q(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`
 }
