@@ -59,123 +59,22 @@ export async function syncGlue(
       t.zone !== 'raw' &&
       (!opts.only || opts.only.includes(t.name) || opts.only.includes(`${t.zone}.${t.name}`)),
   )
-  const call = async <T>(what: string, send: () => Promise<T>): Promise<T> => {
-    try {
-      return await send()
-    } catch (err) {
-      const e = err as { name?: string; message?: string }
-      throw new WeirError(
-        `catalog sync-glue: ${what} failed: ${e.name ?? 'Error'}: ${e.message ?? String(err)}${e.name === 'AccessDeniedException' ? '; the credentials need glue:GetTable, CreateTable, UpdateTable, GetPartitions, BatchCreatePartition and BatchDeletePartition' : ''}`,
-        { code: 'GLUE_SYNC', stage: 'catalog', cause: err },
-      )
-    }
-  }
-  const notFound = (err: unknown) =>
-    err instanceof WeirError && (err.cause as { name?: string })?.name === 'EntityNotFoundException'
-
+  const g = glueCalls(sdk, glue)
   const databases = new Set<string>()
   const out: GlueSyncResult[] = []
   for (const t of tables) {
     const database = `${opts.databasePrefix ?? ''}${t.zone}`
     if (!databases.has(database)) {
-      try {
-        await call(`get database ${database}`, () =>
-          glue.send(new sdk.GetDatabaseCommand({ Name: database })),
-        )
-      } catch (err) {
-        if (!notFound(err)) throw err
-        await call(`create database ${database}`, () =>
-          glue.send(
-            new sdk.CreateDatabaseCommand({
-              DatabaseInput: { Name: database, Description: `Weir lake ${root}, ${t.zone} zone` },
-            }),
-          ),
-        )
-      }
+      await ensureDatabase(g, database, `Weir lake ${root}, ${t.zone} zone`)
       databases.add(database)
     }
     const location = `${root}/${t.location}`
     const input = tableInput(t, location, opts.projection ?? false)
-    let existing: { StorageDescriptor?: StorageDescriptor; Parameters?: Record<string, string> } | undefined
-    try {
-      existing = (
-        await call(`get table ${database}.${t.name}`, () =>
-          glue.send(new sdk.GetTableCommand({ DatabaseName: database, Name: t.name })),
-        )
-      ).Table
-    } catch (err) {
-      if (!notFound(err)) throw err
-    }
-    let action: GlueSyncResult['action'] = 'unchanged'
-    if (!existing) {
-      await call(`create table ${database}.${t.name}`, () =>
-        glue.send(new sdk.CreateTableCommand({ DatabaseName: database, TableInput: input })),
-      )
-      action = 'created'
-    } else if (differs(existing, input)) {
-      // Every UpdateTable is a new table version in Glue: only when something changed.
-      await call(`update table ${database}.${t.name}`, () =>
-        glue.send(new sdk.UpdateTableCommand({ DatabaseName: database, TableInput: input })),
-      )
-      action = 'updated'
-    }
-
-    let added = 0
-    let removed = 0
-    if (t.partitioning.includes('dt') && !opts.projection) {
-      const wanted = new Set(
-        (t.files ?? []).map((k) => /\/dt=([^/]+)\//.exec(k)?.[1]).filter((d): d is string => !!d),
-      )
-      const have = new Set<string>()
-      let token: string | undefined
-      do {
-        const page = await call(`get partitions of ${database}.${t.name}`, () =>
-          glue.send(
-            new sdk.GetPartitionsCommand({
-              DatabaseName: database,
-              TableName: t.name,
-              ...(token ? { NextToken: token } : {}),
-            }),
-          ),
-        )
-        for (const p of page.Partitions ?? []) if (p.Values?.[0]) have.add(p.Values[0])
-        token = page.NextToken
-      } while (token)
-      const add: PartitionInput[] = [...wanted]
-        .filter((d) => !have.has(d))
-        .sort()
-        .map((d) => ({
-          Values: [d],
-          StorageDescriptor: { ...input.StorageDescriptor, Location: `${location}dt=${d}/` },
-        }))
-      for (let i = 0; i < add.length; i += 100) {
-        const r = await call(`add partitions to ${database}.${t.name}`, () =>
-          glue.send(
-            new sdk.BatchCreatePartitionCommand({
-              DatabaseName: database,
-              TableName: t.name,
-              PartitionInputList: add.slice(i, i + 100),
-            }),
-          ),
-        )
-        failed(r.Errors, `add partitions to ${database}.${t.name}`, 'AlreadyExistsException')
-      }
-      const drop = [...have].filter((d) => !wanted.has(d)).sort()
-      for (let i = 0; i < drop.length; i += 25) {
-        const r = await call(`remove partitions of ${database}.${t.name}`, () =>
-          glue.send(
-            new sdk.BatchDeletePartitionCommand({
-              DatabaseName: database,
-              TableName: t.name,
-              PartitionsToDelete: drop.slice(i, i + 25).map((d) => ({ Values: [d] })),
-            }),
-          ),
-        )
-        failed(r.Errors, `remove partitions of ${database}.${t.name}`, 'EntityNotFoundException')
-      }
-      added = add.length
-      removed = drop.length
-    }
+    const action = await syncTable(g, database, t.name, input)
+    const { added, removed } =
+      t.partitioning.includes('dt') && !opts.projection
+        ? await syncPartitions(g, database, t, input, location)
+        : { added: 0, removed: 0 }
     out.push({ database, table: t.name, action, partitionsAdded: added, partitionsRemoved: removed })
   }
   return out
@@ -235,4 +134,134 @@ function failed(
       { code: 'GLUE_SYNC', stage: 'catalog' },
     )
   }
+}
+
+type GlueSdk = typeof import('@aws-sdk/client-glue')
+type GlueCalls = ReturnType<typeof glueCalls>
+
+/** Glue calls whose failure is one line naming what failed (and, when denied, the permissions needed). */
+function glueCalls(sdk: GlueSdk, glue: GlueClient) {
+  const call = async <T>(what: string, send: () => Promise<T>): Promise<T> => {
+    try {
+      return await send()
+    } catch (err) {
+      const e = err as { name?: string; message?: string }
+      throw new WeirError(
+        `catalog sync-glue: ${what} failed: ${e.name ?? 'Error'}: ${e.message ?? String(err)}${e.name === 'AccessDeniedException' ? '; the credentials need glue:GetTable, CreateTable, UpdateTable, GetPartitions, BatchCreatePartition and BatchDeletePartition' : ''}`,
+        { code: 'GLUE_SYNC', stage: 'catalog', cause: err },
+      )
+    }
+  }
+  const notFound = (err: unknown) =>
+    err instanceof WeirError && (err.cause as { name?: string })?.name === 'EntityNotFoundException'
+  return { sdk, glue, call, notFound }
+}
+
+async function ensureDatabase(g: GlueCalls, database: string, description: string): Promise<void> {
+  try {
+    await g.call(`get database ${database}`, () =>
+      g.glue.send(new g.sdk.GetDatabaseCommand({ Name: database })),
+    )
+  } catch (err) {
+    if (!g.notFound(err)) throw err
+    await g.call(`create database ${database}`, () =>
+      g.glue.send(
+        new g.sdk.CreateDatabaseCommand({ DatabaseInput: { Name: database, Description: description } }),
+      ),
+    )
+  }
+}
+
+/** Creates the table, or updates it when its definition differs. */
+async function syncTable(
+  g: GlueCalls,
+  database: string,
+  name: string,
+  input: TableInput,
+): Promise<GlueSyncResult['action']> {
+  let existing: { StorageDescriptor?: StorageDescriptor; Parameters?: Record<string, string> } | undefined
+  try {
+    existing = (
+      await g.call(`get table ${database}.${name}`, () =>
+        g.glue.send(new g.sdk.GetTableCommand({ DatabaseName: database, Name: name })),
+      )
+    ).Table
+  } catch (err) {
+    if (!g.notFound(err)) throw err
+  }
+  let action: GlueSyncResult['action'] = 'unchanged'
+  if (!existing) {
+    await g.call(`create table ${database}.${name}`, () =>
+      g.glue.send(new g.sdk.CreateTableCommand({ DatabaseName: database, TableInput: input })),
+    )
+    action = 'created'
+  } else if (differs(existing, input)) {
+    // Every UpdateTable is a new table version in Glue: only when something changed.
+    await g.call(`update table ${database}.${name}`, () =>
+      g.glue.send(new g.sdk.UpdateTableCommand({ DatabaseName: database, TableInput: input })),
+    )
+    action = 'updated'
+  }
+  return action
+}
+
+/** Adds the `dt` partitions the table's live files have and Glue lacks, and removes the others. */
+async function syncPartitions(
+  g: GlueCalls,
+  database: string,
+  t: TableEntry,
+  input: TableInput,
+  location: string,
+): Promise<{ added: number; removed: number }> {
+  const wanted = new Set(
+    (t.files ?? []).map((k) => /\/dt=([^/]+)\//.exec(k)?.[1]).filter((d): d is string => !!d),
+  )
+  const have = new Set<string>()
+  let token: string | undefined
+  do {
+    const page = await g.call(`get partitions of ${database}.${t.name}`, () =>
+      g.glue.send(
+        new g.sdk.GetPartitionsCommand({
+          DatabaseName: database,
+          TableName: t.name,
+          ...(token ? { NextToken: token } : {}),
+        }),
+      ),
+    )
+    for (const p of page.Partitions ?? []) if (p.Values?.[0]) have.add(p.Values[0])
+    token = page.NextToken
+  } while (token)
+  const add: PartitionInput[] = [...wanted]
+    .filter((d) => !have.has(d))
+    .sort()
+    .map((d) => ({
+      Values: [d],
+      StorageDescriptor: { ...input.StorageDescriptor, Location: `${location}dt=${d}/` },
+    }))
+  for (let i = 0; i < add.length; i += 100) {
+    const r = await g.call(`add partitions to ${database}.${t.name}`, () =>
+      g.glue.send(
+        new g.sdk.BatchCreatePartitionCommand({
+          DatabaseName: database,
+          TableName: t.name,
+          PartitionInputList: add.slice(i, i + 100),
+        }),
+      ),
+    )
+    failed(r.Errors, `add partitions to ${database}.${t.name}`, 'AlreadyExistsException')
+  }
+  const drop = [...have].filter((d) => !wanted.has(d)).sort()
+  for (let i = 0; i < drop.length; i += 25) {
+    const r = await g.call(`remove partitions of ${database}.${t.name}`, () =>
+      g.glue.send(
+        new g.sdk.BatchDeletePartitionCommand({
+          DatabaseName: database,
+          TableName: t.name,
+          PartitionsToDelete: drop.slice(i, i + 25).map((d) => ({ Values: [d] })),
+        }),
+      ),
+    )
+    failed(r.Errors, `remove partitions of ${database}.${t.name}`, 'EntityNotFoundException')
+  }
+  return { added: add.length, removed: drop.length }
 }
