@@ -7,89 +7,106 @@ export type Type =
 
 /** Parses DuckDB type text: `STRUCT(a BIGINT, "b c" VARCHAR[])[]`, `MAP(VARCHAR, DOUBLE)`, `DECIMAL(18,3)`. */
 export function parse(text: string): Type {
-  let i = 0
-  const ws = () => {
-    while (text[i] === ' ') i++
-  }
-  const word = (): string => {
-    ws()
-    if (text[i] === '"') {
-      let out = ''
-      i++
-      while (i < text.length) {
-        if (text[i] === '"' && text[i + 1] === '"') {
-          out += '"'
-          i += 2
-        } else if (text[i] === '"') {
-          i++
-          break
-        } else out += text[i++]
-      }
-      return out
-    }
-    const start = i
-    while (i < text.length && /[A-Za-z0-9_]/.test(text[i]!)) i++
-    return text.slice(start, i)
-  }
-  const expect = (c: string) => {
-    ws()
-    if (text[i] !== c) throw new Error(`expected "${c}" at ${i} in ${text}`)
-    i++
-  }
-  const type = (): Type => {
-    let name = word().toUpperCase()
-    let t: Type
-    ws()
-    if (name === 'STRUCT') {
-      expect('(')
-      const fields: [string, Type][] = []
-      for (;;) {
-        const n = word()
-        fields.push([n, type()])
-        ws()
-        if (text[i] === ',') i++
-        else break
-      }
-      expect(')')
-      t = { kind: 'struct', fields }
-    } else if (name === 'MAP') {
-      expect('(')
-      const key = type()
-      expect(',')
-      const value = type()
-      expect(')')
-      t = { kind: 'map', key, value }
-    } else {
-      const zone = /^WITH TIME ZONE\b/i.exec(text.slice(i))
-      if (name === 'TIMESTAMP' && zone) {
-        name = 'TIMESTAMP WITH TIME ZONE'
-        i += zone[0].length
-        ws()
-      }
-      const args: string[] = []
-      if (text[i] === '(') {
-        i++
-        for (;;) {
-          ws()
-          const start = i
-          while (i < text.length && text[i] !== ',' && text[i] !== ')') i++
-          args.push(text.slice(start, i).trim())
-          if (text[i] === ',') i++
-          else break
-        }
-        expect(')')
-      }
-      t = { kind: 'scalar', name, args }
-    }
-    ws()
-    while (text[i] === '[' && text[i + 1] === ']') {
-      i += 2
+  return new TypeParser(text).type()
+}
+
+/** A recursive-descent reader of DuckDB type text, one method per production. */
+class TypeParser {
+  private i = 0
+  constructor(private readonly text: string) {}
+
+  type(): Type {
+    const name = this.word().toUpperCase()
+    this.ws()
+    let t: Type = name === 'STRUCT' ? this.struct() : name === 'MAP' ? this.map() : this.scalar(name)
+    this.ws()
+    while (this.text[this.i] === '[' && this.text[this.i + 1] === ']') {
+      this.i += 2
       t = { kind: 'list', of: t }
-      ws()
+      this.ws()
     }
     return t
   }
-  return type()
+
+  private struct(): Type {
+    this.expect('(')
+    const fields: [string, Type][] = []
+    for (;;) {
+      const n = this.word()
+      fields.push([n, this.type()])
+      this.ws()
+      if (this.text[this.i] === ',') this.i++
+      else break
+    }
+    this.expect(')')
+    return { kind: 'struct', fields }
+  }
+
+  private map(): Type {
+    this.expect('(')
+    const key = this.type()
+    this.expect(',')
+    const value = this.type()
+    this.expect(')')
+    return { kind: 'map', key, value }
+  }
+
+  private scalar(word: string): Type {
+    let name = word
+    const zone = /^WITH TIME ZONE\b/i.exec(this.text.slice(this.i))
+    if (name === 'TIMESTAMP' && zone) {
+      name = 'TIMESTAMP WITH TIME ZONE'
+      this.i += zone[0].length
+      this.ws()
+    }
+    const args: string[] = []
+    if (this.text[this.i] === '(') {
+      this.i++
+      for (;;) {
+        this.ws()
+        const start = this.i
+        while (this.i < this.text.length && this.text[this.i] !== ',' && this.text[this.i] !== ')') this.i++
+        args.push(this.text.slice(start, this.i).trim())
+        if (this.text[this.i] === ',') this.i++
+        else break
+      }
+      this.expect(')')
+    }
+    return { kind: 'scalar', name, args }
+  }
+
+  private ws(): void {
+    while (this.text[this.i] === ' ') this.i++
+  }
+
+  /** A name: bare, or double-quoted with "" for a quote. */
+  private word(): string {
+    this.ws()
+    const text = this.text
+    if (text[this.i] === '"') {
+      let out = ''
+      this.i++
+      while (this.i < text.length) {
+        if (text[this.i] === '"' && text[this.i + 1] === '"') {
+          out += '"'
+          this.i += 2
+        } else if (text[this.i] === '"') {
+          this.i++
+          break
+        } else out += text[this.i++]
+      }
+      return out
+    }
+    const start = this.i
+    while (this.i < text.length && /[A-Za-z0-9_]/.test(text[this.i]!)) this.i++
+    return text.slice(start, this.i)
+  }
+
+  private expect(c: string): void {
+    this.ws()
+    if (this.text[this.i] !== c) throw new Error(`expected "${c}" at ${this.i} in ${this.text}`)
+    this.i++
+  }
 }
 
 /** Back to DuckDB's type text. */
