@@ -1,36 +1,21 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { sleep } from '../../core/time.js'
+import { type Fault, faultResponse, takeFault } from './faults.js'
 import { genericRoutes } from './generic-api.js'
 import type { Route, SimRequest, SimResponse } from './routes.js'
+import { body, checkAuth, token } from './sim-auth.js'
 import { tmdbRoutes } from './tmdb-api.js'
 import { weatherRoutes } from './weather-api.js'
 import { createWorld, type World } from './world.js'
 import { xRoutes } from './x-api.js'
 
+export type { Fault } from './faults.js'
+
 const ROUTES: readonly Route[] = [...xRoutes, ...weatherRoutes, ...tmdbRoutes, ...genericRoutes]
 /** Query parameters that carry credentials: never stored in the request log. */
 const SECRET_PARAMS = /^(api_?key|apikey|key|token|access_token|client_secret|password)$/i
 const X_WINDOW = 15 * 60_000
-
-/** A fault to serve instead of the real answer, for the next `count` requests whose path matches. */
-export interface Fault {
-  readonly path?: string | RegExp
-  /** Only requests whose query this accepts (e.g. a second page: `q => Boolean(q.next_token)`). */
-  readonly query?: (query: Readonly<Record<string, string>>) => boolean
-  /** 429 and 5xx are the usual; 0 with `truncate` sends half a body then closes the connection. */
-  readonly status?: number
-  readonly count?: number
-  /** How a 429 says when to come back. */
-  readonly style?: 'retry-after' | 'x-rate-limit' | 'ratelimit'
-  readonly retryAfterSeconds?: number
-  /** Answer this late (ms), e.g. to trip a client's timeout. */
-  readonly delayMs?: number
-  /** Send a 200 whose JSON body is cut in half. */
-  readonly truncate?: boolean
-  /** Put the full request URL, credentials included, in the error body, as some APIs do. */
-  readonly echo?: boolean
-}
 
 /** One request as the simulator served it; credentials are replaced by `***`. */
 export interface LoggedRequest {
@@ -91,6 +76,53 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   })
   const requests: LoggedRequest[] = []
   const faults: { fault: Fault; left: number }[] = []
+  const handle = createHandler(world, options, requests, faults, now)
+
+  let inFlight = 0
+  let maxInFlight = 0
+  const server = createServer((req, res) => {
+    inFlight++
+    maxInFlight = Math.max(maxInFlight, inFlight)
+    res.once('close', () => inFlight--)
+    handle(req, res).catch((err: unknown) => {
+      res.writeHead(500, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ error: String(err) }))
+    })
+  })
+  server.keepAliveTimeout = 30_000
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    port,
+    world,
+    requests,
+    get maxInFlight() {
+      return maxInFlight
+    },
+    inject: (fault) => faults.push({ fault, left: fault.count ?? 1 }),
+    clearFaults: () => {
+      faults.length = 0
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+/** The simulator's request handler: log, route, authenticate, rate-limit headers, faults, answer. */
+function createHandler(
+  world: World,
+  options: SimulatorOptions,
+  requests: LoggedRequest[],
+  faults: { fault: Fault; left: number }[],
+  now: () => number,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const xCalls = new Map<number, number>()
   let rnd = options.seed ?? 42
 
@@ -162,29 +194,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         res.destroy()
         return
       }
-      if (fault.status) {
-        const retry = fault.retryAfterSeconds ?? 1
-        const h: Record<string, string> =
-          fault.status !== 429
-            ? {}
-            : fault.style === 'x-rate-limit'
-              ? {
-                  'x-rate-limit-remaining': '0',
-                  'x-rate-limit-reset': String(Math.ceil(Date.now() / 1000) + retry),
-                }
-              : fault.style === 'ratelimit'
-                ? { 'ratelimit-limit': '40', 'ratelimit-remaining': '0', 'ratelimit-reset': String(retry) }
-                : { 'retry-after': String(retry) }
-        const body =
-          fault.status === 429
-            ? { title: 'Too Many Requests', type: 'about:blank', status: 429, detail: 'Too Many Requests' }
-            : {
-                title: 'Error',
-                status: fault.status,
-                detail: fault.echo ? `cannot serve ${req.url}` : 'simulated failure',
-              }
-        return send({ status: fault.status, body, headers: { ...headers, ...h } })
-      }
+      if (fault.status) return send(faultResponse(fault, fault.status, req.url ?? ''), headers)
     }
     send(route.handle(sim, world), headers)
   }
@@ -195,112 +205,5 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (rnd / 2 ** 31 >= options.failRate) return undefined
     return rnd % 2 ? { status: 429, style: 'retry-after', retryAfterSeconds: 1 } : { status: 500 }
   }
-
-  let inFlight = 0
-  let maxInFlight = 0
-  const server = createServer((req, res) => {
-    inFlight++
-    maxInFlight = Math.max(maxInFlight, inFlight)
-    res.once('close', () => inFlight--)
-    handle(req, res).catch((err: unknown) => {
-      res.writeHead(500, { 'content-type': 'application/json' })
-      res.end(JSON.stringify({ error: String(err) }))
-    })
-  })
-  server.keepAliveTimeout = 30_000
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
-  })
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    port,
-    world,
-    requests,
-    get maxInFlight() {
-      return maxInFlight
-    },
-    inject: (fault) => faults.push({ fault, left: fault.count ?? 1 }),
-    clearFaults: () => {
-      faults.length = 0
-    },
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
-}
-
-function takeFault(
-  faults: { fault: Fault; left: number }[],
-  path: string,
-  query: Record<string, string>,
-): Fault | undefined {
-  const matches = (f: Fault) =>
-    (!f.path || (typeof f.path === 'string' ? path.includes(f.path) : f.path.test(path))) &&
-    (!f.query || f.query(query))
-  const i = faults.findIndex((f) => matches(f.fault))
-  if (i < 0) return undefined
-  const f = faults[i]!
-  if (--f.left <= 0) faults.splice(i, 1)
-  return f.fault
-}
-
-/** X's OAuth2 client-credentials grant: client id and secret in Basic auth, a bearer token back. */
-function token(req: IncomingMessage, form: string): SimResponse {
-  const basic = /^Basic (\S+)/.exec(req.headers.authorization ?? '')?.[1]
-  const [id, secret] = basic ? Buffer.from(basic, 'base64').toString().split(':') : []
-  if (req.method !== 'POST' || !id || !secret) {
-    return {
-      status: 401,
-      body: { error: 'invalid_client', error_description: 'client authentication failed' },
-    }
-  }
-  if (new URLSearchParams(form).get('grant_type') !== 'client_credentials') {
-    return { status: 400, body: { error: 'unsupported_grant_type' } }
-  }
-  return {
-    status: 200,
-    body: { token_type: 'bearer', access_token: `sim-${Buffer.from(id).toString('hex')}`, expires_in: 7200 },
-  }
-}
-
-async function body(req: IncomingMessage): Promise<string> {
-  let s = ''
-  for await (const chunk of req) s += chunk
-  return s
-}
-
-/** Any non-empty credential is accepted, but it must be sent the way the real API wants it. */
-function checkAuth(route: Route, req: IncomingMessage, params: URLSearchParams): SimResponse | undefined {
-  const bearer = /^Bearer \S+/.test(req.headers.authorization ?? '')
-  if (route.auth === 'x' && !bearer) {
-    return {
-      status: 401,
-      body: { title: 'Unauthorized', type: 'about:blank', status: 401, detail: 'Unauthorized' },
-    }
-  }
-  if (route.auth === 'tomorrow' && !params.get('apikey')) {
-    return {
-      status: 401,
-      body: {
-        code: 401001,
-        type: 'Invalid Auth',
-        message: 'The method requires authentication but it was not presented or is invalid.',
-      },
-    }
-  }
-  if (route.auth === 'tmdb' && !params.get('api_key') && !bearer) {
-    return {
-      status: 401,
-      body: {
-        status_code: 7,
-        status_message: 'Invalid API key: You must be granted a valid key.',
-        success: false,
-      },
-    }
-  }
-  return undefined
+  return handle
 }
