@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto'
 import { errorMessage, WeirError } from '../core/errors.js'
 import { sleep } from '../core/time.js'
+import { backoff, RESTART_CAP_MS, runOnce, runRecord, skipped } from './attempt.js'
 import type { RunHistory, RunRecord } from './history.js'
 import type { Schedule } from './schedule.js'
 
@@ -82,34 +82,11 @@ export function createScheduler(
       attempts++
       emit({ job: job.name, event: 'started', attempt: attempts, trigger })
       const t0 = performance.now()
-      const ctl = new AbortController()
-      const onStop = () => ctl.abort(stopper.signal.reason)
-      stopper.signal.addEventListener('abort', onStop, { once: true })
-      const timer = job.timeoutMs
-        ? setTimeout(
-            () =>
-              ctl.abort(
-                new WeirError(`timed out after ${job.timeoutMs! / 1000} s`, {
-                  code: 'JOB_TIMEOUT',
-                  stage: 'run',
-                  retryable: true,
-                }),
-              ),
-            job.timeoutMs,
-          )
-        : undefined
       try {
-        const stats = await Promise.race([
-          job.run(ctl.signal),
-          // A job that ignores its signal still ends at its timeout.
-          new Promise<never>((_, reject) =>
-            ctl.signal.addEventListener('abort', () => {
-              if (!stopper.signal.aborted) reject(ctl.signal.reason)
-            }),
-          ),
-        ])
+        const stats = await runOnce(job, stopper.signal)
         const seconds = (performance.now() - t0) / 1000
         const outcome = stats.outcome ?? 'succeeded'
+        const note = stats.note ? { error: stats.note } : {}
         emit({
           job: job.name,
           event: outcome,
@@ -117,20 +94,9 @@ export function createScheduler(
           records: stats.records,
           files: stats.files,
           seconds,
-          ...(stats.note ? { error: stats.note } : {}),
+          ...note,
         })
-        return {
-          id: randomUUID(),
-          job: job.name,
-          start: start.toISOString(),
-          end: new Date().toISOString(),
-          outcome,
-          attempts,
-          records: stats.records,
-          files: stats.files,
-          ...(stats.note ? { error: stats.note } : {}),
-          trigger,
-        }
+        return runRecord(job.name, trigger, start, attempts, outcome, stats, stats.note)
       } catch (err) {
         last = err
         // The retry asks the error only: a Weir error says whether trying again can help (a config
@@ -141,25 +107,11 @@ export function createScheduler(
         const delayMs = backoff(job.retryDelayMs, attempts)
         emit({ job: job.name, event: 'retrying', attempt: attempts, error: errorMessage(err), delayMs })
         await sleep(delayMs, stopper.signal)
-      } finally {
-        clearTimeout(timer)
-        stopper.signal.removeEventListener('abort', onStop)
       }
     }
     const error = errorMessage(last).replace(/\s*\n\s*/g, ' ')
     emit({ job: job.name, event: 'failed', attempt: attempts, error })
-    return {
-      id: randomUUID(),
-      job: job.name,
-      start: start.toISOString(),
-      end: new Date().toISOString(),
-      outcome: 'failed',
-      attempts,
-      records: 0,
-      files: 0,
-      error,
-      trigger,
-    }
+    return runRecord(job.name, trigger, start, attempts, 'failed', { records: 0, files: 0 }, error)
   }
 
   /** Runs a job now (after its pool frees), with retries, and records the run. */
@@ -280,34 +232,6 @@ export function createScheduler(
       idleWaiters = []
       return done
     },
-  }
-}
-
-/** The longest wait before a failed consumer (landing, alerts, serving) starts again. */
-const RESTART_CAP_MS = 5_000
-
-/**
- * The wait before attempt `n + 1`: exponential from `baseMs`, capped at five minutes, with full
- * jitter (AWS's advice: a random wait up to the cap spreads retrying processes apart).
- */
-export function backoff(baseMs: number, n: number): number {
-  return Math.round(Math.random() * Math.min(300_000, baseMs * 2 ** (n - 1)))
-}
-
-/** A run that did not happen, and why. */
-function skipped(job: string, trigger: string, reason: string): RunRecord {
-  const now = new Date().toISOString()
-  return {
-    id: randomUUID(),
-    job,
-    start: now,
-    end: now,
-    outcome: 'skipped',
-    attempts: 0,
-    records: 0,
-    files: 0,
-    error: reason,
-    trigger,
   }
 }
 
