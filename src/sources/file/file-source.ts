@@ -1,59 +1,12 @@
-import { isUtf8 } from 'node:buffer'
-import { createReadStream } from 'node:fs'
-import { readdir, readFile, stat } from 'node:fs/promises'
+export { type FileSourceConfig, fileSourceSchema } from './file-schema.js'
+
+import { readdir, stat } from 'node:fs/promises'
 import { basename, extname, join, resolve, sep } from 'node:path'
-import { z } from 'zod'
 import { WeirError } from '../../core/errors.js'
 import type { SourceRecord } from '../../core/records.js'
 import type { RawFile, Source, SourceBatch, SourceDefinition } from '../source.js'
-
-export const fileSourceSchema = z.strictObject({
-  kind: z
-    .literal('file')
-    .describe(
-      'Local files: CSV, NDJSON or JSON arrays; Parquet files land as they are (their schema is in the footer).',
-    ),
-  path: z
-    .string()
-    .min(1)
-    .describe(
-      'A file or a glob (`*` within a folder, `**` across folders), relative to the config. Files are read oldest first (by modification time, then name); a file is read again when its size or time changes.',
-    ),
-  format: z
-    .enum(['csv', 'ndjson', 'json', 'parquet'])
-    .optional()
-    .describe('Default: from the extension (.csv, .ndjson/.jsonl, .json, .parquet).'),
-  resource: z
-    .string()
-    .optional()
-    .describe("Resource name for every file; default: each file's base name (movies.csv → movies)."),
-  csv: z
-    .strictObject({
-      delimiter: z.string().min(1).default(','),
-      quote: z.string().length(1).default('"'),
-      header: z.boolean().default(true).describe('The first line names the columns.'),
-      columns: z.array(z.string()).optional().describe('Column names when the file has no header.'),
-      encoding: z.enum(['utf-8', 'latin1']).default('utf-8'),
-      null: z
-        .union([z.string(), z.array(z.string())])
-        .default([])
-        .describe('Values that mean null, e.g. "\\\\N".'),
-      quotedNulls: z
-        .boolean()
-        .default(true)
-        .describe(
-          'A quoted null token is null too, as in DuckDB; false keeps a quoted one as text, as in PostgreSQL (slower).',
-        ),
-    })
-    .prefault({}),
-  raw: z
-    .enum(['rows', 'as-is', 'both'])
-    .default('rows')
-    .describe('rows: emit each row as a record; as-is: land the file byte for byte in the raw zone; both.'),
-  batchSize: z.number().int().positive().default(1000).describe('Records per batch published to the stream.'),
-})
-
-export type FileSourceConfig = z.output<typeof fileSourceSchema>
+import { rows } from './file-rows.js'
+import { type FileSourceConfig, fileSourceSchema } from './file-schema.js'
 
 interface Seen {
   readonly size: number
@@ -158,112 +111,6 @@ export function createFileSource(name: string, config: FileSourceConfig, baseDir
   }
 }
 
-type Row = { row: Record<string, unknown> } | { error: string; raw: string }
-
-async function* rows(
-  file: string,
-  format: 'csv' | 'ndjson' | 'json' | 'parquet',
-  config: FileSourceConfig,
-): AsyncGenerator<Row> {
-  if (format === 'csv') {
-    const { parse } = await import('csv-parse')
-    const nulls = new Set(typeof config.csv.null === 'string' ? [config.csv.null] : config.csv.null)
-    const parser = createReadStream(file).pipe(
-      parse({
-        delimiter: config.csv.delimiter,
-        quote: config.csv.quote,
-        columns: config.csv.header ? true : (config.csv.columns ?? false),
-        encoding: config.csv.encoding === 'latin1' ? 'latin1' : 'utf8',
-        bom: true,
-        skip_empty_lines: true,
-        // A row with the wrong number of fields is set aside, not fatal.
-        skip_records_with_error: true,
-        // csv-parse builds a context for every field when given a cast function, which costs more
-        // than the parsing itself; only the exact PostgreSQL rule needs it.
-        ...(nulls.size && !config.csv.quotedNulls
-          ? {
-              cast: (value: string, ctx: { quoting: boolean }) =>
-                !ctx.quoting && nulls.has(value) ? null : value,
-            }
-          : {}),
-      }),
-    )
-    const skipped: Row[] = []
-    parser.on('skip', (err: Error & { record?: unknown; raw?: string; lines?: number }) => {
-      skipped.push({
-        error: `line ${err.lines ?? '?'}: ${err.message}`,
-        raw: err.raw ?? JSON.stringify(err.record ?? null),
-      })
-    })
-    for await (const rec of parser) {
-      while (skipped.length) yield skipped.shift()!
-      const row: Record<string, unknown> = Array.isArray(rec)
-        ? Object.fromEntries(rec.map((v: unknown, i: number) => [`column${i}`, v]))
-        : rec
-      if (nulls.size && config.csv.quotedNulls)
-        for (const k in row) if (nulls.has(row[k] as string)) row[k] = null
-      yield { row }
-    }
-    while (skipped.length) yield skipped.shift()!
-    return
-  }
-  if (format === 'ndjson') {
-    let n = 0
-    for await (const bytes of lines(file)) {
-      n++
-      // Decoding would replace bad bytes with U+FFFD and land altered data: set the line aside.
-      if (!isUtf8(bytes)) {
-        yield { error: `line ${n}: not valid UTF-8 (raw is base64)`, raw: bytes.toString('base64') }
-        continue
-      }
-      const line = bytes.toString('utf8')
-      if (!line.trim()) continue
-      try {
-        const v = JSON.parse(line)
-        yield isObject(v) ? { row: v } : { error: `line ${n}: not a JSON object`, raw: line }
-      } catch (err) {
-        yield { error: `line ${n}: ${(err as Error).message}`, raw: line }
-      }
-    }
-    return
-  }
-  // A JSON array is parsed whole: keep such files small, or use NDJSON for large ones.
-  const { size } = await stat(file)
-  if (size > 256 * 1024 * 1024) {
-    throw new WeirError(
-      `${file}: a JSON array over 256 MB cannot be streamed; convert it to NDJSON (one object per line)`,
-      {
-        code: 'SOURCE_FILE_TOO_BIG',
-        stage: 'source',
-      },
-    )
-  }
-  const doc = JSON.parse(await readFile(file, 'utf8')) as unknown
-  for (const v of Array.isArray(doc) ? doc : [doc]) {
-    yield isObject(v) ? { row: v } : { error: 'array element is not a JSON object', raw: JSON.stringify(v) }
-  }
-}
-
-/** A file's lines as bytes (without `\n` or `\r\n`), read in chunks; only a line's head spanning chunks is copied. */
-async function* lines(file: string): AsyncGenerator<Buffer> {
-  let head: Buffer[] = []
-  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
-    let start = 0
-    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
-      const part = chunk.subarray(start, nl)
-      yield trimCr(head.length ? Buffer.concat([...head, part]) : part)
-      head = []
-      start = nl + 1
-    }
-    if (start < chunk.length) head.push(chunk.subarray(start))
-  }
-  if (head.length) yield trimCr(Buffer.concat(head))
-}
-
-function trimCr(b: Buffer): Buffer {
-  return b.length && b[b.length - 1] === 0x0d ? b.subarray(0, -1) : b
-}
-
 function formatOf(file: string): 'csv' | 'ndjson' | 'json' | 'parquet' {
   const ext = extname(file).toLowerCase()
   if (ext === '.parquet') return 'parquet'
@@ -320,10 +167,6 @@ export async function expandGlob(pattern: string): Promise<string[]> {
       ),
     )
     .sort()
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
 export const fileSource = {
