@@ -71,17 +71,10 @@ export async function watchAlerts(
   const saved = await state.get<SavedState>(doc)
   const engine = createEngine(config, saved?.engine)
   let held: Notification[] = [...(saved?.held ?? [])]
-  let outbox: Message[] = [...(saved?.outbox ?? [])]
+  const outbox: Message[] = [...(saved?.outbox ?? [])]
   const counters: Counters = { ...(saved?.counters ?? {}) }
-  const channels = new Map<string, Channel>()
-  const channel = (name: string) => {
-    let c = channels.get(name)
-    if (!c) {
-      c = createChannel(name, config.channels[name]!)
-      channels.set(name, c)
-    }
-    return c
-  }
+  const channels = channelCache(config)
+  const channel = channels.get
   const topics = [...new Set(Object.values(config.rules).map((r) => r.source))]
   const consumer = topics.length ? await stream.consumer(groupName, topics) : undefined
   const windowOf = (rule: string) => config.rules[rule]?.window ?? config.window
@@ -95,32 +88,15 @@ export async function watchAlerts(
   const save = () => state.put(doc, { engine: engine.state, held, outbox, counters } satisfies SavedState)
   const record = async (events: AlertEvent[]) => {
     if (!events.length) return
-    const { yyyy, mm, dd } = utcParts(new Date())
-    const key = joinKey(
-      ALERT_EVENTS,
-      yyyy,
-      mm,
-      dd,
-      `${new Date().toISOString().replace(/[:.]/g, '')}-${randomUUID().slice(0, 8)}.ndjson`,
-    )
-    await store.put(key, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`)
+    await writeEvents(store, events)
     total.events += events.length
     for (const e of events) opts.onEvent?.(e)
   }
-  const event = (n: Notification, outcome: string, extra: Partial<AlertEvent> = {}): AlertEvent => ({
-    at: new Date(n.at).toISOString(),
-    rule: n.rule,
-    key: n.key,
-    state: n.state,
-    outcome,
-    channel: null,
-    attempts: 0,
-    digest: false,
-    subject: n.subject,
-    values: JSON.stringify(n.values),
-    error: null,
-    ...extra,
-  })
+  const failed = (alerts: number, error: string) => {
+    total.failed += alerts
+    total.lastError = error
+  }
+  const deliver = () => deliverOutbox(outbox, config, channel, counters, { record, failed, save })
 
   try {
     // Messages saved but not sent before a stop or a crash go first.
@@ -128,37 +104,19 @@ export async function watchAlerts(
     for (;;) {
       const batch = consumer && !opts.signal?.aborted ? await consumer.poll({ maxRecords: 1000 }) : []
       const now = (opts.now ?? Date.now)()
-      const notifications: Notification[] = []
-      for (const d of batch) {
-        let data: unknown
-        try {
-          data = JSON.parse(Buffer.from(d.value).toString('utf8'))
-        } catch {
-          continue // landing sets unreadable records aside; alerts only skip them
-        }
-        notifications.push(...engine.onRecord(d.topic, d.headers.resource, data, d.timestamp))
-      }
+      const notifications = batch.flatMap((d) => {
+        const data = parse(d.value)
+        return data === UNREADABLE ? [] : engine.onRecord(d.topic, d.headers.resource, data, d.timestamp)
+      })
       notifications.push(...engine.tick(now))
       total.records += batch.length
 
-      const silences = ((await state.get<{ silences: Silence[] }>('alerts/silences'))?.silences ?? []).filter(
-        (s) => Date.parse(s.until) > now,
-      )
-      const events: AlertEvent[] = []
-      const ready: Notification[] = []
-      for (const n of notifications) {
-        if (silences.some((s) => s.rule === n.rule && (s.key === undefined || s.key === n.key)))
-          events.push(event(n, 'silenced'))
-        else if (windowOpen(windowOf(n.rule), config.timeZone, new Date(now))) ready.push(n)
-        else {
-          held.push(n)
-          events.push(event(n, 'held'))
-        }
-      }
-      // Held alerts whose window has opened go out together, as one digest per channel.
-      const due = held.filter((n) => windowOpen(windowOf(n.rule), config.timeZone, new Date(now)))
-      if (due.length) held = held.filter((n) => !due.includes(n))
-      outbox = [...outbox, ...group(ready), ...group(due, true)]
+      const silences = await activeSilences(state, now)
+      const open = (n: Notification) => windowOpen(windowOf(n.rule), config.timeZone, new Date(now))
+      const t = triage(notifications, held, silences, open)
+      const { events, ready, due } = t
+      held = t.held
+      outbox.push(...group(ready), ...group(due, true))
       if (batch.length || notifications.length || due.length) {
         await save()
         await record(events)
@@ -172,34 +130,133 @@ export async function watchAlerts(
   } finally {
     await save()
     await consumer?.close()
-    for (const c of channels.values()) await c.close().catch(() => undefined)
+    await channels.closeAll()
   }
   return total
+}
 
-  async function deliver(): Promise<void> {
-    while (outbox.length) {
-      const m = outbox[0]!
-      const cfg = config.channels[m.channel]
-      const out = cfg
-        ? await send(m, channel(m.channel), cfg, counters)
-        : { outcome: 'failed' as const, attempts: 0, error: `no channel ${m.channel} in the config` }
-      await record(
-        m.alerts.map((n) =>
-          event(n, out.outcome, {
-            channel: m.channel,
-            attempts: out.attempts,
-            digest: m.digest,
-            error: out.error ?? null,
-          }),
-        ),
-      )
-      if (out.outcome === 'failed') {
-        // Set down in the alert history; the run says so too, so a failure is never a success.
-        total.failed += m.alerts.length
-        total.lastError = `${m.channel}: ${out.error ?? 'failed'}`
-      }
-      outbox = outbox.slice(1)
-      await save()
+/** One line of the alert history. */
+function alertEvent(n: Notification, outcome: string, extra: Partial<AlertEvent> = {}): AlertEvent {
+  return {
+    at: new Date(n.at).toISOString(),
+    rule: n.rule,
+    key: n.key,
+    state: n.state,
+    outcome,
+    channel: null,
+    attempts: 0,
+    digest: false,
+    subject: n.subject,
+    values: JSON.stringify(n.values),
+    error: null,
+    ...extra,
+  }
+}
+
+/** Appends events to `_alerts/events/yyyy/mm/dd/` (read as `weir.alerts`). */
+async function writeEvents(store: ObjectStore, events: readonly AlertEvent[]): Promise<void> {
+  const { yyyy, mm, dd } = utcParts(new Date())
+  const name = `${new Date().toISOString().replace(/[:.]/g, '')}-${randomUUID().slice(0, 8)}.ndjson`
+  await store.put(
+    joinKey(ALERT_EVENTS, yyyy, mm, dd, name),
+    `${events.map((e) => JSON.stringify(e)).join('\n')}\n`,
+  )
+}
+
+/**
+ * What becomes of each notification: silenced, sent now (its window is open) or held for a digest;
+ * and the held ones whose window has opened, due now as one digest per channel.
+ */
+export function triage(
+  notifications: readonly Notification[],
+  held: readonly Notification[],
+  silences: readonly Silence[],
+  windowIsOpen: (n: Notification) => boolean,
+): { events: AlertEvent[]; ready: Notification[]; due: Notification[]; held: Notification[] } {
+  const events: AlertEvent[] = []
+  const ready: Notification[] = []
+  const stillHeld = held.filter((n) => !windowIsOpen(n))
+  const due = held.filter((n) => windowIsOpen(n))
+  for (const n of notifications) {
+    if (silences.some((s) => s.rule === n.rule && (s.key === undefined || s.key === n.key)))
+      events.push(alertEvent(n, 'silenced'))
+    else if (windowIsOpen(n)) ready.push(n)
+    else {
+      stillHeld.push(n)
+      events.push(alertEvent(n, 'held'))
     }
   }
+  return { events, ready, due, held: stillHeld }
+}
+
+/**
+ * Sends the outbox in order, each message recorded (and the outbox saved) before the next: a
+ * message is taken off only once its outcome is in the alert history.
+ */
+async function deliverOutbox(
+  outbox: Message[],
+  config: AlertsConfig,
+  channel: (name: string) => Channel,
+  counters: Counters,
+  on: {
+    record(events: AlertEvent[]): Promise<void>
+    failed(alerts: number, error: string): void
+    save(): Promise<void>
+  },
+): Promise<void> {
+  while (outbox.length) {
+    const m = outbox[0]!
+    const cfg = config.channels[m.channel]
+    const out = cfg
+      ? await send(m, channel(m.channel), cfg, counters)
+      : { outcome: 'failed' as const, attempts: 0, error: `no channel ${m.channel} in the config` }
+    await on.record(
+      m.alerts.map((n) =>
+        alertEvent(n, out.outcome, {
+          channel: m.channel,
+          attempts: out.attempts,
+          digest: m.digest,
+          error: out.error ?? null,
+        }),
+      ),
+    )
+    // Set down in the alert history; the run says so too, so a failure is never a success.
+    if (out.outcome === 'failed') on.failed(m.alerts.length, `${m.channel}: ${out.error ?? 'failed'}`)
+    outbox.shift()
+    await on.save()
+  }
+}
+
+/** Channels built on first use, one per name, closed together. */
+function channelCache(config: AlertsConfig) {
+  const channels = new Map<string, Channel>()
+  return {
+    get(name: string): Channel {
+      let c = channels.get(name)
+      if (!c) {
+        c = createChannel(name, config.channels[name]!)
+        channels.set(name, c)
+      }
+      return c
+    },
+    async closeAll(): Promise<void> {
+      for (const c of channels.values()) await c.close().catch(() => undefined)
+    },
+  }
+}
+
+const UNREADABLE = Symbol('unreadable')
+
+/** A record's data; landing sets unreadable records aside, alerts only skip them. */
+function parse(value: Uint8Array): unknown {
+  try {
+    return JSON.parse(Buffer.from(value).toString('utf8'))
+  } catch {
+    return UNREADABLE
+  }
+}
+
+async function activeSilences(state: StateStore, now: number): Promise<Silence[]> {
+  const saved = (await state.get<{ silences: Silence[] }>('alerts/silences'))?.silences ?? []
+  return saved.filter((s) => Date.parse(s.until) > now)
 }
