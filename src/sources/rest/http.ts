@@ -53,59 +53,12 @@ export function createHttp(o: HttpOptions) {
         o.signal.addEventListener('abort', onAbort, { once: true })
         try {
           const res = await fetch(u, { headers, signal: ac.signal })
-          const text = await res.text()
-          if (res.ok) {
-            try {
-              return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null }
-            } catch {
-              last = `HTTP ${res.status} with a body that is not complete JSON`
-              wait = backoff(attempt, o)
-            }
-          } else if (res.status === 429) {
-            wait = retryAfter(res.headers) ?? backoff(attempt, o)
-            last = `HTTP 429 Too Many Requests`
-            if (wait > o.maxWaitMs) {
-              throw new WeirError(
-                `source ${o.source}: ${label} is rate limited for ${Math.ceil(wait / 1000)} s; the run is partial and resumes later`,
-                { code: 'SOURCE_BUDGET_EXHAUSTED', stage: 'source' },
-              )
-            }
-          } else if (res.status >= 500 || res.status === 408) {
-            last = `HTTP ${res.status}${snippet(text)}`
-            wait = backoff(attempt, o)
-          } else if (res.status === 401 && attempt === 1) {
-            // An expired OAuth2 token: fetch a new one once.
-            o.auth.invalidate()
-            last = `HTTP 401${snippet(text)}`
-            wait = 0
-          } else {
-            throw new WeirError(
-              `source ${o.source}: ${label} was refused: HTTP ${res.status}${snippet(text)}${hint(res.status)} (sent: ${masked(u)})`,
-              { code: 'SOURCE_HTTP', stage: 'source' },
-            )
-          }
+          const out = answer(res, await res.text(), attempt, o, label, u)
+          if ('response' in out) return out.response
+          ;({ wait, last } = out)
         } catch (err) {
-          if (err instanceof WeirError) throw err
-          if (o.signal.aborted) throw err
-          const e = err as Error & { cause?: { code?: string; message?: string } }
-          const code = e.cause?.code
-          if (e.cause?.message === 'bad port')
-            // fetch refuses some ports outright (1, 25, 6000, ...: the WHATWG list): no retry helps.
-            throw new WeirError(
-              `source ${o.source}: ${label}: port ${u.port} of ${u.hostname} is one fetch refuses to connect to; use another port`,
-              { code: 'SOURCE_CONNECT', stage: 'source' },
-            )
-          if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-            // Nothing listens there (or no such host): waiting out six backoffs would only hide it.
-            throw new WeirError(
-              `source ${o.source}: ${label}: cannot connect to ${u.host} (${code === 'ECONNREFUSED' ? 'connection refused' : 'host not found'}) at ${masked(u)}; check baseUrl${code === 'ECONNREFUSED' ? ' and that the server is up' : ''}`,
-              { code: 'SOURCE_CONNECT', stage: 'source', retryable: true, cause: err },
-            )
-          }
-          last =
-            e.name === 'TimeoutError'
-              ? `timed out after ${o.timeoutMs} ms`
-              : `${e.cause?.code ?? e.name}: ${e.cause?.message ?? e.message}`
+          if (err instanceof WeirError || o.signal.aborted) throw err
+          last = noAnswer(err, o, label, u)
           wait = backoff(attempt, o)
         } finally {
           clearTimeout(timer)
@@ -135,6 +88,67 @@ export function masked(u: URL): string {
 }
 
 /** Full jitter (AWS architecture blog): a random wait up to the exponential cap spreads retries out. */
+/** What an answer means: the response, or how long to wait before the next try and why; throws when no retry can help. */
+function answer(
+  res: Response,
+  text: string,
+  attempt: number,
+  o: HttpOptions,
+  label: string,
+  u: URL,
+): { response: HttpResponse } | { wait: number; last: string } {
+  if (res.ok) {
+    try {
+      return { response: { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null } }
+    } catch {
+      return { last: `HTTP ${res.status} with a body that is not complete JSON`, wait: backoff(attempt, o) }
+    }
+  }
+  if (res.status === 429) {
+    const wait = retryAfter(res.headers) ?? backoff(attempt, o)
+    if (wait > o.maxWaitMs) {
+      throw new WeirError(
+        `source ${o.source}: ${label} is rate limited for ${Math.ceil(wait / 1000)} s; the run is partial and resumes later`,
+        { code: 'SOURCE_BUDGET_EXHAUSTED', stage: 'source' },
+      )
+    }
+    return { wait, last: 'HTTP 429 Too Many Requests' }
+  }
+  if (res.status >= 500 || res.status === 408)
+    return { last: `HTTP ${res.status}${snippet(text)}`, wait: backoff(attempt, o) }
+  if (res.status === 401 && attempt === 1) {
+    // An expired OAuth2 token: fetch a new one once.
+    o.auth.invalidate()
+    return { last: `HTTP 401${snippet(text)}`, wait: 0 }
+  }
+  throw new WeirError(
+    `source ${o.source}: ${label} was refused: HTTP ${res.status}${snippet(text)}${hint(res.status)} (sent: ${masked(u)})`,
+    { code: 'SOURCE_HTTP', stage: 'source' },
+  )
+}
+
+/** A request that got no answer: why, for the next try; throws when waiting cannot help. */
+function noAnswer(err: unknown, o: HttpOptions, label: string, u: URL): string {
+  const e = err as Error & { cause?: { code?: string; message?: string } }
+  const code = e.cause?.code
+  if (e.cause?.message === 'bad port')
+    // fetch refuses some ports outright (1, 25, 6000, ...: the WHATWG list): no retry helps.
+    throw new WeirError(
+      `source ${o.source}: ${label}: port ${u.port} of ${u.hostname} is one fetch refuses to connect to; use another port`,
+      { code: 'SOURCE_CONNECT', stage: 'source' },
+    )
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    // Nothing listens there (or no such host): waiting out six backoffs would only hide it.
+    throw new WeirError(
+      `source ${o.source}: ${label}: cannot connect to ${u.host} (${code === 'ECONNREFUSED' ? 'connection refused' : 'host not found'}) at ${masked(u)}; check baseUrl${code === 'ECONNREFUSED' ? ' and that the server is up' : ''}`,
+      { code: 'SOURCE_CONNECT', stage: 'source', retryable: true, cause: err },
+    )
+  }
+  return e.name === 'TimeoutError'
+    ? `timed out after ${o.timeoutMs} ms`
+    : `${e.cause?.code ?? e.name}: ${e.cause?.message ?? e.message}`
+}
+
 function backoff(attempt: number, o: HttpOptions): number {
   return Math.random() * Math.min(o.maxDelayMs, o.baseDelayMs * 2 ** (attempt - 1))
 }
