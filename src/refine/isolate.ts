@@ -45,44 +45,7 @@ export async function cleanNdjson(
   workDir: string,
 ): Promise<{ clean: string; kept: number; bad: BadLine[] }> {
   await mkdir(workDir, { recursive: true })
-  let bytes = await readFile(file)
-  if (file.endsWith('.gz')) {
-    try {
-      bytes = gunzipSync(bytes)
-    } catch (err) {
-      throw new WeirError(`not a readable gzip file: ${(err as Error).message}`, {
-        code: 'REFINE_UNREADABLE',
-        stage: 'refine',
-      })
-    }
-  }
-  const lines: { n: number; buf: Buffer }[] = []
-  const bad: BadLine[] = []
-  let start = 0
-  for (let n = 1; start < bytes.length; n++) {
-    let end = bytes.indexOf(0x0a, start)
-    if (end < 0) end = bytes.length
-    const buf = bytes.subarray(start, end)
-    start = end + 1
-    if (buf.length === 0 || (buf.length === 1 && buf[0] === 0x0d)) continue
-    if (!isUtf8(buf)) {
-      bad.push({ line: n, reason: 'not valid UTF-8 (raw is base64)', raw: buf.toString('base64') })
-      continue
-    }
-    const text = buf.toString('utf8')
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch (err) {
-      bad.push({ line: n, reason: `not JSON: ${(err as Error).message}`, raw: text })
-      continue
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      bad.push({ line: n, reason: 'not a JSON object', raw: text })
-      continue
-    }
-    lines.push({ n, buf })
-  }
+  const { lines, bad } = splitLines(await readRaw(file))
   let probes = 0
   const probe = async (chunk: readonly { buf: Buffer }[]): Promise<string | undefined> => {
     const path = join(workDir, `probe-${probes++}.ndjson`)
@@ -235,4 +198,52 @@ async function setAsideFile(
     errors: 1,
     warnings: [`${raw.name}: ${file.key} could not be refined and is set aside: ${reason}`],
   }
+}
+
+/** A raw file's bytes, gunzipped when it is .gz; a damaged gzip is the data's fault. */
+async function readRaw(file: string): Promise<Buffer> {
+  let bytes = await readFile(file)
+  if (file.endsWith('.gz')) {
+    try {
+      bytes = gunzipSync(bytes)
+    } catch (err) {
+      throw new WeirError(`not a readable gzip file: ${(err as Error).message}`, {
+        code: 'REFINE_UNREADABLE',
+        stage: 'refine',
+      })
+    }
+  }
+  return bytes
+}
+
+/** The lines that are JSON objects, and the others with their reason, found without DuckDB. */
+function splitLines(bytes: Buffer): { lines: { n: number; buf: Buffer }[]; bad: BadLine[] } {
+  const lines: { n: number; buf: Buffer }[] = []
+  const bad: BadLine[] = []
+  let start = 0
+  for (let n = 1; start < bytes.length; n++) {
+    let end = bytes.indexOf(0x0a, start)
+    if (end < 0) end = bytes.length
+    const buf = bytes.subarray(start, end)
+    start = end + 1
+    if (buf.length === 0 || (buf.length === 1 && buf[0] === 0x0d)) continue
+    if (!isUtf8(buf)) {
+      bad.push({ line: n, reason: 'not valid UTF-8 (raw is base64)', raw: buf.toString('base64') })
+      continue
+    }
+    const text = buf.toString('utf8')
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch (err) {
+      bad.push({ line: n, reason: `not JSON: ${(err as Error).message}`, raw: text })
+      continue
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      bad.push({ line: n, reason: 'not a JSON object', raw: text })
+      continue
+    }
+    lines.push({ n, buf })
+  }
+  return { lines, bad }
 }

@@ -1,6 +1,10 @@
 import type { ServeConfig } from '../serve-schema.js'
 
-/** The API as an OpenAPI 3.1 document, from the served tables and their indexes. */
+/**
+ * The API as an OpenAPI 3.1 document, from the served tables and their indexes.
+ *
+ * Long on purpose: it is one JSON document, read and checked against the spec as a whole.
+ */
 export function openapi(config: ServeConfig): Record<string, unknown> {
   const error = { $ref: '#/components/responses/Error' }
   const paths: Record<string, unknown> = {}
