@@ -8,7 +8,7 @@ import { serveSchema } from '../serve/serve-schema.js'
 import { type SourceConfig, sourceSchema } from '../sources/registry.js'
 import { storageSchema } from '../storage/registry.js'
 import { streamSchema } from '../stream/registry.js'
-import { warehouseSchema } from '../warehouse/warehouse-schema.js'
+import { warehouseSchema } from '../warehouse/registry.js'
 import { checkReferences } from './references.js'
 import { tablesSchema } from './tables-schema.js'
 

@@ -9,6 +9,10 @@ import { type Engine, sqlIdent, sqlList, sqlString } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
 import type { StateStore } from '../state/state.js'
 import type { ObjectStore } from '../storage/storage.js'
+import type { LoadResult } from './warehouse.js'
+
+export type { LoadResult } from './warehouse.js'
+
 import { checkTypes, mergeByKey, replaceWhole } from './load-modes.js'
 import { q } from './pg-sql.js'
 
@@ -22,17 +26,6 @@ export interface LoadOptions {
   readonly fullRefresh?: boolean
   /** Where DuckDB writes the CSV it streams into COPY; emptied after each table. */
   readonly stagingDir: string
-}
-
-export interface LoadResult {
-  readonly table: string
-  readonly mode: 'full' | 'incremental' | 'unchanged'
-  /** Rows copied into PostgreSQL (for an incremental load: the rows of the changed files). */
-  readonly rows: number
-  /** Rows inserted or updated by an incremental load (unchanged rows are not written). */
-  readonly changed: number
-  readonly added: readonly string[]
-  readonly seconds: number
 }
 
 /**
