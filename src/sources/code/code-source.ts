@@ -31,5 +31,14 @@ export type CodeSourceConfig = z.output<typeof codeSourceSchema>
 export const codeSource = {
   kind: 'code',
   schema: codeSourceSchema,
-  create: (name, config) => ({ name, pull: (ctx) => config.pull(ctx) }),
+  create: (name, config) => ({
+    name,
+    // The user's code may not look at its signal: a stop still ends the pull after the batch in hand.
+    async *pull(ctx) {
+      for await (const batch of config.pull(ctx)) {
+        yield batch
+        if (ctx.signal.aborted) return
+      }
+    },
+  }),
 } satisfies SourceDefinition<CodeSourceConfig>

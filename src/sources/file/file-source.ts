@@ -47,6 +47,7 @@ export function createFileSource(name: string, config: FileSourceConfig, baseDir
       }
       for (const file of files) {
         if (ctx.signal.aborted) return
+        if (ctx.signal.aborted) return
         const s = await stat(file)
         const prev = seen[file]
         if (prev && prev.size === s.size && prev.mtimeMs === s.mtimeMs) continue
@@ -102,6 +103,8 @@ export function createFileSource(name: string, config: FileSourceConfig, baseDir
             yield { records: batch, ...(errors.length ? { errors } : {}), cursor: at(items) }
             batch = []
             errors = []
+            // Stopped: the cursor of the batch just published says where the next run goes on.
+            if (ctx.signal.aborted) return
           }
         }
         // The file's cursor moves with its last batch, once every row of it is in the stream.
