@@ -33,20 +33,8 @@ export function createFileSource(name: string, config: FileSourceConfig, baseDir
     async *pull(ctx): AsyncGenerator<SourceBatch> {
       const saved = ctx.cursor as FileCursor | undefined
       const seen: Record<string, Seen> = { ...(saved?.files ?? {}) }
-      // Oldest first (then by name), the file a crash or a stop left half read before all: a file
-      // that arrives later comes after every file already there, so the batches pulled again from a
-      // cursor after a crash are the batches pulled before it, whatever arrived meanwhile.
-      const found = await inArrivalOrder(await expandGlob(resolve(baseDir, config.path)))
-      const first = saved?.current?.path
-      const files = first && found.includes(first) ? [first, ...found.filter((f) => f !== first)] : found
-      if (files.length === 0) {
-        throw new WeirError(`source ${name}: no file matches ${config.path}`, {
-          code: 'SOURCE_NO_FILES',
-          stage: 'source',
-        })
-      }
+      const files = await filesToRead(name, resolve(baseDir, config.path), config.path, saved?.current?.path)
       for (const file of files) {
-        if (ctx.signal.aborted) return
         if (ctx.signal.aborted) return
         const s = await stat(file)
         const prev = seen[file]
@@ -112,6 +100,23 @@ export function createFileSource(name: string, config: FileSourceConfig, baseDir
       }
     },
   }
+}
+
+/**
+ * Oldest first (then by name), the file a crash or a stop left half read before all: a file that
+ * arrives later comes after every file already there, so the batches pulled again from a cursor
+ * after a crash are the batches pulled before it, whatever arrived meanwhile.
+ */
+async function filesToRead(name: string, pattern: string, written: string, first: string | undefined) {
+  const found = await inArrivalOrder(await expandGlob(pattern))
+  const files = first && found.includes(first) ? [first, ...found.filter((f) => f !== first)] : found
+  if (files.length === 0) {
+    throw new WeirError(`source ${name}: no file matches ${written}`, {
+      code: 'SOURCE_NO_FILES',
+      stage: 'source',
+    })
+  }
+  return files
 }
 
 function formatOf(file: string): 'csv' | 'ndjson' | 'json' | 'parquet' {
