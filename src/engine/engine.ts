@@ -1,5 +1,6 @@
-import type { DuckDBConnection, DuckDBInstance, DuckDBValueConverter } from '@duckdb/node-api'
+import type { DuckDBConnection, DuckDBValueConverter } from '@duckdb/node-api'
 import { errorMessage, WeirError } from '../core/errors.js'
+import { openDuckDb } from './duckdb.js'
 
 /** A JSON-safe value: what `weir query --format json` prints and the HTTP API returns. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue }
@@ -45,19 +46,11 @@ export interface QueryStream {
 }
 
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
-  // Imported here, not at the top: loading DuckDB's native module costs ~100 ms that `weir --help` must not pay.
-  const duckdb = await import('@duckdb/node-api')
-  const { DuckDBInstance } = duckdb
-  const toJson = jsonConverter(duckdb)
-  const settings: Record<string, string> = {
-    // Nothing may be downloaded at run time; json, parquet and icu are built into the bindings.
-    autoinstall_known_extensions: 'false',
-    autoload_known_extensions: 'true',
-  }
+  const settings: Record<string, string> = {}
   if (options.threads) settings.threads = String(options.threads)
   if (options.memoryLimit) settings.memory_limit = options.memoryLimit
   if (options.tempDirectory) settings.temp_directory = options.tempDirectory
-  const instance: DuckDBInstance = await DuckDBInstance.create(':memory:', settings)
+  const { instance, toJson } = await openDuckDb(':memory:', settings)
   const connect = async (): Promise<Engine> => {
     const conn: DuckDBConnection = await instance.connect()
     // Event dates must not depend on the machine's zone: TIMESTAMPTZ → date conversions happen in UTC.
@@ -123,33 +116,6 @@ function wrap(
     },
   }
 }
-
-/**
- * DuckDB's own JSON conversion, except that integers come back as numbers while they are exact
- * in a double (DuckDB's gives every BIGINT as a string) and small decimals likewise: `count(*)` reads
- * as 42, while a 19-digit id stays the string it must be.
- */
-export function jsonConverter(duckdb: typeof import('@duckdb/node-api')): DuckDBValueConverter<JsonValue> {
-  const { DuckDBTypeId, JsonDuckDBValueConverter } = duckdb
-  const wide = new Set<number>([
-    DuckDBTypeId.BIGINT,
-    DuckDBTypeId.UBIGINT,
-    DuckDBTypeId.HUGEINT,
-    DuckDBTypeId.UHUGEINT,
-  ])
-  const convert: DuckDBValueConverter<JsonValue> = (value, type, _self) => {
-    if (value === null || value === undefined) return null
-    if (wide.has(type.typeId) && typeof value === 'bigint') {
-      return value <= MAX_SAFE && value >= -MAX_SAFE ? Number(value) : value.toString()
-    }
-    if (type.typeId === DuckDBTypeId.DECIMAL && 'width' in type && (type.width as number) <= 15)
-      return Number(String(value))
-    return JsonDuckDBValueConverter(value, type, convert) as JsonValue
-  }
-  return convert
-}
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 
 /** Column names and DuckDB type names of a result. */
 function columnsOf(r: {

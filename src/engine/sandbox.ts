@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { errorMessage, WeirError } from '../core/errors.js'
-import { type JsonValue, jsonConverter, type QueryResult } from './engine.js'
+import { openDuckDb } from './duckdb.js'
+import type { JsonValue, QueryResult } from './engine.js'
 
 /**
  * The first word a workbench statement may have. An allow-list, checked before DuckDB prepares the
@@ -57,11 +58,8 @@ export function firstWord(sql: string): string | undefined {
  * rest; results are capped in rows and in time.
  */
 export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
-  const duckdb = await import('@duckdb/node-api')
   const home = options.allowedDirectories[0] ?? '.'
-  const instance = await duckdb.DuckDBInstance.create(':memory:', {
-    autoinstall_known_extensions: 'false',
-    autoload_known_extensions: 'true',
+  const { duckdb, instance, toJson } = await openDuckDb(':memory:', {
     home_directory: home,
     // Spills go under the home too (created only when a query spills), not the working directory.
     temp_directory: `${home.replace(/\/+$/, '')}/.duckdb/tmp`,
@@ -77,7 +75,6 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   const timeoutMs = options.timeoutMs ?? 30_000
   const max = Math.max(1, options.connections ?? 4)
   const { StatementType } = duckdb
-  const toJson = jsonConverter(duckdb)
   const allowed = new Set<number>([StatementType.SELECT, StatementType.EXPLAIN])
 
   const idle: DuckDBConnection[] = [first]

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { z } from 'zod'
 import { defineAdapter } from '../../core/adapter.js'
+import { openDuckDb } from '../../engine/duckdb.js'
 import type { JsonValue } from '../../engine/engine.js'
 import { createSqlStore, type SqlRunner } from './sql-store.js'
 import type { ServingStore } from './store.js'
@@ -29,9 +30,8 @@ export const embeddedServingStore = defineAdapter({
 
 /** A DuckDB database file of its own (not the lake engine's), statements one at a time. */
 async function duckdbRunner(path: string): Promise<SqlRunner> {
-  const duckdb = await import('@duckdb/node-api')
   await mkdir(dirname(path), { recursive: true })
-  const instance = await duckdb.DuckDBInstance.create(path, { autoinstall_known_extensions: 'false' })
+  const { instance } = await openDuckDb(path)
   const conn = await instance.connect()
   let queue: Promise<unknown> = Promise.resolve()
   // Lookups repeat the same few statements: prepared once, they skip DuckDB's parser and planner.
