@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { partitionPath, tableLocation } from '../src/core/paths.js'
+import { partitionPath, tableLocation } from '../../src/core/paths.js'
 
 const time = new Date('2022-05-02T13:45:00Z')
 const fields = { source: 'x', resource: 'tweets', format: 'json', time }

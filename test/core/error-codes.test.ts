@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ERROR_CODES, httpStatus } from '../src/core/error-codes.js'
+import { ERROR_CODES, httpStatus } from '../../src/core/error-codes.js'
 
 /** Every `code: 'X'` given to a WeirError in src/, and where. */
 function codesInSource(dir = 'src'): { code: string; where: string }[] {
