@@ -52,12 +52,14 @@ export default {
       .map((l) => JSON.parse(l) as { job: string; event: string })
     expect(events.some((e) => e.job === 'ticks' && e.event === 'succeeded')).toBe(true)
 
-    // ticks: at start, then every 2 seconds (7 s: 4 runs), each about 2 s after the one before.
+    // ticks: at start, then every 2 seconds (7 s: 4 runs), never sooner than 2 s after the one
+    // before. That each comes on time is test/scheduler/ticks.test.ts's, on a fake clock: a loaded
+    // machine may run a real timer late, never early.
     const ticks = (await runs(dir, 'ticks')).filter((t) => t.outcome === 'succeeded')
     expect(ticks.length).toBeGreaterThanOrEqual(3)
     expect(ticks.length).toBeLessThanOrEqual(5)
     const gaps = ticks.slice(1).map((t, i) => Date.parse(t.start) - Date.parse(ticks[i]!.start))
-    for (const g of gaps.slice(1)) expect(Math.abs(g - 2000)).toBeLessThan(500)
+    for (const g of gaps.slice(1)) expect(g).toBeGreaterThanOrEqual(1_990)
 
     // slow: each run starts after the one before ended; the ticks that found it running were skipped.
     const slow = await runs(dir, 'slow')
