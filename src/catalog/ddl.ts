@@ -1,22 +1,28 @@
 import { WeirError } from '../core/errors.js'
 import type { TableEntry } from './catalog.js'
+import { type RedshiftOptions, redshiftDdl } from './ddl-redshift.js'
 import { parse, type Type } from './types.js'
 import { readerSql } from './views.js'
 
 export { parse }
 
-export const DIALECTS = ['duckdb', 'athena', 'trino'] as const
+export const DIALECTS = ['duckdb', 'athena', 'trino', 'redshift'] as const
 export type Dialect = (typeof DIALECTS)[number]
 
 /**
  * The DDL that makes a catalog table queryable by another engine, over the same files:
- * a DuckDB view, an Athena (Hive) external table with partition projection on `dt`, or a Trino
- * Hive-connector table.
+ * a DuckDB view, an Athena (Hive) external table with partition projection on `dt`, a Trino
+ * Hive-connector table, or a Redshift Spectrum external table with its schema and live partitions.
  *
  * @param root where the lake's files are for that engine, e.g. `s3://bucket/lake` (no trailing slash)
  * @example tableDdl(entry, 'athena', 's3://my-bucket/lake')
  */
-export function tableDdl(t: TableEntry, dialect: Dialect, root: string): string {
+export function tableDdl(
+  t: TableEntry,
+  dialect: Dialect,
+  root: string,
+  options: RedshiftOptions = {},
+): string {
   const location = `${root.replace(/\/+$/, '')}/${t.location}`
   const partitions: string[] = t.partitioning.filter((p) => p === 'dt')
   const columns = t.columns.filter((c) => !partitions.includes(c.name))
@@ -25,6 +31,8 @@ export function tableDdl(t: TableEntry, dialect: Dialect, root: string): string 
     return `CREATE SCHEMA IF NOT EXISTS ${t.zone};\nCREATE OR REPLACE VIEW ${t.zone}.${quote(t.name, '"')} AS ${t.sql};\n`
   }
   switch (dialect) {
+    case 'redshift':
+      return redshiftDdl(t, location, options)
     case 'duckdb': {
       // Files whose names start with _ are Weir's manifests, skipped as Athena and Hive skip them.
       const ext = { parquet: 'parquet', ndjson: '*json*', json: 'json', csv: 'csv', view: '' }[t.format]

@@ -1,16 +1,11 @@
 import type { AlertEvent } from '../alerts/watch.js'
 import { attachLake } from '../catalog/views.js'
 import type { LoadedConfig } from '../config/load.js'
-import type { WeirConfig } from '../config/schema.js'
 import { WeirError } from '../core/errors.js'
 import { type Engine, type QueryResult, type QueryStream, sqlString } from '../engine/engine.js'
 import type { ModelResult } from '../models/run.js'
 import type { TestResult } from '../models/tests.js'
 import type { RefineResult } from '../refine/refine.js'
-import type { Leases } from '../state/lease.js'
-import type { StateStore } from '../state/state.js'
-import type { ObjectStore } from '../storage/storage.js'
-import type { Stream } from '../stream/stream.js'
 import type { LoadResult } from '../warehouse/warehouse.js'
 import { openResources, type Resources } from './resources.js'
 import { alertsStage } from './stages/alerts.js'
@@ -51,16 +46,8 @@ export interface StageSummary {
  * const p = await openPipeline(await loadConfig())
  * await p.ingest(); await p.land(); await p.refine()
  */
-export interface Pipeline {
-  readonly config: WeirConfig
-  /** The folder the config's relative paths (models, dashboards) resolve against. */
-  readonly dir: string
-  readonly store: ObjectStore
-  readonly state: StateStore
-  /** This process's leases in the lake (single-writer jobs across processes). */
-  readonly leases: Leases
-  stream(): Promise<Stream>
-  engine(): Promise<Engine>
+export interface Pipeline
+  extends Pick<Resources, 'config' | 'dir' | 'store' | 'state' | 'leases' | 'stream' | 'engine'> {
   /** Pulls the sources once; `signal` stops it after the batch in hand, with that batch's cursor saved. */
   ingest(names?: readonly string[], signal?: AbortSignal, options?: IngestRunOptions): Promise<StageSummary>
   /**

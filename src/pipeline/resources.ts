@@ -18,9 +18,11 @@ import type { OpenOptions } from './pipeline.js'
  */
 export interface Resources {
   readonly config: WeirConfig
+  /** The folder the config's relative paths (models, dashboards) resolve against. */
   readonly dir: string
   readonly store: ObjectStore
   readonly state: StateStore
+  /** This process's leases in the lake (single-writer jobs across processes). */
   readonly leases: Leases
   stream(): Promise<Stream>
   engine(): Promise<Engine>

@@ -55,16 +55,16 @@ async function findTable(store: ObjectStore, name: string): Promise<TableEntry> 
   return t
 }
 
-/** `weir catalog ddl <zone.table> --dialect duckdb|athena|trino [--location s3://...]`. */
+/** `weir catalog ddl <zone.table> --dialect duckdb|athena|trino|redshift [--location s3://...] [--iam-role arn]`. */
 export async function catalogDdl(
   name: string,
-  opts: { dialect: Dialect; location?: string },
+  opts: { dialect: Dialect; location?: string; iamRole?: string },
   globals: GlobalOptions,
 ): Promise<void> {
   await withPipeline(globals, async (p) => {
     const t = await findTable(p.store, name)
     const root = opts.location ?? (p.store.localPath ? resolve(p.store.localPath('')) : p.store.uri)
-    process.stdout.write(tableDdl(t, opts.dialect, root))
+    process.stdout.write(tableDdl(t, opts.dialect, root, opts.iamRole ? { iamRole: opts.iamRole } : {}))
   })
 }
 

@@ -38,8 +38,12 @@ export function registerCatalog(program: Command): void {
     .argument('<table>', 'zone.table, e.g. trusted.x_tweets')
     .addOption(
       new Option('--dialect <dialect>', 'target engine')
-        .choices(['duckdb', 'athena', 'trino'])
+        .choices(['duckdb', 'athena', 'trino', 'redshift'])
         .default('athena'),
+    )
+    .option(
+      '--iam-role <arn>',
+      "redshift: the role Spectrum assumes to read Glue and S3 (default: the cluster's default role)",
     )
     .option(
       '--location <uri>',
