@@ -1,12 +1,11 @@
 import type { AlertEvent } from '../alerts/watch.js'
-import { attachLake } from '../catalog/views.js'
 import type { LoadedConfig } from '../config/load.js'
-import { WeirError } from '../core/errors.js'
-import { type Engine, type QueryResult, type QueryStream, sqlString } from '../engine/engine.js'
+import { type QueryResult, type QueryStream, sqlString } from '../engine/engine.js'
 import type { ModelResult } from '../models/run.js'
 import type { TestResult } from '../models/tests.js'
 import type { RefineResult } from '../refine/refine.js'
 import type { LoadResult } from '../warehouse/warehouse.js'
+import { queryFront } from './query-front.js'
 import { openResources, type Resources } from './resources.js'
 import { alertsStage } from './stages/alerts.js'
 import { ingestStage } from './stages/ingest.js'
@@ -166,28 +165,5 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
       }),
     queryStream: (sql) => withHint((e) => e.stream(sql)),
     close: p.close,
-  }
-}
-
-/**
- * Runs against the lake's views, and says so when a query fails on a lake with no tables. The views
- * are made again for each query: refine swaps a table's live files, and a pipeline that lands and
- * refines while it serves queries must not read a list of files that are gone.
- */
-function queryFront(p: Resources) {
-  return async <T>(run: (e: Engine) => Promise<T>): Promise<T> => {
-    const e = await p.engine()
-    const attached = (await attachLake(e, p.store)).length
-    try {
-      return await run(e)
-    } catch (err) {
-      if (attached === 0 && err instanceof WeirError && /Catalog Error/.test(err.message)) {
-        throw new WeirError(
-          `${err.message}; the lake ${p.store.uri} has no tables yet: run \`weir demo --lake ${p.config.lake}\`, or ingest, land and refine first`,
-          { code: 'LAKE_EMPTY', stage: 'query', cause: err },
-        )
-      }
-      throw err
-    }
   }
 }

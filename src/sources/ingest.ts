@@ -30,6 +30,8 @@ export interface IngestOptions {
   readonly identity?: Identity
   /** Awaited before each batch of `records` is published: where backpressure waits (see `run.maxLag`). */
   readonly beforePublish?: (records: number) => Promise<void>
+  /** SQL over the lake's tables, for sources whose requests come from what the lake holds. */
+  readonly query?: (sql: string) => Promise<readonly Record<string, unknown>[]>
 }
 
 export interface IngestResult {
@@ -142,6 +144,7 @@ export async function ingest(
         // Aborted on shutdown: a request in flight is cut, and no new page is asked for.
         signal: opts.signal ?? new AbortController().signal,
         state: sourceState,
+        ...(opts.query ? { query: opts.query } : {}),
       })
       [Symbol.asyncIterator]()
     try {

@@ -33,6 +33,11 @@ export interface PullContext {
    * source's own raw mode), land no files.
    */
   readonly asParent?: boolean
+  /**
+   * Runs SQL over the lake's catalog tables (`trusted.x_tweets`), for requests driven by what the lake
+   * holds. Given by the pipeline; absent where a source runs without a lake.
+   */
+  readonly query?: (sql: string) => Promise<readonly Record<string, unknown>[]>
 }
 
 /** Named JSON documents kept for one source under `_state/sources/<source>/`. */

@@ -5,6 +5,7 @@ import { createSource } from '../../sources/registry.js'
 import type { Source } from '../../sources/source.js'
 import { backpressure } from '../backpressure.js'
 import type { IngestRunOptions, StageSummary } from '../pipeline.js'
+import { queryFront } from '../query-front.js'
 import type { Resources } from '../resources.js'
 import { sum, timed } from '../summary.js'
 
@@ -30,6 +31,7 @@ export async function ingestStage(
   const sources = createSources(withParams, names, p.dir)
   const s = await p.stream()
   const waited = new Map<string, number>()
+  const lake = queryFront(p)
   const [results, seconds] = await timed(async () => {
     const out = []
     for (const src of sources) {
@@ -47,6 +49,7 @@ export async function ingestStage(
           ...(options.stateName ? { stateName: options.stateName } : {}),
           ...(signal ? { signal } : {}),
           rawPath: p.config.landing.path,
+          query: (sql) => lake((e) => e.query(sql)).then((r) => r.rows),
           eventTime: (resource) => p.config.tables[`${src.name}.${resource}`]?.eventTime,
           identity: (resource) => {
             const key = p.config.tables[`${src.name}.${resource}`]?.primaryKey

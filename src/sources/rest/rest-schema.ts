@@ -99,6 +99,12 @@ export const parentSchema = z
       .string()
       .optional()
       .describe('Another source (e.g. a CSV file source) whose records drive this one.'),
+    sql: z
+      .string()
+      .optional()
+      .describe(
+        'A query over the lake\'s tables, run at each pull; each row drives a request, e.g. "select id from trusted.x_tweets where created_at > now() - interval 7 days".',
+      ),
     resource: z.string().optional().describe("Which of the parent's resources (default: all)."),
     fields: z
       .record(z.string(), z.string())
@@ -108,7 +114,10 @@ export const parentSchema = z
       .default([])
       .describe('Parent fields copied into each child record as _parent_<field>.'),
   })
-  .refine((p) => Boolean(p.endpoint) !== Boolean(p.source), 'set exactly one of endpoint or source')
+  .refine(
+    (p) => [p.endpoint, p.source, p.sql].filter(Boolean).length === 1,
+    'set exactly one of endpoint, source or sql',
+  )
 
 export const endpointSchema = z.strictObject({
   preset: z

@@ -1,3 +1,4 @@
+import { WeirError } from '../../core/errors.js'
 import { getPath } from '../../core/records.js'
 import { parseDuration } from '../../core/units.js'
 import type { PullContext, Source, SourceBatch, SourceDefinition } from '../source.js'
@@ -63,7 +64,7 @@ export function createRestSource(
           const needed = childFields(r.endpoints, epName)
           const pageOf = (unit: Unit) =>
             runUnit(unit, partitions[unit.key], { http, baseUrl: r.baseUrl, maxPages: cfg.maxPages })
-          const series = units(epName, ep, (e) => parentRecords(e, ctx))
+          const series = units(epName, ep, (e) => parentRecords(name, e, ctx, kept, others))
           for await (const page of mergeLimited(series, cfg.concurrency, pageOf)) {
             if (page.update) partitions[page.update.key] = page.update.state
             if (needed) {
@@ -82,28 +83,6 @@ export function createRestSource(
       } finally {
         await budget.save()
       }
-
-      async function* parentRecords(ep: ResolvedEndpoint, c: PullContext): AsyncGenerator<unknown> {
-        const p = ep.parent!
-        if (p.endpoint) {
-          yield* kept.get(p.endpoint) ?? []
-          return
-        }
-        const parent = others(p.source!)
-        // The parent's own state (e.g. its budget) lives beside this source's, under its name.
-        const state = {
-          get: <T>(k: string) => c.state.get<T>(`parent-${p.source}/${k}`),
-          put: (k: string, v: unknown) => c.state.put(`parent-${p.source}/${k}`, v),
-        }
-        for await (const batch of parent.pull({
-          cursor: undefined,
-          signal: c.signal,
-          state,
-          asParent: true,
-        })) {
-          for (const rec of batch.records) if (!p.resource || rec.resource === p.resource) yield rec.data
-        }
-      }
     },
   }
 }
@@ -113,3 +92,48 @@ export const restSource = {
   schema: restSourceSchema,
   create: (name, config, env) => createRestSource(name, config, env.others),
 } satisfies SourceDefinition<RestSourceConfig>
+
+/**
+ * The records that drive a dependent endpoint: another endpoint's (kept from this pull), another
+ * source's (pulled as a parent), or the rows of a query over the lake.
+ */
+async function* parentRecords(
+  name: string,
+  ep: ResolvedEndpoint,
+  c: PullContext,
+  kept: ReadonlyMap<string, readonly Record<string, unknown>[]>,
+  others: (name: string) => Source,
+): AsyncGenerator<unknown> {
+  const p = ep.parent!
+  if (p.endpoint) {
+    yield* kept.get(p.endpoint) ?? []
+    return
+  }
+  if (p.sql) {
+    if (!c.query) {
+      throw new WeirError(
+        `source ${name}: a parent query needs the lake; run it with weir ingest or weir run`,
+        {
+          code: 'SOURCE_CONFIG',
+          stage: 'source',
+        },
+      )
+    }
+    yield* await c.query(p.sql)
+    return
+  }
+  const parent = others(p.source!)
+  // The parent's own state (e.g. its budget) lives beside this source's, under its name.
+  const state = {
+    get: <T>(k: string) => c.state.get<T>(`parent-${p.source}/${k}`),
+    put: (k: string, v: unknown) => c.state.put(`parent-${p.source}/${k}`, v),
+  }
+  for await (const batch of parent.pull({
+    cursor: undefined,
+    signal: c.signal,
+    state,
+    asParent: true,
+  })) {
+    for (const rec of batch.records) if (!p.resource || rec.resource === p.resource) yield rec.data
+  }
+}
