@@ -20,7 +20,7 @@ export function checkReferences(
       backfill: Record<string, unknown>
     }
     alerts: { rules: Record<string, { source: string }> }
-    serve: { tables: Record<string, { source: string }> }
+    serve: { tables: Record<string, { source?: string | undefined }> }
   },
   ctx: z.core.$RefinementCtx,
 ): void {
@@ -79,5 +79,5 @@ export function checkReferences(
   for (const [name, r] of Object.entries(c.alerts.rules))
     source(r.source, ['alerts', 'rules', name, 'source'])
   for (const [name, t] of Object.entries(c.serve.tables))
-    source(t.source, ['serve', 'tables', name, 'source'])
+    if (t.source) source(t.source, ['serve', 'tables', name, 'source'])
 }

@@ -1,6 +1,10 @@
 import { join } from 'node:path'
-import { WeirError } from '../core/errors.js'
+import { getTable } from '../catalog/catalog.js'
+import { errorMessage, WeirError } from '../core/errors.js'
+import { sleep } from '../core/time.js'
+import { sqlIdent } from '../engine/engine.js'
 import { createApi } from '../serve/api/app.js'
+import { syncModelTable } from '../serve/model-tables.js'
 import { serveSink } from '../serve/sink.js'
 import { openServingStore, type ServingStoreConfig } from '../serve/stores/registry.js'
 import type { ServingStore } from '../serve/stores/store.js'
@@ -76,6 +80,8 @@ export async function startServing(
         })
   // Whoever holds the Serving decides what a failed sink means; it never goes unhandled.
   void sink.catch(() => undefined)
+  // Tables filled from models: synced now (so the API answers with them at once), then after each build.
+  const models = (await followModels(p, store, options.follow ?? true, stop.signal)).following
   const ui =
     p.config.serve.ui && options.ui !== false ? createUiBackend(p, options.projectDir ?? p.dir) : undefined
   const app = createApi({
@@ -97,9 +103,55 @@ export async function startServing(
     async close() {
       stop.abort()
       await sink.catch(() => undefined)
+      await models
       await new Promise<void>((r) => server.close(() => r()))
       await ui?.close()
       await store.close()
     },
   }
+}
+
+const MODEL_POLL_MS = 5_000
+
+/**
+ * Keeps the tables served from refined models equal to the models: each is synced when its
+ * catalog entry changes (a build, in this process or another), checked every few seconds. The first
+ * round is awaited; the returned promise is the following, which ends when `signal` aborts. A sync
+ * that fails says so on stderr in one line and is tried again at the next check.
+ */
+async function followModels(
+  p: Pipeline,
+  store: ServingStore,
+  follow: boolean,
+  signal: AbortSignal,
+): Promise<{ following: Promise<void> }> {
+  const tables = Object.entries(p.config.serve.tables).filter(([, t]) => t.model !== undefined)
+  if (!tables.length) return { following: Promise.resolve() }
+  const seen = new Map<string, string>()
+  const round = async () => {
+    for (const [name, t] of tables) {
+      try {
+        const entry = await getTable(p.store, 'refined', t.model!)
+        const version = entry ? `${entry.model?.seq ?? ''}:${entry.updatedAt}` : undefined
+        if (!version || seen.get(name) === version) continue
+        const { rows } = await p.query(`select * from refined.${sqlIdent(t.model!)}`)
+        await syncModelTable(store, { name, indexes: t.indexes }, t, rows)
+        seen.set(name, version)
+      } catch (err) {
+        process.stderr.write(
+          `weir serve: table ${name} from model ${t.model}: ${errorMessage(err)}; trying again\n`,
+        )
+      }
+    }
+  }
+  await round()
+  if (!follow) return { following: Promise.resolve() }
+  // In an object: an async function returning a promise would wait for it.
+  const following = (async () => {
+    while (!signal.aborted) {
+      await sleep(MODEL_POLL_MS, signal)
+      if (!signal.aborted) await round()
+    }
+  })()
+  return { following }
 }

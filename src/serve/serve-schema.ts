@@ -18,42 +18,78 @@ export const serveSchema = z
     tables: z
       .record(
         z.string().regex(/^[a-z][a-z0-9_]*$/, 'a lower-case name, e.g. tweets'),
-        z.strictObject({
-          source: z.string().describe('The source whose records fill the table (a stream topic).'),
-          resource: z.string().optional().describe("Only this resource's records."),
-          key: field
-            .optional()
-            .describe(
-              'The field that identifies an item; without one, a hash of the record (replays overwrite, never duplicate).',
-            ),
-          indexes: z
-            .record(field, z.enum(['string', 'number']).describe('How the index compares values.'))
-            .default({})
-            .describe('Fields the API may filter and sort on, with their type, e.g. { author_id: string }.'),
-          derive: z
-            .record(
-              z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
-              z
-                .string()
-                .superRefine((src, ctx) => {
-                  try {
-                    compileExpr(src)
-                  } catch (err) {
-                    if (err instanceof ExprError)
-                      ctx.addIssue({ code: 'custom', message: `invalid expression "${src}": ${err.message}` })
-                    else throw err
-                  }
-                })
-                .describe(
-                  'An expression over the record (the alert rules\' language), e.g. "public_metrics.like_count + public_metrics.retweet_count".',
-                ),
-            )
-            .default({})
-            .describe('Fields computed from each record before it is stored.'),
-        }),
+        z
+          .strictObject({
+            source: z
+              .string()
+              .optional()
+              .describe('The source whose records fill the table (a stream topic), as they arrive.'),
+            model: z
+              .string()
+              .optional()
+              .describe(
+                'Or a refined model whose rows fill the table after each build (an aggregate such as tweets per user); keys that left the model are deleted. Needs key.',
+              ),
+            resource: z.string().optional().describe("Only this resource's records."),
+            key: field
+              .optional()
+              .describe(
+                'The field that identifies an item; without one, a hash of the record (replays overwrite, never duplicate).',
+              ),
+            indexes: z
+              .record(field, z.enum(['string', 'number']).describe('How the index compares values.'))
+              .default({})
+              .describe(
+                'Fields the API may filter and sort on, with their type, e.g. { author_id: string }.',
+              ),
+            derive: z
+              .record(
+                z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
+                z
+                  .string()
+                  .superRefine((src, ctx) => {
+                    try {
+                      compileExpr(src)
+                    } catch (err) {
+                      if (err instanceof ExprError)
+                        ctx.addIssue({
+                          code: 'custom',
+                          message: `invalid expression "${src}": ${err.message}`,
+                        })
+                      else throw err
+                    }
+                  })
+                  .describe(
+                    'An expression over the record (the alert rules\' language), e.g. "public_metrics.like_count + public_metrics.retweet_count".',
+                  ),
+              )
+              .default({})
+              .describe('Fields computed from each record before it is stored.'),
+          })
+          .superRefine((t, ctx) => {
+            if (Boolean(t.source) === Boolean(t.model))
+              ctx.addIssue({
+                code: 'custom',
+                message: 'set exactly one of source (the stream) or model (a refined model)',
+              })
+            if (t.model && !t.key)
+              ctx.addIssue({
+                code: 'custom',
+                path: ['key'],
+                message: "a table filled from a model needs key: the model's unique column",
+              })
+            if (t.model && t.resource)
+              ctx.addIssue({
+                code: 'custom',
+                path: ['resource'],
+                message: 'resource is for tables filled from the stream',
+              })
+          }),
       )
       .default({})
-      .describe('Tables served by `weir serve`, filled from the stream by the serving sink.'),
+      .describe(
+        'Tables served by `weir serve`: filled from the stream by the serving sink, or from a refined model after each build.',
+      ),
     keys: z
       .array(
         z

@@ -21,14 +21,17 @@ export async function serveSink(
   cfg: ServeConfig,
   opts: { readonly group?: string; readonly follow?: boolean; readonly signal?: AbortSignal } = {},
 ): Promise<{ records: number; upserts: number }> {
-  const tables = Object.entries(cfg.tables).map(([name, t]) => ({
-    spec: { name, indexes: t.indexes } satisfies TableSpec,
-    cfg: t,
-    derive: Object.entries(t.derive).map(([f, src]) => [f, toFunction(compileExpr(src))] as const),
-    key: t.key ? toFunction({ t: 'path', p: t.key.split('.') }) : undefined,
-  }))
+  // Tables filled from a model are the model sync's (serve/model-tables.ts), not the stream's.
+  const tables = Object.entries(cfg.tables)
+    .filter(([, t]) => t.source !== undefined)
+    .map(([name, t]) => ({
+      spec: { name, indexes: t.indexes } satisfies TableSpec,
+      cfg: t,
+      derive: Object.entries(t.derive).map(([f, src]) => [f, toFunction(compileExpr(src))] as const),
+      key: t.key ? toFunction({ t: 'path', p: t.key.split('.') }) : undefined,
+    }))
   for (const t of tables) await store.ensure(t.spec)
-  const topics = [...new Set(tables.map((t) => t.cfg.source))]
+  const topics = [...new Set(tables.flatMap((t) => (t.cfg.source ? [t.cfg.source] : [])))]
   const total = { records: 0, upserts: 0 }
   if (!topics.length) return total
   const consumer = await stream.consumer(opts.group ?? 'serving', topics)

@@ -28,6 +28,35 @@ async function walk(store: ServingStore, t: TableSpec, q: Omit<Query, 'limit' | 
 /** The serving-store contract: every store answers the same questions the same way. */
 export function servingContract(name: string, open: () => Promise<ServingStore>): void {
   describe(`serving store contract: ${name}`, () => {
+    it('deletes by key: gone from reads, counts and indexes; a key not there is no error', async () => {
+      const store = await open()
+      const t: TableSpec = {
+        name: `del_${Math.random().toString(36).slice(2, 8)}`,
+        indexes: { author_id: 'string' },
+      }
+      try {
+        await store.ensure(t)
+        await store.upsert(t, items.slice(0, 60))
+        expect(await store.get(t, 't0005')).toEqual(items[5]!.item) // in a cache, if the store keeps one
+        const gone = items
+          .slice(0, 60)
+          .filter((_, i) => i % 3 === 0)
+          .map((r) => r.key)
+        await store.delete(t, [...gone, 'never-there'])
+        expect(await store.count(t)).toBe(40)
+        expect(await store.get(t, 't0003')).toBeUndefined()
+        expect(await store.get(t, 't0004')).toEqual(items[4]!.item)
+        const left = await walk(store, t, { index: 'author_id', where: { op: 'eq', value: 'u0' } })
+        expect(left.some((r) => gone.includes(r.key))).toBe(false)
+        expect(left.length).toBe(
+          items.slice(0, 60).filter((r, i) => i % 3 !== 0 && r.item.author_id === 'u0').length,
+        )
+        await store.delete(t, [])
+      } finally {
+        await store.close()
+      }
+    })
+
     it('upserts idempotently, reads by key, and pages through indexes in order', async () => {
       const store = await open()
       const t: TableSpec = {

@@ -7,7 +7,7 @@ export function docsPage(config: ServeConfig): string {
   const rows = Object.entries(config.tables)
     .map(
       ([name, t]) =>
-        `<h2>${esc(name)}</h2><p>From ${esc(t.source)}${t.resource ? `.${esc(t.resource)}` : ''}; key ${esc(t.key ?? 'a hash of the record')}.</p>
+        `<h2>${esc(name)}</h2><p>From ${t.model ? `the model ${esc(t.model)}` : `${esc(t.source ?? '')}${t.resource ? `.${esc(t.resource)}` : ''}`}; key ${esc(t.key ?? 'a hash of the record')}.</p>
 <ul><li><code>GET /v1/${esc(name)}/{key}</code></li><li><code>GET /v1/${esc(name)}?${
           Object.keys(t.indexes)
             .map((f) => `${esc(f)}=eq:…`)

@@ -26,7 +26,7 @@ export function openapi(config: ServeConfig): Record<string, unknown> {
     const item = `${name[0]!.toUpperCase()}${name.slice(1)}`
     schemas[item] = {
       type: 'object',
-      description: `An item of ${name}, as the ${t.source} source sent it${Object.keys(t.derive).length ? ', with derived fields' : ''}.`,
+      description: `An item of ${name}, ${t.model ? `a row of the model ${t.model}` : `as the ${t.source} source sent it`}${Object.keys(t.derive).length ? ', with derived fields' : ''}.`,
       additionalProperties: true,
       properties: Object.fromEntries(
         Object.entries(t.indexes)

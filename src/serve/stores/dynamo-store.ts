@@ -1,4 +1,4 @@
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb'
 import { sleep } from '../../core/time.js'
 import {
   decodeCursor,
@@ -33,6 +33,15 @@ export async function createDynamoStore(cfg: {
   const ready = new Set<string>()
   const typed = (v: string | number): AttributeValue => (typeof v === 'number' ? { N: String(v) } : { S: v })
 
+  /** One BatchWriteItem of at most 25 requests, sending again what DynamoDB left unprocessed. */
+  const batchWrite = async (t: TableSpec, first: WriteRequest[]) => {
+    let requests = first
+    for (let attempt = 0; requests.length; attempt++) {
+      const out = await client.send(new sdk.BatchWriteItemCommand({ RequestItems: { [name(t)]: requests } }))
+      requests = out.UnprocessedItems?.[name(t)] ?? []
+      if (requests.length) await sleep(Math.min(2000, 50 * 2 ** attempt))
+    }
+  }
   return {
     kind: 'dynamodb',
     async ensure(t) {
@@ -78,7 +87,7 @@ export async function createDynamoStore(cfg: {
       const byKey = new Map(rows.map((r) => [r.key, r]))
       const all = [...byKey.values()]
       for (let i = 0; i < all.length; i += 25) {
-        let requests = all.slice(i, i + 25).map((r) => {
+        const requests = all.slice(i, i + 25).map((r) => {
           const item: Record<string, AttributeValue> = {
             k: { S: r.key },
             item: { S: JSON.stringify(r.item) },
@@ -90,14 +99,15 @@ export async function createDynamoStore(cfg: {
           }
           return { PutRequest: { Item: item } }
         })
-        for (let attempt = 0; requests.length; attempt++) {
-          const out = await client.send(
-            new sdk.BatchWriteItemCommand({ RequestItems: { [name(t)]: requests } }),
-          )
-          requests = (out.UnprocessedItems?.[name(t)] ?? []) as typeof requests
-          if (requests.length) await sleep(Math.min(2000, 50 * 2 ** attempt))
-        }
+        await batchWrite(t, requests)
       }
+    },
+    async delete(t, keys) {
+      for (let i = 0; i < keys.length; i += 25)
+        await batchWrite(
+          t,
+          [...new Set(keys.slice(i, i + 25))].map((k) => ({ DeleteRequest: { Key: { k: { S: k } } } })),
+        )
     },
     async get(t, key) {
       const out = await client.send(

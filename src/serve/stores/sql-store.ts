@@ -84,6 +84,16 @@ export function createSqlStore(
           if (cache.has(`${t.name}\u0000${r.key}`)) remember(`${t.name}\u0000${r.key}`, r.item)
       }
     },
+    async delete(t, keys) {
+      for (let i = 0; i < keys.length; i += 200) {
+        const chunk = keys.slice(i, i + 200)
+        await db.exec(
+          `DELETE FROM ${table(t)} WHERE k IN (${chunk.map((_, j) => `$${j + 1}`).join(', ')})`,
+          chunk,
+        )
+        for (const k of chunk) if (cache.has(`${t.name}\u0000${k}`)) remember(`${t.name}\u0000${k}`, null)
+      }
+    },
     async get(t, key) {
       const id = `${t.name}\u0000${key}`
       const hit = cache.get(id)

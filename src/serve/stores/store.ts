@@ -37,6 +37,8 @@ export interface ServingStore {
   readonly kind: string
   ensure(table: TableSpec): Promise<void>
   upsert(table: TableSpec, rows: readonly { readonly key: string; readonly item: Item }[]): Promise<void>
+  /** Removes the items of these keys (a key not there is no error). */
+  delete(table: TableSpec, keys: readonly string[]): Promise<void>
   get(table: TableSpec, key: string): Promise<Item | undefined>
   query(table: TableSpec, q: Query): Promise<Page>
   count(table: TableSpec): Promise<number>
