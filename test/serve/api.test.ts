@@ -333,10 +333,9 @@ describe('the workbench (POST /api/ui/query)', () => {
         settled = true
       })
     await new Promise((r) => setTimeout(r, 300))
-    const t0 = Date.now()
     const short = await ask('select 42 as n')
     expect(await short.json()).toMatchObject({ rows: [{ n: 42 }] })
-    expect(Date.now() - t0).toBeLessThan(1000)
+    // The short one answered while the long one still ran (a count over 10^12 rows): it did not wait.
     expect(settled).toBe(false)
     // Four clients start long queries and leave: if their queries kept running, the pool (four
     // connections) would be full and the next query would wait for their 30 s timeout.
