@@ -1,5 +1,6 @@
-// Seed 002: movies and series CSVs landed as they are, enriched from TMDB by IMDB id (at most 100
-// records per raw file), refined to Parquet, and a model joining both.
+// Seed 002: movies and series CSVs landed as they are (under the seed's Raw/Local/CSV/ folders),
+// enriched from four TMDB methods (find by IMDB id, details, credits, reviews; at most 100 records
+// per raw file), refined to Parquet, and a model joining both.
 // Without TMDB_API_KEY, TMDB is Weir's simulator, in-process.
 const key = process.env.TMDB_API_KEY || undefined
 // The simulator without a credential; with one, the real API, or another address (a proxy, a
@@ -35,6 +36,10 @@ export default {
           preset: 'tmdb.movie_details',
           parent: { endpoint: 'find', resource: 'find_movies', fields: { movie_id: 'id' } },
         },
+        credits: {
+          preset: 'tmdb.movie_credits',
+          parent: { endpoint: 'details', resource: 'movies', fields: { movie_id: 'id' } },
+        },
         reviews: {
           preset: 'tmdb.movie_reviews',
           parent: { endpoint: 'details', resource: 'movies', fields: { movie_id: 'id' }, include: ['id'] },
@@ -43,8 +48,12 @@ export default {
     },
   },
   tables: {
+    // The seed's raw convention for the uploaded CSVs: Raw/Local/CSV/<Dataset>/yyyy/mm/dd/<file>.
+    'movies.titles': { landing: { path: 'Raw/Local/CSV/Movies/{yyyy}/{mm}/{dd}' } },
+    'series.titles': { landing: { path: 'Raw/Local/CSV/Series/{yyyy}/{mm}/{dd}' } },
     'tmdb.movies': { primaryKey: 'id', landing: { maxRecords: 100 } },
     'tmdb.reviews': { primaryKey: 'id', landing: { maxRecords: 100 } },
+    'tmdb.credits': { primaryKey: 'id', landing: { maxRecords: 100 } },
     'tmdb.find_movies': { landing: { maxRecords: 100 } },
   },
   landing: { maxRecords: 100 },

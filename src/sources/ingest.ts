@@ -18,8 +18,8 @@ import type { Source, SourceBatch, SourceState } from './source.js'
 
 export interface IngestOptions {
   readonly state: StateStore
-  /** Folder template for files landed as they are (the landing path). */
-  readonly rawPath?: string
+  /** Folder template for files landed as they are: the landing path, or the table's own. */
+  readonly rawPath?: string | ((resource: string) => string)
   /** The event-time field of a resource, if configured (`created_at`, `data.time`). */
   readonly eventTime?: (resource: string) => string | undefined
   /** Stops the run: a request in flight is cut, no new batch is pulled, batches in hand are published and their cursors saved. */
@@ -55,6 +55,9 @@ const DEFAULT_RAW = 'raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}'
 
 /** Batches published at once, so the stream's group commit merges their fsyncs. */
 const WINDOW = 4
+
+const rawTemplate = (path: IngestOptions['rawPath'], resource: string) =>
+  (typeof path === 'function' ? path(resource) : path) ?? DEFAULT_RAW
 
 /**
  * Runs a source once, exactly once into the stream. Each batch is numbered and recorded (an intent,
@@ -187,7 +190,7 @@ export async function ingest(
         prepared = Promise.all([intentSaved, prepared]).then(async () => {
           const time = new Date(at)
           for (const f of batch.files ?? [])
-            await landFile(store, opts.rawPath ?? DEFAULT_RAW, source.name, f, time)
+            await landFile(store, rawTemplate(opts.rawPath, f.resource), source.name, f, time)
           if (batch.errors?.length) await setAside(store, source.name, run, stateName, n, time, batch.errors)
         })
         const published = prepared.then(() => (encoded.length ? stream.publish(source.name, encoded) : []))

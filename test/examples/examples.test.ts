@@ -159,5 +159,20 @@ describe('examples/movies-enrichment', () => {
     )
     expect(Number(titles!.enriched)).toBeGreaterThan(0)
     expect((await json(dir, 'select count(*) as n from refined.fact_review'))[0]!.n).toBeGreaterThan(0)
+    // Four TMDB methods, each a raw table of its own: find, details, credits, reviews.
+    expect((await readdir(join(dir, 'lake/raw/tmdb/json'))).sort()).toEqual([
+      'credits',
+      'find_movies',
+      'movies',
+      'reviews',
+    ])
+    // The CSVs as the seed lays them out: Raw/Local/CSV/Movies/yyyy/mm/dd/movies.csv.
+    const csvs = (await readdir(join(dir, 'lake/Raw/Local/CSV'), { recursive: true })).filter((f) =>
+      f.endsWith('.csv'),
+    )
+    expect(csvs.map((f) => f.replace(/\d{4}\/\d{2}\/\d{2}/, 'yyyy/mm/dd')).sort()).toEqual([
+      'Movies/yyyy/mm/dd/movies.csv',
+      'Series/yyyy/mm/dd/series.csv',
+    ])
   }, 120_000)
 })

@@ -48,7 +48,8 @@ export async function ingestStage(
             : {}),
           ...(options.stateName ? { stateName: options.stateName } : {}),
           ...(signal ? { signal } : {}),
-          rawPath: p.config.landing.path,
+          rawPath: (resource) =>
+            p.config.tables[`${src.name}.${resource}`]?.landing?.path ?? p.config.landing.path,
           query: (sql) => lake((e) => e.query(sql)).then((r) => r.rows),
           eventTime: (resource) => p.config.tables[`${src.name}.${resource}`]?.eventTime,
           identity: (resource) => {
