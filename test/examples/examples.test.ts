@@ -52,6 +52,19 @@ describe('examples/x-tweets-lake', () => {
       await db.query(`drop schema "${schema}" cascade`)
       await db.end()
     }
+    // Seed 004: the followed accounts' profiles and their timelines; the metrics of the lake's
+    // tweets are asked for from the second run on (the first has nothing in the lake yet).
+    expect((await json(dir, 'select count(*) as n from trusted.x_profiles_users'))[0]!.n).toBe(5)
+    expect((await json(dir, 'select count(*) as n from trusted.x_timelines_tweets'))[0]!.n).toBeGreaterThan(0)
+    const again = await weir(['run', '--once'], { ...env, DATABASE_URL: '' }, dir)
+    expect(again.code, again.stdout + again.stderr).toBe(0)
+    const [m] = await json(
+      dir,
+      `select count(*) as n, count(*) filter (where id not in (select id from trusted.x_tweets union select id from trusted.x_timelines_tweets)) as strays
+       from trusted.x_metrics_tweet_metrics`,
+    )
+    expect(Number(m!.n)).toBeGreaterThan(100)
+    expect(Number(m!.strays)).toBe(0)
     // Served: the sink fills the store from the stream, then the API answers by id and by author.
     const server = spawn(process.execPath, [resolve('bin/weir.js'), 'serve', '--port', '0'], {
       cwd: dir,

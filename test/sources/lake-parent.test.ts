@@ -65,6 +65,33 @@ describe('a dependent endpoint driven by the lake (parent: { sql })', () => {
     }
   })
 
+  it('asks for nothing while the lake lacks the table (the first run), and fails on a query that is wrong', async () => {
+    const dir = await tempDir('weir-lake-parent-')
+    const metrics = (sql: string) => ({
+      kind: 'rest',
+      baseUrl: sim.url,
+      auth: { bearer: 't0ken-x' },
+      endpoints: { lookup: { preset: 'x.tweets_lookup', parent: { sql, fields: { ids: 'id' } } } },
+    })
+    const config = configSchema.parse({
+      lake: join(dir, 'lake'),
+      sources: {
+        fresh: metrics('select id from trusted.x_tweets'),
+        wrong: metrics('selec id frm trusted.x_tweets'),
+      },
+    })
+    const p = await openPipeline({ config, file: undefined, dir })
+    try {
+      const before = sim.requests.length
+      const r = await p.ingest(['fresh'])
+      expect(r.records).toBe(0)
+      expect(sim.requests.length).toBe(before)
+      await expect(p.ingest(['wrong'])).rejects.toThrow(/Parser Error/)
+    } finally {
+      await p.close()
+    }
+  })
+
   it('says in one line that a parent query needs the lake when the source runs without one', async () => {
     const sources = configSchema.parse({
       sources: {

@@ -119,7 +119,12 @@ async function* parentRecords(
         },
       )
     }
-    yield* await c.query(p.sql)
+    yield* await c.query(p.sql).catch((err: unknown) => {
+      // A table the lake does not have yet (the first run, before anything was refined) drives no
+      // requests; any other error in the query is the config's, and says so.
+      if (isMissingTable(err)) return []
+      throw err
+    })
     return
   }
   const parent = others(p.source!)
@@ -136,4 +141,11 @@ async function* parentRecords(
   })) {
     for (const rec of batch.records) if (!p.resource || rec.resource === p.resource) yield rec.data
   }
+}
+
+function isMissingTable(err: unknown): boolean {
+  return (
+    err instanceof WeirError &&
+    (err.code === 'LAKE_EMPTY' || /Catalog Error: Table with name \S+ does not exist/.test(err.message))
+  )
 }
