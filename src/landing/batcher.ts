@@ -44,11 +44,12 @@ export function createBatcher(o: BatcherOptions) {
   /** The buffer a record goes to, or undefined when its file is landed already. */
   const bufferFor = (
     d: Delivery,
+    pk: string,
     r: Exclude<Routed, { reason: string }>,
     prev: string | undefined,
     now: number,
   ) => {
-    const k = `${partitionKey(d.topic, d.partition)}\u0000${r.key}`
+    const k = `${pk}\u0000${r.key}`
     const done = durable.get(k)
     if (done) {
       if (compareOffsets(d.offset, done.last) <= 0) return undefined
@@ -89,7 +90,7 @@ export function createBatcher(o: BatcherOptions) {
         errors.push({ delivery: d, reason: r.reason })
         return false
       }
-      const target = bufferFor(d, r, prev, now)
+      const target = bufferFor(d, pk, r, prev, now)
       if (!target) return false
       const { k, b } = target
       b.lines.push(d.value)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Source, SourceBatch, SourceState } from '../../src/sources/source.js'
+import { memoryState } from '../helpers/lake.js'
 
 /** A source under test, built from its registry definition against a real or emulated service. */
 export interface SourceHarness {
@@ -12,16 +13,6 @@ export interface SourceHarness {
    */
   readonly resumes: boolean
   close(): Promise<void>
-}
-
-function memoryState(): SourceState {
-  const docs = new Map<string, string>()
-  return {
-    get: async <T>(key: string) => (docs.has(key) ? (JSON.parse(docs.get(key)!) as T) : undefined),
-    put: async (key, value) => {
-      docs.set(key, JSON.stringify(value))
-    },
-  }
 }
 
 async function pullAll(

@@ -3,16 +3,7 @@ import { loadConfig } from '../../src/config/load.js'
 import { createRunHistory } from '../../src/scheduler/history.js'
 import { parseSchedule } from '../../src/scheduler/schedule.js'
 import { createScheduler, type JobSpec } from '../../src/scheduler/scheduler.js'
-import type { StateStore } from '../../src/state/state.js'
-
-function memoryState(): StateStore {
-  const docs = new Map<string, string>()
-  return {
-    get: async <T>(name: string) => (docs.has(name) ? (JSON.parse(docs.get(name)!) as T) : undefined),
-    put: async (name, value) => void docs.set(name, JSON.stringify(value)),
-    list: async (folder) => [...docs.keys()].filter((k) => k.startsWith(`${folder}/`)),
-  }
-}
+import { memoryState } from '../helpers/lake.js'
 
 afterEach(() => {
   vi.useRealTimers()

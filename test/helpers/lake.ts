@@ -37,7 +37,7 @@ export const json = (v: unknown, resource: string) => ({
 /** A source state that keeps nothing, for pulling a source directly in a test. */
 export const noState = { get: async () => undefined, put: async () => {} }
 
-/** A source state in memory, to look at what a source saved. */
+/** State in memory (a source's, or the run history's), to look at what was saved. */
 export function memoryState() {
   const docs = new Map<string, unknown>()
   return {
@@ -46,5 +46,6 @@ export function memoryState() {
     put: async (key: string, value: unknown) => {
       docs.set(key, value)
     },
+    list: async (folder: string) => [...docs.keys()].filter((k) => k.startsWith(`${folder}/`)),
   }
 }

@@ -2,17 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createRunHistory } from '../../src/scheduler/history.js'
 import { parseSchedule } from '../../src/scheduler/schedule.js'
 import { createScheduler, type JobEvent } from '../../src/scheduler/scheduler.js'
-import type { StateStore } from '../../src/state/state.js'
-
-/** The run history in memory: the scheduler's timing is under test here, not the lake's I/O. */
-function memoryState(): StateStore {
-  const docs = new Map<string, string>()
-  return {
-    get: async <T>(name: string) => (docs.has(name) ? (JSON.parse(docs.get(name)!) as T) : undefined),
-    put: async (name, value) => void docs.set(name, JSON.stringify(value)),
-    list: async (folder) => [...docs.keys()].filter((k) => k.startsWith(`${folder}/`)),
-  }
-}
+import { memoryState } from '../helpers/lake.js'
 
 const wait = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
