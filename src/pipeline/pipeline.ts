@@ -117,6 +117,8 @@ export interface IngestRunOptions {
   readonly stateName?: string
   /** Wait before publishing while landing's lag is over `run.maxLag` (not when landing runs after, as in --once). */
   readonly backpressure?: boolean
+  /** Long-lived sources (streams) read until `signal` aborts, instead of for their one-shot window. */
+  readonly follow?: boolean
 }
 
 export interface LandOptions {

@@ -32,6 +32,8 @@ export interface IngestOptions {
   readonly beforePublish?: (records: number) => Promise<void>
   /** SQL over the lake's tables, for sources whose requests come from what the lake holds. */
   readonly query?: (sql: string) => Promise<readonly Record<string, unknown>[]>
+  /** A long-lived source reads until `signal` aborts (see PullContext.follow). */
+  readonly follow?: boolean
 }
 
 export interface IngestResult {
@@ -148,6 +150,7 @@ export async function ingest(
         signal: opts.signal ?? new AbortController().signal,
         state: sourceState,
         ...(opts.query ? { query: opts.query } : {}),
+        ...(opts.follow ? { follow: true } : {}),
       })
       [Symbol.asyncIterator]()
     try {

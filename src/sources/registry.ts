@@ -4,11 +4,12 @@ import { WeirError } from '../core/errors.js'
 import { codeSource } from './code/code-source.js'
 import { demoSource } from './demo/demo-source.js'
 import { fileSource } from './file/file-source.js'
+import { httpStreamSource } from './http-stream/http-stream-source.js'
 import { restSource } from './rest/rest-source.js'
 import type { Source, SourceDefinition } from './source.js'
 
 /** The built-in source kinds. A new kind adds its definition (beside its adapter) here. */
-export const SOURCE_KINDS = [demoSource, codeSource, restSource, fileSource] as const
+export const SOURCE_KINDS = [demoSource, codeSource, restSource, fileSource, httpStreamSource] as const
 
 // `{ preset: 'x.recent_search', ... }` may leave out `kind: 'rest'`, as in the design's example.
 export const sourceSchema = z.preprocess(
@@ -46,4 +47,11 @@ export function createSource(
     return createSource(other, cfg, all, baseDir)
   }
   return def.create(name, config, { others, baseDir })
+}
+
+/** Whether sources of this kind are long-lived (read until stopped) rather than pulled on a schedule. */
+export function isContinuousKind(kind: string): boolean {
+  return (SOURCE_KINDS as readonly SourceDefinition<SourceConfig>[]).some(
+    (d) => d.kind === kind && d.continuous,
+  )
 }

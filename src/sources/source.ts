@@ -38,6 +38,11 @@ export interface PullContext {
    * holds. Given by the pipeline; absent where a source runs without a lake.
    */
   readonly query?: (sql: string) => Promise<readonly Record<string, unknown>[]>
+  /**
+   * Read until stopped (`weir run`): a long-lived source (a stream) keeps its connection open; a
+   * one-shot command leaves it unset, and such a source reads for its own window, then ends.
+   */
+  readonly follow?: boolean
 }
 
 /** Named JSON documents kept for one source under `_state/sources/<source>/`. */
@@ -68,6 +73,8 @@ export interface SourceDefinition<C extends { readonly kind: string }> {
   readonly kind: C['kind']
   /** The zod schema of this kind's config; the registry composes them into `sources:`. */
   readonly schema: z.ZodType
+  /** A long-lived source (a stream): `weir run` keeps it open instead of pulling it on a schedule. */
+  readonly continuous?: boolean
   create(name: string, config: C, env: SourceEnv): Source
 }
 

@@ -1,20 +1,28 @@
 import { WeirError } from '../../core/errors.js'
 import { parseSchedule } from '../../scheduler/schedule.js'
 import type { JobSpec } from '../../scheduler/scheduler.js'
+import { isContinuousKind } from '../../sources/registry.js'
 import { startServing } from '../serve.js'
 import type { JobContext } from './context.js'
 
-/** Each source's pulls: at start (not with once, where they run in order) and on its schedule. */
+/**
+ * Each source's pulls: at start (not with once, where they run in order) and on its schedule. A
+ * long-lived source (a stream) is read for as long as the process runs, restarted with backoff if
+ * it fails; with once, for its one-shot window.
+ */
 export function sourceJobs(c: JobContext): JobSpec[] {
-  return Object.keys(c.p.config.sources).map((name) => ({
-    name,
-    pool: `source:${name}`,
-    atStart: !c.options.once,
-    ...c.schedule(name),
-    ...c.defaults(name),
-    run: async (signal: AbortSignal) =>
-      c.stats(await c.p.ingest([name], signal, { backpressure: !c.options.once })),
-  }))
+  return Object.entries(c.p.config.sources).map(([name, cfg]) => {
+    const follow = isContinuousKind(cfg.kind) && !c.options.once
+    return {
+      name,
+      pool: `source:${name}`,
+      ...(follow ? { continuous: true } : { atStart: !c.options.once, ...c.schedule(name) }),
+      ...c.defaults(name),
+      ...(follow ? { timeoutMs: 0 } : {}),
+      run: async (signal: AbortSignal) =>
+        c.stats(await c.p.ingest([name], signal, { backpressure: !c.options.once, follow })),
+    }
+  })
 }
 
 /**

@@ -23,7 +23,7 @@ export async function ingestStage(
         sources: Object.fromEntries(
           Object.entries(base.sources).map(([n, s]) => [
             n,
-            'params' in s ? { ...s, params: { ...s.params, ...options.params } } : s,
+            'params' in s ? ({ ...s, params: { ...s.params, ...options.params } } as typeof s) : s,
           ]),
         ),
       }
@@ -47,6 +47,7 @@ export async function ingestStage(
               }
             : {}),
           ...(options.stateName ? { stateName: options.stateName } : {}),
+          ...(options.follow ? { follow: true } : {}),
           ...(signal ? { signal } : {}),
           rawPath: (resource) =>
             p.config.tables[`${src.name}.${resource}`]?.landing?.path ?? p.config.landing.path,

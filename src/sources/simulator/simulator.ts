@@ -5,6 +5,7 @@ import { type Fault, faultResponse, takeFault } from './faults.js'
 import { genericRoutes } from './generic-api.js'
 import type { Route, SimRequest, SimResponse } from './routes.js'
 import { body, checkAuth, token } from './sim-auth.js'
+import { createStreamApi, type StreamApi, type StreamFeedOptions } from './stream-api.js'
 import { tmdbRoutes } from './tmdb-api.js'
 import { weatherRoutes } from './weather-api.js'
 import { createWorld, type World } from './world.js'
@@ -41,6 +42,8 @@ export interface SimulatorOptions {
   readonly latencyMs?: number
   /** Keep at most this many log entries (the oldest go first). */
   readonly logLimit?: number
+  /** How the long-lived endpoints (X's filtered stream, the SSE feed) flow. */
+  readonly streams?: StreamFeedOptions
 }
 
 /**
@@ -60,6 +63,8 @@ export interface Simulator {
   readonly requests: readonly LoggedRequest[]
   /** The most requests that were being answered at the same time. */
   readonly maxInFlight: number
+  /** The filtered stream's rules, and `disconnect()` to drop every open stream connection. */
+  readonly streams: StreamApi
   inject(fault: Fault): void
   clearFaults(): void
   close(): Promise<void>
@@ -76,7 +81,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   })
   const requests: LoggedRequest[] = []
   const faults: { fault: Fault; left: number }[] = []
-  const handle = createHandler(world, options, requests, faults, now)
+  const streams = createStreamApi(world, options.seed ?? 42, options.streams)
+  const handle = createHandler(world, options, requests, faults, now, streams)
 
   let inFlight = 0
   let maxInFlight = 0
@@ -100,6 +106,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     port,
     world,
     requests,
+    streams,
     get maxInFlight() {
       return maxInFlight
     },
@@ -122,6 +129,7 @@ function createHandler(
   requests: LoggedRequest[],
   faults: { fault: Fault; left: number }[],
   now: () => number,
+  streams: StreamApi,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const xCalls = new Map<number, number>()
   let rnd = options.seed ?? 42
@@ -141,6 +149,29 @@ function createHandler(
       res.writeHead(r.status, { 'content-type': 'application/json; charset=utf-8' })
       res.end(JSON.stringify(r.body))
       return
+    }
+    if (
+      url.pathname.startsWith('/2/tweets/search/stream') &&
+      !/^Bearer \S+/.test(req.headers.authorization ?? '')
+    ) {
+      log(401)
+      res.writeHead(401, { 'content-type': 'application/json' })
+      res.end(
+        JSON.stringify({ title: 'Unauthorized', type: 'about:blank', status: 401, detail: 'Unauthorized' }),
+      )
+      return
+    }
+    if (streams.paths.includes(url.pathname)) {
+      // A stream refused before it starts (a 429, a 503), as a reconnect may meet.
+      const f = takeFault(faults, url.pathname, Object.fromEntries(url.searchParams))
+      if (f?.status) {
+        const r = faultResponse(f, f.status, req.url ?? '')
+        log(r.status)
+        res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers })
+        res.end(JSON.stringify(r.body))
+        return
+      }
+      return streams.handle(req, res, url, log) || undefined
     }
     let route: Route | undefined
     let match: RegExpExecArray | null = null

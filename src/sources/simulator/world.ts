@@ -5,8 +5,8 @@
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
-const TAGS = ['dataengineering', 'duckdb', 'aws', 'opensource', 'analytics', 'streaming'] as const
-const WORDS = [
+export const TAGS = ['dataengineering', 'duckdb', 'aws', 'opensource', 'analytics', 'streaming'] as const
+export const WORDS = [
   'data',
   'lake',
   'pipeline',

@@ -12,15 +12,20 @@ import type { World } from './world.js'
 
 const DAY = 86_400_000
 
-/** Terms a tweet must contain: words and #tags of the query, ignoring operators (`-is:retweet`, `lang:en`). */
-function matcher(query: string): (text: string) => boolean {
-  const terms = query
-    .split(/\s+/)
-    .filter((t) => t && !t.startsWith('-') && !t.includes(':') && !/^(OR|AND)$/.test(t))
-    .map((t) => t.toLowerCase().replace(/^[("]+|[)"]+$/g, ''))
+/**
+ * Terms a tweet must contain: words and #tags of the query, ignoring operators (`-is:retweet`,
+ * `lang:en`); `a OR b` matches either side, as X's rules and queries do.
+ */
+export function matcher(query: string): (text: string) => boolean {
+  const alternatives = query.split(/\s+OR\s+/).map((part) =>
+    part
+      .split(/\s+/)
+      .filter((t) => t && !t.startsWith('-') && !t.includes(':') && t !== 'AND')
+      .map((t) => t.toLowerCase().replace(/^[("]+|[)"]+$/g, '')),
+  )
   return (text) => {
     const lower = text.toLowerCase()
-    return terms.every((t) => lower.includes(t))
+    return alternatives.some((terms) => terms.every((t) => lower.includes(t)))
   }
 }
 

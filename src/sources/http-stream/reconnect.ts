@@ -1,0 +1,43 @@
+/** Why a connection ended or could not be made, which decides how long to wait before the next. */
+export type DropKind = 'network' | 'http' | 'rate'
+
+export interface ReconnectOptions {
+  readonly networkStepMs: number
+  readonly networkMaxMs: number
+  readonly httpStartMs: number
+  readonly httpMaxMs: number
+  readonly rateLimitStartMs: number
+}
+
+/** The longest a 429 backoff grows to: X's rate-limit windows are 15 minutes. */
+const RATE_MAX_MS = 15 * 60_000
+
+/**
+ * X's documented reconnection policy for its streams: reconnect at once after a drop; then back off
+ * linearly for network errors (250 ms more each attempt, up to 16 s), exponentially for HTTP errors
+ * (5 s doubling, up to 320 s) and for 429s (1 minute doubling). A connection that delivers data
+ * starts the count again. An SSE server's `retry:` sets the first wait after a network drop.
+ */
+export function reconnectPolicy(o: ReconnectOptions) {
+  let tries = { network: 0, http: 0, rate: 0 }
+  let retryMs = 0
+  return {
+    /** How long to wait before the next attempt; `atLeast` is what the server asked for (Retry-After). */
+    next(kind: DropKind, atLeast = 0): number {
+      const n = tries[kind]++
+      const wait =
+        kind === 'network'
+          ? Math.min(o.networkMaxMs, retryMs + n * o.networkStepMs)
+          : kind === 'http'
+            ? Math.min(o.httpMaxMs, o.httpStartMs * 2 ** n)
+            : Math.min(RATE_MAX_MS, o.rateLimitStartMs * 2 ** n)
+      return Math.max(wait, atLeast)
+    },
+    reset() {
+      tries = { network: 0, http: 0, rate: 0 }
+    },
+    retry(ms: number) {
+      retryMs = ms
+    },
+  }
+}
