@@ -8,6 +8,7 @@ import type { Command } from 'commander'
 import { z } from 'zod'
 import { buildProgram } from '../src/cli/main.js'
 import { configSchema } from '../src/config/schema.js'
+import { STREAM_PRESETS } from '../src/sources/http-stream/stream-presets.js'
 import { PRESETS, SERVICES } from '../src/sources/rest/presets.js'
 
 type Json = { [k: string]: unknown }
@@ -117,6 +118,29 @@ export function presetsMarkdown(): string {
         '',
       )
     out.push('```json', JSON.stringify(p.endpoint, null, 2), '```', '')
+  }
+  out.push(
+    '## Streaming presets',
+    '',
+    'For `kind: http-stream` sources: a long-lived response read as it arrives (see',
+    '[sources](../README.md#sources)). `rules` are the filtered stream\'s whole rule set: at each start,',
+    'rules missing are added and others deleted.',
+    '',
+    '```yaml',
+    'sources:',
+    '  x_stream:',
+    '    kind: http-stream',
+    '    preset: x.filtered_stream',
+    '    auth: { bearer: "${X_BEARER_TOKEN}" }',
+    '    rules: [{ value: "#dataengineering -is:retweet", tag: de }]',
+    '    backfillMinutes: 5        # Pro and Enterprise plans: get back what a disconnect missed',
+    '```',
+    '',
+  )
+  for (const [name, p] of Object.entries(STREAM_PRESETS)) {
+    const { service, doc, ...rest } = p
+    out.push(`### ${name}`, '', doc, '', `Base URL: ${SERVICES[service]!.baseUrl}`, '')
+    out.push('```json', JSON.stringify(rest, null, 2), '```', '')
   }
   return out.join('\n')
 }

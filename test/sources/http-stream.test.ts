@@ -72,7 +72,13 @@ describe('streaming HTTP sources', () => {
   it('SSE: a restart resumes with Last-Event-ID, so the two runs hold every event exactly once', async () => {
     sim = await startSimulator({ streams: { rate: 300, keepAliveMs: 50 } })
     const lake = await scratchLake()
-    const cfg = { kind: 'http-stream', baseUrl: sim.url, path: '/sse/readings', format: 'sse', runFor: '700ms' }
+    const cfg = {
+      kind: 'http-stream',
+      baseUrl: sim.url,
+      path: '/sse/readings',
+      format: 'sse',
+      runFor: '700ms',
+    }
     const state = memoryState()
     const first = await ingest(source('feed', cfg), lake.stream, lake.store, { state })
     // Events keep flowing while nothing reads them: the second run asks for them back.
@@ -126,9 +132,16 @@ describe('streaming HTTP sources', () => {
     const err = await ingest(down, lake.stream, lake.store, { state: memoryState() }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(WeirError)
     expect((err as WeirError).message).toMatch(/source feed: cannot connect to 127\.0\.0\.1:9/)
-    const refused = source('xs', { kind: 'http-stream', preset: 'x.filtered_stream', baseUrl: sim.url, runFor: '5s' })
+    const refused = source('xs', {
+      kind: 'http-stream',
+      preset: 'x.filtered_stream',
+      baseUrl: sim.url,
+      runFor: '5s',
+    })
     const t0 = Date.now()
-    const e2 = await ingest(refused, lake.stream, lake.store, { state: memoryState() }).catch((e: unknown) => e)
+    const e2 = await ingest(refused, lake.stream, lake.store, { state: memoryState() }).catch(
+      (e: unknown) => e,
+    )
     expect((e2 as WeirError).message).toMatch(/HTTP 401.*check the credentials/)
     expect(Date.now() - t0).toBeLessThan(4000)
   })

@@ -61,6 +61,22 @@ const harnesses: Record<string, () => Promise<SourceHarness>> = {
       close: () => sim.close(),
     }
   },
+  async 'http-stream'() {
+    // An SSE feed read for its one-shot window; resumed by Last-Event-ID.
+    const sim = await startSimulator({ streams: { rate: 200, keepAliveMs: 50 } })
+    return {
+      source: build('feed', {
+        kind: 'http-stream',
+        baseUrl: sim.url,
+        path: '/sse/readings',
+        format: 'sse',
+        runFor: '400ms',
+        batch: { maxAge: '50ms' },
+      }),
+      resumes: true,
+      close: () => sim.close(),
+    }
+  },
 }
 
 describe('sources', () => {

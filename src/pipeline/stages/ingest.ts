@@ -16,18 +16,7 @@ export async function ingestStage(
   signal?: AbortSignal,
   options: IngestRunOptions = {},
 ): Promise<StageSummary> {
-  const base = await p.simulated()
-  const withParams = options.params
-    ? {
-        ...base,
-        sources: Object.fromEntries(
-          Object.entries(base.sources).map(([n, s]) => [
-            n,
-            'params' in s ? ({ ...s, params: { ...s.params, ...options.params } } as typeof s) : s,
-          ]),
-        ),
-      }
-    : base
+  const withParams = overParams(await p.simulated(), options.params)
   const sources = createSources(withParams, names, p.dir)
   const s = await p.stream()
   const waited = new Map<string, number>()
@@ -89,6 +78,20 @@ export async function ingestStage(
           `${src}: waited ${(ms / 1000).toFixed(1)} s for landing (its lag was over run.maxLag, ${p.config.run.maxLag.toLocaleString('en-US')} records)`,
       ),
     ],
+  }
+}
+
+/** The config with `params` over each source's own (a backfill window's start and end). */
+function overParams(base: WeirConfig, params: IngestRunOptions['params']): WeirConfig {
+  if (!params) return base
+  return {
+    ...base,
+    sources: Object.fromEntries(
+      Object.entries(base.sources).map(([n, s]) => [
+        n,
+        'params' in s ? ({ ...s, params: { ...s.params, ...params } } as typeof s) : s,
+      ]),
+    ),
   }
 }
 

@@ -40,19 +40,9 @@ export function createHttpStreamSource(name: string, cfg: HttpStreamSourceConfig
       let lastEventId = saved.lastEventId
       let lastAt = saved.at
       const seen = new Map<string, number>(r.dedupeBy ? (saved.seen ?? []) : [])
-      const stop = new AbortController()
-      const onStop = () => stop.abort()
-      ctx.signal.addEventListener('abort', onStop, { once: true })
-      if (ctx.signal.aborted) stop.abort()
-      const timer = ctx.follow ? undefined : setTimeout(onStop, parseDuration(cfg.runFor))
+      const stop = stopper(ctx, parseDuration(cfg.runFor))
+      const policy = reconnectPolicy(cfg.reconnect)
       const rc = cfg.reconnect
-      const policy = reconnectPolicy({
-        networkStepMs: parseDuration(rc.networkStep),
-        networkMaxMs: parseDuration(rc.networkMax),
-        httpStartMs: parseDuration(rc.httpStart),
-        httpMaxMs: parseDuration(rc.httpMax),
-        rateLimitStartMs: parseDuration(rc.rateLimitStart),
-      })
       const conn = connect(name, cfg, r)
       let connected = false
       let failing: { since: number; error: WeirError } | undefined
@@ -80,10 +70,7 @@ export function createHttpStreamSource(name: string, cfg: HttpStreamSourceConfig
           }
           connected = true
           failing = undefined
-          const chunks = textChunks(opened.body, parseDuration(cfg.stallTimeout))
-          const messages = (r.format === 'sse' ? sseMessages(chunks) : ndjsonMessages(chunks))[
-            Symbol.asyncIterator
-          ]()
+          const messages = messagesOf(opened.body, r.format, parseDuration(cfg.stallTimeout))
           try {
             for await (const batch of batched(
               messages,
@@ -117,8 +104,7 @@ export function createHttpStreamSource(name: string, cfg: HttpStreamSourceConfig
         // A one-shot read that never got a connection did not read the stream: say so.
         if (!connected && failing) throw failing.error
       } finally {
-        clearTimeout(timer)
-        ctx.signal.removeEventListener('abort', onStop)
+        stop.dispose()
       }
     },
   }
@@ -130,6 +116,30 @@ export const httpStreamSource = {
   continuous: true,
   create: (name, config) => createHttpStreamSource(name, config),
 } satisfies SourceDefinition<HttpStreamSourceConfig>
+
+/**
+ * What ends a read: the process stopping (`ctx.signal`) or, for a one-shot read, the end of its
+ * window. Its `signal` is the one the read watches.
+ */
+function stopper(ctx: PullContext, runForMs: number) {
+  const stop = new AbortController()
+  const onStop = () => stop.abort()
+  ctx.signal.addEventListener('abort', onStop, { once: true })
+  if (ctx.signal.aborted) stop.abort()
+  const timer = ctx.follow ? undefined : setTimeout(onStop, runForMs)
+  return {
+    signal: stop.signal,
+    dispose() {
+      clearTimeout(timer)
+      ctx.signal.removeEventListener('abort', onStop)
+    },
+  }
+}
+
+function messagesOf(body: ReadableStream<Uint8Array>, format: 'ndjson' | 'sse', stallMs: number) {
+  const chunks = textChunks(body, stallMs)
+  return (format === 'sse' ? sseMessages(chunks) : ndjsonMessages(chunks))[Symbol.asyncIterator]()
+}
 
 /** A batch of messages as records of their resources; a message seen before is left out. */
 function toBatch(

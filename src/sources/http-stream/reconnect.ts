@@ -1,12 +1,14 @@
+import { parseDuration } from '../../core/units.js'
+
 /** Why a connection ended or could not be made, which decides how long to wait before the next. */
 export type DropKind = 'network' | 'http' | 'rate'
 
 export interface ReconnectOptions {
-  readonly networkStepMs: number
-  readonly networkMaxMs: number
-  readonly httpStartMs: number
-  readonly httpMaxMs: number
-  readonly rateLimitStartMs: number
+  readonly networkStep: string | number
+  readonly networkMax: string | number
+  readonly httpStart: string | number
+  readonly httpMax: string | number
+  readonly rateLimitStart: string | number
 }
 
 /** The longest a 429 backoff grows to: X's rate-limit windows are 15 minutes. */
@@ -18,7 +20,14 @@ const RATE_MAX_MS = 15 * 60_000
  * (5 s doubling, up to 320 s) and for 429s (1 minute doubling). A connection that delivers data
  * starts the count again. An SSE server's `retry:` sets the first wait after a network drop.
  */
-export function reconnectPolicy(o: ReconnectOptions) {
+export function reconnectPolicy(options: ReconnectOptions) {
+  const [networkStepMs, networkMaxMs, httpStartMs, httpMaxMs, rateLimitStartMs] = [
+    options.networkStep,
+    options.networkMax,
+    options.httpStart,
+    options.httpMax,
+    options.rateLimitStart,
+  ].map(parseDuration) as [number, number, number, number, number]
   let tries = { network: 0, http: 0, rate: 0 }
   let retryMs = 0
   return {
@@ -27,10 +36,10 @@ export function reconnectPolicy(o: ReconnectOptions) {
       const n = tries[kind]++
       const wait =
         kind === 'network'
-          ? Math.min(o.networkMaxMs, retryMs + n * o.networkStepMs)
+          ? Math.min(networkMaxMs, retryMs + n * networkStepMs)
           : kind === 'http'
-            ? Math.min(o.httpMaxMs, o.httpStartMs * 2 ** n)
-            : Math.min(RATE_MAX_MS, o.rateLimitStartMs * 2 ** n)
+            ? Math.min(httpMaxMs, httpStartMs * 2 ** n)
+            : Math.min(RATE_MAX_MS, rateLimitStartMs * 2 ** n)
       return Math.max(wait, atLeast)
     },
     reset() {

@@ -150,29 +150,7 @@ function createHandler(
       res.end(JSON.stringify(r.body))
       return
     }
-    if (
-      url.pathname.startsWith('/2/tweets/search/stream') &&
-      !/^Bearer \S+/.test(req.headers.authorization ?? '')
-    ) {
-      log(401)
-      res.writeHead(401, { 'content-type': 'application/json' })
-      res.end(
-        JSON.stringify({ title: 'Unauthorized', type: 'about:blank', status: 401, detail: 'Unauthorized' }),
-      )
-      return
-    }
-    if (streams.paths.includes(url.pathname)) {
-      // A stream refused before it starts (a 429, a 503), as a reconnect may meet.
-      const f = takeFault(faults, url.pathname, Object.fromEntries(url.searchParams))
-      if (f?.status) {
-        const r = faultResponse(f, f.status, req.url ?? '')
-        log(r.status)
-        res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers })
-        res.end(JSON.stringify(r.body))
-        return
-      }
-      return streams.handle(req, res, url, log) || undefined
-    }
+    if (streams.paths.includes(url.pathname)) return streams.serve(req, res, url, log, faults)
     let route: Route | undefined
     let match: RegExpExecArray | null = null
     for (const r of ROUTES) {

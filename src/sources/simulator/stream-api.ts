@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { sleep } from '../../core/time.js'
+import { type Fault, faultResponse, takeFault } from './faults.js'
+import type { SimResponse } from './routes.js'
 import { body } from './sim-auth.js'
 import { hash, TAGS, WORDS, type World } from './world.js'
 import { matcher } from './x-api.js'
@@ -93,7 +95,14 @@ export function createStreamApi(world: World, seed: number, o: StreamFeedOptions
         if (!chunk && now - lastWrite >= keepAliveMs) chunk = keepAlive
         if (chunk) {
           lastWrite = now
-          if (!res.write(chunk)) await new Promise((r) => res.once('drain', r).once('close', r))
+          if (!res.write(chunk))
+            await new Promise<void>((r) => {
+              const done = () => {
+                res.off('drain', done).off('close', done)
+                r()
+              }
+              res.on('drain', done).on('close', done)
+            })
           continue
         }
         const next = o.total !== undefined && k >= o.total ? Number.POSITIVE_INFINITY : dueAt(feed, k)
@@ -225,12 +234,33 @@ export function createStreamApi(world: World, seed: number, o: StreamFeedOptions
   return {
     paths: ['/2/tweets/search/stream', '/2/tweets/search/stream/rules', '/sse/readings'],
     rules: rules as readonly Rule[],
-    /** Serves a streaming path; false when the path is not one. */
-    handle(req: IncomingMessage, res: ServerResponse, url: URL, log: Log): Promise<void> | false {
+    /**
+     * Serves one of `paths`: X's need a bearer token; an injected fault (a 429, a 503) refuses the
+     * stream before it starts, as a reconnect may meet.
+     */
+    async serve(
+      req: IncomingMessage,
+      res: ServerResponse,
+      url: URL,
+      log: Log,
+      faults: { fault: Fault; left: number }[],
+    ): Promise<void> {
+      const refuse = (r: SimResponse) => {
+        log(r.status)
+        res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers })
+        res.end(JSON.stringify(r.body))
+      }
+      const x = url.pathname.startsWith('/2/')
+      if (x && !/^Bearer \S+/.test(req.headers.authorization ?? ''))
+        return refuse({
+          status: 401,
+          body: { title: 'Unauthorized', type: 'about:blank', status: 401, detail: 'Unauthorized' },
+        })
+      const f = takeFault(faults, url.pathname, Object.fromEntries(url.searchParams))
+      if (f?.status) return refuse(faultResponse(f, f.status, req.url ?? ''))
       if (url.pathname === '/2/tweets/search/stream') return filteredStream(req, res, url, log)
-      if (url.pathname === '/2/tweets/search/stream/rules') return streamRules(req, res, url, log)
-      if (url.pathname === '/sse/readings') return sse(req, res, log)
-      return false
+      if (x) return streamRules(req, res, url, log)
+      return sse(req, res, log)
     },
     /**
      * Drops every open stream. `abrupt` cuts the connection; otherwise X's operational-disconnect
