@@ -123,7 +123,7 @@ export function presetsMarkdown(): string {
     '## Streaming presets',
     '',
     'For `kind: http-stream` sources: a long-lived response read as it arrives (see',
-    '[sources](../README.md#sources)). `rules` are the filtered stream\'s whole rule set: at each start,',
+    "[sources](../README.md#sources)). `rules` are the filtered stream's whole rule set: at each start,",
     'rules missing are added and others deleted.',
     '',
     '```yaml',

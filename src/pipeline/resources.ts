@@ -28,7 +28,7 @@ export interface Resources {
   engine(): Promise<Engine>
   /** A temporary folder of this process for staged files (refine batches, model builds, loads). */
   staging(): Promise<string>
-  /** The config with the sources whose baseUrl is "simulator" pointed at Weir's API simulator. */
+  /** The config with the sources whose baseUrl or credential is "simulator" pointed at Weir's API simulator. */
   simulated(): Promise<WeirConfig>
   close(): Promise<void>
 }
@@ -69,17 +69,16 @@ export async function openResources(loaded: LoadedConfig, options: OpenOptions =
       return staging
     },
     /**
-     * Sources whose baseUrl is "simulator" (a project made by `weir init`, until real credentials are
-     * set) are served by Weir's API simulator, started in this process on first use.
+     * Sources whose baseUrl or credential is "simulator" (`auth: { bearer: '${X_BEARER_TOKEN:-simulator}' }`
+     * until a real credential is set) are served by Weir's API simulator, started in this process
+     * on first use.
      */
     async simulated() {
-      const simulatedSources = Object.entries(config.sources).filter(
-        ([, s]) => (s as { baseUrl?: string }).baseUrl === 'simulator',
-      )
+      const simulatedSources = Object.entries(config.sources).filter(([, s]) => isSimulated(s))
       if (!simulatedSources.length) return config
       if (!simulator)
         options.onNote?.(
-          `${simulatedSources.map(([n]) => n).join(', ')}: baseUrl is "simulator", so ${simulatedSources.length > 1 ? 'these sources get' : 'this source gets'} made-up data from Weir's built-in API simulator, not the real API (set the credentials the config reads, in .env or the environment)`,
+          `${simulatedSources.map(([n]) => n).join(', ')}: no credential set (it says "simulator"), so ${simulatedSources.length > 1 ? 'these sources get' : 'this source gets'} made-up data from Weir's built-in API simulator, not the real API (set the credentials the config reads, in .env or the environment)`,
         )
       simulator ??= import('../sources/simulator/simulator.js').then((m) =>
         m.startSimulator({ historyDays: 3 }),
@@ -104,4 +103,18 @@ export async function openResources(loaded: LoadedConfig, options: OpenOptions =
       await store.close()
     },
   }
+}
+
+/** A source meant for the simulator: its baseUrl, or its credential, says "simulator". */
+function isSimulated(source: unknown): boolean {
+  const s = source as {
+    baseUrl?: string
+    auth?: { bearer?: string; apiKey?: string; basic?: { password?: string } }
+  }
+  return (
+    s.baseUrl === 'simulator' ||
+    s.auth?.bearer === 'simulator' ||
+    s.auth?.apiKey === 'simulator' ||
+    s.auth?.basic?.password === 'simulator'
+  )
 }

@@ -16,7 +16,9 @@ describe('weir init', () => {
     expect(init.stdout).toMatch(/next: cd .*proj && weir run --once/)
     const run = await weir(['run', '--once'], env, dir)
     // One line says which sources get made-up data, so nobody takes it for the real API's.
-    expect(run.stderr).toMatch(/^weir: x, weather: baseUrl is "simulator", so these sources get made-up data/)
+    expect(run.stderr).toMatch(
+      /^weir: x, weather: no credential set (it says "simulator"), so these sources get made-up data/,
+    )
     expect(run.stderr.trim().split('\n')).toHaveLength(1)
     expect(run.code).toBe(0)
     const events = run.stdout

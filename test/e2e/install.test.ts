@@ -117,6 +117,7 @@ describe('installed from the packed tarball, outside this repository', () => {
           `TOMORROW_API_KEY=${TOKEN}\nTOMORROW_API_URL=${api.url}\nSMTP_PORT=${smtp.port}\nQUIET_FROM=00:00\nQUIET_TO=00:00\n`,
         ],
         ['movies-enrichment', `TMDB_API_KEY=${TOKEN}\nTMDB_API_URL=${api.url}\n`],
+        ['x-stream-serving', `X_BEARER_TOKEN=${TOKEN}\nX_API_URL=${api.url}\nX_STREAM_RUN_FOR=3s\n`],
       ]
       for (const [example, env] of examples) {
         const dir = join(await tempDir('weir-user-'), example)
@@ -147,7 +148,8 @@ describe('installed from the packed tarball, outside this repository', () => {
       ]).catch((e: { code: number; stderr: string }) => e)
       expect(bad).toMatchObject({
         code: 1,
-        stderr: 'weir: no example nope; examples: movies-enrichment, weather-alerts, x-tweets-lake\n',
+        stderr:
+          'weir: no example nope; examples: movies-enrichment, weather-alerts, x-stream-serving, x-tweets-lake\n',
       })
     } finally {
       await smtp.close()

@@ -104,6 +104,75 @@ describe('examples/x-tweets-lake', () => {
   }, 120_000)
 })
 
+describe('examples/x-stream-serving', () => {
+  it("seed 003: the filtered stream into the lake, one served row per tweet with the author's tweets that day, per-user counts equal to SQL over trusted", async () => {
+    const dir = await example('x-stream-serving')
+    const env = { ...NO_KEYS, X_STREAM_RUN_FOR: '4s' }
+    const run = await weir(['run', '--once'], env, dir)
+    expect(run.code, run.stdout + run.stderr).toBe(0)
+    const [t] = await json(
+      dir,
+      'select count(*) as n, count(distinct author_id) as users from trusted.x_stream_tweets',
+    )
+    expect(Number(t!.n)).toBeGreaterThan(5)
+    // One served row per tweet; the per-period count is the author's tweets that day.
+    const [m] = await json(
+      dir,
+      `select count(*) as n, count(*) filter (where s.user_tweets_in_period <> (
+         select count(*) from trusted.x_stream_tweets t where t.author_id = s.user_id and cast(t.created_at as date) = s.period)) as wrong
+       from refined.tweets_served s`,
+    )
+    expect(m).toEqual({ n: t!.n, wrong: 0 })
+    const server = spawn(process.execPath, [resolve('bin/weir.js'), 'serve', '--port', '0'], {
+      cwd: dir,
+      env: { ...process.env, ...env },
+    })
+    try {
+      const url = await served(server)
+      const counts = await json(
+        dir,
+        'select author_id as user_id, count(*) as n from trusted.x_stream_tweets where created_at > now() - interval 24 hours group by 1',
+      )
+      for (const c of counts) {
+        const item = await poll(`${url}/v1/user_counts/${c.user_id}`)
+        expect(Number(item.tweets_24h), String(c.user_id)).toBe(Number(c.n))
+      }
+      const [one] = await json(dir, 'select hash_line, user_id from refined.tweets_served limit 1')
+      const row = await poll(`${url}/v1/tweets/${one!.hash_line}`)
+      expect(row.user_id).toBe(one!.user_id)
+      // Read-only, as the seed's API was.
+      expect(
+        (await fetch(`${url}/v1/tweets/${one!.hash_line}`, { method: 'DELETE' })).status,
+      ).toBeGreaterThanOrEqual(404)
+    } finally {
+      server.kill('SIGTERM')
+    }
+  }, 120_000)
+})
+
+/** The URL `weir serve` printed, once it listens. */
+function served(server: ReturnType<typeof spawn>): Promise<string> {
+  return new Promise<string>((done, fail) => {
+    let err = ''
+    server.stderr!.on('data', (d) => {
+      err += d
+      const m = /weir serve: (http:\/\/\S+) /.exec(err)
+      if (m) done(m[1]!)
+    })
+    server.once('exit', () => fail(new Error(err)))
+  })
+}
+
+/** A served item, once the server has it (model tables are synced as the server starts). */
+async function poll(url: string): Promise<Record<string, unknown>> {
+  for (let i = 0; ; i++) {
+    const res = await fetch(url)
+    if (res.status === 200) return (await res.json()) as Record<string, unknown>
+    if (i >= 50) throw new Error(`${url}: HTTP ${res.status}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
 describe('examples/weather-alerts', () => {
   let smtp: Awaited<ReturnType<typeof startSmtp>>
   let twilio: Awaited<ReturnType<typeof startReceiver>>

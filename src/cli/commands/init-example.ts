@@ -33,7 +33,13 @@ export async function copyExample(examples: string, name: string, root: string):
   const readme = await readFile(join(from, 'README.md'), 'utf8').catch(() => undefined)
   if (readme !== undefined)
     await writeFile(join(root, 'README.md'), readme.replace(/^cd examples\/[\w-]+\n/m, ''))
-  const vars = [...new Set([...config.matchAll(/process\.env\.([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]!))]
+  const vars = [
+    ...new Set(
+      [...config.matchAll(/process\.env\.([A-Z][A-Z0-9_]*)|\$\{([A-Z][A-Z0-9_]*)(?::-[^}]*)?\}/g)].map(
+        (m) => (m[1] ?? m[2])!,
+      ),
+    ),
+  ]
   await writeFile(
     join(root, '.env.example'),
     `# Copy to .env: the variables weir.config.ts reads. Empty ones count as unset.\n${vars.map((v) => `${v}=`).join('\n')}\n`,

@@ -10,7 +10,7 @@ export function registerInit(program: Command): void {
     .argument('<dir>', 'a new or empty folder')
     .option(
       '--example <name>',
-      'start from one of the examples instead: x-tweets-lake, weather-alerts, movies-enrichment',
+      'start from one of the examples instead: x-tweets-lake, x-stream-serving, weather-alerts, movies-enrichment',
     )
     .action(async (dir: string, opts: { example?: string }) => {
       const { initCommand } = await import('../commands/init.js')

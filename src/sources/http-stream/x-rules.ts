@@ -34,6 +34,12 @@ export async function syncRules(
       headers: h,
       signal,
       ...(body ? { body: JSON.stringify(body) } : {}),
+    }).catch((err: unknown) => {
+      const code = (err as { cause?: { code?: string } }).cause?.code
+      throw new WeirError(
+        `source ${source}: cannot reach ${url.host} to ${method === 'GET' ? 'read' : 'set'} the stream's rules${code ? ` (${code})` : ''}; check baseUrl and the network`,
+        { code: 'SOURCE_CONNECT', stage: 'source', retryable: true, cause: err },
+      )
     })
     const text = await res.text()
     const json = (() => {

@@ -68,7 +68,8 @@ export function resolveRest(name: string, cfg: RestSourceConfig) {
     })
   }
   const svc = service ? SERVICES[service] : undefined
-  const baseUrl = cfg.baseUrl ?? svc?.baseUrl
+  // An empty baseUrl (`${X_API_URL:-}` unset) is the API's own.
+  const baseUrl = cfg.baseUrl || svc?.baseUrl
   if (!baseUrl) {
     throw new WeirError(`source ${name}: no baseUrl`, { code: 'SOURCE_CONFIG', stage: 'config' })
   }
