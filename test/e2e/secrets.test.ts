@@ -15,7 +15,6 @@ import { tempDir } from '../helpers/services.js'
  */
 const MARKER = 'sk-sweep-4b7e19d2'
 const env = { MARKER }
-// biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${VAR} syntax
 const S = '${MARKER}'
 
 let hostile: { url: string; close(): Promise<void> }

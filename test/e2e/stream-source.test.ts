@@ -30,7 +30,6 @@ describe('a streaming source under weir run', () => {
           '    kind: http-stream',
           '    preset: x.filtered_stream',
           `    baseUrl: ${sim.url}`,
-          // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${VAR} syntax
           '    auth: { bearer: "${X_BEARER_TOKEN}" }',
           `    rules: [{ value: "${ALL_TAGS}", tag: all }]`,
           '    backfillMinutes: 5',
