@@ -2,14 +2,10 @@
 // enriched from four TMDB methods (find by IMDB id, details, credits, reviews; at most 100 records
 // per raw file), refined to Parquet, and a model joining both.
 // Without TMDB_API_KEY, TMDB is Weir's simulator, in-process.
-const key = process.env.TMDB_API_KEY || undefined
-// The simulator without a credential; with one, the real API, or another address (a proxy, a
-// stand-in) given in the environment.
-const api = (secret: string | undefined, url: string | undefined) =>
-  !secret ? { baseUrl: 'simulator' } : url ? { baseUrl: url } : {}
+import { defineConfig } from 'weir-lake'
 
-export default {
-  lake: process.env.WEIR_LAKE || './lake',
+export default defineConfig({
+  lake: '${WEIR_LAKE:-./lake}',
   sources: {
     movies: {
       kind: 'file',
@@ -27,8 +23,9 @@ export default {
     },
     tmdb: {
       kind: 'rest',
-      ...api(key, process.env.TMDB_API_URL),
-      auth: { apiKey: key ?? 'simulator' },
+      // "simulator" until a real key is set; an empty TMDB_API_URL is TMDB's own API.
+      baseUrl: '${TMDB_API_URL:-}',
+      auth: { apiKey: '${TMDB_API_KEY:-simulator}' },
       concurrency: 4,
       endpoints: {
         find: { preset: 'tmdb.find_by_imdb', parent: { source: 'movies', fields: { imdb_id: 'id' } } },
@@ -58,4 +55,4 @@ export default {
   },
   landing: { maxRecords: 100 },
   models: { dir: '../models/movies', snapshots: './none', tests: './none' },
-}
+})

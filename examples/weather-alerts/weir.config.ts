@@ -1,25 +1,23 @@
 // Seed 001: weather readings every few minutes, thresholds that page by email and SMS, quiet hours.
 // Without TOMORROW_API_KEY both APIs are Weir's simulator; SMTP and Twilio come from the environment.
-const key = process.env.TOMORROW_API_KEY || undefined
-// The simulator without a credential; with one, the real API, or another address (a proxy, a
-// stand-in) given in the environment.
-const api = (secret: string | undefined, url: string | undefined) =>
-  !secret ? { baseUrl: 'simulator' } : url ? { baseUrl: url } : {}
+import { defineConfig } from 'weir-lake'
+
 const cities = ['toronto', 'sao paulo', 'lisbon', 'phoenix', 'new york']
 
-export default {
-  lake: process.env.WEIR_LAKE || './lake',
+export default defineConfig({
+  lake: '${WEIR_LAKE:-./lake}',
   sources: {
     weather: {
       preset: 'tomorrow.realtime',
-      ...api(key, process.env.TOMORROW_API_URL),
-      auth: { apiKey: key ?? 'simulator' },
+      // "simulator" until a real key is set; an empty TOMORROW_API_URL is Tomorrow.io's own API.
+      baseUrl: '${TOMORROW_API_URL:-}',
+      auth: { apiKey: '${TOMORROW_API_KEY:-simulator}' },
       params: { location: cities },
     },
-    // Open-Meteo needs no key.
     openmeteo: {
       preset: 'openmeteo.forecast',
-      ...(process.env.OPENMETEO_LIVE ? {} : { baseUrl: 'simulator' }),
+      // Open-Meteo needs no key: the simulator unless OPENMETEO_URL says where (https://api.open-meteo.com).
+      baseUrl: '${OPENMETEO_URL:-simulator}',
       params: {
         location: [
           { latitude: 43.65, longitude: -79.38 },
@@ -33,24 +31,27 @@ export default {
   landing: { path: 'raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}/{hh}', maxRecords: 500, maxAge: '30s' },
   models: { dir: '../models/weather', snapshots: './none', tests: './none' },
   alerts: {
-    timeZone: process.env.ALERTS_TZ || 'America/Toronto',
-    window: { quiet: { from: process.env.QUIET_FROM || '23:00', to: process.env.QUIET_TO || '06:00' } },
+    timeZone: '${ALERTS_TZ:-America/Toronto}',
+    window: { quiet: { from: '${QUIET_FROM:-23:00}', to: '${QUIET_TO:-06:00}' } },
     channels: {
       email: {
         kind: 'email',
-        host: process.env.SMTP_HOST || '127.0.0.1',
-        port: Number(process.env.SMTP_PORT || 2525),
-        ...(process.env.SMTP_USER ? { user: process.env.SMTP_USER, pass: process.env.SMTP_PASS } : {}),
-        from: process.env.ALERT_FROM || 'weir@example.com',
-        to: (process.env.ALERT_TO || 'oncall@example.com').split(','),
+        host: '${SMTP_HOST:-127.0.0.1}',
+        port: '${SMTP_PORT:-2525}',
+        // No SMTP_USER: no login (a local relay).
+        user: '${SMTP_USER:-}',
+        pass: '${SMTP_PASS:-}',
+        from: '${ALERT_FROM:-weir@example.com}',
+        to: ['${ALERT_TO:-oncall@example.com}'],
       },
       sms: {
         kind: 'twilio',
-        accountSid: process.env.TWILIO_ACCOUNT_SID || 'AC-simulated',
-        authToken: process.env.TWILIO_AUTH_TOKEN || 'simulated',
-        from: process.env.TWILIO_FROM || '+15005550006',
-        to: (process.env.ALERT_SMS_TO || '+15551234567').split(','),
-        baseUrl: process.env.TWILIO_URL || 'https://api.twilio.com',
+        accountSid: '${TWILIO_ACCOUNT_SID:-AC-simulated}',
+        authToken: '${TWILIO_AUTH_TOKEN:-simulated}',
+        from: '${TWILIO_FROM:-+15005550006}',
+        to: ['${ALERT_SMS_TO:-+15551234567}'],
+        baseUrl: '${TWILIO_URL:-https://api.twilio.com}',
+        // Without an account (or a stand-in), messages are printed, not sent.
         dryRun: !process.env.TWILIO_ACCOUNT_SID && !process.env.TWILIO_URL,
         dailyCap: 20,
       },
@@ -59,7 +60,7 @@ export default {
       heat: {
         source: 'weather',
         resource: 'realtime',
-        when: `data.values.temperature > ${Number(process.env.HEAT_C || 30)}`,
+        when: 'data.values.temperature > ${HEAT_C:-30}',
         key: 'location.name',
         repeatInterval: '2h',
         channels: ['email', 'sms'],
@@ -68,7 +69,7 @@ export default {
       cold: {
         source: 'weather',
         resource: 'realtime',
-        when: `data.values.temperature < ${Number(process.env.COLD_C || 0)}`,
+        when: 'data.values.temperature < ${COLD_C:-0}',
         key: 'location.name',
         channels: ['email'],
         subject: 'Cold in {{ location.name }}: {{ data.values.temperature }} °C',
@@ -77,4 +78,4 @@ export default {
     },
   },
   run: { jobs: { weather: { schedule: 'rate(5 minutes)' }, openmeteo: { schedule: 'rate(15 minutes)' } } },
-}
+})

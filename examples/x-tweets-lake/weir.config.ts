@@ -4,22 +4,20 @@
 // timelines every 4 hours (backfilled from 2022-01-01 with `weir backfill x_timelines`), and the
 // public metrics of the last 7 days' tweets in the lake every 2 hours.
 // Without X_BEARER_TOKEN the X API is Weir's simulator, in-process: `weir run --once` needs nothing.
-const token = process.env.X_BEARER_TOKEN || undefined
-// The simulator without a credential; with one, the real API, or another address (a proxy, a
-// stand-in) given in the environment.
+import { defineConfig } from 'weir-lake'
+
+// "simulator" until a real token is set; an empty X_API_URL is X's own API (set it for a proxy or
+// a stand-in).
+const X = { baseUrl: '${X_API_URL:-}', auth: { bearer: '${X_BEARER_TOKEN:-simulator}' } }
 // The accounts seed 004 follows (the simulator's own; put real handles here).
 const ACCOUNTS = ['user_1', 'user_2', 'user_3', 'user_4', 'user_5']
 
-const api = (secret: string | undefined, url: string | undefined) =>
-  !secret ? { baseUrl: 'simulator' } : url ? { baseUrl: url } : {}
-
-export default {
-  lake: process.env.WEIR_LAKE || './lake',
+export default defineConfig({
+  lake: '${WEIR_LAKE:-./lake}',
   sources: {
     x: {
       kind: 'rest',
-      ...api(token, process.env.X_API_URL),
-      auth: { bearer: token ?? 'simulator' },
+      ...X,
       endpoints: {
         // Recent tweets of the queries (incremental by since_id), with their authors.
         search: { preset: 'x.recent_search', params: { query: ['#dataengineering -is:retweet', '#duckdb'] } },
@@ -33,15 +31,13 @@ export default {
     // Seed 004: the accounts followed, their profiles once a day.
     x_profiles: {
       kind: 'rest',
-      ...api(token, process.env.X_API_URL),
-      auth: { bearer: token ?? 'simulator' },
+      ...X,
       endpoints: { profiles: { preset: 'x.users_by_username', params: { usernames: ACCOUNTS } } },
     },
     // Their timelines (incremental by since_id, one cursor per account), every 4 hours.
     x_timelines: {
       kind: 'rest',
-      ...api(token, process.env.X_API_URL),
-      auth: { bearer: token ?? 'simulator' },
+      ...X,
       endpoints: {
         timelines: {
           preset: 'x.user_tweets',
@@ -53,8 +49,7 @@ export default {
     // trusted table keeps the latest, and each raw file the run that saw it.
     x_metrics: {
       kind: 'rest',
-      ...api(token, process.env.X_API_URL),
-      auth: { bearer: token ?? 'simulator' },
+      ...X,
       endpoints: {
         refresh: {
           preset: 'x.tweets_lookup',
@@ -76,10 +71,9 @@ export default {
   },
   landing: { path: 'raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}', maxRecords: 1000, maxAge: '60s' },
   models: { dir: '../models/tweets', snapshots: '../snapshots', tests: '../tests' },
+  // Only with a database to load into.
   ...(process.env.DATABASE_URL
-    ? {
-        warehouse: { postgres: { url: process.env.DATABASE_URL, schema: process.env.WEIR_PG_SCHEMA || 'x' } },
-      }
+    ? { warehouse: { postgres: { url: '${DATABASE_URL}', schema: '${WEIR_PG_SCHEMA:-x}' } } }
     : {}),
   serve: {
     tables: {
@@ -104,4 +98,4 @@ export default {
       x_timelines: { window: '30d', params: { start_time: '{start}', end_time: '{end}' } },
     },
   },
-}
+})

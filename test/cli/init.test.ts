@@ -17,7 +17,7 @@ describe('weir init', () => {
     const run = await weir(['run', '--once'], env, dir)
     // One line says which sources get made-up data, so nobody takes it for the real API's.
     expect(run.stderr).toMatch(
-      /^weir: x, weather: no credential set (it says "simulator"), so these sources get made-up data/,
+      /^weir: x, weather: no credential set \(it says "simulator"\), so these sources get made-up data/,
     )
     expect(run.stderr.trim().split('\n')).toHaveLength(1)
     expect(run.code).toBe(0)

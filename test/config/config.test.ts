@@ -106,7 +106,7 @@ describe('loadConfig', () => {
     const dir = await project({ 'weir.json': JSON.stringify({ sources: { w: { kind: 'ftp' } } }) })
     const err = await failure(loadConfig({ cwd: dir, env: {} }))
     expect(err.message).toMatch(
-      /sources\.w\.kind: expected "kind" to be one of "demo", "code", "rest", "file", found string "ftp"/,
+      /sources\.w\.kind: expected "kind" to be one of "demo", "code", "rest", "file", "http-stream", found string "ftp"/,
     )
   })
 

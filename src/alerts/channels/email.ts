@@ -5,7 +5,12 @@ import { type Channel, type ChannelContext, deliveryFailed, deliverySettings } f
 const schema = z.strictObject({
   kind: z.literal('email').describe('Email over SMTP (nodemailer).'),
   host: z.string().describe('SMTP server.'),
-  port: z.number().int().positive().default(587).describe('SMTP port.'),
+  port: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(587)
+    .describe('SMTP port: a number, or "${SMTP_PORT:-587}" from the environment.'),
   secure: z
     .boolean()
     .default(false)

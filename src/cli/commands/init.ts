@@ -12,24 +12,21 @@ const CONFIG = `// A Weir project: tweets and weather into a local lake, refined
 // account and no network. (An empty variable, as .env.example leaves them, counts as unset.)
 import { defineConfig } from 'weir-lake'
 
-// Where a source's API is: the simulator without a credential; else the real API, or another
-// address (a proxy, a stand-in) given in the environment.
-const api = (secret: string | undefined, url: string | undefined) =>
-  !secret ? { baseUrl: 'simulator' } : url ? { baseUrl: url } : {}
-
 export default defineConfig({
-  lake: process.env.WEIR_LAKE || './lake',
+  lake: '\${WEIR_LAKE:-./lake}',
   sources: {
+    // A credential of "simulator" (the default until X_BEARER_TOKEN is set) means Weir's simulator;
+    // an empty X_API_URL is the real API's own address (set it for a proxy or a stand-in).
     x: {
       preset: 'x.recent_search',
-      ...api(process.env.X_BEARER_TOKEN, process.env.X_API_URL),
-      auth: { bearer: process.env.X_BEARER_TOKEN || 'simulator' },
+      baseUrl: '\${X_API_URL:-}',
+      auth: { bearer: '\${X_BEARER_TOKEN:-simulator}' },
       params: { query: ['#dataengineering -is:retweet'] },
     },
     weather: {
       preset: 'tomorrow.realtime',
-      ...api(process.env.TOMORROW_API_KEY, process.env.TOMORROW_API_URL),
-      auth: { apiKey: process.env.TOMORROW_API_KEY || 'simulator' },
+      baseUrl: '\${TOMORROW_API_URL:-}',
+      auth: { apiKey: '\${TOMORROW_API_KEY:-simulator}' },
       params: { location: ['toronto', 'lisbon', 'phoenix'] },
     },
   },
