@@ -147,7 +147,7 @@ describe.skipIf(!have)('the dashboard in Chromium', () => {
     for (const [name, charts] of [
       ['tweets', 2],
       ['weather', 2],
-      ['movies', 2],
+      ['movies', 4],
     ] as const) {
       await page.goto(`${s.url}/#/dashboards/${name}`)
       await page.waitForSelector('.chart-box svg', { state: 'attached', timeout: 15_000 })

@@ -256,5 +256,18 @@ describe('examples/movies-enrichment', () => {
       'Movies/yyyy/mm/dd/movies.csv',
       'Series/yyyy/mm/dd/series.csv',
     ])
+    // The dashboard's story (what sells, what critics say, how the ratings differ): each of its
+    // queries has rows to draw on this example's lake.
+    const md = await readFile('examples/dashboards/movies.md', 'utf8')
+    const queries = [...md.matchAll(/```sql (\w+)\n([\s\S]*?)```/g)]
+    expect(queries.map((q) => q[1])).toEqual(['sells', 'return', 'reviewed', 'gap', 'ratings'])
+    for (const [, name, sql] of queries) {
+      const rows = await json(dir, sql!)
+      expect(rows.length, name).toBeGreaterThan(0)
+      expect(
+        Object.values(rows[0]!).some((v) => v === null),
+        name,
+      ).toBe(false)
+    }
   }, 120_000)
 })
