@@ -8,6 +8,8 @@ export async function simulateCommand(opts: {
   tweetsPerHour: number
   failRate: number
   latency: number
+  streamRate: number
+  dropEvery: number
   frozen?: boolean
 }): Promise<void> {
   const start = Date.now()
@@ -19,12 +21,17 @@ export async function simulateCommand(opts: {
     tweetsPerHour: opts.tweetsPerHour,
     failRate: opts.failRate,
     latencyMs: opts.latency,
+    streams: { rate: opts.streamRate },
   })
+  const drops = opts.dropEvery
+    ? setInterval(() => sim.streams.disconnect(), opts.dropEvery * 1000)
+    : undefined
   process.stdout.write(
     [
       `weir simulate: fake X, Tomorrow.io, Open-Meteo and TMDB APIs on ${sim.url}`,
       '  point a preset at it with baseUrl, e.g.',
       `    x: { preset: 'x.recent_search', baseUrl: '${sim.url}', auth: { bearer: 'any' }, params: { query: ['#duckdb'] } }`,
+      `  streams: ${sim.url}/2/tweets/search/stream (kind: http-stream, preset: x.filtered_stream) and ${sim.url}/sse/readings (format: sse)`,
       '  any non-empty token or key is accepted. Ctrl+C stops.',
       '',
     ].join('\n'),
@@ -34,6 +41,7 @@ export async function simulateCommand(opts: {
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
   })
+  clearInterval(drops)
   await sim.close()
   process.stdout.write(`served ${sim.requests.length} requests\n`)
 }

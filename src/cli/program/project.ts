@@ -31,7 +31,7 @@ export function registerProject(program: Command): void {
   program
     .command('simulate')
     .description(
-      'serve fake X, Tomorrow.io, Open-Meteo and TMDB APIs on localhost, for tests and demos without credentials',
+      'serve fake X (with its filtered stream), Tomorrow.io, Open-Meteo and TMDB APIs and an SSE feed on localhost, for tests and demos without credentials',
     )
     .option('-p, --port <port>', 'port to listen on', nonNegative, 4010)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -39,6 +39,13 @@ export function registerProject(program: Command): void {
     .option('--tweets-per-hour <n>', 'how fast new tweets appear', positiveInt, 60)
     .option('--fail-rate <share>', 'share of requests answered with a 429 or 500 (0..1)', nonNegative, 0)
     .option('--latency <ms>', 'added latency per request', nonNegative, 0)
+    .option('--stream-rate <n>', "items per second on X's filtered stream and the SSE feed", positiveInt, 5)
+    .option(
+      '--drop-every <seconds>',
+      'drop every open stream connection this often (to try reconnection)',
+      nonNegative,
+      0,
+    )
     .option('--frozen', 'serve the world as it is at start-up: no new data over time (reproducible runs)')
     .action(async (opts) => {
       const { simulateCommand } = await import('../commands/simulate.js')
