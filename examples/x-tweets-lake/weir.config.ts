@@ -53,6 +53,8 @@ export default defineConfig({
       endpoints: {
         refresh: {
           preset: 'x.tweets_lookup',
+          // When each tweet's metrics were read: the raw table holds them "as of" every run.
+          stamp: 'fetched_at',
           parent: {
             sql: 'select id from trusted.x_timelines_tweets where created_at > now() - interval 7 days union select id from trusted.x_tweets where created_at > now() - interval 7 days',
             fields: { ids: 'id' },

@@ -71,7 +71,7 @@ describe('installed from the packed tarball, outside this repository', () => {
       (e: { code: number; stdout: string; stderr: string }) => e,
     )
     expect('code' in once ? `exit ${once.code}: ${once.stderr}` : 'exit 0').toBe('exit 0')
-    expect(once.stderr).toMatch(/^weir: weather: baseUrl is "simulator"/)
+    expect(once.stderr).toMatch(/^weir: weather: no credential set \(it says "simulator"\)/)
     expect(api.auths.slice(before)).toContain(`Bearer ${TOKEN}`)
     const q = await run(weir, ['query', 'select count(*) as n from trusted.x_tweets', '-f', 'json'], {
       cwd: dir,

@@ -3,6 +3,7 @@ import { cp, readdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startSimulator } from '../../src/sources/simulator/simulator.js'
 import { startReceiver, startSmtp } from '../alerts/helpers.js'
 import { weir } from '../helpers/cli.js'
 import { serviceUp, tempDir } from '../helpers/services.js'
@@ -220,8 +221,19 @@ describe('examples/weather-alerts', () => {
 describe('examples/movies-enrichment', () => {
   it('runs once on the simulator: CSVs as they are, TMDB at most 100 records a file, Parquet, the joining model', async () => {
     const dir = await example('movies-enrichment')
-    const run = await weir(['run', '--once'], NO_KEYS, dir)
+    // TMDB is a simulator of this test's, so its request log shows which methods were asked.
+    const tmdb = await startSimulator()
+    const run = await weir(
+      ['run', '--once'],
+      { ...NO_KEYS, TMDB_API_KEY: 'tmdb-test-key', TMDB_API_URL: tmdb.url },
+      dir,
+    ).finally(() => tmdb.close())
     expect(run.code, run.stdout + run.stderr).toBe(0)
+    const method = (path: string) =>
+      path.replace(/^\/3\/find\/.*/, 'find').replace(/^\/3\/movie\/\d+/, 'movie') || path
+    expect(
+      [...new Set(tmdb.requests.filter((r) => r.status === 200).map((r) => method(r.path)))].sort(),
+    ).toEqual(['find', 'movie', 'movie/credits', 'movie/reviews'])
     const csvRows = (await readFile(join(dir, 'data/movies.csv'), 'utf8')).trim().split('\n').length - 1
     expect((await json(dir, 'select count(*) as n from trusted.movies_titles'))[0]!.n).toBe(csvRows)
     expect((await json(dir, 'select count(*) as n from trusted.series_titles'))[0]!.n).toBeGreaterThan(0)

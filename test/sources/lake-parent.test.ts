@@ -34,6 +34,7 @@ describe('a dependent endpoint driven by the lake (parent: { sql })', () => {
             lookup: {
               preset: 'x.tweets_lookup',
               parent: { sql: 'select id from trusted.x_tweets order by id', fields: { ids: 'id' } },
+              stamp: 'fetched_at',
             },
           },
         },
@@ -60,6 +61,14 @@ describe('a dependent endpoint driven by the lake (parent: { sql })', () => {
       // The query runs again at each pull: the metrics of the same tweets are asked for again.
       const again = await p.ingest(['metrics'])
       expect(again.tables).toEqual({ metrics_tweet_metrics: inLake.length })
+      // Each run's reading is stamped: the metrics are queryable as of either run.
+      await p.land()
+      await p.refine()
+      const runs = await p.query(
+        'select count(distinct fetched_at) as runs, count(*) as n from raw.metrics_tweet_metrics',
+      )
+      expect(Number(runs.rows[0]!.n)).toBe(2 * inLake.length)
+      expect(Number(runs.rows[0]!.runs)).toBeGreaterThanOrEqual(2)
     } finally {
       await p.close()
     }

@@ -159,6 +159,12 @@ export const endpointSchema = z.strictObject({
     .optional()
     .describe('Send a list parameter in slices of this many comma-joined values (e.g. 100 tweet ids).'),
   parent: parentSchema.optional(),
+  stamp: z
+    .string()
+    .optional()
+    .describe(
+      'A field added to each record with when it was fetched (ISO 8601), e.g. "fetched_at": values that change over time (public metrics) become queryable "as of".',
+    ),
 })
 
 export const restSourceSchema = z.strictObject({

@@ -138,13 +138,14 @@ export async function* runUnit(
       for (const [k, v] of Object.entries(page?.params ?? {})) url.searchParams.set(k, v)
     }
     const res = await o.http.get(label, url, ep.headers)
+    const extra = ep.stamp ? { ...unit.include, [ep.stamp]: new Date().toISOString() } : unit.include
     const records: SourceRecord[] = []
     const primary = inc?.resource ?? Object.keys(ep.select)[0]
     for (const [resource, sel] of Object.entries(ep.select)) {
       for (const data of selectRecords(res.body, sel)) {
         records.push({
           resource,
-          data: Object.keys(unit.include).length && isObject(data) ? { ...data, ...unit.include } : data,
+          data: Object.keys(extra).length && isObject(data) ? { ...data, ...extra } : data,
         })
         if (inc && resource === primary)
           pendingMax = maxCursor(inc.type, pendingMax, cursorOf(data, inc.cursorPath, inc.type))
