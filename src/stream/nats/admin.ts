@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node'
 import { WeirError } from '../../core/errors.js'
 import { parseDuration } from '../../core/units.js'
 import type { Delivery } from '../stream.js'
+import { createPublisher } from './publisher.js'
 
 export interface NatsStreamOptions {
   /** e.g. nats://127.0.0.1:4222 */
@@ -32,7 +33,9 @@ export async function createNatsAdmin(o: NatsStreamOptions) {
   const { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, StorageType } = js_
   let nc: NatsConnection
   try {
-    nc = await connect({ servers: o.url, name: 'weir' })
+    // No stack trace captured per request: with one JetStream publish a record, building them was
+    // half the publish path's CPU (measured: 30% in the Error constructors, 17% in GC).
+    nc = await connect({ servers: o.url, name: 'weir', noAsyncTraces: true })
   } catch (err) {
     throw new WeirError(`stream: cannot connect to NATS at ${o.url}: ${(err as Error).message}`, {
       code: 'STREAM_CONNECT',
@@ -95,6 +98,7 @@ export async function createNatsAdmin(o: NatsStreamOptions) {
     nc,
     jsm,
     js,
+    publisher: createPublisher(nc, '_INBOX'),
     headers,
     AckPolicy,
     DeliverPolicy,

@@ -29,8 +29,8 @@ export async function createNatsStream(o: NatsStreamOptions): Promise<Stream> {
         if (r.key !== undefined) h.set('weir-key', r.key)
         h.set('weir-ts', String(r.timestamp ?? Date.now()))
         const p = r.key === undefined ? keyless : partitionOf(r.key, t.partitions)
-        const ack = await a.js.publish(a.subject(topic, p), r.value, { headers: h })
-        return { partition: String(p), offset: String(ack.seq) } satisfies Position
+        const seq = await a.publisher.publish(a.subject(topic, p), r.value, h)
+        return { partition: String(p), offset: String(seq) } satisfies Position
       })
       return Promise.all(acks)
     },
@@ -39,6 +39,8 @@ export async function createNatsStream(o: NatsStreamOptions): Promise<Stream> {
     readSince: (topic, since) => readSince(a, topic, since),
     topics: () => a.topics(),
     async close() {
+      await a.nc.flush()
+      a.publisher.close()
       await a.nc.drain()
     },
   }
