@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import { parseSchedule } from '../scheduler/schedule.js'
+import { STREAM_PRESETS } from '../sources/http-stream/stream-presets.js'
 import { PRESETS } from '../sources/rest/presets.js'
 
 /** Jobs of `weir run` other than the sources' own. */
@@ -31,6 +32,22 @@ export function checkReferences(
   }
   for (const [name, s] of Object.entries(c.sources)) {
     const rest = s as { kind?: string; preset?: string; endpoints?: Record<string, { preset?: string }> }
+    if (rest.kind === 'http-stream') {
+      if (rest.preset && !STREAM_PRESETS[rest.preset])
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', name, 'preset'],
+          message: `no streaming preset "${rest.preset}" (see docs/presets.md: ${Object.keys(STREAM_PRESETS).join(', ')})`,
+        })
+      const job = c.run.jobs[name]
+      if (job?.schedule || job?.after?.length)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['run', 'jobs', name, job.schedule ? 'schedule' : 'after'],
+          message: `${name} is a stream: weir run reads it for as long as it runs, so it takes no schedule or after`,
+        })
+      continue
+    }
     if (rest.kind !== 'rest') continue
     const presets = [
       ...(rest.preset ? [[['sources', name, 'preset'], rest.preset] as const] : []),

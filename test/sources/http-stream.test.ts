@@ -146,6 +146,24 @@ describe('streaming HTTP sources', () => {
     expect(Date.now() - t0).toBeLessThan(4000)
   })
 
+  it('a config that schedules a stream, or names a streaming preset there is not, fails when it loads', () => {
+    const stream = { kind: 'http-stream', preset: 'x.filtered_stream', auth: { bearer: 't' } }
+    const scheduled = configSchema.safeParse({
+      sources: { xs: stream },
+      run: { jobs: { xs: { schedule: 'rate(5 minutes)' } } },
+    })
+    expect(scheduled.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      [
+        'run.jobs.xs.schedule',
+        'xs is a stream: weir run reads it for as long as it runs, so it takes no schedule or after',
+      ],
+    ])
+    const unknown = configSchema.safeParse({ sources: { xs: { ...stream, preset: 'x.firehose' } } })
+    expect(unknown.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['sources.xs.preset', 'no streaming preset "x.firehose" (see docs/presets.md: x.filtered_stream)'],
+    ])
+  })
+
   it("reconnects with X's backoff: at once after a drop, then exponentially from the HTTP error's start", async () => {
     sim = await startSimulator({ streams: { rate: 100, keepAliveMs: 20 } })
     const lake = await scratchLake()
