@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { alertsLatency, alertsRules } from './alerts.js'
 import { cliHelp } from './cli-help.js'
 import { csvIngest } from './csv-ingest.js'
+import { freshnessBench } from './freshness.js'
 import { ingestLand } from './ingest-land.js'
 import { landingBench } from './landing.js'
 import { modelsBench } from './models.js'
@@ -41,6 +42,7 @@ const benches: Record<string, (dir: string) => Promise<BenchResult>> = {
   'csv-ingest': (dir) => csvIngest(dir, Number(process.env.WEIR_BENCH_CSV_MB ?? 1024)),
   'stream-embedded': (dir) => streamBench(dir, Number(process.env.WEIR_BENCH_STREAM_RECORDS ?? 500_000)),
   'stream-backlog': (dir) => streamBacklog(dir, Number(process.env.WEIR_BENCH_BACKLOG_MB ?? 1024)),
+  freshness: (dir) => freshnessBench(dir),
   landing: (dir) =>
     landingBench(
       dir,
