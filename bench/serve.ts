@@ -87,6 +87,8 @@ export async function serveBench(dir: string, seconds = 5): Promise<BenchResult>
     ],
   ]
   const config = configSchema.parse({
+    // The served table follows a source of the config; a demo one stands in.
+    sources: { x: { kind: 'demo', dataset: 'x' } },
     serve: { tables: { items: { source: 'x', key: 'id', indexes: { group: 'string' } } } },
   }).serve
   const results: Record<string, Load> = {}

@@ -1,3 +1,4 @@
+import { keyLoader } from './key-loader.js'
 import {
   type Condition,
   decodeCursor,
@@ -38,6 +39,25 @@ export function createSqlStore(
     if (cache.size > cacheSize) cache.delete(cache.keys().next().value!)
   }
   const col = (field: string) => ident(`ix_${field.replace(/\./g, '__')}`)
+  const loaders = new Map<string, (key: string) => Promise<Item | undefined>>()
+  /** A table's lookups by key, gathered into one statement while another is in flight. */
+  const loader = (t: TableSpec) => {
+    let load = loaders.get(t.name)
+    if (!load) {
+      load = keyLoader(async (keys) => {
+        const rows = await db.exec(
+          `SELECT k, item FROM ${table(t)} WHERE k IN (${keys.map((_, i) => `$${i + 1}`).join(', ')})`,
+          keys,
+        )
+        const found = new Map(rows.map((r) => [String(r.k), JSON.parse(String(r.item)) as Item]))
+        // Remembered here, in the statement's turn: a write queued after it lands later, and wins.
+        for (const k of keys) remember(`${t.name}\u0000${k}`, found.get(k) ?? null)
+        return found
+      })
+      loaders.set(t.name, load)
+    }
+    return load
+  }
   const ready = new Set<string>()
   return {
     kind,
@@ -101,10 +121,7 @@ export function createSqlStore(
         remember(id, hit)
         return hit ?? undefined
       }
-      const rows = await db.exec(`SELECT item FROM ${table(t)} WHERE k = $1`, [key])
-      const item = rows[0] ? (JSON.parse(String(rows[0].item)) as Item) : null
-      remember(id, item)
-      return item ?? undefined
+      return loader(t)(key)
     },
     async count(t) {
       const rows = await db.exec(`SELECT count(*) AS n FROM ${table(t)}`)
