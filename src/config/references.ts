@@ -33,19 +33,7 @@ export function checkReferences(
   for (const [name, s] of Object.entries(c.sources)) {
     const rest = s as { kind?: string; preset?: string; endpoints?: Record<string, { preset?: string }> }
     if (rest.kind === 'http-stream') {
-      if (rest.preset && !STREAM_PRESETS[rest.preset])
-        ctx.addIssue({
-          code: 'custom',
-          path: ['sources', name, 'preset'],
-          message: `no streaming preset "${rest.preset}" (see docs/presets.md: ${Object.keys(STREAM_PRESETS).join(', ')})`,
-        })
-      const job = c.run.jobs[name]
-      if (job?.schedule || job?.after?.length)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['run', 'jobs', name, job.schedule ? 'schedule' : 'after'],
-          message: `${name} is a stream: weir run reads it for as long as it runs, so it takes no schedule or after`,
-        })
+      checkStream(name, rest.preset, c.run.jobs[name], ctx)
       continue
     }
     if (rest.kind !== 'rest') continue
@@ -97,4 +85,25 @@ export function checkReferences(
     source(r.source, ['alerts', 'rules', name, 'source'])
   for (const [name, t] of Object.entries(c.serve.tables))
     if (t.source) source(t.source, ['serve', 'tables', name, 'source'])
+}
+
+/** A stream's preset must exist, and it takes no schedule: `weir run` reads it for as long as it runs. */
+function checkStream(
+  name: string,
+  preset: string | undefined,
+  job: { schedule?: string | undefined; after?: string[] | undefined } | undefined,
+  ctx: z.core.$RefinementCtx,
+) {
+  if (preset && !STREAM_PRESETS[preset])
+    ctx.addIssue({
+      code: 'custom',
+      path: ['sources', name, 'preset'],
+      message: `no streaming preset "${preset}" (see docs/presets.md: ${Object.keys(STREAM_PRESETS).join(', ')})`,
+    })
+  if (job?.schedule || job?.after?.length)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['run', 'jobs', name, job.schedule ? 'schedule' : 'after'],
+      message: `${name} is a stream: weir run reads it for as long as it runs, so it takes no schedule or after`,
+    })
 }
