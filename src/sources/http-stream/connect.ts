@@ -1,6 +1,6 @@
 import { WeirError } from '../../core/errors.js'
 import { createAuth } from '../rest/auth.js'
-import { masked } from '../rest/http.js'
+import { hint, masked, snippet } from '../rest/http.js'
 import type { HttpStreamSourceConfig } from './http-stream-schema.js'
 import type { DropKind } from './reconnect.js'
 import type { ResolvedStream } from './stream-presets.js'
@@ -9,7 +9,6 @@ export type Opened =
   | { readonly body: ReadableStream<Uint8Array>; close(): void }
   | {
       readonly error: WeirError
-      readonly retryable: boolean
       readonly kind: DropKind
       readonly headers?: Headers
     }
@@ -19,7 +18,6 @@ export function connect(name: string, cfg: HttpStreamSourceConfig, r: ResolvedSt
   const auth = createAuth(name, cfg.auth, r.baseUrl, r.apiKey)
   const fail = (message: string, kind: DropKind, retryable: boolean, headers?: Headers): Opened => ({
     error: new WeirError(`source ${name}: ${message}`, { code: 'SOURCE_HTTP', stage: 'source', retryable }),
-    retryable,
     kind,
     ...(headers ? { headers } : {}),
   })
@@ -41,17 +39,14 @@ export function connect(name: string, cfg: HttpStreamSourceConfig, r: ResolvedSt
         await auth.apply(url, headers, o.signal)
         const res = await fetch(url, { headers, signal: AbortSignal.any([o.signal, ac.signal]) })
         if (res.ok && res.body) return { body: res.body, close: () => ac.abort() }
-        const text = (await res.text().catch(() => '')).replace(/\s+/g, ' ').slice(0, 160)
-        const why = `the stream was refused: HTTP ${res.status}${text ? `: ${text}` : ''}`
+        const why = `the stream was refused: HTTP ${res.status}${snippet(await res.text().catch(() => ''))}`
         if (res.status === 429) return fail(why, 'rate', true, res.headers)
         if (res.status >= 500 || res.status === 408) return fail(why, 'http', true)
-        const hint =
-          res.status === 401 || res.status === 403
-            ? ' (check the credentials in auth)'
-            : res.status === 404
-              ? ` (check baseUrl and path: ${masked(url)})`
-              : ''
-        return fail(`${why}${hint}`, 'http', false)
+        return fail(
+          `${why}${hint(res.status)}${res.status === 404 ? ` (sent: ${masked(url)})` : ''}`,
+          'http',
+          false,
+        )
       } catch (err) {
         if (err instanceof WeirError) throw err
         const e = err as Error & { cause?: { code?: string } }

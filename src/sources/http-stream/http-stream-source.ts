@@ -3,6 +3,7 @@ import { getPath, type SourceRecord } from '../../core/records.js'
 import { sleep } from '../../core/time.js'
 import { parseDuration } from '../../core/units.js'
 import { retryAfter } from '../rest/http.js'
+import { selectRecords } from '../rest/select.js'
 import type { PullContext, Source, SourceBatch, SourceDefinition } from '../source.js'
 import { connect } from './connect.js'
 import { batched, type Message, ndjsonMessages, StreamDrop, sseMessages, textChunks } from './framing.js'
@@ -58,7 +59,7 @@ export function createHttpStreamSource(name: string, cfg: HttpStreamSourceConfig
           })
           if (stop.signal.aborted) break
           if ('error' in opened) {
-            if (!opened.retryable) throw opened.error
+            if (!opened.error.retryable) throw opened.error
             failing ??= { since: Date.now(), error: opened.error }
             failing.error = opened.error
             if (ctx.follow && Date.now() - failing.since > parseDuration(rc.giveUpAfter)) throw opened.error
@@ -152,6 +153,7 @@ function toBatch(
   const records: SourceRecord[] = []
   const errors: { reason: string; raw: string; resource: string }[] = []
   const first = Object.keys(r.select)[0]!
+  const attached = Object.entries(r.attach)
   let lastEventId: string | undefined
   let at: number | undefined
   let drop: string | undefined
@@ -172,14 +174,17 @@ function toBatch(
       seen.set(String(key), m.at)
     }
     let n = 0
+    // The message's fields added to the first resource's records, read once per message.
+    const extra = attached.length
+      ? Object.fromEntries(attached.map(([f, p]) => [f, getPath(m.data, p)]))
+      : undefined
     for (const [resource, path] of Object.entries(r.select)) {
-      const v = path === '$' ? m.data : getPath(m.data, path)
-      for (const data of Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]) {
-        const extra =
-          resource === first && data && typeof data === 'object'
-            ? Object.fromEntries(Object.entries(r.attach).map(([f, p]) => [f, getPath(m.data, p)]))
-            : {}
-        records.push({ resource, data: Object.keys(extra).length ? { ...(data as object), ...extra } : data })
+      for (const data of selectRecords(m.data, path)) {
+        records.push({
+          resource,
+          data:
+            extra && resource === first && data && typeof data === 'object' ? { ...data, ...extra } : data,
+        })
         n++
       }
     }

@@ -1,4 +1,5 @@
 import { WeirError } from '../../core/errors.js'
+import { snippet } from '../rest/http.js'
 
 interface Rule {
   readonly value: string
@@ -51,7 +52,7 @@ export async function syncRules(
     })()
     if (!res.ok && !json.errors?.length)
       throw new WeirError(
-        `source ${source}: the stream's rules could not be ${method === 'GET' ? 'read' : 'changed'}: HTTP ${res.status} ${text.slice(0, 160)}`,
+        `source ${source}: the stream's rules could not be ${method === 'GET' ? 'read' : 'changed'}: HTTP ${res.status}${snippet(text)}`,
         {
           code: 'SOURCE_HTTP',
           stage: 'source',

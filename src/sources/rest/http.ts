@@ -171,12 +171,14 @@ export function retryAfter(h: Headers, now = Date.now()): number | undefined {
   return undefined
 }
 
-function snippet(text: string): string {
+/** A response body as a message may quote it: one line, at most 160 characters. */
+export function snippet(text: string): string {
   const t = text.replace(/\s+/g, ' ').trim()
   return t ? `: ${t.length > 160 ? `${t.slice(0, 157)}...` : t}` : ''
 }
 
-function hint(status: number): string {
+/** What to check for a refusal no retry can help. */
+export function hint(status: number): string {
   if (status === 401 || status === 403) return ' (check the credentials in auth)'
   if (status === 404) return ' (check baseUrl and path)'
   return ''

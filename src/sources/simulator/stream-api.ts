@@ -113,7 +113,7 @@ export function createStreamApi(world: World, seed: number, o: StreamFeedOptions
     }
   }
 
-  async function filteredStream(req: IncomingMessage, res: ServerResponse, url: URL, log: Log) {
+  async function filteredStream(res: ServerResponse, url: URL, log: Log) {
     const back = Number(url.searchParams.get('backfill_minutes') ?? 0)
     if (!Number.isInteger(back) || back < 0 || back > 5) {
       log(400)
@@ -143,7 +143,6 @@ export function createStreamApi(world: World, seed: number, o: StreamFeedOptions
       },
       '\r\n',
     )
-    void req
   }
 
   async function streamRules(req: IncomingMessage, res: ServerResponse, url: URL, log: Log) {
@@ -258,7 +257,7 @@ export function createStreamApi(world: World, seed: number, o: StreamFeedOptions
         })
       const f = takeFault(faults, url.pathname, Object.fromEntries(url.searchParams))
       if (f?.status) return refuse(faultResponse(f, f.status, req.url ?? ''))
-      if (url.pathname === '/2/tweets/search/stream') return filteredStream(req, res, url, log)
+      if (url.pathname === '/2/tweets/search/stream') return filteredStream(res, url, log)
       if (x) return streamRules(req, res, url, log)
       return sse(req, res, log)
     },
