@@ -1,4 +1,4 @@
-import { sleep } from '../core/time.js'
+import { onAbort, sleep } from '../core/time.js'
 import type { Pipeline } from './pipeline.js'
 
 const HEARTBEAT_MS = 2_000
@@ -43,8 +43,7 @@ export async function sharedLanding(
     const index = Math.max(0, group.indexOf(me))
     const held = new Set<string>()
     const round = new AbortController()
-    const stopRound = () => round.abort()
-    signal.addEventListener('abort', stopRound, { once: true })
+    const unlisten = onAbort(signal, () => round.abort())
     const watch = setInterval(() => {
       void (async () => {
         await beat()
@@ -75,7 +74,7 @@ export async function sharedLanding(
       total.files += r.files
     } finally {
       clearInterval(watch)
-      signal.removeEventListener('abort', stopRound)
+      unlisten()
       for (const lease of held) await p.leases.release(lease)
     }
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { WeirError } from '../core/errors.js'
+import { onAbort } from '../core/time.js'
 import type { RunRecord } from './history.js'
 import type { JobSpec, JobStats } from './scheduler.js'
 
@@ -9,8 +10,7 @@ import type { JobSpec, JobStats } from './scheduler.js'
  */
 export async function runOnce(job: JobSpec, stopping: AbortSignal): Promise<JobStats> {
   const ctl = new AbortController()
-  const onStop = () => ctl.abort(stopping.reason)
-  stopping.addEventListener('abort', onStop, { once: true })
+  const unlisten = onAbort(stopping, () => ctl.abort(stopping.reason))
   const timer = job.timeoutMs
     ? setTimeout(
         () =>
@@ -35,7 +35,7 @@ export async function runOnce(job: JobSpec, stopping: AbortSignal): Promise<JobS
     ])
   } finally {
     clearTimeout(timer)
-    stopping.removeEventListener('abort', onStop)
+    unlisten()
   }
 }
 

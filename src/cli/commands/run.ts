@@ -16,7 +16,18 @@ export async function runCommand(
   globals: GlobalOptions,
 ): Promise<void> {
   const { startRun } = await import('../../pipeline/run.js')
+  // A signal that comes while the config loads and the pipeline opens is kept for when the run
+  // exists: without a listener yet, SIGTERM would kill the process instead of stopping it cleanly.
+  let early: NodeJS.Signals | undefined
+  const keep = (sig: NodeJS.Signals) => {
+    if (early) process.exit(130)
+    early = sig
+  }
+  process.on('SIGINT', keep)
+  process.on('SIGTERM', keep)
   await withPipeline(globals, async (p: Pipeline) => {
+    process.off('SIGINT', keep)
+    process.off('SIGTERM', keep)
     const log = logger(process.stdout.isTTY === true)
     const run = startRun(p, {
       once: opts.once ?? false,
@@ -48,6 +59,7 @@ export async function runCommand(
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
+    if (early) onSignal(early)
     try {
       const runs = await run.done
       if (!opts.once) await run.scheduler.stop(parseDuration(p.config.run.grace))
@@ -63,6 +75,9 @@ export async function runCommand(
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
     }
+  }).finally(() => {
+    process.off('SIGINT', keep)
+    process.off('SIGTERM', keep)
   })
 }
 

@@ -1,3 +1,4 @@
+import { whenAborted } from '../../core/time.js'
 import { startServing } from '../../pipeline/serve.js'
 import { type GlobalOptions, interruption, withPipeline } from '../context.js'
 
@@ -26,7 +27,7 @@ export async function serveCommand(
       () => new Promise<never>(() => undefined),
       (err: unknown) => err,
     )
-    const stopped = new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }))
+    const stopped = whenAborted(signal)
     const err = await Promise.race([stopped, failed])
     await s.close()
     if (err !== undefined) throw err

@@ -1,4 +1,5 @@
 import { WeirError } from '../../core/errors.js'
+import { whenAborted } from '../../core/time.js'
 import { parseSchedule } from '../../scheduler/schedule.js'
 import type { JobSpec } from '../../scheduler/scheduler.js'
 import { isContinuousKind } from '../../sources/registry.js'
@@ -111,9 +112,7 @@ export function serveJob(c: JobContext): JobSpec {
     timeoutMs: 0,
     run: async (signal) => {
       const s = await startServing(c.p, { port: c.p.config.serve.port, host: c.p.config.serve.host })
-      await new Promise<void>((r) =>
-        signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true }),
-      )
+      await whenAborted(signal)
       await s.close() // stops the sink (after the batch in hand) and the server
       return { records: (await s.sink).records, files: 0 }
     },

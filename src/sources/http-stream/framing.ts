@@ -1,4 +1,5 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import { whenAborted } from '../../core/time.js'
 
 /** One message of a stream: a parsed document, input that could not be read, or an SSE retry hint. */
 export type Message =
@@ -100,9 +101,7 @@ export async function* batched(
   let buf: Message[] = []
   let first = 0
   let pending: Promise<IteratorResult<Message>> | undefined
-  const stopped = new Promise<'stop'>((r) =>
-    stop.aborted ? r('stop') : stop.addEventListener('abort', () => r('stop'), { once: true }),
-  )
+  const stopped = whenAborted(stop).then(() => 'stop' as const)
   try {
     for (;;) {
       pending ??= messages.next()

@@ -1,6 +1,6 @@
 import type { WeirError } from '../../core/errors.js'
 import { getPath, type SourceRecord } from '../../core/records.js'
-import { sleep } from '../../core/time.js'
+import { onAbort, sleep } from '../../core/time.js'
 import { parseDuration } from '../../core/units.js'
 import { retryAfter } from '../rest/http.js'
 import { selectRecords } from '../rest/select.js'
@@ -125,14 +125,13 @@ export const httpStreamSource = {
 function stopper(ctx: PullContext, runForMs: number) {
   const stop = new AbortController()
   const onStop = () => stop.abort()
-  ctx.signal.addEventListener('abort', onStop, { once: true })
-  if (ctx.signal.aborted) stop.abort()
+  const unlisten = onAbort(ctx.signal, onStop)
   const timer = ctx.follow ? undefined : setTimeout(onStop, runForMs)
   return {
     signal: stop.signal,
     dispose() {
       clearTimeout(timer)
-      ctx.signal.removeEventListener('abort', onStop)
+      unlisten()
     },
   }
 }

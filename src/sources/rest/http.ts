@@ -1,5 +1,5 @@
 import { WeirError } from '../../core/errors.js'
-import { sleep } from '../../core/time.js'
+import { onAbort, sleep } from '../../core/time.js'
 import type { Auth } from './auth.js'
 import type { Budget } from './budget.js'
 
@@ -49,8 +49,7 @@ export function createHttp(o: HttpOptions) {
         // with AbortSignal.timeout, which keeps a timer and listeners alive for the whole timeout.
         const ac = new AbortController()
         const timer = setTimeout(() => ac.abort(new DOMException('timed out', 'TimeoutError')), o.timeoutMs)
-        const onAbort = () => ac.abort(o.signal.reason)
-        o.signal.addEventListener('abort', onAbort, { once: true })
+        const unlisten = onAbort(o.signal, () => ac.abort(o.signal.reason))
         try {
           const res = await fetch(u, { headers, signal: ac.signal })
           const out = answer(res, await res.text(), attempt, o, label, u)
@@ -62,7 +61,7 @@ export function createHttp(o: HttpOptions) {
           wait = backoff(attempt, o)
         } finally {
           clearTimeout(timer)
-          o.signal.removeEventListener('abort', onAbort)
+          unlisten()
         }
         if (attempt < o.attempts) {
           await sleep(wait, o.signal)
