@@ -91,5 +91,5 @@ export function onAbort(signal: AbortSignal, fn: () => void): () => void {
 
 /** Resolves when `signal` aborts (at once if it already has). */
 export function whenAborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => onAbort(signal, resolve))
+  return new Promise((resolve) => onAbort(signal, () => resolve()))
 }

@@ -1,8 +1,27 @@
 import { join } from 'node:path'
-import { expect, it } from 'vitest'
+import { beforeAll, expect, it } from 'vitest'
 import { serveCommand } from '../../src/cli/commands/serve.js'
-import { weir } from '../helpers/cli.js'
+import { startWeir, weir } from '../helpers/cli.js'
 import { tempDir } from '../helpers/services.js'
+
+const env = { X_STREAM_RUN_FOR: '2s' }
+let dir: string
+
+beforeAll(async () => {
+  dir = join(await tempDir('weir-serve-signal-'), 'p')
+  const init = await weir(['init', dir, '--example', 'x-stream-serving'], env)
+  expect(init.code, init.stderr).toBe(0)
+  const once = await weir(['run', '--once'], env, dir)
+  expect(once.code, once.stderr).toBe(0)
+}, 60_000)
+
+it('weir serve stopped by SIGTERM once serving exits 0', { timeout: 30_000 }, async () => {
+  const w = startWeir(['serve', '--port', '0'], dir, env)
+  while (!/weir serve: http/.test(w.stderr()) && !w.exited()) await new Promise((r) => setTimeout(r, 50))
+  w.stop()
+  const end = await w.done
+  expect(end.code, end.stderr).toBe(0)
+})
 
 /**
  * A SIGTERM that comes while `weir serve` is still starting (its store opening, its model tables
@@ -12,11 +31,6 @@ import { tempDir } from '../helpers/services.js'
 it('weir serve stopped by SIGTERM while it starts ends cleanly once started', {
   timeout: 60_000,
 }, async () => {
-  const dir = join(await tempDir('weir-serve-signal-'), 'p')
-  const init = await weir(['init', dir, '--example', 'x-stream-serving'], { X_STREAM_RUN_FOR: '2s' })
-  expect(init.code, init.stderr).toBe(0)
-  const once = await weir(['run', '--once'], { X_STREAM_RUN_FOR: '2s' }, dir)
-  expect(once.code, once.stderr).toBe(0)
   // The test runner's own listeners stay out of it: only the command's hear this SIGTERM.
   const theirs = process.listeners('SIGTERM')
   process.removeAllListeners('SIGTERM')
