@@ -52,10 +52,13 @@ const engine = await createEngine({
   tempDirectory: join(dir, 'duckdb-tmp'),
   ...(process.env.WEIR_MEMORY ? { memoryLimit: process.env.WEIR_MEMORY } : {}),
 })
+// Knobs for measuring by hand: WEIR_MEMORY (memory_limit), WEIR_SQL ('SET threads=1;...'), WEIR_BATCH_MB.
+for (const st of (process.env.WEIR_SQL ?? '').split(';').filter(Boolean)) await engine.run(st)
 const t0 = performance.now()
 const [r] = await refine(store, engine, createStateStore(store), {
   tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'id' } },
   stagingDir: join(dir, 'staging'),
+  ...(process.env.WEIR_BATCH_MB ? { batchBytes: Number(process.env.WEIR_BATCH_MB) * 1e6 } : {}),
 })
 const seconds = (performance.now() - t0) / 1000
 await engine.close()

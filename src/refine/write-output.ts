@@ -81,7 +81,6 @@ export async function writeOutput(
         merged,
         c.seq,
         o.parentKeys ?? o.keys,
-        o.parentKeys !== undefined,
         c.partitioned,
       )
       for (const [k] of fresh) files.delete(k)

@@ -217,6 +217,27 @@ describe('refine', () => {
     await q.close()
   })
 
+  it('a later copy replaces the old one when the key widened from number to text, and a NULL key is one key', async () => {
+    const { store, stream, state, opts } = await setup()
+    const row = (id: unknown, v: number) => json({ id, created_at: '2026-11-20T10:00:00Z', v }, 'tweets')
+    await stream.publish('x', [row(1, 1), row(2, 1), row(null, 1)])
+    await land(stream, store, landing(state))
+    await refine(store, engine, state, opts)
+    await stream.publish('x', [row('1', 2), row('a', 2), row(null, 2)])
+    await land(stream, store, landing(state))
+    await refine(store, engine, state, opts)
+    const q = await createEngine()
+    await attachLake(q, store)
+    const { rows } = await q.query('select id::varchar as id, v from trusted.x_tweets order by id nulls last')
+    expect(rows).toEqual([
+      { id: '1', v: 2 },
+      { id: '2', v: 1 },
+      { id: 'a', v: 2 },
+      { id: null, v: 2 },
+    ])
+    await q.close()
+  })
+
   it('refines a raw file again when its content changed, and a late file in an old folder once', async () => {
     const { store, stream, state, opts } = await setup()
     await stream.publish('x', [json(tweet(1, 20), 'tweets')])
