@@ -46,18 +46,7 @@ export async function stageBatch(
           await engine.run(
             `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT *, ${dt} AS dt FROM ${read}, filename = ${sqlString(fileCol)})`,
           )
-          // Within one batch the last copy of a key wins (files are named in stream order, rows
-          // kept in file order). The window sees the keys and row ids only, not whole rows: over
-          // whole rows it needed the batch in memory several times and failed under a memory limit.
-          if (keys.length) {
-            // Bound alone first: inside the subquery below a missing key reads as a correlated
-            // column, and DuckDB's error would not name it.
-            await engine.run(`SELECT ${keys.map(columnPath).join(', ')} FROM ${table} LIMIT 0`)
-            await engine.run(
-              `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table}
-                 QUALIFY row_number() OVER (PARTITION BY ${keys.map(columnPath).join(', ')} ORDER BY ${sqlIdent(fileCol)} DESC, rowid DESC) > 1)`,
-            )
-          }
+          await keepLastCopies(engine, table, keys, fileCol)
           break
         } catch (err) {
           if (i > 3 || !/Option filename adds column/.test(String((err as Error).message))) throw err
@@ -102,6 +91,22 @@ export async function stageBatch(
     `SELECT count(*) FILTER (WHERE dt IS NOT NULL) AS ok, count(*) FILTER (WHERE dt IS NULL) AS bad FROM ${table}`,
   )
   return { table, ok: Number(rows[0]?.ok ?? 0), bad: Number(rows[0]?.bad ?? 0), perFile }
+}
+
+/**
+ * Within one batch the last copy of a key wins (files are named in stream order, rows kept in file
+ * order). The window sees the keys and row ids only, not whole rows: over whole rows it needed the
+ * batch in memory several times and failed under a memory limit.
+ */
+async function keepLastCopies(engine: Engine, table: string, keys: readonly string[], fileCol: string) {
+  if (!keys.length) return
+  // Bound alone first: inside the subquery below a missing key reads as a correlated column, and
+  // DuckDB's error would not name it.
+  await engine.run(`SELECT ${keys.map(columnPath).join(', ')} FROM ${table} LIMIT 0`)
+  await engine.run(
+    `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table}
+       QUALIFY row_number() OVER (PARTITION BY ${keys.map(columnPath).join(', ')} ORDER BY ${sqlIdent(fileCol)} DESC, rowid DESC) > 1)`,
+  )
 }
 
 /**
