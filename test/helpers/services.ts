@@ -124,7 +124,7 @@ export async function startKinesis(): Promise<KinesisServer | undefined> {
     const kinesalite = createRequire(import.meta.url)('kinesalite') as (
       o: object,
     ) => import('node:http').Server
-    const server = kinesalite({ createStreamMs: 5, deleteStreamMs: 5, updateStreamMs: 5, shardLimit: 50 })
+    const server = kinesalite({ createStreamMs: 5, deleteStreamMs: 5, updateStreamMs: 5, shardLimit: 500 })
     const port = await freePort()
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)

@@ -4,6 +4,7 @@ import {
   type Checkpoint,
   type Consumer,
   type ConsumerOptions,
+  compareOffsets,
   type Delivery,
   type Position,
   rotation,
@@ -12,7 +13,7 @@ import {
   unassignable,
 } from '../stream.js'
 import type { KinesisAdmin } from './admin.js'
-import { deliver } from './envelope.js'
+import { deliver, splitOffset } from './envelope.js'
 
 export const checkpointName = (group: string) => `stream/kinesis/${group.replace(/[^A-Za-z0-9_.-]/g, '_')}`
 
@@ -34,18 +35,27 @@ export async function createKinesisConsumer(
     readonly topic: string
     readonly shard: Shard
     iterator: string | undefined
-    /** Last sequence number polled. */
+    /** Offset of the last record polled. */
     last: string | undefined
+    /** Records read but not yet polled (an aggregated record holds many). */
+    pending: Delivery[]
+    /** Records at or below this offset were delivered before: skipped where a read resumes. */
+    floor: string | undefined
     /** No more records will come: the shard was closed and is read to its end. */
     done: boolean
   }
   const subs: Sub[] = []
+  /**
+   * An iterator that resumes after offset `at` (the last record delivered, or the checkpoint): at
+   * its Kinesis record, since the rest of an aggregated record may still be due, with `floor`
+   * skipping what was delivered of it.
+   */
   const iteratorFor = async (topic: string, shard: string, last: string | undefined, isNew: boolean) => {
     const at = last ?? saved[topic]?.[shard]
     const from =
       typeof start === 'object' && 'from' in start ? start.from.find((p) => p.partition === shard) : undefined
     const spec = at
-      ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const, StartingSequenceNumber: at }
+      ? { ShardIteratorType: 'AT_SEQUENCE_NUMBER' as const, StartingSequenceNumber: splitOffset(at).sequence }
       : isNew
         ? { ShardIteratorType: 'TRIM_HORIZON' as const }
         : iteratorStart(start, from)
@@ -54,7 +64,9 @@ export async function createKinesisConsumer(
         new a.sdk.GetShardIteratorCommand({ StreamName: a.streamName(topic), ShardId: shard, ...spec }),
       ),
     )
-    return r.ShardIterator
+    // Started at a position: that record is the first delivered.
+    const floor = at ?? (from && !isNew ? below(from.offset) : undefined)
+    return { iterator: r.ShardIterator, floor }
   }
   /** Adds shards not yet followed; shards that appear later are children, read from their start. */
   const discover = async (isNew: boolean) => {
@@ -62,26 +74,33 @@ export async function createKinesisConsumer(
       await a.ensure(topic)
       for (const shard of await a.listShards(a.streamName(topic))) {
         if (subs.some((s) => s.topic === topic && s.shard.ShardId === shard.ShardId)) continue
+        const it = await iteratorFor(topic, shard.ShardId!, undefined, isNew)
         subs.push({
           topic,
           shard,
-          iterator: await iteratorFor(topic, shard.ShardId!, undefined, isNew),
+          iterator: it.iterator,
+          floor: it.floor,
           last: undefined,
+          pending: [],
           done: false,
         })
       }
     }
   }
   await discover(false)
-  const finished = (topic: string, shardId: string | undefined) =>
-    !shardId || subs.find((s) => s.topic === topic && s.shard.ShardId === shardId)?.done !== false
+  // A parent is finished once read to its end and every record of it delivered.
+  const finished = (topic: string, shardId: string | undefined) => {
+    const parent = shardId ? subs.find((s) => s.topic === topic && s.shard.ShardId === shardId) : undefined
+    return !parent || (parent.done && !parent.pending.length)
+  }
   const inTurn = rotation(subs)
   return {
     async poll({ maxRecords }) {
       const out: Delivery[] = []
       for (const s of inTurn()) {
         if (out.length >= maxRecords) break
-        if (s.done) continue
+        if (s.pending.length) take(s, out, maxRecords)
+        if (s.done || s.pending.length || out.length >= maxRecords) continue
         if (!finished(s.topic, s.shard.ParentShardId) || !finished(s.topic, s.shard.AdjacentParentShardId))
           continue
         // An empty answer can still be behind (a gap in the shard): ask a few times before moving on.
@@ -97,12 +116,14 @@ export async function createKinesisConsumer(
               // Iterators expire after five minutes: take a new one from the last record seen.
               if (err.name !== 'ExpiredIteratorException')
                 throw a.fail(`reading ${a.streamName(s.topic)}`, err)
-              s.iterator = await iteratorFor(s.topic, s.shard.ShardId!, s.last, false)
+              const it = await iteratorFor(s.topic, s.shard.ShardId!, s.last, false)
+              s.iterator = it.iterator
+              s.floor = it.floor
               return undefined
             })
           if (!r) continue
-          for (const rec of r.Records ?? []) out.push(deliver(s.topic, s.shard.ShardId!, rec))
-          if (r.Records?.length) s.last = r.Records.at(-1)!.SequenceNumber
+          for (const rec of r.Records ?? []) s.pending.push(...deliver(s.topic, s.shard.ShardId!, rec))
+          take(s, out, maxRecords)
           s.iterator = r.NextShardIterator
           if (!s.iterator) {
             s.done = true
@@ -126,11 +147,34 @@ export async function createKinesisConsumer(
   } satisfies Consumer
 }
 
+/** Moves a shard's pending records to `out`, up to `max`, leaving out those at or below its floor. */
+function take(
+  s: { pending: Delivery[]; floor: string | undefined; last: string | undefined },
+  out: Delivery[],
+  max: number,
+) {
+  while (s.pending.length && out.length < max) {
+    const d = s.pending.shift()!
+    if (s.floor !== undefined && compareOffsets(d.offset, s.floor) <= 0) continue
+    out.push(d)
+    s.last = d.offset
+  }
+}
+
+/** The offset just below another (decimal strings), so a read can start at `offset` itself. */
+function below(offset: string): string | undefined {
+  const n = BigInt(offset)
+  return n > 0n ? String(n - 1n) : undefined
+}
+
 function iteratorStart(start: StartAt, from: Position | undefined) {
   if (start === 'earliest') return { ShardIteratorType: 'TRIM_HORIZON' as const }
   if (start === 'latest') return { ShardIteratorType: 'LATEST' as const }
   if ('time' in start) return { ShardIteratorType: 'AT_TIMESTAMP' as const, Timestamp: new Date(start.time) }
   return from
-    ? { ShardIteratorType: 'AT_SEQUENCE_NUMBER' as const, StartingSequenceNumber: from.offset }
+    ? {
+        ShardIteratorType: 'AT_SEQUENCE_NUMBER' as const,
+        StartingSequenceNumber: splitOffset(from.offset).sequence,
+      }
     : { ShardIteratorType: 'TRIM_HORIZON' as const }
 }

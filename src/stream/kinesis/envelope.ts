@@ -1,6 +1,7 @@
 import type { _Record, PutRecordsRequestEntry } from '@aws-sdk/client-kinesis'
 import { WeirError } from '../../core/errors.js'
 import type { Delivery, StreamRecordInput } from '../stream.js'
+import { deaggregate } from './aggregation.js'
 
 /** Kinesis's limit per record (data and partition key): 1 MiB. */
 const RECORD_BYTES = 1024 * 1024
@@ -49,9 +50,38 @@ export function encodeEntry(
   }
 }
 
-export function deliver(topic: string, shard: string, rec: _Record): Delivery {
+/**
+ * The offset of a user record: the Kinesis sequence number and its place in an aggregated record,
+ * three digits (`…1234` + `007`), so offsets stay decimal strings that order as numbers do.
+ */
+export function userOffset(sequence: string, sub: number): string {
+  return `${sequence}${String(sub).padStart(3, '0')}`
+}
+
+/** The sequence number an offset is in, and the user record's place in it. */
+export function splitOffset(offset: string): { sequence: string; sub: number } {
+  return { sequence: offset.slice(0, -3), sub: Number(offset.slice(-3)) }
+}
+
+/** The records a Kinesis record holds: the user records of an aggregate, or itself. */
+export function deliver(topic: string, shard: string, rec: _Record): Delivery[] {
   const data = Buffer.from(rec.Data ?? new Uint8Array())
-  const base = { topic, partition: shard, offset: rec.SequenceNumber! }
+  const users = deaggregate(data)
+  const arrival = rec.ApproximateArrivalTimestamp?.getTime() ?? Date.now()
+  const seq = rec.SequenceNumber!
+  if (!users)
+    return [unwrap(data, { topic, partition: shard, offset: userOffset(seq, 0) }, rec.PartitionKey, arrival)]
+  return users.map((u, i) =>
+    unwrap(u.data, { topic, partition: shard, offset: userOffset(seq, i) }, u.key, arrival),
+  )
+}
+
+function unwrap(
+  data: Buffer,
+  base: { topic: string; partition: string; offset: string },
+  key: string | undefined,
+  arrival: number,
+): Delivery {
   if (data.length >= MAGIC.length + 4 && data.subarray(0, MAGIC.length).equals(MAGIC)) {
     const len = data.readUInt32BE(MAGIC.length)
     const meta = JSON.parse(data.toString('utf8', MAGIC.length + 4, MAGIC.length + 4 + len)) as {
@@ -67,11 +97,5 @@ export function deliver(topic: string, shard: string, rec: _Record): Delivery {
       headers: meta.h,
     }
   }
-  return {
-    ...base,
-    key: rec.PartitionKey,
-    value: data,
-    timestamp: rec.ApproximateArrivalTimestamp?.getTime() ?? Date.now(),
-    headers: {},
-  }
+  return { ...base, key, value: data, timestamp: arrival, headers: {} }
 }

@@ -9,6 +9,10 @@ import { readSince } from './read-since.js'
 export interface KinesisStreamOptions extends KinesisOptions {
   /** Where each group's checkpoints are kept (`_state/stream/kinesis/<group>.json` in the lake). */
   readonly checkpoints: StateStore
+  /** KPL aggregation of the records bound for one shard (default true). */
+  readonly aggregate?: boolean
+  /** Gzip aggregated records (default false; only Weir reads them then). */
+  readonly gzip?: boolean
 }
 
 /**
@@ -23,7 +27,8 @@ export interface KinesisStreamOptions extends KinesisOptions {
 export async function createKinesisStream(o: KinesisStreamOptions): Promise<Stream> {
   const a = await createKinesisAdmin(o)
   return {
-    publish: (topic, records) => publish(a, topic, records),
+    publish: (topic, records) =>
+      publish(a, topic, records, { aggregate: o.aggregate ?? true, gzip: o.gzip ?? false }),
     consumer: (group, topics, options) => createKinesisConsumer(a, o.checkpoints, group, topics, options),
     groups: () => groupStatus(a, o.checkpoints),
     readSince: (topic, since) => readSince(a, topic, since),

@@ -1,6 +1,7 @@
 import type { StateStore } from '../../state/state.js'
 import type { Checkpoint, GroupStatus } from '../stream.js'
 import type { KinesisAdmin } from './admin.js'
+import { splitOffset } from './envelope.js'
 
 /** Each group's checkpoint per shard and how far behind it is (GetRecords' MillisBehindLatest). */
 export async function groupStatus(a: KinesisAdmin, checkpoints: StateStore): Promise<GroupStatus[]> {
@@ -17,7 +18,10 @@ export async function groupStatus(a: KinesisAdmin, checkpoints: StateStore): Pro
             StreamName: a.streamName(topic),
             ShardId: shard.ShardId!,
             ...(committed
-              ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: committed }
+              ? {
+                  ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+                  StartingSequenceNumber: splitOffset(committed).sequence,
+                }
               : { ShardIteratorType: 'TRIM_HORIZON' }),
           }),
         )

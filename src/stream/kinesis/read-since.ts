@@ -34,7 +34,7 @@ export async function* readSince(a: KinesisAdmin, topic: string, since: number):
       )
       const got = (r.Records ?? [])
         .filter((rec) => (rec.ApproximateArrivalTimestamp?.getTime() ?? from) >= from)
-        .map((rec) => deliver(topic, shard.ShardId!, rec))
+        .flatMap((rec) => deliver(topic, shard.ShardId!, rec))
       if (got.length) yield got
       if (!r.Records?.length && (r.MillisBehindLatest ?? 0) === 0) break
       it = r.NextShardIterator
