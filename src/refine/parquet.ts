@@ -1,6 +1,9 @@
+import { mkdir } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import type { TableEntry } from '../catalog/catalog.js'
 import { readerSql } from '../catalog/views.js'
 import { WeirError } from '../core/errors.js'
+import { hivePartition } from '../core/paths.js'
 import { utcParts } from '../core/time.js'
 import { type Engine, sqlIdent, sqlList, sqlString } from '../engine/engine.js'
 import { copyParquet } from '../engine/parquet.js'
@@ -155,6 +158,27 @@ export async function mergePartitions(
   keys: readonly string[],
   partitioned = true,
 ): Promise<string[]> {
+  if (!partitioned) return mergeFiles(engine, fresh, old, join(out, `part-${pad(seq)}-m`), keys, '*')
+  // One partition at a time, each a plain COPY to its folder: a COPY partitioned by dt kept a row
+  // group in memory per partition and thread, and ran out of memory under a memory limit.
+  const written: string[] = []
+  for (const dt of [...new Set(fresh.map(hivePartition))].sort()) {
+    const mine = (files: readonly string[]) => files.filter((f) => hivePartition(f) === dt)
+    const prefix = join(out, dt, `part-${pad(seq)}-m`)
+    written.push(...(await mergeFiles(engine, mine(fresh), mine(old), prefix, keys, '* EXCLUDE (dt)')))
+  }
+  return written
+}
+
+/** The merge of one partition (or of an unpartitioned table) into one file, `<prefix>0.parquet`. */
+async function mergeFiles(
+  engine: Engine,
+  fresh: readonly string[],
+  old: readonly string[],
+  prefix: string,
+  keys: readonly string[],
+  columns: string,
+): Promise<string[]> {
   // Fresh rows are one per key already (staging kept the last copy), or, in a child table, all the
   // children of the newest copy of each parent: either way an old row whose key the batch has goes.
   const read = (files: readonly string[]) =>
@@ -165,13 +189,21 @@ export async function mergePartitions(
     (await engine.query(`DESCRIBE SELECT ${cols.join(', ')} FROM ${read(files)}`)).rows.map((r) =>
       String(r.column_type),
     )
-  const [tf, to] = [await types(fresh), await types(old)]
+  const [tf, to] = [await types(fresh), old.length ? await types(old) : []]
   const side = (c: string, i: number) => (tf[i] === to[i] ? c : `CAST(${c} AS VARCHAR)`)
   const on = cols.map((c, i) => `${side(`o.${c}`, i)} IS NOT DISTINCT FROM k._k${i}`).join(' AND ')
   const distinct = cols.map((c, i) => `${side(c, i)} AS _k${i}`).join(', ')
   const oldKept = `SELECT o.* FROM ${read(old)} o ANTI JOIN (SELECT DISTINCT ${distinct} FROM ${read(fresh)}) k ON ${on}`
-  const rows = `SELECT * FROM ${read(fresh)} UNION ALL BY NAME (${oldKept})`
-  return (await copyParquet(engine, rows, out, `part-${pad(seq)}-m`, partitioned ? 'dt' : undefined)).written
+  const all = old.length
+    ? `SELECT * FROM ${read(fresh)} UNION ALL BY NAME (${oldKept})`
+    : `SELECT * FROM ${read(fresh)}`
+  // Never empty (the batch's rows are in it): written without counting first.
+  await mkdir(dirname(prefix), { recursive: true })
+  const file = `${prefix}0.parquet`
+  await engine.run(
+    `COPY (SELECT ${columns} FROM (${all})) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION snappy)`,
+  )
+  return [file]
 }
 
 const FILE_COLUMN = '_weir_file'
