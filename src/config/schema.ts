@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { alertsSchema } from '../alerts/alerts-schema.js'
 import { tableLocation } from '../core/paths.js'
+import { sizeSchema } from '../core/units-schema.js'
 import { landingSchema } from '../landing/landing-schema.js'
 import { modelsSchema } from '../models/models-schema.js'
 import { runSchema } from '../scheduler/run-schema.js'
@@ -36,7 +37,14 @@ export const configSchema = z
         memoryLimit: z
           .string()
           .optional()
-          .describe('DuckDB memory limit, e.g. "2GB"; beyond it DuckDB spills to disk. Default: 80% of RAM.'),
+          .describe(
+            'DuckDB memory limit, e.g. "2GB"; beyond it DuckDB spills to its temp folder, slower but within bounds. Default: 80% of RAM. Some of DuckDB\'s memory is outside it (reading JSON, writing Parquet): a refine of 256 MB batches of tweets peaks near 1 GB of RSS with a limit of 256MB. Too low a limit fails a statement with "Out of Memory": raise it, or lower threads or refineBatch.',
+          ),
+        refineBatch: sizeSchema
+          .default('256MB')
+          .describe(
+            'Raw bytes one refine batch reads at most (whole files; at least one). Smaller batches need less memory; larger ones rewrite the partitions they touch less often.',
+          ),
       })
       .prefault({})
       .describe('The embedded SQL engine (DuckDB) used by refine and query.'),

@@ -135,8 +135,12 @@ function queryError(sql: string, err: unknown): WeirError {
   const at = /LINE (\d+): .*\n( *)\^/.exec(full)
   const pos = at ? ` at line ${at[1]}, column ${at[2]!.length - `LINE ${at[1]}: `.length + 1}` : ''
   const snippet = sql.replace(/\s+/g, ' ').trim()
+  // DuckDB's own advice names its settings; say which of Weir's config sets them.
+  const oom = /^Out of Memory Error/.test(first)
+    ? '; raise engine.memoryLimit, or lower engine.threads or engine.refineBatch'
+    : ''
   return new WeirError(
-    `SQL failed${pos}: ${first}${hint ? ` ${hint}` : ''} (in: ${snippet.length > 120 ? `${snippet.slice(0, 117)}...` : snippet})`,
+    `SQL failed${pos}: ${first}${hint ? ` ${hint}` : ''}${oom} (in: ${snippet.length > 120 ? `${snippet.slice(0, 117)}...` : snippet})`,
     {
       code: 'SQL_FAILED',
       stage: 'engine',

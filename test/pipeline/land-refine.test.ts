@@ -73,3 +73,44 @@ describe('land --refine (micro-batches)', () => {
     }
   })
 })
+
+describe('engine.refineBatch', () => {
+  it('bounds the raw bytes of a refine batch: files of ~1 KB with a limit of 1 byte are refined one per batch, all of them', async () => {
+    const dir = await tempDir('weir-batch-')
+    const config = configSchema.parse({
+      lake: `${dir}/lake`,
+      stream: { kind: 'embedded', dir: `${dir}/stream` },
+      sources: { w: { kind: 'demo', dataset: 'weather', count: 50 } },
+      tables: { 'w.realtime': { eventTime: 'data.time' } },
+      landing: { maxRecords: 10 },
+      engine: { refineBatch: 1 },
+    })
+    const p = await openPipeline({ config, file: undefined, dir })
+    try {
+      await p.ingest()
+      await p.land()
+      const raw = (await refineStatus(p.store, p.state))[0]!
+      expect(raw.pending).toBeGreaterThan(1)
+      await p.refine()
+      expect(Number((await p.query('select count(*) as n from trusted.w_realtime')).rows[0]?.n)).toBe(50)
+      expect((await refineStatus(p.store, p.state))[0]).toMatchObject({ pending: 0, batches: raw.pending })
+    } finally {
+      await p.close()
+    }
+  })
+
+  it('an engine out of memory fails with the settings to change', async () => {
+    const dir = await tempDir('weir-oom-')
+    const config = configSchema.parse({ lake: `${dir}/lake`, engine: { memoryLimit: '4MB' } })
+    const p = await openPipeline({ config, file: undefined, dir })
+    try {
+      await expect(
+        p.query("select range as a, repeat('x', 100) as b from range(2000000) order by random()"),
+      ).rejects.toThrow(
+        /Out of Memory Error: .*; raise engine\.memoryLimit, or lower engine\.threads or engine\.refineBatch/,
+      )
+    } finally {
+      await p.close()
+    }
+  })
+})

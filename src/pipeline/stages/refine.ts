@@ -1,5 +1,6 @@
 import { listTables } from '../../catalog/catalog.js'
 import { WeirError } from '../../core/errors.js'
+import { parseBytes } from '../../core/units.js'
 import { type RefineResult, refine } from '../../refine/refine.js'
 import { parseRewind, rewind } from '../../refine/rewind.js'
 import type { StageSummary } from '../pipeline.js'
@@ -60,6 +61,7 @@ export async function refineTables(
   return refine(p.store, await p.engine(), p.state, {
     tables: p.config.tables,
     stagingDir: await p.staging(),
+    batchBytes: parseBytes(p.config.engine.refineBatch),
     leases: p.leases,
     waitForLease,
     ...(only ? { only } : {}),

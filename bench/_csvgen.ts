@@ -1,0 +1,3 @@
+import { csvIngest } from './csv-ingest.js'
+
+console.log(JSON.stringify(await csvIngest(process.argv[2]!, 100)))
