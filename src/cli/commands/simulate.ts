@@ -13,6 +13,11 @@ export async function simulateCommand(opts: {
   frozen?: boolean
 }): Promise<void> {
   const start = Date.now()
+  // Listening from the first moment: a SIGTERM while the servers start stops them once started.
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve())
+    process.once('SIGTERM', () => resolve())
+  })
   const sim = await startSimulator({
     ...(opts.frozen ? { now: () => start } : {}),
     port: opts.port,
@@ -36,11 +41,7 @@ export async function simulateCommand(opts: {
       '',
     ].join('\n'),
   )
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve()
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
-  })
+  await stopped
   clearInterval(drops)
   await sim.close()
   process.stdout.write(`served ${sim.requests.length} requests\n`)
