@@ -1,7 +1,8 @@
 // Run as its own process by bench/refine.ts: writes a raw zone of about <megabytes> MB of tweets
 // (files of ~10 MB, as landing writes them), registers it, refines it, and reports peak RSS.
-// Plain JavaScript on the built package (dist/), as the CLI runs.
-import { mkdir, open } from 'node:fs/promises'
+// Plain JavaScript on the built package (dist/), as the CLI runs. With WEIR_GENERATE_ONLY=1 it only
+// writes the files (run it so first, and the refine's peak RSS is not the generator's).
+import { mkdir, open, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { putTable } from '../dist/catalog/catalog.js'
 import { createEngine } from '../dist/engine/engine.js'
@@ -12,9 +13,10 @@ import { createLocalStore } from '../dist/storage/local/local-store.js'
 const [dir, megabytes] = process.argv.slice(2)
 const lake = join(dir, 'lake')
 const store = createLocalStore(lake)
-let bytes = 0
+const marker = join(dir, 'generated.json')
+let bytes = Number(JSON.parse(await readFile(marker, 'utf8').catch(() => '{"bytes":0}')).bytes)
 let id = 0
-for (let f = 0; bytes < Number(megabytes) * 1e6; f++) {
+for (let f = 0; bytes === 0 || bytes < Number(megabytes) * 1e6; f++) {
   const day = 20 + (f % 3)
   const folder = join(lake, `raw/x/json/tweets/2026/11/${day}`)
   await mkdir(folder, { recursive: true })
@@ -37,6 +39,8 @@ for (let f = 0; bytes < Number(megabytes) * 1e6; f++) {
   await fh.close()
   bytes += body.length
 }
+await writeFile(marker, JSON.stringify({ bytes }))
+if (process.env.WEIR_GENERATE_ONLY) process.exit(0)
 await putTable(store, {
   zone: 'raw',
   name: 'x_tweets',

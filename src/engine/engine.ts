@@ -48,7 +48,14 @@ export interface QueryStream {
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const settings: Record<string, string> = {}
   if (options.threads) settings.threads = String(options.threads)
-  if (options.memoryLimit) settings.memory_limit = options.memoryLimit
+  if (options.memoryLimit) {
+    settings.memory_limit = options.memoryLimit
+    // DuckDB's allocator (its own jemalloc) keeps freed pages for seconds, and its reads of JSON
+    // and writes of Parquet run partly outside the limit: with a limit, freed memory goes back at
+    // once (1 GB refined under 300MB: peak RSS 930 → 416 MB, about 30% slower). Read when the
+    // native module first allocates, so it holds if this is the process's first DuckDB.
+    process.env.DUCKDB_JE_MALLOC_CONF ??= 'dirty_decay_ms:0,muzzy_decay_ms:0'
+  }
   if (options.tempDirectory) settings.temp_directory = options.tempDirectory
   const { instance, toJson } = await openDuckDb(':memory:', settings)
   const connect = async (): Promise<Engine> => {
