@@ -119,6 +119,8 @@ export async function createKinesisConsumer(
               const it = await iteratorFor(s.topic, s.shard.ShardId!, s.last, false)
               s.iterator = it.iterator
               s.floor = it.floor
+              // Read again from there: what was waiting comes again (the floor skips the rest).
+              s.pending = []
               return undefined
             })
           if (!r) continue
