@@ -4,6 +4,7 @@ import { createRequire } from 'node:module'
 import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 /** True when CI demands every server: a test that cannot reach its server must then fail, not skip. */
 export const servicesRequired = process.env.WEIR_REQUIRE_SERVICES === '1'
@@ -28,7 +29,7 @@ export interface S3Server {
 }
 
 /**
- * Starts s3rver (an S3 emulator) as its own process on a free loopback port with one bucket.
+ * Starts s3rver (an S3 emulator, its PUTs made atomic as S3's are) as its own process on a free loopback port with one bucket.
  * Returns undefined (and says why) when it cannot start, unless WEIR_REQUIRE_SERVICES=1, where
  * that is an error. s3rver encrypts continuation tokens with DES, which OpenSSL 3 keeps in its
  * legacy provider, hence the flag.
@@ -36,7 +37,8 @@ export interface S3Server {
 export async function startS3(bucket = 'weir-test'): Promise<S3Server | undefined> {
   const dir = await mkdtemp(join(tmpdir(), 's3rver-'))
   const port = await freePort()
-  const bin = createRequire(import.meta.url).resolve('s3rver/bin/s3rver.js')
+  // s3rver's command line, with PUTs made atomic as on S3 (see the wrapper).
+  const bin = fileURLToPath(new URL('./s3rver-atomic.cjs', import.meta.url))
   const args = ['--openssl-legacy-provider', bin, '-d', dir, '-a', '127.0.0.1', '-p', String(port), '-s']
   const child = spawn(process.execPath, [...args, '--configure-bucket', bucket], {
     stdio: ['ignore', 'ignore', 'pipe'],
