@@ -170,7 +170,10 @@ export async function mergePartitions(
   return written
 }
 
-/** The merge of one partition (or of an unpartitioned table) into one file, `<prefix>0.parquet`. */
+/**
+ * The merge of one partition (or of an unpartitioned table) into one file, `<prefix>0.parquet`.
+ * Callers merge only where the table has files: `old` is never empty.
+ */
 async function mergeFiles(
   engine: Engine,
   fresh: readonly string[],
@@ -189,14 +192,12 @@ async function mergeFiles(
     (await engine.query(`DESCRIBE SELECT ${cols.join(', ')} FROM ${read(files)}`)).rows.map((r) =>
       String(r.column_type),
     )
-  const [tf, to] = [await types(fresh), old.length ? await types(old) : []]
+  const [tf, to] = [await types(fresh), await types(old)]
   const side = (c: string, i: number) => (tf[i] === to[i] ? c : `CAST(${c} AS VARCHAR)`)
   const on = cols.map((c, i) => `${side(`o.${c}`, i)} IS NOT DISTINCT FROM k._k${i}`).join(' AND ')
   const distinct = cols.map((c, i) => `${side(c, i)} AS _k${i}`).join(', ')
   const oldKept = `SELECT o.* FROM ${read(old)} o ANTI JOIN (SELECT DISTINCT ${distinct} FROM ${read(fresh)}) k ON ${on}`
-  const all = old.length
-    ? `SELECT * FROM ${read(fresh)} UNION ALL BY NAME (${oldKept})`
-    : `SELECT * FROM ${read(fresh)}`
+  const all = `SELECT * FROM ${read(fresh)} UNION ALL BY NAME (${oldKept})`
   // Never empty (the batch's rows are in it): written without counting first.
   await mkdir(dirname(prefix), { recursive: true })
   const file = `${prefix}0.parquet`

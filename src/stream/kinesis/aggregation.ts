@@ -35,12 +35,6 @@ export function aggregate(records: readonly UserRecord[], gzip = false): Buffer 
   return gzip ? Buffer.concat([GZIP_MAGIC, gzipSync(kpl)]) : kpl
 }
 
-/** The bytes one user record adds to an aggregate (its key's index, data and their framing). */
-export function aggregatedSize(data: number): number {
-  const rec = 2 + 1 + varintSize(data) + data
-  return 1 + varintSize(rec) + rec
-}
-
 /**
  * The user records in a Kinesis record's data, or undefined when it is not an aggregate (or its
  * checksum does not match: then it is a record that happens to start with the magic, as the KCL
@@ -118,15 +112,6 @@ function varint(n: number): Buffer {
   }
   out.push(n)
   return Buffer.from(out)
-}
-
-function varintSize(n: number): number {
-  let s = 1
-  while (n >= 0x80) {
-    n = Math.floor(n / 128)
-    s++
-  }
-  return s
 }
 
 const tag = (n: number, type: number) => varint((n << 3) | type)

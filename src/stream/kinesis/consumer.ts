@@ -13,7 +13,7 @@ import {
   unassignable,
 } from '../stream.js'
 import type { KinesisAdmin } from './admin.js'
-import { deliver, splitOffset } from './envelope.js'
+import { deliver, sequenceOf } from './envelope.js'
 
 export const checkpointName = (group: string) => `stream/kinesis/${group.replace(/[^A-Za-z0-9_.-]/g, '_')}`
 
@@ -55,7 +55,7 @@ export async function createKinesisConsumer(
     const from =
       typeof start === 'object' && 'from' in start ? start.from.find((p) => p.partition === shard) : undefined
     const spec = at
-      ? { ShardIteratorType: 'AT_SEQUENCE_NUMBER' as const, StartingSequenceNumber: splitOffset(at).sequence }
+      ? { ShardIteratorType: 'AT_SEQUENCE_NUMBER' as const, StartingSequenceNumber: sequenceOf(at) }
       : isNew
         ? { ShardIteratorType: 'TRIM_HORIZON' as const }
         : iteratorStart(start, from)
@@ -176,7 +176,7 @@ function iteratorStart(start: StartAt, from: Position | undefined) {
   return from
     ? {
         ShardIteratorType: 'AT_SEQUENCE_NUMBER' as const,
-        StartingSequenceNumber: splitOffset(from.offset).sequence,
+        StartingSequenceNumber: sequenceOf(from.offset),
       }
     : { ShardIteratorType: 'TRIM_HORIZON' as const }
 }

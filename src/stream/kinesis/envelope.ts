@@ -58,9 +58,9 @@ export function userOffset(sequence: string, sub: number): string {
   return `${sequence}${String(sub).padStart(3, '0')}`
 }
 
-/** The sequence number an offset is in, and the user record's place in it. */
-export function splitOffset(offset: string): { sequence: string; sub: number } {
-  return { sequence: offset.slice(0, -3), sub: Number(offset.slice(-3)) }
+/** The Kinesis sequence number a user record's offset is in. */
+export function sequenceOf(offset: string): string {
+  return offset.slice(0, -3)
 }
 
 /** The records a Kinesis record holds: the user records of an aggregate, or itself. */

@@ -1,7 +1,7 @@
 import type { StateStore } from '../../state/state.js'
 import type { Checkpoint, GroupStatus } from '../stream.js'
 import type { KinesisAdmin } from './admin.js'
-import { splitOffset } from './envelope.js'
+import { sequenceOf } from './envelope.js'
 
 /** Each group's checkpoint per shard and how far behind it is (GetRecords' MillisBehindLatest). */
 export async function groupStatus(a: KinesisAdmin, checkpoints: StateStore): Promise<GroupStatus[]> {
@@ -20,7 +20,7 @@ export async function groupStatus(a: KinesisAdmin, checkpoints: StateStore): Pro
             ...(committed
               ? {
                   ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
-                  StartingSequenceNumber: splitOffset(committed).sequence,
+                  StartingSequenceNumber: sequenceOf(committed),
                 }
               : { ShardIteratorType: 'TRIM_HORIZON' }),
           }),
