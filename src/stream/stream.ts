@@ -14,8 +14,9 @@ export interface StreamRecordInput {
 
 /**
  * Where a record sits: a partition of its topic and an offset in that partition. Offsets are
- * decimal integers as strings, increasing within a partition (dense in the embedded log, JetStream
- * sequence numbers in NATS, sequence numbers in Kinesis, which do not fit in a double).
+ * decimal integers as strings, increasing within a partition (dense in the embedded log; on NATS
+ * and Kinesis, the sequence number of the message the record is packed in and its place in it,
+ * three more digits, which do not fit in a double).
  */
 export interface Position {
   readonly partition: string

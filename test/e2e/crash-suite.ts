@@ -3,6 +3,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startSimulator } from '../../src/sources/simulator/simulator.js'
 import { startWeir, weir } from '../helpers/cli.js'
+import { dropNatsStreams } from '../helpers/nats.js'
 import { tempDir } from '../helpers/services.js'
 
 /**
@@ -125,7 +126,7 @@ export async function runCrashCase(
     }
   } finally {
     await sim?.close()
-    if (c.stream === 'nats') await dropNatsStreams(c.natsUrl!, prefix)
+    if (c.stream === 'nats') await dropNatsStreams(c.natsUrl!, [prefix])
   }
 }
 
@@ -262,14 +263,4 @@ async function oracle(base: string): Promise<Set<string>> {
     token = body.meta?.next_token
     if (!token) return out
   }
-}
-
-async function dropNatsStreams(url: string, prefix: string): Promise<void> {
-  const { connect } = await import('@nats-io/transport-node')
-  const { jetstreamManager } = await import('@nats-io/jetstream')
-  const nc = await connect({ servers: url })
-  const jsm = await jetstreamManager(nc)
-  for await (const s of jsm.streams.list())
-    if (s.config.name.startsWith(`${prefix}_`)) await jsm.streams.delete(s.config.name)
-  await nc.drain()
 }

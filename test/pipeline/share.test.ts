@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startWeir, weir } from '../helpers/cli.js'
+import { dropNatsStreams } from '../helpers/nats.js'
 import { serviceUp, tempDir } from '../helpers/services.js'
 
 const NATS = process.env.NATS_URL ?? 'nats://127.0.0.1:4222'
@@ -12,14 +13,7 @@ const NATS = process.env.NATS_URL ?? 'nats://127.0.0.1:4222'
 const up = await serviceUp('NATS', NATS, 4222, 'shared landing tests')
 const prefix = `share${randomBytes(3).toString('hex')}`
 afterAll(async () => {
-  if (!up) return
-  const { connect: natsConnect } = await import('@nats-io/transport-node')
-  const { jetstreamManager } = await import('@nats-io/jetstream')
-  const nc = await natsConnect({ servers: NATS })
-  const jsm = await jetstreamManager(nc)
-  for await (const s of jsm.streams.list())
-    if (s.config.name.startsWith(`${prefix}_`)) await jsm.streams.delete(s.config.name)
-  await nc.drain()
+  if (up) await dropNatsStreams(NATS, [prefix])
 })
 
 const start = (dir: string) => startWeir(['run', '--role', 'landing'], dir)

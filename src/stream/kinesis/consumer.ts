@@ -1,5 +1,6 @@
 import type { Shard } from '@aws-sdk/client-kinesis'
 import type { StateStore } from '../../state/state.js'
+import { sequenceOf } from '../envelope.js'
 import {
   type Checkpoint,
   type Consumer,
@@ -13,7 +14,7 @@ import {
   unassignable,
 } from '../stream.js'
 import type { KinesisAdmin } from './admin.js'
-import { deliver, sequenceOf } from './envelope.js'
+import { deliver } from './envelope.js'
 
 export const checkpointName = (group: string) => `stream/kinesis/${group.replace(/[^A-Za-z0-9_.-]/g, '_')}`
 

@@ -1,7 +1,7 @@
 import type { StateStore } from '../../state/state.js'
+import { sequenceOf } from '../envelope.js'
 import type { Checkpoint, GroupStatus } from '../stream.js'
 import type { KinesisAdmin } from './admin.js'
-import { sequenceOf } from './envelope.js'
 
 /** Each group's checkpoint per shard and how far behind it is (GetRecords' MillisBehindLatest). */
 export async function groupStatus(a: KinesisAdmin, checkpoints: StateStore): Promise<GroupStatus[]> {

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { PutRecordsRequestEntry, Shard } from '@aws-sdk/client-kinesis'
 import { WeirError } from '../../core/errors.js'
+import { userOffset } from '../envelope.js'
 import type { Position, StreamRecordInput } from '../stream.js'
 import type { KinesisAdmin } from './admin.js'
 import { aggregate } from './aggregation.js'
-import { encodeEntry, userOffset } from './envelope.js'
+import { encodeEntry } from './envelope.js'
 
 /** Kinesis's limits: 500 records and 5 MiB per PutRecords. */
 const PUT_RECORDS = 500

@@ -1,8 +1,7 @@
-import type { JsMsg } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { WeirError } from '../../core/errors.js'
 import { parseDuration } from '../../core/units.js'
-import type { Delivery } from '../stream.js'
+import { positionsOf } from './positions.js'
 import { createPublisher } from './publisher.js'
 
 export interface NatsStreamOptions {
@@ -99,6 +98,9 @@ export async function createNatsAdmin(o: NatsStreamOptions) {
     jsm,
     js,
     publisher: createPublisher(nc, '_INBOX'),
+    /** The most a batch message may hold: the server's max_payload (up to 1 MiB) less room for headers. */
+    maxPayload: () => Math.min(nc.info?.max_payload ?? 1_048_576, 1_048_576) - 1_024,
+    positions: positionsOf(nc, prefix),
     headers,
     AckPolicy,
     DeliverPolicy,
@@ -108,20 +110,5 @@ export async function createNatsAdmin(o: NatsStreamOptions) {
     subject,
     ensure,
     topics,
-  }
-}
-
-/** A JetStream message as a delivery: Weir's own headers (`weir-*`) become the key and timestamp. */
-export function deliver(topic: string, partition: string, m: JsMsg): Delivery {
-  const h: Record<string, string> = {}
-  for (const key of m.headers?.keys() ?? []) if (!key.startsWith('weir-')) h[key] = m.headers!.get(key)
-  return {
-    topic,
-    partition,
-    offset: String(m.seq),
-    key: m.headers?.get('weir-key') || undefined,
-    value: m.data,
-    timestamp: Number(m.headers?.get('weir-ts') ?? Date.now()),
-    headers: h,
   }
 }

@@ -1,5 +1,6 @@
 import { CLOCK_SKEW_MS, type Delivery } from '../stream.js'
-import { deliver, type NatsAdmin } from './admin.js'
+import type { NatsAdmin } from './admin.js'
+import { unpack } from './batch.js'
 
 /** What arrived on a topic since a time, partition by partition, through ephemeral consumers. */
 export async function* readSince(a: NatsAdmin, topic: string, since: number): AsyncGenerator<Delivery[]> {
@@ -19,9 +20,9 @@ export async function* readSince(a: NatsAdmin, topic: string, since: number): As
       for (;;) {
         const waiting = (await c.info()).num_pending
         if (waiting === 0) break
-        const msgs = await c.fetch({ max_messages: Math.min(waiting, 1_000), expires: 5_000 })
+        const msgs = await c.fetch({ max_messages: Math.min(waiting, 16), expires: 5_000 })
         const out: Delivery[] = []
-        for await (const m of msgs) out.push(deliver(topic, String(p), m))
+        for await (const m of msgs) out.push(...unpack(topic, String(p), m))
         if (out.length === 0) break
         yield out
       }
