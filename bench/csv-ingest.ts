@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs'
 import { mkdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createEngine, sqlString } from '../src/engine/engine.js'
+import { parsePaths } from './csv-parse-paths.js'
 import { type BenchResult, seconds } from './types.js'
 
 /**
@@ -32,6 +33,8 @@ export async function csvIngest(dir: string, megabytes: number): Promise<BenchRe
     rows = Number(r[0]?.Count)
   })
   await engine.close()
+  const paths = await parsePaths(file, 1_000_000)
+  const rate = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 0 })
   if (rows !== child.records)
     throw new Error(`csv bench: weir emitted ${child.records} rows, DuckDB read ${rows}`)
   return {
@@ -40,13 +43,14 @@ export async function csvIngest(dir: string, megabytes: number): Promise<BenchRe
     value: child.records / child.seconds,
     baseline: { name: 'DuckDB COPY of the same CSV to NDJSON', value: rows / base },
     ratio: child.records / child.seconds / (rows / base),
-    notes: `${(size / 1e9).toFixed(2)} GB, ${rows.toLocaleString('en-US')} rows landed as-is and published row by row in ${child.seconds.toFixed(1)} s; peak RSS ${Math.round(child.maxRssMB)} MB (target < 300 MB)`,
+    notes: `${(size / 1e9).toFixed(2)} GB, ${rows.toLocaleString('en-US')} rows landed as-is and published row by row in ${child.seconds.toFixed(1)} s; peak RSS ${Math.round(child.maxRssMB)} MB (target < 300 MB); parsing alone, first ${paths.rows.toLocaleString('en-US')} rows: csv-parse ${rate(paths.csvParse)} rows/s, DuckDB read_csv into JavaScript objects ${rate(paths.duckdbObjects)} rows/s, as JSON texts ${rate(paths.duckdbJson)} rows/s, those texts parsed ${rate(paths.duckdbJsonParsed)} rows/s`,
     details: {
       bytes: size,
       rows,
       peakRssMB: child.maxRssMB,
       weirSeconds: child.seconds,
       duckdbSeconds: base,
+      parsePaths: paths,
     },
   }
 }
