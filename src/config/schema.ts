@@ -38,7 +38,7 @@ export const configSchema = z
           .string()
           .optional()
           .describe(
-            'DuckDB memory limit, e.g. "2GB"; beyond it DuckDB spills to its temp folder: slower, but memory stays bounded (with a limit, DuckDB\'s allocator also returns freed memory at once). Default: 80% of RAM. Part of DuckDB\'s memory is outside it (reading JSON, writing Parquet): refining 1 GB of tweets with "300MB" peaks at about 410 MB of RSS and takes 1.7× as long as without. Too low a limit fails a statement with "Out of Memory": raise it, or lower threads or refineBatch.',
+            'DuckDB memory limit, e.g. "2GB"; beyond it DuckDB spills to its temp folder: slower, but memory stays bounded (with a limit, DuckDB\'s allocator also returns freed memory at once). Default: 80% of RAM. Part of DuckDB\'s memory is outside it (reading JSON, writing Parquet): refining 1 GB of tweets with "1GB" and refineBatch "96MB" peaks at about 390 MB of RSS and takes about twice as long as with the defaults (about 1.2 GB); giving memory back at once slows every query of the process too (the models benchmark by about 45%), which is why it is not the default. Too low a limit fails a statement with "Out of Memory": raise it, or lower threads or refineBatch.',
           ),
         refineBatch: sizeSchema
           .default('256MB')
