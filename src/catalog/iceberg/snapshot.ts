@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto'
+import { WeirError } from '../../core/errors.js'
+import { joinKey, type ObjectStore } from '../../storage/storage.js'
+import {
+  type DataFile,
+  type ManifestEntry,
+  type ManifestFile,
+  manifestBytes,
+  manifestListBytes,
+} from './manifest.js'
+import { current, newSnapshotId, type Snapshot, type TableMetadata, uriOf } from './metadata.js'
+import { entriesOf, manifestsOf } from './read.js'
+import type { Change } from './table.js'
+
+/**
+ * Writes the manifests and manifest list of `change` on top of `base`'s current snapshot, and
+ * returns the snapshot to commit. A fast append: the parent's manifests are kept as they are,
+ * but for those that list a removed file, which are written again with it marked deleted.
+ */
+export async function writeSnapshot(
+  store: ObjectStore,
+  location: string,
+  base: TableMetadata,
+  change: Change,
+): Promise<Snapshot> {
+  const { schema, spec, fields } = current(base)
+  const snapshotId = newSnapshotId()
+  const seq = base['last-sequence-number'] + 1
+  const parent = base['current-snapshot-id'] >= 0 ? base['current-snapshot-id'] : undefined
+  const opts = { schemaJson: JSON.stringify(schema), specId: spec['spec-id'], fields }
+  const manifests: ManifestFile[] = []
+  const write = async (entries: ManifestEntry[]) => {
+    const key = joinKey(location, 'metadata', `${randomUUID()}-m${manifests.length}.avro`)
+    const bytes = await manifestBytes(entries, opts)
+    await store.put(key, bytes)
+    const count = (s: number) => {
+      const of = entries.filter((e) => e.status === s)
+      return { files: of.length, rows: of.reduce((n, e) => n + e.file.recordCount, 0) }
+    }
+    manifests.push({
+      path: uriOf(store, key),
+      length: bytes.length,
+      specId: spec['spec-id'],
+      sequenceNumber: seq,
+      minSequenceNumber: Math.min(seq, ...entries.map((e) => e.sequenceNumber ?? seq)),
+      addedSnapshotId: snapshotId,
+      added: count(1),
+      existing: count(0),
+      deleted: count(2),
+    })
+  }
+  const parents = parent === undefined ? [] : await manifestsOf(store, base, parent)
+  await carry(store, location, parents, change.remove, snapshotId, manifests, write)
+  if (change.add.length)
+    await write(
+      change.add.map((file) => ({
+        status: 1,
+        snapshotId,
+        sequenceNumber: null,
+        fileSequenceNumber: null,
+        file,
+      })),
+    )
+  const list = joinKey(location, 'metadata', `snap-${snapshotId}-${randomUUID()}.avro`)
+  await store.put(
+    list,
+    await manifestListBytes(manifests, { snapshotId, parentId: parent, sequenceNumber: seq }),
+  )
+  const rows = (xs: readonly DataFile[]) => xs.reduce((n, f) => n + f.recordCount, 0)
+  return {
+    'snapshot-id': snapshotId,
+    ...(parent !== undefined ? { 'parent-snapshot-id': parent } : {}),
+    'sequence-number': seq,
+    'timestamp-ms': Date.now(),
+    'manifest-list': uriOf(store, list),
+    summary: {
+      operation: change.operation,
+      'added-data-files': String(change.add.length),
+      'added-records': String(rows(change.add)),
+      'deleted-data-files': String(change.remove.length),
+    },
+    'schema-id': schema['schema-id'],
+  }
+}
+
+/**
+ * The parent's manifests into the new snapshot: as they are, or, for one that lists a file to
+ * remove, written again with that file deleted (in this snapshot) and the others existing.
+ * Every file to remove must still be in the table, or another writer changed it: the commit fails.
+ */
+async function carry(
+  store: ObjectStore,
+  location: string,
+  parents: readonly ManifestFile[],
+  remove: readonly string[],
+  snapshotId: number,
+  into: ManifestFile[],
+  write: (entries: ManifestEntry[]) => Promise<void>,
+) {
+  const gone = new Set(remove)
+  const found = new Set<string>()
+  for (const mf of parents) {
+    const live = gone.size ? (await entriesOf(store, mf)).filter((e) => e.status !== 2) : []
+    if (!live.some((e) => gone.has(e.file.path))) {
+      into.push(mf)
+      continue
+    }
+    await write(
+      live.map((e) => {
+        if (!gone.has(e.file.path)) return { ...e, status: 0 }
+        found.add(e.file.path)
+        return { ...e, status: 2, snapshotId }
+      }),
+    )
+  }
+  const missing = remove.filter((p) => !found.has(p))
+  if (missing.length) {
+    throw new WeirError(
+      `iceberg table ${location}: ${missing.length} file(s) to remove are not in the table (${missing[0]}); another writer changed it`,
+      { code: 'ICEBERG_COMMIT', stage: 'refine', retryable: true },
+    )
+  }
+}

@@ -1,0 +1,51 @@
+import { WeirError } from '../../core/errors.js'
+import { joinKey, type ObjectStore } from '../../storage/storage.js'
+import type { Column } from '../catalog.js'
+import type { DataFile } from './manifest.js'
+import { newMetadata, uriOf, withColumns, withSnapshot } from './metadata.js'
+import { loadTable, metadataKey } from './read.js'
+import { writeSnapshot } from './snapshot.js'
+
+export { liveFiles, loadTable, manifestsOf } from './read.js'
+
+/** What one commit does: files added and files (by URI) removed, and the table's columns after it. */
+export interface Change {
+  /** `append` adds only; `overwrite` replaces rows (a dedupe); `replace` the same rows in other files (compaction). */
+  readonly operation: 'append' | 'overwrite' | 'replace' | 'delete'
+  readonly add: readonly DataFile[]
+  readonly remove: readonly string[]
+  readonly columns: readonly Column[]
+  /** For a new table: the column its files are partitioned by (identity). */
+  readonly partitionBy?: string
+}
+
+const ATTEMPTS = 10
+
+/**
+ * Commits one change atomically: new manifests and a manifest list first, then the next metadata
+ * version, created only if absent (so of two writers one wins, and the other builds its change
+ * again on the winner's, up to ten times). Until that create, readers see the previous snapshot;
+ * a crash before it leaves only files nothing refers to.
+ */
+export async function commit(store: ObjectStore, location: string, change: Change) {
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const loaded = await loadTable(store, location)
+    const base = withColumns(
+      loaded?.metadata ?? newMetadata(store, location, change.columns, change.partitionBy),
+      change.columns,
+    )
+    const version = (loaded?.version ?? 0) + 1
+    const snapshot = await writeSnapshot(store, location, base, change)
+    const previous = loaded && uriOf(store, metadataKey(location, loaded.version))
+    const body = `${JSON.stringify(withSnapshot(base, snapshot, previous), null, 2)}\n`
+    if (await store.putIfMatch(metadataKey(location, version), body, null)) {
+      await store.put(joinKey(location, 'metadata', 'version-hint.text'), String(version))
+      return { version, snapshotId: snapshot['snapshot-id'] }
+    }
+  }
+  throw new WeirError(`iceberg table ${location}: ${ATTEMPTS} commits in a row lost to other writers`, {
+    code: 'ICEBERG_COMMIT',
+    stage: 'refine',
+    retryable: true,
+  })
+}

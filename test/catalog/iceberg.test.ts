@@ -1,0 +1,263 @@
+import { stat } from 'node:fs/promises'
+import { icebergRead } from 'icebird'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Column } from '../../src/catalog/catalog.js'
+import { readContainer } from '../../src/catalog/iceberg/manifest.js'
+import { current, uriOf } from '../../src/catalog/iceberg/metadata.js'
+import { fieldIdsOption } from '../../src/catalog/iceberg/schema.js'
+import { commit, liveFiles, loadTable, manifestsOf } from '../../src/catalog/iceberg/table.js'
+import { createEngine, type Engine, sqlString } from '../../src/engine/engine.js'
+import { createLocalStore } from '../../src/storage/local/local-store.js'
+import type { ObjectStore } from '../../src/storage/storage.js'
+import { fetchLocalFiles } from '../helpers/file-fetch.js'
+import { tempDir } from '../helpers/services.js'
+
+const LOCATION = 'trusted/x/tweets'
+const BASE: Column[] = [
+  { name: 'id', type: 'BIGINT' },
+  { name: 'text', type: 'VARCHAR' },
+  { name: 'metrics', type: 'STRUCT(likes INTEGER, tags VARCHAR[])' },
+  { name: 'dt', type: 'DATE' },
+]
+
+let engine: Engine
+let store: ObjectStore
+let root: string
+let restore: () => void
+beforeAll(async () => {
+  root = await tempDir('weir-iceberg-')
+  store = createLocalStore(root)
+  engine = await createEngine()
+  restore = fetchLocalFiles()
+})
+afterAll(async () => {
+  restore()
+  await engine.close()
+})
+
+let n = 0
+/** Writes rows as a Parquet data file with the table's field ids, as refine will, and describes it. */
+async function dataFile(select: string, day: string) {
+  const m = (await loadTable(store, LOCATION))?.metadata
+  const key = `${LOCATION}/data/dt=${day}/part-${n++}.parquet`
+  const path = store.localPath!(key)
+  await import('node:fs/promises').then((fs) =>
+    fs.mkdir(path.slice(0, path.lastIndexOf('/')), { recursive: true }),
+  )
+  const schema = m && current(m).schema
+  await engine.run(
+    `COPY (${select}) TO ${sqlString(path)} (FORMAT parquet${
+      schema
+        ? `, FIELD_IDS ${fieldIdsOption(schema)}, KV_METADATA {'iceberg.schema': ${sqlString(JSON.stringify(schema))}}`
+        : ''
+    })`,
+  )
+  const rows = Number((await engine.query(`SELECT count(*) AS n FROM ${sqlString(path)}`)).rows[0]!.n)
+  const days = Math.round(Date.parse(`${day}T00:00:00Z`) / 86_400_000)
+  return {
+    path: uriOf(store, key),
+    recordCount: rows,
+    sizeBytes: (await stat(path)).size,
+    partition: { dt: days },
+  }
+}
+
+/** Rows as both readers give them, comparable: sorted, bigints as numbers, dates as days. */
+const norm = (rows: readonly Record<string, unknown>[]) =>
+  rows
+    .map((r) =>
+      // A Date has become text before a replacer sees it: a day is its first ten characters.
+      JSON.stringify(r, (_, v) =>
+        v === undefined
+          ? null
+          : typeof v === 'bigint'
+            ? Number(v)
+            : typeof v === 'string' && /^\d{4}-\d\d-\d\dT00:00:00\.000Z$/.test(v)
+              ? v.slice(0, 10)
+              : v,
+      ),
+    )
+    .sort()
+
+async function viaDuckDb() {
+  const m = (await loadTable(store, LOCATION))!.metadata
+  const files = (await liveFiles(store, m)).map((f) => sqlString(new URL(f.path).pathname))
+  const cols = current(m).schema.fields.map((f) => `"${f.name}"`)
+  const { rows } = await engine.query(
+    `SELECT ${cols.join(', ')} FROM read_parquet([${files.join(', ')}], union_by_name = true)`,
+  )
+  return norm(rows.map((r) => ({ ...r, dt: typeof r.dt === 'string' ? r.dt.slice(0, 10) : r.dt })))
+}
+
+async function viaIcebird() {
+  const rows = (await icebergRead({ tableUrl: uriOf(store, LOCATION) })) as Record<string, unknown>[]
+  return norm(
+    rows.map((r) => ({
+      ...r,
+      dt: typeof r.dt === 'number' ? new Date(r.dt * 86_400_000) : r.dt,
+    })),
+  )
+}
+
+describe('Iceberg tables', () => {
+  it('an append is read the same by icebird and by DuckDB over the live files', async () => {
+    // The first commit makes the table; its files carry the ids it gives, so the table comes first.
+    await commit(store, LOCATION, {
+      operation: 'append',
+      add: [],
+      remove: [],
+      columns: BASE,
+      partitionBy: 'dt',
+    })
+    const a = await dataFile(
+      `SELECT i::BIGINT AS id, 'tweet ' || i AS text, {'likes': i::INTEGER, 'tags': ['t' || (i % 3)]} AS metrics, DATE '2026-11-20' AS dt FROM range(50) t(i)`,
+      '2026-11-20',
+    )
+    const b = await dataFile(
+      `SELECT (100 + i)::BIGINT AS id, 'later ' || i AS text, {'likes': NULL::INTEGER, 'tags': []::VARCHAR[]} AS metrics, DATE '2026-11-21' AS dt FROM range(30) t(i)`,
+      '2026-11-21',
+    )
+    await commit(store, LOCATION, { operation: 'append', add: [a, b], remove: [], columns: BASE })
+    const duck = await viaDuckDb()
+    expect(duck).toHaveLength(80)
+    expect(await viaIcebird()).toEqual(duck)
+  })
+
+  it('an overwrite replaces files atomically: readers see the new set only', async () => {
+    const m = (await loadTable(store, LOCATION))!.metadata
+    const [old] = (await liveFiles(store, m)).filter((f) => f.partition.dt === 20_777)
+    // The dedupe of one partition: its rows rewritten without ids 0-9.
+    const replacement = await dataFile(
+      `SELECT i::BIGINT AS id, 'tweet ' || i AS text, {'likes': i::INTEGER, 'tags': ['t' || (i % 3)]} AS metrics, DATE '2026-11-20' AS dt FROM range(10, 50) t(i)`,
+      '2026-11-20',
+    )
+    await commit(store, LOCATION, {
+      operation: 'overwrite',
+      add: [replacement],
+      remove: [old!.path],
+      columns: BASE,
+    })
+    const duck = await viaDuckDb()
+    expect(duck).toHaveLength(70)
+    expect(await viaIcebird()).toEqual(duck)
+    // The snapshot before still reads as it was (time travel).
+    const now = (await loadTable(store, LOCATION))!.metadata
+    const before = now.snapshots.at(-2)!['snapshot-id']
+    expect((await liveFiles(store, now, before)).reduce((s, f) => s + f.recordCount, 0)).toBe(80)
+  })
+
+  it('a new column gets a new field id; files written before read it as null', async () => {
+    const columns: Column[] = [...BASE, { name: 'lang', type: 'VARCHAR' }]
+    await commit(store, LOCATION, { operation: 'append', add: [], remove: [], columns })
+    const m = (await loadTable(store, LOCATION))!.metadata
+    const ids = current(m).schema.fields.map((f) => [f.name, f.id])
+    expect(ids.slice(0, 4)).toEqual(
+      current({ ...m, 'current-schema-id': 0 }).schema.fields.map((f) => [f.name, f.id]),
+    )
+    expect(ids.at(-1)![1]).toBe(m['last-column-id'])
+    const c = await dataFile(
+      `SELECT 500::BIGINT AS id, 'hola' AS text, {'likes': 1, 'tags': ['x']} AS metrics, DATE '2026-11-22' AS dt, 'es' AS lang`,
+      '2026-11-22',
+    )
+    await commit(store, LOCATION, { operation: 'append', add: [c], remove: [], columns })
+    const rows = (await icebergRead({ tableUrl: uriOf(store, LOCATION) })) as Record<string, unknown>[]
+    expect(rows).toHaveLength(71)
+    expect(rows.filter((r) => r.lang === 'es')).toHaveLength(1)
+    expect(rows.filter((r) => r.lang === null || r.lang === undefined)).toHaveLength(70)
+  })
+
+  it("writes manifests in the spec's Avro schemas, field ids included, and field ids in Parquet footers", async () => {
+    const m = (await loadTable(store, LOCATION))!.metadata
+    const [mf] = await manifestsOf(store, m)
+    const list = await readContainer(
+      (await store.getBytes(new URL(m.snapshots.at(-1)!['manifest-list']).pathname.slice(root.length + 1)))!,
+    )
+    const listSchema = JSON.parse(list.metadata['avro.schema']!)
+    expect(
+      Object.fromEntries(
+        listSchema.fields.map((f: { name: string; 'field-id': number }) => [f.name, f['field-id']]),
+      ),
+    ).toMatchObject({
+      manifest_path: 500,
+      manifest_length: 501,
+      partition_spec_id: 502,
+      content: 517,
+      sequence_number: 515,
+      min_sequence_number: 516,
+      added_snapshot_id: 503,
+    })
+    const manifest = await readContainer(
+      (await store.getBytes(new URL(mf!.path).pathname.slice(root.length + 1)))!,
+    )
+    expect(manifest.metadata).toMatchObject({
+      'format-version': '2',
+      content: 'data',
+      'partition-spec-id': '0',
+    })
+    const dt = current(m).schema.fields.find((f) => f.name === 'dt')!.id
+    expect(JSON.parse(manifest.metadata['partition-spec']!)).toEqual([
+      { name: 'dt', 'source-id': dt, 'field-id': 1000, transform: 'identity' },
+    ])
+    const entry = JSON.parse(manifest.metadata['avro.schema']!)
+    const ids = Object.fromEntries(
+      entry.fields.map((f: { name: string; 'field-id': number }) => [f.name, f['field-id']]),
+    )
+    expect(ids).toMatchObject({ status: 0, snapshot_id: 1, sequence_number: 3, data_file: 2 })
+    const dataFields = entry.fields.find((f: { name: string }) => f.name === 'data_file').type.fields
+    expect(
+      Object.fromEntries(
+        dataFields.map((f: { name: string; 'field-id': number }) => [f.name, f['field-id']]),
+      ),
+    ).toMatchObject({
+      content: 134,
+      file_path: 100,
+      file_format: 101,
+      partition: 102,
+      record_count: 103,
+      file_size_in_bytes: 104,
+    })
+    const file = (await liveFiles(store, m)).at(-1)!
+    const { rows } = await engine.query(
+      `SELECT name, field_id FROM parquet_schema(${sqlString(new URL(file.path).pathname)}) WHERE field_id IS NOT NULL`,
+    )
+    const schema = current(m).schema
+    for (const f of schema.fields) expect(rows).toContainEqual({ name: f.name, field_id: f.id })
+  })
+
+  it('two writers at once: both commits land, one built again on the other', async () => {
+    const columns: Column[] = [...BASE, { name: 'lang', type: 'VARCHAR' }]
+    const before = (await loadTable(store, LOCATION))!
+    const d1 = await dataFile(
+      `SELECT 900::BIGINT AS id, 'a' AS text, NULL::STRUCT(likes INTEGER, tags VARCHAR[]) AS metrics, DATE '2026-11-23' AS dt, 'en' AS lang`,
+      '2026-11-23',
+    )
+    const d2 = await dataFile(
+      `SELECT 901::BIGINT AS id, 'b' AS text, NULL::STRUCT(likes INTEGER, tags VARCHAR[]) AS metrics, DATE '2026-11-23' AS dt, 'en' AS lang`,
+      '2026-11-23',
+    )
+    await Promise.all([
+      commit(store, LOCATION, { operation: 'append', add: [d1], remove: [], columns }),
+      commit(store, LOCATION, { operation: 'append', add: [d2], remove: [], columns }),
+    ])
+    const after = (await loadTable(store, LOCATION))!
+    expect(after.version).toBe(before.version + 2)
+    expect(await viaIcebird()).toHaveLength(73)
+    expect(await viaIcebird()).toEqual(await viaDuckDb())
+  })
+
+  it('refuses to remove a file the table no longer has, and a failed commit changes nothing', async () => {
+    const columns: Column[] = [...BASE, { name: 'lang', type: 'VARCHAR' }]
+    const before = (await loadTable(store, LOCATION))!
+    const gone = uriOf(store, `${LOCATION}/data/dt=2026-11-20/part-0.parquet`) // replaced by the overwrite
+    const err = await commit(store, LOCATION, {
+      operation: 'overwrite',
+      add: [],
+      remove: [gone],
+      columns,
+    }).catch((e) => e)
+    expect(err).toMatchObject({ code: 'ICEBERG_COMMIT' })
+    expect(String(err.message)).toContain('not in the table')
+    expect((await loadTable(store, LOCATION))!.version).toBe(before.version)
+    expect(await viaIcebird()).toHaveLength(73)
+  })
+})
