@@ -54,6 +54,8 @@ export interface TableEntry {
     readonly at: string
     readonly changes: readonly string[]
   }[]
+  /** The table also has Iceberg metadata (`<location>/metadata/`) that follows its live files. */
+  readonly iceberg?: boolean
   /** For a refined table built by a model. */
   readonly model?: ModelState
   readonly updatedAt: string

@@ -26,6 +26,12 @@ export const tablesSchema = z
         .describe(
           'When a batch does not fit the trusted table: evolve widens the column (to text if nothing else fits); quarantine sets rows whose values do not fit aside in _errors/refine; freeze also sets aside rows with new columns. New columns and numeric widenings evolve under evolve and quarantine.',
         ),
+      format: z
+        .enum(['parquet', 'iceberg'])
+        .default('parquet')
+        .describe(
+          'iceberg (preview): the trusted tables also keep Apache Iceberg v2 metadata in <location>/metadata/, committed atomically after every change to their live files, so engines that read Iceberg (DuckDB iceberg_scan, Trino, Spark, Athena) see exactly the files Weir reads. Only the current snapshot is kept.',
+        ),
       landing: z
         .strictObject({
           maxRecords: z.number().int().positive().optional().describe('Records per raw file at most.'),

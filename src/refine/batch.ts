@@ -1,6 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { getTable, type TableEntry } from '../catalog/catalog.js'
+import { mirrorIceberg } from '../catalog/iceberg/mirror.js'
 import type { Engine } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
 import type { StateStore } from '../state/state.js'
@@ -31,11 +32,11 @@ export async function refineTable(
 ): Promise<RefineResult> {
   const ledgerName = `refine/${raw.name}`
   const ledger = await applyRewind(store, state, raw, await readLedger(state, ledgerName))
-  const { location, trusted, live } = await trustedNow(store, raw)
+  const { location, trusted, live } = await trustedNow(store, engine, raw)
   const pending = limitBatch(await newRawFiles(store, raw, ledger), opts)
   if (pending.length === 0) return emptyResult(raw.name)
 
-  const { settings, keys, tableKeys, partitioned, policy } = tableSettings(raw, opts)
+  const { settings, keys, tableKeys, partitioned, policy, iceberg } = tableSettings(raw, opts)
   const seq = ledger.seq + 1
   const stage = join(opts.stagingDir, raw.name, String(seq))
   await rm(stage, { recursive: true, force: true })
@@ -76,7 +77,7 @@ export async function refineTable(
       const reason = et ? `event time "${et}" is missing or not a timestamp` : 'no event time'
       await setAside(store, engine, raw, batch.table, reason, join(stage, 'errors.ndjson'), seq, opts.now)
     }
-    await registerOutputs(store, raw, w.done, pending[0]!.key, partitioned)
+    await registerOutputs(store, raw, w.done, pending[0]!.key, partitioned, iceberg ? engine : undefined)
     await recordRawColumns(store, engine, raw, batch)
     const changed = pending.filter((p) => ledger.files[p.key]).length
     await state.put(ledgerName, nextLedger(ledger, pending, batch.perFile, local, seq, partitioned))
@@ -113,12 +114,15 @@ function tableSettings(raw: TableEntry, opts: RefineOptions) {
     // A CSV table (movies, series) is not partitioned unless it names an event time.
     partitioned: raw.format !== 'csv' || settings.eventTime !== undefined,
     policy: settings.schema ?? 'evolve',
+    iceberg: settings.format === 'iceberg',
   }
 }
 
 /** The trusted table as it stands: where it lives, its catalog entry and its live files. */
-async function trustedNow(store: ObjectStore, raw: TableEntry) {
+async function trustedNow(store: ObjectStore, engine: Engine, raw: TableEntry) {
   const location = trustedLocation(raw)
   const trusted = await getTable(store, 'trusted', raw.name)
+  // A crash between the catalog's change and the Iceberg commit (or a rewind) left it behind.
+  if (trusted?.iceberg) await mirrorIceberg(store, engine, trusted)
   return { location, trusted, live: await liveFiles(store, location, trusted) }
 }

@@ -1,6 +1,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { listTables, putTable } from '../catalog/catalog.js'
+import { mirrorIceberg } from '../catalog/iceberg/mirror.js'
 import { hivePartition } from '../core/paths.js'
 import { type Engine, sqlList, sqlString } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
@@ -75,7 +76,9 @@ export async function compact(
     if (replaced.length) {
       const gone = new Set(replaced)
       const files = [...live.filter((k) => !gone.has(k)), ...added].sort()
-      await putTable(store, { ...t, files, updatedAt: new Date().toISOString() })
+      const next = { ...t, files, updatedAt: new Date().toISOString() }
+      await putTable(store, next)
+      if (t.iceberg) await mirrorIceberg(store, engine, next, 'replace')
       for (const k of replaced) await store.delete(k)
     }
     out.push({

@@ -1,4 +1,5 @@
 import { type Column, getTable, putTable, type TableEntry } from '../catalog/catalog.js'
+import { mirrorIceberg } from '../catalog/iceberg/mirror.js'
 import { errorsKey } from '../core/paths.js'
 import { describeColumns, type Engine, sqlString } from '../engine/engine.js'
 import type { ObjectStore } from '../storage/storage.js'
@@ -6,13 +7,18 @@ import type { Output } from './outputs.js'
 import { type Batch, pad } from './parquet.js'
 import type { SchemaPlan, SchemaVersion } from './schema.js'
 
-/** Registers each output's table; children first, so once the parent's entry moves its children are in place. */
+/**
+ * Registers each output's table; children first, so once the parent's entry moves its children
+ * are in place. With `iceberg` (the engine), each table's Iceberg metadata then follows, before
+ * the caller deletes the files replaced: a reader of the new snapshot never needs them.
+ */
 export async function registerOutputs(
   store: ObjectStore,
   raw: TableEntry,
   done: readonly { o: Output; plan: SchemaPlan; files: string[] }[],
   firstFile: string,
   partitioned: boolean,
+  iceberg: Engine | undefined,
 ): Promise<void> {
   for (const d of [...done].reverse()) {
     await registerTrusted(
@@ -25,7 +31,10 @@ export async function registerOutputs(
       d.plan,
       firstFile,
       partitioned,
+      iceberg !== undefined,
     )
+    const entry = iceberg && (await getTable(store, 'trusted', d.o.name))
+    if (entry) await mirrorIceberg(store, iceberg, entry)
   }
 }
 
@@ -43,6 +52,7 @@ export async function registerTrusted(
   plan: SchemaPlan,
   firstFile: string,
   partitioned: boolean,
+  iceberg = false,
 ): Promise<void> {
   const now = new Date().toISOString()
   const previous = await getTable(store, 'trusted', name)
@@ -75,6 +85,7 @@ export async function registerTrusted(
     columns: plan.columns,
     versions,
     files,
+    ...(iceberg ? { iceberg: true } : {}),
     updatedAt: now,
   })
 }

@@ -12,6 +12,8 @@ export interface RefineOptions {
         readonly schema?: SchemaPolicy
         /** Structs become `parent_child` columns (default true). */
         readonly flatten?: boolean
+        /** `iceberg`: the trusted tables also keep Iceberg metadata that follows every change. */
+        readonly format?: 'parquet' | 'iceberg'
       }
     >
   >

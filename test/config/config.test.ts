@@ -33,6 +33,7 @@ describe('loadConfig', () => {
       primaryKey: 'id',
       schema: 'evolve',
       flatten: true,
+      format: 'parquet',
     })
   })
 

@@ -2,7 +2,7 @@ import { WeirError } from '../../core/errors.js'
 import { joinKey, type ObjectStore } from '../../storage/storage.js'
 import type { Column } from '../catalog.js'
 import type { DataFile } from './manifest.js'
-import { newMetadata, uriOf, withColumns, withSnapshot } from './metadata.js'
+import { newMetadata, type TableMetadata, uriOf, withColumns, withSnapshot } from './metadata.js'
 import { loadTable, metadataKey } from './read.js'
 import { writeSnapshot } from './snapshot.js'
 
@@ -17,6 +17,10 @@ export interface Change {
   readonly columns: readonly Column[]
   /** For a new table: the column its files are partitioned by (identity). */
   readonly partitionBy?: string
+  /** Snapshots to keep, newest first (default: all): older ones are expired from the metadata. */
+  readonly keepSnapshots?: number
+  /** Table properties to set, from the metadata about to be committed. */
+  readonly properties?: (m: TableMetadata) => Readonly<Record<string, string>>
 }
 
 const ATTEMPTS = 10
@@ -37,7 +41,7 @@ export async function commit(store: ObjectStore, location: string, change: Chang
     const version = (loaded?.version ?? 0) + 1
     const snapshot = await writeSnapshot(store, location, base, change)
     const previous = loaded && uriOf(store, metadataKey(location, loaded.version))
-    const body = `${JSON.stringify(withSnapshot(base, snapshot, previous), null, 2)}\n`
+    const body = `${JSON.stringify(finish(withSnapshot(base, snapshot, previous), change), null, 2)}\n`
     if (await store.putIfMatch(metadataKey(location, version), body, null)) {
       await store.put(joinKey(location, 'metadata', 'version-hint.text'), String(version))
       return { version, snapshotId: snapshot['snapshot-id'] }
@@ -48,4 +52,16 @@ export async function commit(store: ObjectStore, location: string, change: Chang
     stage: 'refine',
     retryable: true,
   })
+}
+
+/** The committed metadata with the change's properties and snapshot retention applied. */
+function finish(m: TableMetadata, change: Change): TableMetadata {
+  const kept = change.keepSnapshots ? m.snapshots.slice(-change.keepSnapshots) : m.snapshots
+  const ids = new Set(kept.map((s) => s['snapshot-id']))
+  return {
+    ...m,
+    properties: { ...m.properties, ...change.properties?.(m) },
+    snapshots: kept,
+    'snapshot-log': m['snapshot-log'].filter((e) => ids.has(e['snapshot-id'])),
+  }
 }
