@@ -56,6 +56,8 @@ export interface TableEntry {
   }[]
   /** The table also has Iceberg metadata (`<location>/metadata/`) that follows its live files. */
   readonly iceberg?: boolean
+  /** The Iceberg snapshot that holds exactly `files`; absent while the metadata has to catch up. */
+  readonly icebergSnapshot?: number
   /** For a refined table built by a model. */
   readonly model?: ModelState
   readonly updatedAt: string

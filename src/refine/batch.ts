@@ -123,6 +123,6 @@ async function trustedNow(store: ObjectStore, engine: Engine, raw: TableEntry) {
   const location = trustedLocation(raw)
   const trusted = await getTable(store, 'trusted', raw.name)
   // A crash between the catalog's change and the Iceberg commit (or a rewind) left it behind.
-  if (trusted?.iceberg) await mirrorIceberg(store, engine, trusted)
+  if (trusted?.iceberg && trusted.icebergSnapshot === undefined) await mirrorIceberg(store, engine, trusted)
   return { location, trusted, live: await liveFiles(store, location, trusted) }
 }

@@ -76,9 +76,10 @@ export async function compact(
     if (replaced.length) {
       const gone = new Set(replaced)
       const files = [...live.filter((k) => !gone.has(k)), ...added].sort()
-      const next = { ...t, files, updatedAt: new Date().toISOString() }
+      const { icebergSnapshot: _, ...rest } = t
+      const next = { ...rest, files, updatedAt: new Date().toISOString() }
       await putTable(store, next)
-      if (t.iceberg) await mirrorIceberg(store, engine, next, 'replace')
+      if (t.iceberg) await mirrorIceberg(store, engine, next, t, 'replace')
       for (const k of replaced) await store.delete(k)
     }
     out.push({

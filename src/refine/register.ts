@@ -21,6 +21,7 @@ export async function registerOutputs(
   iceberg: Engine | undefined,
 ): Promise<void> {
   for (const d of [...done].reverse()) {
+    const before = iceberg && (await getTable(store, 'trusted', d.o.name))
     await registerTrusted(
       store,
       raw,
@@ -34,7 +35,7 @@ export async function registerOutputs(
       iceberg !== undefined,
     )
     const entry = iceberg && (await getTable(store, 'trusted', d.o.name))
-    if (entry) await mirrorIceberg(store, iceberg, entry)
+    if (entry) await mirrorIceberg(store, iceberg, entry, before || undefined)
   }
 }
 

@@ -123,7 +123,13 @@ export async function applyRewind(
     const files = await liveFiles(store, t.location, t)
     if (!files.some(out)) continue
     removed.push(...files.filter(out))
-    await putTable(store, { ...t, files: files.filter((k) => !out(k)), updatedAt: new Date().toISOString() })
+    // Without its Iceberg snapshot: the metadata catches up at the table's next refine.
+    const { icebergSnapshot: _, ...rest } = t
+    await putTable(store, {
+      ...rest,
+      files: files.filter((k) => !out(k)),
+      updatedAt: new Date().toISOString(),
+    })
   }
   const { drop: _, ...rest } = ledger
   await state.put(`refine/${raw.name}`, rest)

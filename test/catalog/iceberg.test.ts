@@ -37,9 +37,9 @@ afterAll(async () => {
 
 let n = 0
 /** Writes rows as a Parquet data file with the table's field ids, as refine will, and describes it. */
-async function dataFile(select: string, day: string) {
-  const m = (await loadTable(store, LOCATION))?.metadata
-  const key = `${LOCATION}/data/dt=${day}/part-${n++}.parquet`
+async function dataFile(select: string, day: string, location = LOCATION) {
+  const m = (await loadTable(store, location))?.metadata
+  const key = `${location}/data/dt=${day}/part-${n++}.parquet`
   const path = store.localPath!(key)
   await import('node:fs/promises').then((fs) =>
     fs.mkdir(path.slice(0, path.lastIndexOf('/')), { recursive: true }),
@@ -262,6 +262,34 @@ describe('Iceberg tables', () => {
   })
 })
 
+describe('Iceberg commits as a table grows', () => {
+  it('merges manifests past 32, so a commit reads a bounded number of them; rows stay exact', async () => {
+    const at = 'trusted/x/many'
+    const columns: Column[] = [
+      { name: 'id', type: 'BIGINT' },
+      { name: 'dt', type: 'DATE' },
+    ]
+    const base = { remove: [], columns, partitionBy: 'dt', keepSnapshots: 1 } as const
+    await commit(store, at, { ...base, operation: 'append', add: [] })
+    const files = []
+    for (let i = 0; i < 70; i++) {
+      const f = await dataFile(`SELECT ${i}::BIGINT AS id, DATE '2026-11-20' AS dt`, '2026-11-20', at)
+      files.push(f)
+      await commit(store, at, { ...base, operation: 'append', add: [f] })
+      const m = (await loadTable(store, at))!.metadata
+      expect((await manifestsOf(store, m)).length).toBeLessThanOrEqual(33)
+    }
+    // A removal after merges finds its file, and the merged manifests keep the rest.
+    await commit(store, at, { ...base, operation: 'delete', add: [], remove: [files[3]!.path] })
+    const m = (await loadTable(store, at))!.metadata
+    expect(m.snapshots).toHaveLength(1)
+    const rows = (await icebergRead({ tableUrl: uriOf(store, at) })) as { id: bigint }[]
+    expect(rows.map((r) => Number(r.id)).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 70 }, (_, i) => i).filter((i) => i !== 3),
+    )
+  })
+})
+
 describe('a pipeline with an Iceberg trusted table', () => {
   it('keeps the Iceberg snapshot equal to what Weir reads, through appends and a dedupe overwrite', async () => {
     const { configSchema } = await import('../../src/config/schema.js')
@@ -330,6 +358,54 @@ describe('a pipeline with an Iceberg trusted table', () => {
       const { metadata } = (await loadTable(lake, 'trusted/w/realtime'))!
       expect(metadata.snapshots[0]!.summary.operation).toBe('replace')
       expect((await liveFiles(lake, metadata)).length).toBe(done!.filesAfter)
+      // What no snapshot refers to any more is gone: two metadata versions, the hint, one list and its manifests.
+      const left: string[] = []
+      for await (const o of lake.list('trusted/w/realtime/metadata/'))
+        left.push(o.key.slice(o.key.lastIndexOf('/') + 1))
+      const manifests = (await manifestsOf(lake, metadata)).length
+      expect(left.filter((k) => k.endsWith('.metadata.json'))).toHaveLength(2)
+      expect(left.filter((k) => k.startsWith('snap-'))).toHaveLength(1)
+      expect(left.filter((k) => k.endsWith('.avro') && !k.startsWith('snap-'))).toHaveLength(manifests)
+    } finally {
+      await p.close()
+    }
+  })
+
+  it('catches up at the next refine when the catalog moved without it (a crash between, a rewind)', async () => {
+    const { configSchema } = await import('../../src/config/schema.js')
+    const { openPipeline } = await import('../../src/pipeline/pipeline.js')
+    const dir = await tempDir('weir-iceberg-catchup-')
+    const config = configSchema.parse({
+      lake: `${dir}/lake`,
+      landing: { maxRecords: 20 },
+      engine: { refineBatch: '4KB' },
+      sources: { w: { kind: 'demo', dataset: 'weather', count: 60 } },
+      tables: { 'w.realtime': { eventTime: 'data.time', format: 'iceberg' } },
+    })
+    const p = await openPipeline({ config, file: undefined, dir })
+    const lake = createLocalStore(`${dir}/lake`)
+    const rows = async () =>
+      ((await icebergRead({ tableUrl: uriOf(lake, 'trusted/w/realtime') })) as object[]).length
+    try {
+      await p.ingest()
+      await p.land()
+      await p.refine()
+      expect(await rows()).toBe(60)
+      // The catalog drops a file, as a rewind does, and the process dies before Iceberg follows.
+      const { getTable, putTable } = await import('../../src/catalog/catalog.js')
+      const t = (await getTable(lake, 'trusted', 'w_realtime'))!
+      const { icebergSnapshot: _, ...rest } = t
+      await putTable(lake, { ...rest, files: t.files!.slice(1) })
+      const gone = Number(
+        (await engine.query(`SELECT count(*) AS n FROM ${sqlString(lake.localPath!(t.files![0]!))}`)).rows[0]!
+          .n,
+      )
+      expect(await rows()).toBe(60)
+      await p.refine()
+      expect(await rows()).toBe(60 - gone)
+      expect((await getTable(lake, 'trusted', 'w_realtime'))!.icebergSnapshot).toBe(
+        (await loadTable(lake, 'trusted/w/realtime'))!.metadata['current-snapshot-id'],
+      )
     } finally {
       await p.close()
     }

@@ -1,10 +1,10 @@
 import { type Engine, sqlList } from '../../engine/engine.js'
 import { localize } from '../../engine/localize.js'
-import { joinKey, type ObjectInfo, type ObjectStore } from '../../storage/storage.js'
-import type { Column, TableEntry } from '../catalog.js'
-import type { DataFile } from './manifest.js'
+import type { ObjectInfo, ObjectStore } from '../../storage/storage.js'
+import { type Column, putTable, type TableEntry } from '../catalog.js'
+import type { DataFile, ManifestFile } from './manifest.js'
 import { type TableMetadata, uriOf } from './metadata.js'
-import { liveFiles, loadTable, manifestsOf } from './read.js'
+import { keyOf, type LoadedTable, liveFiles, loadTable, manifestsOf, metadataKey } from './read.js'
 import type { IcebergField, IcebergType } from './schema.js'
 import { commit } from './table.js'
 
@@ -17,38 +17,54 @@ const DAY_MS = 86_400_000
  * The files carry no field ids: the table's name mapping (`schema.name-mapping.default`) gives
  * them, as the spec provides for files written before a table was Iceberg; `dt` comes from each
  * file's partition, as an identity partition's value. Only the current snapshot is kept: refine
- * deletes the files it replaces.
+ * deletes the files it replaces. The entry is then written again with the snapshot's id.
+ *
+ * What changed is the difference from `previous` (the entry before this change) when the table's
+ * current snapshot is the one `previous` was mirrored at; otherwise (after a crash or a rewind)
+ * from the snapshot's own file list, which reads every manifest.
  */
 export async function mirrorIceberg(
   store: ObjectStore,
   engine: Engine,
   entry: TableEntry,
+  previous?: TableEntry,
   /** `replace` for a compaction: the same rows in other files. */
   rewrite: 'overwrite' | 'replace' = 'overwrite',
 ): Promise<void> {
   if (!entry.files) return
   const loaded = await loadTable(store, entry.location)
-  const have = loaded ? await liveFiles(store, loaded.metadata) : []
+  const currentId = loaded?.metadata['current-snapshot-id']
+  const have =
+    previous?.files && previous.icebergSnapshot !== undefined && previous.icebergSnapshot === currentId
+      ? previous.files.map((k) => uriOf(store, k))
+      : loaded
+        ? (await liveFiles(store, loaded.metadata)).map((f) => f.path)
+        : []
   const want = new Map(entry.files.map((k) => [uriOf(store, k), k]))
-  const remove = have.filter((f) => !want.has(f.path)).map((f) => f.path)
-  const held = new Set(have.map((f) => f.path))
+  const remove = have.filter((p) => !want.has(p))
+  const held = new Set(have)
   const added = [...want].filter(([uri]) => !held.has(uri))
-  if (remove.length === 0 && added.length === 0 && loaded) return
-  const partitioned = entry.partitioning.includes('dt')
-  const columns: Column[] =
-    partitioned && !entry.columns.some((c) => c.name === 'dt')
-      ? [...entry.columns, { name: 'dt', type: 'DATE' }]
-      : [...entry.columns]
-  await commit(store, entry.location, {
-    operation: remove.length ? (added.length ? rewrite : 'delete') : 'append',
-    add: await describe(store, engine, added, partitioned),
-    remove,
-    columns,
-    ...(partitioned ? { partitionBy: 'dt' } : {}),
-    keepSnapshots: 1,
-    properties: (m) => ({ 'schema.name-mapping.default': JSON.stringify(nameMapping(m)) }),
-  })
-  await dropUnreferenced(store, entry.location)
+  let snapshotId = currentId
+  if (remove.length || added.length || !loaded) {
+    const partitioned = entry.partitioning.includes('dt')
+    const columns: Column[] =
+      partitioned && !entry.columns.some((c) => c.name === 'dt')
+        ? [...entry.columns, { name: 'dt', type: 'DATE' }]
+        : [...entry.columns]
+    const parent = loaded && (await manifestsOf(store, loaded.metadata))
+    const done = await commit(store, entry.location, {
+      operation: remove.length ? (added.length ? rewrite : 'delete') : 'append',
+      add: await describe(store, engine, added, partitioned),
+      remove,
+      columns,
+      ...(partitioned ? { partitionBy: 'dt' } : {}),
+      keepSnapshots: 1,
+      properties: (m) => ({ 'schema.name-mapping.default': JSON.stringify(nameMapping(m)) }),
+    })
+    snapshotId = done.snapshotId
+    if (loaded && parent) await dropReplaced(store, entry.location, loaded, parent, done.version)
+  }
+  await putTable(store, { ...entry, icebergSnapshot: snapshotId })
 }
 
 /** Each new file's size, row count (from its footer) and `dt` partition (from its path). */
@@ -97,22 +113,28 @@ function nameMapping(m: TableMetadata) {
   return schema.fields.map(field)
 }
 
-/** Deletes the manifests, manifest lists and metadata versions no kept snapshot refers to. */
-async function dropUnreferenced(store: ObjectStore, location: string): Promise<void> {
-  const loaded = await loadTable(store, location)
-  if (!loaded) return
-  const m = loaded.metadata
-  const keep = new Set<string>(m.snapshots.map((s) => s['manifest-list']))
-  for (const s of m.snapshots)
-    for (const mf of await manifestsOf(store, m, s['snapshot-id'])) keep.add(mf.path)
-  const prefix = joinKey(location, 'metadata', '')
-  const current = `v${loaded.version}.metadata.json`
-  for await (const o of store.list(prefix)) {
-    const name = o.key.slice(o.key.lastIndexOf('/') + 1)
-    const version = /^v(\d+)\.metadata\.json$/.exec(name)?.[1]
-    const stale = version
-      ? Number(version) < loaded.version - 1
-      : name.endsWith('.avro') && !keep.has(uriOf(store, o.key))
-    if (stale && name !== current) await store.delete(o.key)
-  }
+/**
+ * Deletes what the snapshot before refers to and the new one does not: its manifest list, the
+ * manifests this commit rewrote or merged, and the metadata version before it. Bounded by one
+ * snapshot's manifests, so a commit costs the same however many came before.
+ */
+async function dropReplaced(
+  store: ObjectStore,
+  location: string,
+  before: LoadedTable,
+  parent: readonly ManifestFile[],
+  version: number,
+): Promise<void> {
+  const now = await loadTable(store, location)
+  if (!now || now.version !== version) return
+  const keep = new Set((await manifestsOf(store, now.metadata)).map((m) => m.path))
+  const old = before.metadata.snapshots.find(
+    (s) => s['snapshot-id'] === before.metadata['current-snapshot-id'],
+  )
+  const gone = [
+    ...parent.map((m) => m.path).filter((p) => !keep.has(p)),
+    ...(old ? [old['manifest-list']] : []),
+  ]
+  for (const uri of gone) await store.delete(keyOf(store, uri))
+  if (before.version > 1) await store.delete(metadataKey(location, before.version - 1))
 }

@@ -34,7 +34,7 @@ export async function loadTable(store: ObjectStore, location: string): Promise<L
 }
 
 /** The key of a file this store holds, from its URI in the metadata. */
-function keyOf(store: ObjectStore, uri: string): string {
+export function keyOf(store: ObjectStore, uri: string): string {
   const root = uriOf(store, '')
   if (!uri.startsWith(root))
     throw new WeirError(`iceberg: ${uri} is outside the lake ${store.uri}`, metadataError)

@@ -51,6 +51,7 @@ export async function writeSnapshot(
   }
   const parents = parent === undefined ? [] : await manifestsOf(store, base, parent)
   await carry(store, location, parents, change.remove, snapshotId, manifests, write)
+  if (manifests.length >= MERGE_AT) await merge(store, manifests.splice(0), snapshotId, write)
   if (change.add.length)
     await write(
       change.add.map((file) => ({
@@ -81,6 +82,30 @@ export async function writeSnapshot(
     },
     'schema-id': schema['schema-id'],
   }
+}
+
+/**
+ * A fast append adds a manifest each commit, and a removal has to look through all of them: past
+ * this many, a commit writes them as one, so its cost stays bounded however many commits came before.
+ */
+const MERGE_AT = 32
+
+/** Writes the live entries of `manifests` (and the ones this snapshot deleted) as one manifest. */
+async function merge(
+  store: ObjectStore,
+  manifests: readonly ManifestFile[],
+  snapshotId: number,
+  write: (entries: ManifestEntry[]) => Promise<void>,
+) {
+  const entries: ManifestEntry[] = []
+  for (const mf of manifests) {
+    for (const e of await entriesOf(store, mf)) {
+      if (e.status === 2 && e.snapshotId !== snapshotId) continue
+      // Added by an earlier snapshot: existing from now on, with the sequence numbers it inherited.
+      entries.push(e.status === 1 && mf.addedSnapshotId !== snapshotId ? { ...e, status: 0 } : e)
+    }
+  }
+  if (entries.length) await write(entries)
 }
 
 /**
