@@ -6,6 +6,7 @@
  *   WEIR_BENCH_TWEETS    tweets the simulator serves for rest-vs-fetch (default 100000)
  *   WEIR_BENCH_CSV_MB    size of the generated CSV for csv-ingest (default 1024)
  *   WEIR_BENCH_MODEL_TWEETS  trusted tweets the star-schema models are built from (default 1000000)
+ *   WEIR_BENCH_ICEBERG_FILES  data files the Iceberg commit-cost table grows to (default 10000)
  *   WEIR_BENCH_ONLY      comma-separated benchmark names to run
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -15,6 +16,7 @@ import { alertsLatency, alertsRules } from './alerts.js'
 import { cliHelp } from './cli-help.js'
 import { csvIngest } from './csv-ingest.js'
 import { freshnessBench } from './freshness.js'
+import { icebergBench } from './iceberg.js'
 import { ingestLand } from './ingest-land.js'
 import { landingBench } from './landing.js'
 import { modelsBench } from './models.js'
@@ -43,6 +45,7 @@ const benches: Record<string, (dir: string) => Promise<BenchResult>> = {
   'stream-embedded': (dir) => streamBench(dir, Number(process.env.WEIR_BENCH_STREAM_RECORDS ?? 500_000)),
   'stream-backlog': (dir) => streamBacklog(dir, Number(process.env.WEIR_BENCH_BACKLOG_MB ?? 1024)),
   freshness: (dir) => freshnessBench(dir),
+  iceberg: (dir) => icebergBench(dir, records, Number(process.env.WEIR_BENCH_ICEBERG_FILES ?? 10_000)),
   landing: (dir) =>
     landingBench(
       dir,

@@ -51,7 +51,12 @@ export async function writeSnapshot(
   }
   const parents = parent === undefined ? [] : await manifestsOf(store, base, parent)
   await carry(store, location, parents, change.remove, snapshotId, manifests, write)
-  if (manifests.length >= MERGE_AT) await merge(store, manifests.splice(0), snapshotId, write)
+  const small = manifests.filter((m) => m.length < MERGE_BYTES)
+  if (small.length >= MERGE_AT) {
+    const big = manifests.filter((m) => m.length >= MERGE_BYTES)
+    manifests.splice(0, manifests.length, ...big)
+    await merge(store, small, snapshotId, write)
+  }
   if (change.add.length)
     await write(
       change.add.map((file) => ({
@@ -86,9 +91,11 @@ export async function writeSnapshot(
 
 /**
  * A fast append adds a manifest each commit, and a removal has to look through all of them: past
- * this many, a commit writes them as one, so its cost stays bounded however many commits came before.
+ * this many small ones, a commit writes them as one. Manifests of this size or more are left as
+ * they are, so a merge reads at most 32 small ones however large the table has grown.
  */
 const MERGE_AT = 32
+const MERGE_BYTES = 256 * 1024
 
 /** Writes the live entries of `manifests` (and the ones this snapshot deleted) as one manifest. */
 async function merge(
