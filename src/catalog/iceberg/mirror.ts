@@ -2,9 +2,9 @@ import { type Engine, sqlList } from '../../engine/engine.js'
 import { localize } from '../../engine/localize.js'
 import type { ObjectInfo, ObjectStore } from '../../storage/storage.js'
 import { type Column, putTable, type TableEntry } from '../catalog.js'
-import type { DataFile, ManifestFile } from './manifest.js'
+import type { DataFile } from './manifest.js'
 import { type TableMetadata, uriOf } from './metadata.js'
-import { keyOf, type LoadedTable, liveFiles, loadTable, manifestsOf, metadataKey } from './read.js'
+import { liveFiles, loadTable } from './read.js'
 import type { IcebergField, IcebergType } from './schema.js'
 import { commit } from './table.js'
 
@@ -51,7 +51,6 @@ export async function mirrorIceberg(
       partitioned && !entry.columns.some((c) => c.name === 'dt')
         ? [...entry.columns, { name: 'dt', type: 'DATE' }]
         : [...entry.columns]
-    const parent = loaded && (await manifestsOf(store, loaded.metadata))
     const done = await commit(store, entry.location, {
       operation: remove.length ? (added.length ? rewrite : 'delete') : 'append',
       add: await describe(store, engine, added, partitioned),
@@ -62,7 +61,6 @@ export async function mirrorIceberg(
       properties: (m) => ({ 'schema.name-mapping.default': JSON.stringify(nameMapping(m)) }),
     })
     snapshotId = done.snapshotId
-    if (loaded && parent) await dropReplaced(store, entry.location, loaded, parent, done.version)
   }
   await putTable(store, { ...entry, icebergSnapshot: snapshotId })
 }
@@ -111,30 +109,4 @@ function nameMapping(m: TableMetadata) {
   const field = (f: IcebergField) => entry(f.id, f.name, f.type)
   const schema = m.schemas.find((s) => s['schema-id'] === m['current-schema-id'])!
   return schema.fields.map(field)
-}
-
-/**
- * Deletes what the snapshot before refers to and the new one does not: its manifest list, the
- * manifests this commit rewrote or merged, and the metadata version before it. Bounded by one
- * snapshot's manifests, so a commit costs the same however many came before.
- */
-async function dropReplaced(
-  store: ObjectStore,
-  location: string,
-  before: LoadedTable,
-  parent: readonly ManifestFile[],
-  version: number,
-): Promise<void> {
-  const now = await loadTable(store, location)
-  if (!now || now.version !== version) return
-  const keep = new Set((await manifestsOf(store, now.metadata)).map((m) => m.path))
-  const old = before.metadata.snapshots.find(
-    (s) => s['snapshot-id'] === before.metadata['current-snapshot-id'],
-  )
-  const gone = [
-    ...parent.map((m) => m.path).filter((p) => !keep.has(p)),
-    ...(old ? [old['manifest-list']] : []),
-  ]
-  for (const uri of gone) await store.delete(keyOf(store, uri))
-  if (before.version > 1) await store.delete(metadataKey(location, before.version - 1))
 }

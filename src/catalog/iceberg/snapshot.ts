@@ -14,7 +14,7 @@ import type { Change } from './table.js'
 
 /**
  * Writes the manifests and manifest list of `change` on top of `base`'s current snapshot, and
- * returns the snapshot to commit. A fast append: the parent's manifests are kept as they are,
+ * returns the snapshot to commit, with the parent's manifests and its own. A fast append: the parent's manifests are kept as they are,
  * but for those that list a removed file, which are written again with it marked deleted.
  */
 export async function writeSnapshot(
@@ -22,17 +22,24 @@ export async function writeSnapshot(
   location: string,
   base: TableMetadata,
   change: Change,
-): Promise<Snapshot> {
+): Promise<{ snapshot: Snapshot; parents: ManifestFile[]; manifests: ManifestFile[] }> {
   const { schema, spec, fields } = current(base)
   const snapshotId = newSnapshotId()
   const seq = base['last-sequence-number'] + 1
   const parent = base['current-snapshot-id'] >= 0 ? base['current-snapshot-id'] : undefined
   const opts = { schemaJson: JSON.stringify(schema), specId: spec['spec-id'], fields }
   const manifests: ManifestFile[] = []
+  // Written side by side, each file's fsync shared with the others' (a commit is a few files);
+  // a failure is seen where they are all awaited, not as an unhandled rejection before.
+  const writing: Promise<void>[] = []
+  const started = (w: Promise<void>) => {
+    w.catch(() => {})
+    writing.push(w)
+  }
   const write = async (entries: ManifestEntry[]) => {
     const key = joinKey(location, 'metadata', `${randomUUID()}-m${manifests.length}.avro`)
     const bytes = await manifestBytes(entries, opts)
-    await store.put(key, bytes)
+    started(store.put(key, bytes))
     const count = (s: number) => {
       const of = entries.filter((e) => e.status === s)
       return { files: of.length, rows: of.reduce((n, e) => n + e.file.recordCount, 0) }
@@ -51,10 +58,11 @@ export async function writeSnapshot(
   }
   const parents = parent === undefined ? [] : await manifestsOf(store, base, parent)
   await carry(store, location, parents, change.remove, snapshotId, manifests, write)
-  const small = manifests.filter((m) => m.length < MERGE_BYTES)
+  // Not the ones this snapshot rewrote: they may still be on their way to the store.
+  const mergeable = (m: ManifestFile) => m.length < MERGE_BYTES && m.addedSnapshotId !== snapshotId
+  const small = manifests.filter(mergeable)
   if (small.length >= MERGE_AT) {
-    const big = manifests.filter((m) => m.length >= MERGE_BYTES)
-    manifests.splice(0, manifests.length, ...big)
+    manifests.splice(0, manifests.length, ...manifests.filter((m) => !mergeable(m)))
     await merge(store, small, snapshotId, write)
   }
   if (change.add.length)
@@ -68,12 +76,15 @@ export async function writeSnapshot(
       })),
     )
   const list = joinKey(location, 'metadata', `snap-${snapshotId}-${randomUUID()}.avro`)
-  await store.put(
-    list,
-    await manifestListBytes(manifests, { snapshotId, parentId: parent, sequenceNumber: seq }),
+  started(
+    store.put(
+      list,
+      await manifestListBytes(manifests, { snapshotId, parentId: parent, sequenceNumber: seq }),
+    ),
   )
+  await Promise.all(writing)
   const rows = (xs: readonly DataFile[]) => xs.reduce((n, f) => n + f.recordCount, 0)
-  return {
+  const snapshot: Snapshot = {
     'snapshot-id': snapshotId,
     ...(parent !== undefined ? { 'parent-snapshot-id': parent } : {}),
     'sequence-number': seq,
@@ -87,6 +98,7 @@ export async function writeSnapshot(
     },
     'schema-id': schema['schema-id'],
   }
+  return { snapshot, parents, manifests }
 }
 
 /**

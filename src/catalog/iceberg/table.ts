@@ -3,7 +3,7 @@ import { joinKey, type ObjectStore } from '../../storage/storage.js'
 import type { Column } from '../catalog.js'
 import type { DataFile } from './manifest.js'
 import { newMetadata, type TableMetadata, uriOf, withColumns, withSnapshot } from './metadata.js'
-import { loadTable, metadataKey } from './read.js'
+import { keyOf, loadTable, metadataKey } from './read.js'
 import { writeSnapshot } from './snapshot.js'
 
 export { liveFiles, loadTable, manifestsOf } from './read.js'
@@ -39,11 +39,25 @@ export async function commit(store: ObjectStore, location: string, change: Chang
       change.columns,
     )
     const version = (loaded?.version ?? 0) + 1
-    const snapshot = await writeSnapshot(store, location, base, change)
+    const { snapshot, parents, manifests } = await writeSnapshot(store, location, base, change)
     const previous = loaded && uriOf(store, metadataKey(location, loaded.version))
     const body = `${JSON.stringify(finish(withSnapshot(base, snapshot, previous), change), null, 2)}\n`
     if (await store.putIfMatch(metadataKey(location, version), body, null)) {
-      await store.put(joinKey(location, 'metadata', 'version-hint.text'), String(version))
+      const kept = new Set(manifests.map((m) => m.path))
+      // With one snapshot kept, what only the one before used goes now: its manifest list, the
+      // manifests this commit rewrote or merged, and the metadata version before it.
+      const gone =
+        change.keepSnapshots === 1 && loaded
+          ? [
+              ...parents.filter((m) => !kept.has(m.path)).map((m) => keyOf(store, m.path)),
+              ...loaded.metadata.snapshots.map((s) => keyOf(store, s['manifest-list'])),
+              ...(loaded.version > 1 ? [metadataKey(location, loaded.version - 1)] : []),
+            ]
+          : []
+      await Promise.all([
+        store.put(joinKey(location, 'metadata', 'version-hint.text'), String(version)),
+        ...gone.map((k) => store.delete(k)),
+      ])
       return { version, snapshotId: snapshot['snapshot-id'] }
     }
   }
@@ -63,5 +77,7 @@ function finish(m: TableMetadata, change: Change): TableMetadata {
     properties: { ...m.properties, ...change.properties?.(m) },
     snapshots: kept,
     'snapshot-log': m['snapshot-log'].filter((e) => ids.has(e['snapshot-id'])),
+    // Bounded, as Iceberg's write.metadata.previous-versions-max: it is written at every commit.
+    'metadata-log': m['metadata-log'].slice(change.keepSnapshots === 1 ? -1 : -100),
   }
 }
