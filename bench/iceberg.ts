@@ -24,7 +24,10 @@ export async function icebergBench(dir: string, count: number, files = 10_000): 
     engine: { refineBatch: '8MB' },
   }
   const config = (format: 'parquet' | 'iceberg') =>
-    configSchema.parse({ ...base, tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'id', format } } })
+    configSchema.parse({
+      ...base,
+      tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'id', format } },
+    })
   const p = await openPipeline({ config: config('parquet'), file: undefined, dir })
   await p.ingest()
   await p.land()
