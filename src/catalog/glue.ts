@@ -9,6 +9,7 @@ import { WeirError } from '../core/errors.js'
 import type { ObjectStore } from '../storage/storage.js'
 import { listTables, type TableEntry } from './catalog.js'
 import { athenaType, projection } from './ddl.js'
+import { loadTable, metadataKey } from './iceberg/read.js'
 import { parse } from './types.js'
 
 export interface GlueSyncOptions {
@@ -43,8 +44,9 @@ const PARQUET: StorageDescriptor = {
  * Registers the lake's Parquet tables (trusted and refined zones) in the AWS Glue Data Catalog, so
  * Athena, Redshift Spectrum, EMR and Glue jobs query them with no crawler: one database per zone,
  * each table's columns from Weir's catalog, and its `dt` partitions added and removed to match the
- * table's live files (or, with `projection`, projected by Athena). Running it again changes only what
- * differs, so it is safe after every refine.
+ * table's live files (or, with `projection`, projected by Athena). A table with Iceberg metadata is
+ * registered as an Iceberg table at its current metadata version instead. Running it again changes
+ * only what differs, so it is safe after every refine.
  */
 export async function syncGlue(
   store: ObjectStore,
@@ -69,10 +71,13 @@ export async function syncGlue(
       databases.add(database)
     }
     const location = `${root}/${t.location}`
-    const input = tableInput(t, location, opts.projection ?? false)
+    const iceberg = t.iceberg ? await loadTable(store, t.location) : undefined
+    const input = iceberg
+      ? icebergInput(t, location, `${root}/${metadataKey(t.location, iceberg.version)}`)
+      : tableInput(t, location, opts.projection ?? false)
     const action = await syncTable(g, database, t.name, input)
     const { added, removed } =
-      t.partitioning.includes('dt') && !opts.projection
+      !iceberg && t.partitioning.includes('dt') && !opts.projection
         ? await syncPartitions(g, database, t, input, location)
         : { added: 0, removed: 0 }
     out.push({ database, table: t.name, action, partitionsAdded: added, partitionsRemoved: removed })
@@ -100,6 +105,32 @@ function tableInput(t: TableEntry, location: string, project: boolean): TableInp
     },
     PartitionKeys: partitioned ? [{ Name: 'dt', Type: 'string' }] : [],
     StorageDescriptor: { ...PARQUET, Columns: columns, Location: location },
+  }
+}
+
+/**
+ * An Iceberg table as Glue registers one (`table_type=ICEBERG`, no Hive partitions): Athena and
+ * Redshift read its current snapshot from `metadata_location`, which must follow every commit.
+ */
+function icebergInput(t: TableEntry, location: string, metadata: string): TableInput & { Name: string } {
+  const columns: GlueColumn[] = t.columns.map((c) => ({
+    Name: c.name,
+    Type: athenaType(parse(c.type), false),
+  }))
+  if (t.partitioning.includes('dt') && !t.columns.some((c) => c.name === 'dt'))
+    columns.push({ Name: 'dt', Type: 'date' })
+  const latest = t.versions?.at(-1)?.version
+  return {
+    Name: t.name,
+    TableType: 'EXTERNAL_TABLE',
+    ...(t.resource ? { Description: `${t.source}.${t.resource}, refined by Weir` } : {}),
+    Parameters: {
+      table_type: 'ICEBERG',
+      metadata_location: metadata,
+      ...(latest ? { 'weir.schema_version': String(latest) } : {}),
+      ...(t.primaryKey?.length ? { 'weir.primary_key': t.primaryKey.join(',') } : {}),
+    },
+    StorageDescriptor: { Columns: columns, Location: location },
   }
 }
 

@@ -2,6 +2,7 @@ import { GlueClient } from '@aws-sdk/client-glue'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { listTables } from '../../src/catalog/catalog.js'
 import { syncGlue } from '../../src/catalog/glue.js'
+import { loadTable } from '../../src/catalog/iceberg/read.js'
 import { createEngine, type Engine } from '../../src/engine/engine.js'
 import { land } from '../../src/landing/landing.js'
 import { refine } from '../../src/refine/refine.js'
@@ -31,11 +32,11 @@ const client = (url: string) =>
     credentials: { accessKeyId: CREDS.AWS_ACCESS_KEY_ID, secretAccessKey: CREDS.AWS_SECRET_ACCESS_KEY },
   })
 
-async function lakeWith(days: number[], extra: Record<string, unknown> = {}) {
+async function lakeWith(days: number[], extra: Record<string, unknown> = {}, format?: 'iceberg') {
   const lake = await scratchLake()
   const state = createStateStore(lake.store)
   const opts = {
-    tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'id' } },
+    tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'id', ...(format ? { format } : {}) } },
     stagingDir: await tempDir('weir-staging-'),
   }
   const add = async (ds: number[], more: Record<string, unknown> = {}) => {
@@ -202,5 +203,32 @@ describe('catalog sync-glue', () => {
     )
     expect(denied.code).toBe(1)
     expect(denied.stderr).toMatch(/^weir: catalog sync-glue: get database trusted failed: .*\n$/)
+  })
+
+  it('registers an Iceberg table as Glue does (table_type ICEBERG, metadata_location), following each commit', async () => {
+    const glue = await startGlue()
+    const { store, add } = await lakeWith([20, 21], {}, 'iceberg')
+    const g = client(glue.url)
+    const current = async () => (await loadTable(store, 'trusted/x/tweets/'))!.version
+    const [r] = await syncGlue(store, g, { root: 's3://b/lake', only: ['x_tweets'] })
+    expect(r).toMatchObject({ action: 'created', partitionsAdded: 0 })
+    const t = glue.tables.get('trusted.x_tweets')!
+    expect(t.Parameters).toMatchObject({
+      table_type: 'ICEBERG',
+      metadata_location: `s3://b/lake/trusted/x/tweets/metadata/v${await current()}.metadata.json`,
+    })
+    expect(t.PartitionKeys ?? []).toEqual([])
+    expect(t.StorageDescriptor?.Location).toBe('s3://b/lake/trusted/x/tweets/')
+    expect(t.StorageDescriptor?.Columns?.at(-1)).toEqual({ Name: 'dt', Type: 'date' })
+    expect(glue.partitions('trusted', 'x_tweets')).toEqual([])
+    // A refine commits a new snapshot: the next sync moves the pointer to it.
+    await add([22])
+    const [again] = await syncGlue(store, g, { root: 's3://b/lake', only: ['x_tweets'] })
+    expect(again!.action).toBe('updated')
+    expect(glue.tables.get('trusted.x_tweets')!.Parameters?.metadata_location).toBe(
+      `s3://b/lake/trusted/x/tweets/metadata/v${await current()}.metadata.json`,
+    )
+    g.destroy()
+    await glue.close()
   })
 })
