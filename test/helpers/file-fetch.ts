@@ -3,13 +3,17 @@ import { fileURLToPath } from 'node:url'
 
 /**
  * Lets `fetch` read `file://` URLs, with Range requests answered as a server would (206 and the
- * bytes asked for): readers of a lake made for object stores (icebird, hyparquet) fetch its files.
+ * bytes asked for), and, given an S3 emulator, AWS's S3 URLs from it: readers of a lake made for
+ * object stores (icebird, hyparquet) fetch its files.
  * Returns the function that puts the real `fetch` back.
  */
-export function fetchLocalFiles(): () => void {
+export function fetchLocalFiles(s3Endpoint?: string): () => void {
   const real = globalThis.fetch
   globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
+    // Readers turn s3://bucket/key into AWS's https://bucket.s3.amazonaws.com/key: the emulator's instead.
+    const aws = s3Endpoint && /^https:\/\/([^./]+)\.s3\.amazonaws\.com\/(.*)$/.exec(url)
+    if (aws) return real(`${s3Endpoint}/${aws[1]}/${aws[2]}`, init)
     if (!url.startsWith('file://')) return real(input, init)
     let body: Buffer
     try {

@@ -1,6 +1,9 @@
 import { readdir, stat } from 'node:fs/promises'
+import { icebergRead } from 'icebird'
 import { afterAll, describe, expect, it } from 'vitest'
 import { getTable } from '../../src/catalog/catalog.js'
+import { uriOf } from '../../src/catalog/iceberg/metadata.js'
+import { loadTable } from '../../src/catalog/iceberg/read.js'
 import { attachLake } from '../../src/catalog/views.js'
 import { createEngine } from '../../src/engine/engine.js'
 import { defaultCacheDir } from '../../src/engine/localize.js'
@@ -10,6 +13,7 @@ import { refine } from '../../src/refine/refine.js'
 import { createStateStore } from '../../src/state/state.js'
 import { createS3Store } from '../../src/storage/s3/s3-store.js'
 import { createEmbeddedStream } from '../../src/stream/embedded/embedded-stream.js'
+import { fetchLocalFiles } from '../helpers/file-fetch.js'
 import { json } from '../helpers/lake.js'
 import { s3Env, startS3, tempDir } from '../helpers/services.js'
 
@@ -78,5 +82,46 @@ describe.skipIf(!s3)('refine on S3 (s3rver)', () => {
     // One row per id, the last copy winning: ids 100..199 were landed twice, the second with like_count i+200.
     expect(rows.rows).toEqual([{ n: 200, ids: 200, top: 299 }])
     await q.close()
+  })
+
+  it('keeps Iceberg metadata on S3 that an Iceberg reader reads as Weir does', async () => {
+    const store = await createS3Store({ bucket: s3!.bucket, prefix: `iceberg-${Date.now()}` })
+    const stream = await createEmbeddedStream(await tempDir('weir-stream-'))
+    const state = createStateStore(store)
+    await stream.publish(
+      'x',
+      Array.from({ length: 120 }, (_, i) =>
+        json({ id: String(i % 80), created_at: `2026-11-${20 + (i % 2)}T10:00:00Z` }, 'tweets'),
+      ),
+    )
+    await land(stream, store, {
+      topics: ['x'],
+      state,
+      table: () => ({
+        maxRecords: 20,
+        maxBytes: 1e7,
+        maxAgeMs: 6e4,
+        path: 'raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}',
+        eventTime: 'created_at',
+      }),
+    })
+    await stream.close()
+    const engine = await createEngine({ threads: 2 })
+    await refine(store, engine, state, {
+      tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'id', format: 'iceberg' } },
+      stagingDir: await tempDir('weir-staging-'),
+      batchFiles: 2, // 6 raw files: 3 commits, the later ones rewriting partitions
+    })
+    await engine.close()
+    const { metadata } = (await loadTable(store, 'trusted/x/tweets/'))!
+    expect(metadata.location).toBe(`${store.uri}/trusted/x/tweets/`)
+    expect(store.uri).toMatch(/^s3:\/\//)
+    const restore = fetchLocalFiles(s3!.endpoint)
+    try {
+      const rows = (await icebergRead({ tableUrl: uriOf(store, 'trusted/x/tweets') })) as { id: string }[]
+      expect(rows.map((r) => r.id).sort()).toEqual(Array.from({ length: 80 }, (_, i) => String(i)).sort())
+    } finally {
+      restore()
+    }
   })
 })

@@ -14,8 +14,9 @@ import type { Change } from './table.js'
 
 /**
  * Writes the manifests and manifest list of `change` on top of `base`'s current snapshot, and
- * returns the snapshot to commit, with the parent's manifests and its own. A fast append: the parent's manifests are kept as they are,
- * but for those that list a removed file, which are written again with it marked deleted.
+ * returns the snapshot to commit, with the parent's manifests and its own. A fast append: the
+ * parent's manifests are kept as they are, but for those that list a removed file, which are
+ * written again with it marked deleted.
  */
 export async function writeSnapshot(
   store: ObjectStore,
@@ -40,21 +41,7 @@ export async function writeSnapshot(
     const key = joinKey(location, 'metadata', `${randomUUID()}-m${manifests.length}.avro`)
     const bytes = await manifestBytes(entries, opts)
     started(store.put(key, bytes))
-    const count = (s: number) => {
-      const of = entries.filter((e) => e.status === s)
-      return { files: of.length, rows: of.reduce((n, e) => n + e.file.recordCount, 0) }
-    }
-    manifests.push({
-      path: uriOf(store, key),
-      length: bytes.length,
-      specId: spec['spec-id'],
-      sequenceNumber: seq,
-      minSequenceNumber: Math.min(seq, ...entries.map((e) => e.sequenceNumber ?? seq)),
-      addedSnapshotId: snapshotId,
-      added: count(1),
-      existing: count(0),
-      deleted: count(2),
-    })
+    manifests.push(summary(entries, uriOf(store, key), bytes.length, spec['spec-id'], seq, snapshotId))
   }
   const parents = parent === undefined ? [] : await manifestsOf(store, base, parent)
   await carry(store, location, parents, change.remove, snapshotId, manifests, write)
@@ -99,6 +86,32 @@ export async function writeSnapshot(
     'schema-id': schema['schema-id'],
   }
   return { snapshot, parents, manifests }
+}
+
+/** A new manifest as the manifest list records it: where, how big, and what its entries count. */
+function summary(
+  entries: readonly ManifestEntry[],
+  path: string,
+  length: number,
+  specId: number,
+  seq: number,
+  snapshotId: number,
+): ManifestFile {
+  const count = (s: number) => {
+    const of = entries.filter((e) => e.status === s)
+    return { files: of.length, rows: of.reduce((n, e) => n + e.file.recordCount, 0) }
+  }
+  return {
+    path,
+    length,
+    specId,
+    sequenceNumber: seq,
+    minSequenceNumber: entries.reduce((m, e) => Math.min(m, e.sequenceNumber ?? seq), seq),
+    addedSnapshotId: snapshotId,
+    added: count(1),
+    existing: count(0),
+    deleted: count(2),
+  }
 }
 
 /**
