@@ -182,7 +182,13 @@ export async function createEmbeddedStream(
           }
         }
       }
-      return out
+      // In one order, as on NATS: a group's commits record its topics in the order they came.
+      return out.sort(
+        (a, b) =>
+          a.topic.localeCompare(b.topic) ||
+          a.group.localeCompare(b.group) ||
+          Number(a.partition) - Number(b.partition),
+      )
     },
 
     async *readSince(name, since) {
