@@ -15,6 +15,8 @@ const kills = arg('kills', 20)
 const NATS = process.env.NATS_URL ?? 'nats://127.0.0.1:4222'
 const SIZE: Record<SourceKind, number> = { ndjson: 200_000, csv: 200_000, code: 60_000, rest: 3_000 }
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length)
+// With --iceberg, the trusted tables keep Iceberg metadata, and what icebird reads must equal the input too.
+const iceberg = process.argv.includes('--iceberg')
 
 const nats = await serviceUp('NATS', NATS, 4222, 'the NATS cases')
 const reports: CrashReport[] = []
@@ -23,7 +25,7 @@ for (const stream of ['embedded', 'nats'] as StreamKind[]) {
   if (stream === 'nats' && !nats) continue
   for (const source of ['ndjson', 'csv', 'rest', 'code'] as SourceKind[]) {
     if (only && !`${source}/${stream}`.includes(only)) continue
-    const r = await runCrashCase({ source, stream, kills, size: SIZE[source], natsUrl: NATS })
+    const r = await runCrashCase({ source, stream, kills, size: SIZE[source], natsUrl: NATS, iceberg })
     const ok =
       r.onceCode === 0 &&
       r.missing === 0 &&
@@ -31,6 +33,7 @@ for (const stream of ['embedded', 'nats'] as StreamKind[]) {
       r.raw.distinct === r.expected &&
       r.trusted.rows === r.expected &&
       r.trusted.distinct === r.expected &&
+      (!iceberg || (r.iceberg?.rows === r.expected && r.iceberg.distinct === r.expected)) &&
       r.lag === 0 &&
       Object.keys(r.stages).length === 2
     if (!ok) failed++
@@ -40,7 +43,7 @@ for (const stream of ['embedded', 'nats'] as StreamKind[]) {
         .map(([s, n]) => `${n} during ${s}`)
         .join(
           ', ',
-        )}) input ${r.expected} raw ${r.raw.lines}/${r.raw.distinct} trusted ${r.trusted.rows}/${r.trusted.distinct} missing ${r.missing} lag ${r.lag} once ${r.onceCode} ${r.seconds} s${r.onceStderr ? ` | ${r.onceStderr}` : ''}\n`,
+        )}) input ${r.expected} raw ${r.raw.lines}/${r.raw.distinct} trusted ${r.trusted.rows}/${r.trusted.distinct}${r.iceberg ? ` iceberg ${r.iceberg.rows}/${r.iceberg.distinct}` : ''} missing ${r.missing} lag ${r.lag} once ${r.onceCode} ${r.seconds} s${r.onceStderr ? ` | ${r.onceStderr}` : ''}\n`,
     )
   }
 }

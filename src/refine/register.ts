@@ -15,7 +15,7 @@ import type { SchemaPlan, SchemaVersion } from './schema.js'
 export async function registerOutputs(
   store: ObjectStore,
   raw: TableEntry,
-  done: readonly { o: Output; plan: SchemaPlan; files: string[] }[],
+  done: readonly { o: Output; plan: SchemaPlan; files: string[]; written?: string[] }[],
   firstFile: string,
   partitioned: boolean,
   iceberg: Engine | undefined,
@@ -35,7 +35,7 @@ export async function registerOutputs(
       iceberg !== undefined,
     )
     const entry = iceberg && (await getTable(store, 'trusted', d.o.name))
-    if (entry) await mirrorIceberg(store, iceberg, entry, before || undefined)
+    if (entry) await mirrorIceberg(store, iceberg, entry, before || undefined, 'overwrite', d.written)
   }
 }
 

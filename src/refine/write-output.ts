@@ -27,6 +27,8 @@ export interface OutputWrite {
   readonly ok: number
   readonly bad: number
   readonly files: string[]
+  /** The files this write put, some perhaps under names the table had (a batch run again). */
+  readonly written: string[]
   readonly gone: string[]
   readonly bytes: number
   readonly published: number
@@ -98,6 +100,7 @@ export async function writeOutput(
     ok: fitted.ok,
     bad: fitted.bad,
     files: [...new Set([...o.live.filter((k) => !drop.has(k)), ...files.keys()])].sort(),
+    written: [...files.keys()],
     gone,
     bytes,
     published: files.size,
@@ -119,7 +122,7 @@ export async function writeOutputs(
     published: 0,
     replaced: [] as string[],
     warnings: [] as string[],
-    done: [] as { o: Output; plan: SchemaPlan; files: string[] }[],
+    done: [] as { o: Output; plan: SchemaPlan; files: string[]; written: string[] }[],
   }
   for (const [n, o] of outputs.entries()) {
     const w = await writeOutput(store, engine, o, { ...c, n })
@@ -131,7 +134,7 @@ export async function writeOutputs(
     total.bytes += w.bytes
     total.published += w.published
     total.replaced.push(...w.gone)
-    total.done.push({ o, plan: w.plan, files: w.files })
+    total.done.push({ o, plan: w.plan, files: w.files, written: w.written })
   }
   return total
 }

@@ -290,6 +290,49 @@ describe('Iceberg commits as a table grows', () => {
   })
 })
 
+describe('Iceberg metadata following a catalog entry', () => {
+  it('takes a file written again under its name (a batch run again after a crash) as replaced, told or not', async () => {
+    const { mirrorIceberg } = await import('../../src/catalog/iceberg/mirror.js')
+    const location = 'trusted/x/rerun/'
+    const key = `${location}dt=2026-11-20/part-1.parquet`
+    const write = async (n: number) => {
+      const path = store.localPath!(key)
+      await import('node:fs/promises').then((fs) =>
+        fs.mkdir(path.slice(0, path.lastIndexOf('/')), { recursive: true }),
+      )
+      await engine.run(
+        `COPY (SELECT i::BIGINT AS id FROM range(${n}) t(i)) TO ${sqlString(path)} (FORMAT parquet)`,
+      )
+    }
+    const entry = {
+      zone: 'trusted',
+      name: 'x_rerun',
+      location,
+      format: 'parquet',
+      partitioning: ['dt'],
+      columns: [{ name: 'id', type: 'BIGINT' }],
+      files: [key],
+      iceberg: true,
+      updatedAt: new Date().toISOString(),
+    } as const
+    const rows = async () =>
+      ((await icebergRead({ tableUrl: uriOf(store, location.slice(0, -1)) })) as object[]).length
+    await write(10)
+    await mirrorIceberg(store, engine, entry)
+    expect(await rows()).toBe(10)
+    const { getTable } = await import('../../src/catalog/catalog.js')
+    const mirrored = (await getTable(store, 'trusted', 'x_rerun'))!
+    // Told: the change wrote the file again.
+    await write(25)
+    await mirrorIceberg(store, engine, entry, mirrored, 'overwrite', [key])
+    expect(await rows()).toBe(25)
+    // Not told (catching up after a crash): its size gives it away.
+    await write(40)
+    await mirrorIceberg(store, engine, entry)
+    expect(await rows()).toBe(40)
+  })
+})
+
 describe('a pipeline with an Iceberg trusted table', () => {
   it('keeps the Iceberg snapshot equal to what Weir reads, through appends and a dedupe overwrite', async () => {
     const { configSchema } = await import('../../src/config/schema.js')

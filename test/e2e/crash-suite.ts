@@ -21,6 +21,8 @@ export interface CrashCase {
   /** Records of the input (files, code); for REST, the simulator's tweets per hour. */
   readonly size: number
   readonly natsUrl?: string
+  /** The trusted table keeps Iceberg metadata (`format: iceberg`), read back with icebird at the end. */
+  readonly iceberg?: boolean
 }
 
 export interface CrashReport {
@@ -31,6 +33,8 @@ export interface CrashReport {
   readonly expected: number
   readonly raw: { readonly lines: number; readonly distinct: number }
   readonly trusted: { readonly rows: number; readonly distinct: number }
+  /** What an Iceberg reader reads of the trusted table, when the case keeps Iceberg metadata. */
+  readonly iceberg?: { readonly rows: number; readonly distinct: number }
   readonly lag: number
   readonly onceCode: number
   readonly onceStderr: string
@@ -109,6 +113,7 @@ export async function runCrashCase(
             0,
           )
         : -1
+    const iceberg = c.iceberg ? await icebergIds(dir, TABLE[c.source]) : undefined
     const want = sim ? await oracle(sim.url) : idsUpTo(c.size)
     const got = new Set(ids)
     return {
@@ -118,6 +123,7 @@ export async function runCrashCase(
       expected: want.size,
       raw: { lines: ids.length, distinct: got.size },
       trusted: { rows: Number(t!.n), distinct: Number(t!.d) },
+      ...(iceberg ? { iceberg: { rows: iceberg.length, distinct: new Set(iceberg).size } } : {}),
       lag,
       onceCode: once.code,
       onceStderr: once.stderr.trim().split('\n').slice(-3).join(' | '),
@@ -216,12 +222,29 @@ async function writeProject(dir: string, c: CrashCase, simUrl: string | undefine
 export default {
   lake: './lake',
   stream: ${stream},
-  sources: { src: ${source} },
+  sources: { src: ${source} },${c.iceberg ? `\n  tables: { '${TABLE[c.source].replace('_', '.')}': { format: 'iceberg' } },` : ''}
   landing: { maxRecords: 2000, maxAge: '500ms' },
   run: { retryDelay: '200ms', grace: '2s', jobs: { src: { schedule: 'rate(2 seconds)' } } },
 }
 `,
   )
+}
+
+/** The ids an Iceberg reader (icebird) reads from the trusted table's current snapshot. */
+async function icebergIds(dir: string, table: string): Promise<string[]> {
+  const { icebergRead } = await import('icebird')
+  const { pathToFileURL } = await import('node:url')
+  const { fetchLocalFiles } = await import('../helpers/file-fetch.js')
+  const restore = fetchLocalFiles()
+  try {
+    const location = join(dir, 'lake', 'trusted', ...table.split(/_(.*)/s).slice(0, 2))
+    const rows = (await icebergRead({ tableUrl: pathToFileURL(location).href })) as { id: unknown }[]
+    return rows.map((r) => String(r.id))
+  } catch (err) {
+    return [`unreadable: ${(err as Error).message}`]
+  } finally {
+    restore()
+  }
 }
 
 const idsUpTo = (n: number) => new Set(Array.from({ length: n }, (_, i) => String(i + 1)))

@@ -9,9 +9,11 @@ const nats = await serviceUp('NATS', NATS, 4222, 'the NATS cases of the crash su
 const SIZE: Record<SourceKind, number> = { ndjson: 20_000, csv: 20_000, code: 8_000, rest: 1_500 }
 const KILLS = 5
 
-const cases: [SourceKind, StreamKind][] = [
-  ['ndjson', 'embedded'],
-  ['csv', 'embedded'],
+// The file sources on the embedded log keep Iceberg metadata too: what icebird reads of the trusted
+// table must equal the input as well (their reruns rewrite files under the same names).
+const cases: [SourceKind, StreamKind, 'iceberg'?][] = [
+  ['ndjson', 'embedded', 'iceberg'],
+  ['csv', 'embedded', 'iceberg'],
   ['rest', 'embedded'],
   ['code', 'embedded'],
   ['ndjson', 'nats'],
@@ -21,16 +23,24 @@ const cases: [SourceKind, StreamKind][] = [
 ]
 
 describe('weir run under kill -9, as a whole process (no primary key: nothing can hide a duplicate)', () => {
-  for (const [source, stream] of cases) {
+  for (const [source, stream, iceberg] of cases) {
     it.skipIf(stream === 'nats' && !nats)(
-      `${source} source on the ${stream} stream, ${KILLS} kills`,
+      `${source} source on the ${stream} stream${iceberg ? ', Iceberg tables' : ''}, ${KILLS} kills`,
       async () => {
-        const c: CrashCase = { source, stream, kills: KILLS, size: SIZE[source], natsUrl: NATS }
+        const c: CrashCase = {
+          source,
+          stream,
+          kills: KILLS,
+          size: SIZE[source],
+          natsUrl: NATS,
+          ...(iceberg ? { iceberg: true } : {}),
+        }
         const r = await runCrashCase(c)
         expect(r.onceCode, r.onceStderr).toBe(0)
         expect(r.missing).toBe(0)
         expect(r.raw).toEqual({ lines: r.expected, distinct: r.expected })
         expect(r.trusted).toEqual({ rows: r.expected, distinct: r.expected })
+        if (iceberg) expect(r.iceberg).toEqual({ rows: r.expected, distinct: r.expected })
         expect(r.lag).toBe(0)
         // The kills fell in different stages: during the source's runs and during landing and refine.
         expect(Object.keys(r.stages).sort()).toEqual(['ingest', 'land/refine'])

@@ -21,7 +21,9 @@ const DAY_MS = 86_400_000
  *
  * What changed is the difference from `previous` (the entry before this change) when the table's
  * current snapshot is the one `previous` was mirrored at; otherwise (after a crash or a rewind)
- * from the snapshot's own file list, which reads every manifest.
+ * from the snapshot's own file list, which reads every manifest, and a file whose size changed
+ * under the same name counts as replaced. `written` are the files this change wrote: a batch run
+ * again after a crash writes its files again under the same names, perhaps with other rows.
  */
 export async function mirrorIceberg(
   store: ObjectStore,
@@ -30,20 +32,27 @@ export async function mirrorIceberg(
   previous?: TableEntry,
   /** `replace` for a compaction: the same rows in other files. */
   rewrite: 'overwrite' | 'replace' = 'overwrite',
+  written: readonly string[] = [],
 ): Promise<void> {
   if (!entry.files) return
   const loaded = await loadTable(store, entry.location)
   const currentId = loaded?.metadata['current-snapshot-id']
-  const have =
-    previous?.files && previous.icebergSnapshot !== undefined && previous.icebergSnapshot === currentId
-      ? previous.files.map((k) => uriOf(store, k))
-      : loaded
-        ? (await liveFiles(store, loaded.metadata)).map((f) => f.path)
-        : []
+  const fresh = new Set(written.map((k) => uriOf(store, k)))
   const want = new Map(entry.files.map((k) => [uriOf(store, k), k]))
-  const remove = have.filter((p) => !want.has(p))
+  let have: string[]
+  if (previous?.files && previous.icebergSnapshot !== undefined && previous.icebergSnapshot === currentId)
+    have = previous.files.map((k) => uriOf(store, k))
+  else {
+    const files = loaded ? await liveFiles(store, loaded.metadata) : []
+    have = files.map((f) => f.path)
+    for (const f of files) {
+      const key = want.get(f.path)
+      if (key && (await store.head(key))?.size !== f.sizeBytes) fresh.add(f.path)
+    }
+  }
+  const remove = have.filter((p) => !want.has(p) || fresh.has(p))
   const held = new Set(have)
-  const added = [...want].filter(([uri]) => !held.has(uri))
+  const added = [...want].filter(([uri]) => !held.has(uri) || fresh.has(uri))
   let snapshotId = currentId
   if (remove.length || added.length || !loaded) {
     const partitioned = entry.partitioning.includes('dt')
