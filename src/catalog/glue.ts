@@ -1,16 +1,9 @@
-import type {
-  GlueClient,
-  Column as GlueColumn,
-  PartitionInput,
-  StorageDescriptor,
-  TableInput,
-} from '@aws-sdk/client-glue'
+import type { GlueClient, PartitionInput, StorageDescriptor, TableInput } from '@aws-sdk/client-glue'
 import { WeirError } from '../core/errors.js'
 import type { ObjectStore } from '../storage/storage.js'
 import { listTables, type TableEntry } from './catalog.js'
-import { athenaType, projection } from './ddl.js'
+import { icebergInput, tableInput } from './glue-tables.js'
 import { loadTable, metadataKey } from './iceberg/read.js'
-import { parse } from './types.js'
 
 export interface GlueSyncOptions {
   /** Where the lake is for Athena and Spark (`s3://bucket/prefix`, no trailing slash). */
@@ -32,12 +25,6 @@ export interface GlueSyncResult {
   readonly action: 'created' | 'updated' | 'unchanged'
   readonly partitionsAdded: number
   readonly partitionsRemoved: number
-}
-
-const PARQUET: StorageDescriptor = {
-  InputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
-  OutputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-  SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
 }
 
 /**
@@ -83,55 +70,6 @@ export async function syncGlue(
     out.push({ database, table: t.name, action, partitionsAdded: added, partitionsRemoved: removed })
   }
   return out
-}
-
-function tableInput(t: TableEntry, location: string, project: boolean): TableInput & { Name: string } {
-  const partitioned = t.partitioning.includes('dt')
-  const columns: GlueColumn[] = t.columns
-    .filter((c) => !(partitioned && c.name === 'dt'))
-    .map((c) => ({ Name: c.name, Type: athenaType(parse(c.type), false) }))
-  const latest = t.versions?.at(-1)?.version
-  return {
-    Name: t.name,
-    TableType: 'EXTERNAL_TABLE',
-    ...(t.resource ? { Description: `${t.source}.${t.resource}, refined by Weir` } : {}),
-    Parameters: {
-      EXTERNAL: 'TRUE',
-      classification: 'parquet',
-      'parquet.compression': 'SNAPPY',
-      ...(latest ? { 'weir.schema_version': String(latest) } : {}),
-      ...(t.primaryKey?.length ? { 'weir.primary_key': t.primaryKey.join(',') } : {}),
-      ...(partitioned && project ? projection(location) : {}),
-    },
-    PartitionKeys: partitioned ? [{ Name: 'dt', Type: 'string' }] : [],
-    StorageDescriptor: { ...PARQUET, Columns: columns, Location: location },
-  }
-}
-
-/**
- * An Iceberg table as Glue registers one (`table_type=ICEBERG`, no Hive partitions): Athena and
- * Redshift read its current snapshot from `metadata_location`, which must follow every commit.
- */
-function icebergInput(t: TableEntry, location: string, metadata: string): TableInput & { Name: string } {
-  const columns: GlueColumn[] = t.columns.map((c) => ({
-    Name: c.name,
-    Type: athenaType(parse(c.type), false),
-  }))
-  if (t.partitioning.includes('dt') && !t.columns.some((c) => c.name === 'dt'))
-    columns.push({ Name: 'dt', Type: 'date' })
-  const latest = t.versions?.at(-1)?.version
-  return {
-    Name: t.name,
-    TableType: 'EXTERNAL_TABLE',
-    ...(t.resource ? { Description: `${t.source}.${t.resource}, refined by Weir` } : {}),
-    Parameters: {
-      table_type: 'ICEBERG',
-      metadata_location: metadata,
-      ...(latest ? { 'weir.schema_version': String(latest) } : {}),
-      ...(t.primaryKey?.length ? { 'weir.primary_key': t.primaryKey.join(',') } : {}),
-    },
-    StorageDescriptor: { Columns: columns, Location: location },
-  }
 }
 
 /** Whether Glue's table differs from what Weir would register (columns, location, parameters). */

@@ -21,8 +21,7 @@ export async function registerOutputs(
   iceberg: Engine | undefined,
 ): Promise<void> {
   for (const d of [...done].reverse()) {
-    const before = iceberg && (await getTable(store, 'trusted', d.o.name))
-    await registerTrusted(
+    const { entry, previous } = await registerTrusted(
       store,
       raw,
       d.o.name,
@@ -34,14 +33,13 @@ export async function registerOutputs(
       partitioned,
       iceberg !== undefined,
     )
-    const entry = iceberg && (await getTable(store, 'trusted', d.o.name))
-    if (entry) await mirrorIceberg(store, iceberg, entry, before || undefined, 'overwrite', d.written)
+    if (iceberg) await mirrorIceberg(store, iceberg, entry, previous, 'overwrite', d.written)
   }
 }
 
 /**
  * Records a trusted table: its columns as the schema plan says, a new schema version when they
- * changed, and its live files.
+ * changed, and its live files. Returns the entry written and the one it replaced.
  */
 export async function registerTrusted(
   store: ObjectStore,
@@ -54,7 +52,7 @@ export async function registerTrusted(
   firstFile: string,
   partitioned: boolean,
   iceberg = false,
-): Promise<void> {
+): Promise<{ entry: TableEntry; previous: TableEntry | undefined }> {
   const now = new Date().toISOString()
   const previous = await getTable(store, 'trusted', name)
   const versions: SchemaVersion[] = [
@@ -74,7 +72,7 @@ export async function registerTrusted(
       changes: plan.changes,
     })
   }
-  await putTable(store, {
+  const entry: TableEntry = {
     zone: 'trusted',
     name,
     ...(raw.source ? { source: raw.source } : {}),
@@ -88,7 +86,9 @@ export async function registerTrusted(
     files,
     ...(iceberg ? { iceberg: true } : {}),
     updatedAt: now,
-  })
+  }
+  await putTable(store, entry)
+  return { entry, previous }
 }
 
 /** Records the raw table's columns, read from the staged Parquet footers (cheaper than the JSON). */

@@ -99,6 +99,16 @@ async function viaIcebird() {
   )
 }
 
+/** A pipeline of its own over a fresh lake, and that lake's store, from the config's other sections. */
+async function pipeline(prefix: string, sections: Record<string, unknown>) {
+  const { configSchema } = await import('../../src/config/schema.js')
+  const { openPipeline } = await import('../../src/pipeline/pipeline.js')
+  const dir = await tempDir(prefix)
+  const config = configSchema.parse({ lake: `${dir}/lake`, ...sections })
+  const p = await openPipeline({ config, file: undefined, dir })
+  return { p, lake: createLocalStore(`${dir}/lake`) }
+}
+
 describe('Iceberg tables', () => {
   it('an append is read the same by icebird and by DuckDB over the live files', async () => {
     // The first commit makes the table; its files carry the ids it gives, so the table comes first.
@@ -335,16 +345,10 @@ describe('Iceberg metadata following a catalog entry', () => {
 
 describe('a pipeline with an Iceberg trusted table', () => {
   it('keeps the Iceberg snapshot equal to what Weir reads, through appends and a dedupe overwrite', async () => {
-    const { configSchema } = await import('../../src/config/schema.js')
-    const { openPipeline } = await import('../../src/pipeline/pipeline.js')
-    const dir = await tempDir('weir-iceberg-pipeline-')
-    const config = configSchema.parse({
-      lake: `${dir}/lake`,
+    const { p, lake } = await pipeline('weir-iceberg-pipeline-', {
       sources: { x: { kind: 'demo', dataset: 'x', count: 300 } },
       tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'id', format: 'iceberg' } },
     })
-    const p = await openPipeline({ config, file: undefined, dir })
-    const lake = createLocalStore(`${dir}/lake`)
     const icebergIds = async () => {
       const rows = (await icebergRead({ tableUrl: uriOf(lake, 'trusted/x/tweets') })) as { id: unknown }[]
       return rows.map((r) => String(r.id)).sort()
@@ -374,20 +378,14 @@ describe('a pipeline with an Iceberg trusted table', () => {
   })
 
   it('commits a compaction as a replace: the same rows in fewer files', async () => {
-    const { configSchema } = await import('../../src/config/schema.js')
-    const { openPipeline } = await import('../../src/pipeline/pipeline.js')
     const { compact } = await import('../../src/refine/compact.js')
-    const dir = await tempDir('weir-iceberg-compact-')
     // No key, small raw files and small batches: every batch appends a file to its partitions.
-    const config = configSchema.parse({
-      lake: `${dir}/lake`,
+    const { p, lake } = await pipeline('weir-iceberg-compact-', {
       engine: { refineBatch: '4KB' },
       landing: { maxRecords: 20 },
       sources: { w: { kind: 'demo', dataset: 'weather', count: 120 } },
       tables: { 'w.realtime': { eventTime: 'data.time', format: 'iceberg' } },
     })
-    const p = await openPipeline({ config, file: undefined, dir })
-    const lake = createLocalStore(`${dir}/lake`)
     const rows = async () =>
       ((await icebergRead({ tableUrl: uriOf(lake, 'trusted/w/realtime') })) as object[]).length
     try {
@@ -415,18 +413,12 @@ describe('a pipeline with an Iceberg trusted table', () => {
   })
 
   it('catches up at the next refine when the catalog moved without it (a crash between, a rewind)', async () => {
-    const { configSchema } = await import('../../src/config/schema.js')
-    const { openPipeline } = await import('../../src/pipeline/pipeline.js')
-    const dir = await tempDir('weir-iceberg-catchup-')
-    const config = configSchema.parse({
-      lake: `${dir}/lake`,
+    const { p, lake } = await pipeline('weir-iceberg-catchup-', {
       landing: { maxRecords: 20 },
       engine: { refineBatch: '4KB' },
       sources: { w: { kind: 'demo', dataset: 'weather', count: 60 } },
       tables: { 'w.realtime': { eventTime: 'data.time', format: 'iceberg' } },
     })
-    const p = await openPipeline({ config, file: undefined, dir })
-    const lake = createLocalStore(`${dir}/lake`)
     const rows = async () =>
       ((await icebergRead({ tableUrl: uriOf(lake, 'trusted/w/realtime') })) as object[]).length
     try {
@@ -455,16 +447,10 @@ describe('a pipeline with an Iceberg trusted table', () => {
   })
 
   it('a reader polling while refine rewrites partitions 20 times never sees a duplicate or a missing row', async () => {
-    const { configSchema } = await import('../../src/config/schema.js')
-    const { openPipeline } = await import('../../src/pipeline/pipeline.js')
-    const dir = await tempDir('weir-iceberg-poll-')
-    const config = configSchema.parse({
-      lake: `${dir}/lake`,
+    const { p, lake } = await pipeline('weir-iceberg-poll-', {
       sources: { x: { kind: 'demo', dataset: 'x', count: 200 } },
       tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'id', format: 'iceberg' } },
     })
-    const p = await openPipeline({ config, file: undefined, dir })
-    const lake = createLocalStore(`${dir}/lake`)
     try {
       await p.ingest()
       await p.land()

@@ -28,36 +28,41 @@ async function filesUnder(dir: string): Promise<string[]> {
     .map((d) => d.name)
 }
 
+/** A lake on s3rver with these tweets landed as raw files of `maxRecords`, and its state store. */
+async function landed(prefix: string, tweets: readonly object[], maxRecords: number) {
+  const store = await createS3Store({ bucket: s3!.bucket, prefix: `${prefix}-${Date.now()}` })
+  const stream = await createEmbeddedStream(await tempDir('weir-stream-'))
+  const state = createStateStore(store)
+  await stream.publish(
+    'x',
+    tweets.map((t) => json(t, 'tweets')),
+  )
+  await land(stream, store, {
+    topics: ['x'],
+    state,
+    table: () => ({
+      maxRecords,
+      maxBytes: 1e7,
+      maxAgeMs: 6e4,
+      path: 'raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}',
+      eventTime: 'created_at',
+    }),
+  })
+  await stream.close()
+  return { store, state }
+}
+
 describe.skipIf(!s3)('refine on S3 (s3rver)', () => {
   it('streams raw files down and Parquet up batch by batch, leaving no temp file behind', async () => {
-    const store = await createS3Store({ bucket: s3!.bucket, prefix: `refine-${Date.now()}` })
-    const stream = await createEmbeddedStream(await tempDir('weir-stream-'))
-    const state = createStateStore(store)
-    await stream.publish(
-      'x',
-      Array.from({ length: 300 }, (_, i) =>
-        json(
-          {
-            id: String(i % 200),
-            created_at: `2026-11-${20 + (i % 2)}T10:00:00Z`,
-            public_metrics: { like_count: i },
-          },
-          'tweets',
-        ),
-      ),
+    const { store, state } = await landed(
+      'refine',
+      Array.from({ length: 300 }, (_, i) => ({
+        id: String(i % 200),
+        created_at: `2026-11-${20 + (i % 2)}T10:00:00Z`,
+        public_metrics: { like_count: i },
+      })),
+      25,
     )
-    await land(stream, store, {
-      topics: ['x'],
-      state,
-      table: () => ({
-        maxRecords: 25,
-        maxBytes: 1e7,
-        maxAgeMs: 6e4,
-        path: 'raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}',
-        eventTime: 'created_at',
-      }),
-    })
-    await stream.close()
     const engine = await createEngine({ threads: 2 })
     const stagingDir = await tempDir('weir-staging-')
     const [r] = await refine(store, engine, state, {
@@ -85,27 +90,14 @@ describe.skipIf(!s3)('refine on S3 (s3rver)', () => {
   })
 
   it('keeps Iceberg metadata on S3 that an Iceberg reader reads as Weir does', async () => {
-    const store = await createS3Store({ bucket: s3!.bucket, prefix: `iceberg-${Date.now()}` })
-    const stream = await createEmbeddedStream(await tempDir('weir-stream-'))
-    const state = createStateStore(store)
-    await stream.publish(
-      'x',
-      Array.from({ length: 120 }, (_, i) =>
-        json({ id: String(i % 80), created_at: `2026-11-${20 + (i % 2)}T10:00:00Z` }, 'tweets'),
-      ),
+    const { store, state } = await landed(
+      'iceberg',
+      Array.from({ length: 120 }, (_, i) => ({
+        id: String(i % 80),
+        created_at: `2026-11-${20 + (i % 2)}T10:00:00Z`,
+      })),
+      20,
     )
-    await land(stream, store, {
-      topics: ['x'],
-      state,
-      table: () => ({
-        maxRecords: 20,
-        maxBytes: 1e7,
-        maxAgeMs: 6e4,
-        path: 'raw/{source}/{format}/{resource}/{yyyy}/{mm}/{dd}',
-        eventTime: 'created_at',
-      }),
-    })
-    await stream.close()
     const engine = await createEngine({ threads: 2 })
     await refine(store, engine, state, {
       tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'id', format: 'iceberg' } },

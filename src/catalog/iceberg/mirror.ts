@@ -56,10 +56,7 @@ export async function mirrorIceberg(
   let snapshotId = currentId
   if (remove.length || added.length || !loaded) {
     const partitioned = entry.partitioning.includes('dt')
-    const columns: Column[] =
-      partitioned && !entry.columns.some((c) => c.name === 'dt')
-        ? [...entry.columns, { name: 'dt', type: 'DATE' }]
-        : [...entry.columns]
+    const columns = icebergColumns(entry)
     const done = await commit(store, entry.location, {
       operation: remove.length ? (added.length ? rewrite : 'delete') : 'append',
       add: await describe(store, engine, added, partitioned),
@@ -72,6 +69,13 @@ export async function mirrorIceberg(
     snapshotId = done.snapshotId
   }
   await putTable(store, { ...entry, icebergSnapshot: snapshotId })
+}
+
+/** A table's columns as its Iceberg schema has them: a Hive `dt` partition is a DATE column there. */
+export function icebergColumns(entry: TableEntry): Column[] {
+  return entry.partitioning.includes('dt') && !entry.columns.some((c) => c.name === 'dt')
+    ? [...entry.columns, { name: 'dt', type: 'DATE' }]
+    : [...entry.columns]
 }
 
 /** Each new file's size, row count (from its footer) and `dt` partition (from its path). */
