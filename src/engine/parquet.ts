@@ -1,6 +1,21 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Engine, sqlIdent, sqlString } from './engine.js'
+import { describeColumns, type Engine, sqlIdent, sqlString } from './engine.js'
+
+/** Builds a COPY's `FIELD_IDS` option from the columns written (an Iceberg table's ids). */
+export type FieldIds = (written: readonly { name: string; type: string }[]) => string
+
+/** `, FIELD_IDS {…}` for the rows' columns but `except` (a partition column is not written), or ''. */
+export async function fieldIdsClause(
+  engine: Engine,
+  rows: string,
+  fieldIds: FieldIds | undefined,
+  except?: string,
+): Promise<string> {
+  if (!fieldIds) return ''
+  const columns = (await describeColumns(engine, `(${rows})`)).filter((c) => c.name !== except)
+  return `, FIELD_IDS ${fieldIds(columns)}`
+}
 
 /**
  * Writes rows as snappy Parquet under `out`: Hive-partitioned by a column (`dt=2026-11-20/`) with
@@ -13,19 +28,21 @@ export async function copyParquet(
   out: string,
   prefix: string,
   partitionBy: string | undefined,
+  fieldIds?: FieldIds,
 ): Promise<{ written: string[]; ok: number }> {
+  const ids = await fieldIdsClause(engine, rows, fieldIds, partitionBy)
   if (!partitionBy) {
     await mkdir(out, { recursive: true })
     const file = join(out, `${prefix}0.parquet`)
     const ok = Number((await engine.query(`SELECT count(*) AS n FROM (${rows})`)).rows[0]?.n ?? 0)
     if (ok === 0) return { written: [], ok }
-    await engine.run(`COPY (${rows}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION snappy)`)
+    await engine.run(`COPY (${rows}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION snappy${ids})`)
     return { written: [file], ok }
   }
   const stats = await engine.query(
     `COPY (${rows}) TO ${sqlString(out)}
      (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (${sqlIdent(partitionBy)}), FILENAME_PATTERN ${sqlString(`${prefix}{i}`)},
-      OVERWRITE_OR_IGNORE, RETURN_STATS)`,
+      OVERWRITE_OR_IGNORE, RETURN_STATS${ids})`,
   )
   return {
     written: stats.rows.map((r) => String(r.filename)).sort(),

@@ -70,6 +70,7 @@ export async function refineTable(
       policy,
       raw,
       now: opts.now,
+      iceberg,
     })
     warnings.push(...w.warnings)
     if (batch.bad > 0) {

@@ -1,10 +1,11 @@
 import { mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { listTables, putTable } from '../catalog/catalog.js'
-import { mirrorIceberg } from '../catalog/iceberg/mirror.js'
+import { fieldIdsFor, mirrorIceberg } from '../catalog/iceberg/mirror.js'
 import { hivePartition } from '../core/paths.js'
 import { type Engine, sqlList, sqlString } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
+import { fieldIdsClause } from '../engine/parquet.js'
 import { joinKey, type ObjectStore } from '../storage/storage.js'
 import { infos, liveFiles } from './files.js'
 
@@ -38,6 +39,9 @@ export async function compact(
       list.push(k)
       byPartition.set(hivePartition(k), list)
     }
+    const fieldIds = t.iceberg
+      ? await fieldIdsFor(store, t.location, t.columns, t.partitioning.includes('dt'))
+      : undefined
     const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14)
     const replaced: string[] = []
     const added: string[] = []
@@ -57,9 +61,10 @@ export async function compact(
         )
         // Partition columns come from the folder names; the new files go back into the same folder.
         const rows = `SELECT * FROM read_parquet(${sqlList(local)}, hive_partitioning = false, union_by_name = true)`
+        const ids = await fieldIdsClause(engine, rows, fieldIds)
         await engine.run(
           `COPY (${rows}) TO ${sqlString(stage)} (FORMAT parquet, COMPRESSION snappy, FILE_SIZE_BYTES ${target},
-           FILENAME_PATTERN ${sqlString(`part-c${stamp}-{i}`)}, OVERWRITE_OR_IGNORE)`,
+           FILENAME_PATTERN ${sqlString(`part-c${stamp}-{i}`)}, OVERWRITE_OR_IGNORE${ids})`,
         )
         const folder = partition ? joinKey(t.location, partition) : t.location.replace(/\/$/, '')
         for (const f of (await readdir(stage)).sort()) {

@@ -6,7 +6,7 @@ import { WeirError } from '../core/errors.js'
 import { hivePartition } from '../core/paths.js'
 import { utcParts } from '../core/time.js'
 import { type Engine, sqlIdent, sqlList, sqlString } from '../engine/engine.js'
-import { copyParquet } from '../engine/parquet.js'
+import { copyParquet, type FieldIds, fieldIdsClause } from '../engine/parquet.js'
 import type { SchemaPlan } from './schema.js'
 
 export interface Batch {
@@ -124,6 +124,7 @@ export async function fitSchema(
   unfit: string,
   seq: number,
   partitioned = true,
+  fieldIds?: FieldIds,
 ): Promise<{ written: string[]; ok: number; bad: number }> {
   let bad = 0
   if (plan.reason) {
@@ -136,10 +137,12 @@ export async function fitSchema(
     }
   }
   const rows = `SELECT ${plan.select ?? '*'} FROM ${staged}${plan.reason ? ` WHERE (${plan.reason}) IS NULL` : ''}`
-  return copyParquet(engine, rows, out, `part-${pad(seq)}-`, partitioned ? 'dt' : undefined).then((r) => ({
-    ...r,
-    bad,
-  }))
+  return copyParquet(engine, rows, out, `part-${pad(seq)}-`, partitioned ? 'dt' : undefined, fieldIds).then(
+    (r) => ({
+      ...r,
+      bad,
+    }),
+  )
 }
 
 /**
@@ -157,15 +160,18 @@ export async function mergePartitions(
   seq: number,
   keys: readonly string[],
   partitioned = true,
+  fieldIds?: FieldIds,
 ): Promise<string[]> {
-  if (!partitioned) return mergeFiles(engine, fresh, old, join(out, `part-${pad(seq)}-m`), keys, '*')
+  const merge = (f: readonly string[], o: readonly string[], prefix: string, columns: string) =>
+    mergeFiles(engine, f, o, prefix, keys, columns, fieldIds)
+  if (!partitioned) return merge(fresh, old, join(out, `part-${pad(seq)}-m`), '*')
   // One partition at a time, each a plain COPY to its folder: a COPY partitioned by dt kept a row
   // group in memory per partition and thread, and ran out of memory under a memory limit.
   const written: string[] = []
   for (const dt of [...new Set(fresh.map(hivePartition))].sort()) {
     const mine = (files: readonly string[]) => files.filter((f) => hivePartition(f) === dt)
     const prefix = join(out, dt, `part-${pad(seq)}-m`)
-    written.push(...(await mergeFiles(engine, mine(fresh), mine(old), prefix, keys, '* EXCLUDE (dt)')))
+    written.push(...(await merge(mine(fresh), mine(old), prefix, '* EXCLUDE (dt)')))
   }
   return written
 }
@@ -181,6 +187,7 @@ async function mergeFiles(
   prefix: string,
   keys: readonly string[],
   columns: string,
+  fieldIds: FieldIds | undefined,
 ): Promise<string[]> {
   // Fresh rows are one per key already (staging kept the last copy), or, in a child table, all the
   // children of the newest copy of each parent: either way an old row whose key the batch has goes.
@@ -203,8 +210,10 @@ async function mergeFiles(
   const file = `${prefix}0.parquet`
   // Row groups of 32,768 rows: the writer's buffers are a quarter of the default's, which made a
   // merge fail under a memory limit (64 MB allocations), at no measurable cost in time.
+  const rows = `SELECT ${columns} FROM (${all})`
+  const ids = await fieldIdsClause(engine, rows, fieldIds)
   await engine.run(
-    `COPY (SELECT ${columns} FROM (${all})) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 32768)`,
+    `COPY (${rows}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 32768${ids})`,
   )
   return [file]
 }

@@ -39,67 +39,145 @@ export function planSchema(
   current: readonly Column[] | undefined,
   batch: readonly Column[],
   policy: SchemaPolicy,
+  /**
+   * Which type changes the table takes in place (an Iceberg table's promotions); any by default.
+   * Under `evolve` the others keep the column's type: a value that fits goes in it, the others
+   * in a variant column (`score__varchar`); under `quarantine` they are incompatible.
+   */
+  inPlace?: (from: string, to: string) => boolean,
 ): SchemaPlan {
   if (!current?.length) return { columns: [...batch], changes: [], select: undefined, reason: undefined }
-  const columns = new Map(current.map((c) => [c.name, c.type]))
-  const changes: string[] = []
-  const select: string[] = []
-  const reasons: string[] = []
-  let rewrite = false
+  const d: Draft = {
+    columns: new Map(current.map((c) => [c.name, c.type])),
+    changes: [],
+    select: [],
+    reasons: [],
+    rewrite: false,
+  }
   for (const c of batch) {
     const id = sqlIdent(c.name)
-    const mine = columns.get(c.name)
-    if (c.name === 'dt') {
-      select.push(id)
-      continue
-    }
-    if (mine === undefined) {
-      if (policy === 'freeze') {
-        reasons.push(
-          `WHEN ${id} IS NOT NULL THEN ${sqlString(`column ${c.name} is not in the frozen schema`)}`,
-        )
-        rewrite = true // the column is left out of the table's files
-        continue
-      }
-      columns.set(c.name, c.type)
-      changes.push(`added ${c.name} ${c.type}`)
-      select.push(id)
-      continue
-    }
-    const w = widen(parse(mine), parse(c.type))
-    const wide = typeText(w.type)
-    const keep = policy === 'freeze' || (policy === 'quarantine' && w.how === 'incompatible')
-    if (w.how !== 'same' && keep) {
-      // The table's type stays: rows whose value does not fit it are set aside, the rest cast.
-      reasons.push(
-        `WHEN ${id} IS NOT NULL AND TRY_CAST(${id} AS ${mine}) IS NULL THEN ${sqlString(`column ${c.name}: ${c.type} does not fit ${mine}`)}`,
+    const mine = d.columns.get(c.name)
+    if (c.name === 'dt') d.select.push(id)
+    else if (mine !== undefined) fitColumn(d, c, mine, policy, inPlace)
+    else if (policy === 'freeze') {
+      d.reasons.push(
+        `WHEN ${id} IS NOT NULL THEN ${sqlString(`column ${c.name} is not in the frozen schema`)}`,
       )
-      select.push(`TRY_CAST(${id} AS ${mine}) AS ${id}`)
-      rewrite = true
-      continue
-    }
-    if (w.how !== 'same') {
-      columns.set(c.name, wide)
-      changes.push(
-        w.how === 'incompatible'
-          ? `${c.name}: ${mine} and ${c.type} do not fit one another; widened to VARCHAR`
-          : `${c.name}: ${mine} widened to ${wide}`,
-      )
-    }
-    const target = columns.get(c.name)!
-    if (target === c.type || parse(target).kind !== 'scalar') select.push(id)
-    else {
-      // Structs and lists become JSON text, not DuckDB's own rendering of them.
-      const value = parse(c.type).kind === 'scalar' ? id : `to_json(${id})`
-      select.push(`CAST(${value} AS ${target}) AS ${id}`)
-      rewrite = true
+      d.rewrite = true // the column is left out of the table's files
+    } else {
+      d.columns.set(c.name, c.type)
+      d.changes.push(`added ${c.name} ${c.type}`)
+      d.select.push(id)
     }
   }
   return {
-    columns: [...columns].map(([name, type]) => ({ name, type })),
-    changes,
-    select: rewrite ? select.join(', ') : undefined,
-    reason: reasons.length ? `CASE ${reasons.join(' ')} END` : undefined,
+    columns: [...d.columns].map(([name, type]) => ({ name, type })),
+    changes: d.changes,
+    select: d.rewrite ? d.select.join(', ') : undefined,
+    reason: d.reasons.length ? `CASE ${d.reasons.join(' ')} END` : undefined,
+  }
+}
+
+/** A plan being made: the table's columns so far, and what the batch's rows need to fit them. */
+interface Draft {
+  readonly columns: Map<string, string>
+  readonly changes: string[]
+  readonly select: string[]
+  readonly reasons: string[]
+  rewrite: boolean
+}
+
+/** One batch column the table has: the same type, a widening, a variant column, or rows set aside. */
+function fitColumn(
+  d: Draft,
+  c: Column,
+  mine: string,
+  policy: SchemaPolicy,
+  inPlace: ((from: string, to: string) => boolean) | undefined,
+) {
+  const id = sqlIdent(c.name)
+  const w = widen(parse(mine), parse(c.type))
+  const wide = typeText(w.type)
+  const fixed = w.how !== 'same' && inPlace !== undefined && !inPlace(mine, wide)
+  const keep = policy === 'freeze' || (policy === 'quarantine' && (w.how === 'incompatible' || fixed))
+  if (w.how !== 'same' && keep) {
+    // The table's type stays: rows whose value does not fit it are set aside, the rest cast.
+    const why = sqlString(`column ${c.name}: ${c.type} does not fit ${mine}`)
+    d.reasons.push(`WHEN ${id} IS NOT NULL AND NOT ${fitsIn(id, c.type, mine)} THEN ${why}`)
+    d.select.push(`TRY_CAST(${id} AS ${mine}) AS ${id}`)
+    d.rewrite = true
+    return
+  }
+  if (fixed) {
+    const v = variant(c, mine)
+    if (!d.columns.has(v.name)) {
+      d.columns.set(v.name, v.type)
+      d.changes.push(
+        `${c.name}: ${c.type} values that do not fit ${mine} (a type this table cannot change to ${wide}) go to new column ${v.name}`,
+      )
+    }
+    d.select.push(...v.select)
+    d.rewrite = true
+    return
+  }
+  if (w.how !== 'same') {
+    d.columns.set(c.name, wide)
+    d.changes.push(
+      w.how === 'incompatible'
+        ? `${c.name}: ${mine} and ${c.type} do not fit one another; widened to VARCHAR`
+        : `${c.name}: ${mine} widened to ${wide}`,
+    )
+  }
+  const target = d.columns.get(c.name)!
+  if (target === c.type || parse(target).kind !== 'scalar') d.select.push(id)
+  else {
+    // Structs and lists become JSON text, not DuckDB's own rendering of them.
+    const value = parse(c.type).kind === 'scalar' ? id : `to_json(${id})`
+    d.select.push(`CAST(${value} AS ${target}) AS ${id}`)
+    d.rewrite = true
+  }
+}
+
+const NUMBERS =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL)\b/
+
+/**
+ * Whether a value of type `from` fits type `to` (false for NULL): it casts, and a number casts
+ * back unchanged (2.5 would round to 2 as a BIGINT). Text is not compared back: '2026-11-20T10:00Z'
+ * fits a TIMESTAMP though it prints otherwise.
+ */
+function fitsIn(id: string, from: string, to: string): string {
+  const lossless = NUMBERS.test(from) && NUMBERS.test(to)
+  return lossless
+    ? `coalesce(CAST(TRY_CAST(${id} AS ${to}) AS ${from}) = ${id}, false)`
+    : `(TRY_CAST(${id} AS ${to}) IS NOT NULL)`
+}
+
+/**
+ * The variant column for a batch's values of column `c` that its table's type `mine` cannot hold:
+ * `<name>__<type>` of the batch's type (`score__double`), or `<name>__json` (JSON text) for a
+ * nested one. A value goes there only when casting it to `mine` and back would change it.
+ */
+function variant(c: Column, mine: string) {
+  const id = sqlIdent(c.name)
+  const nested = parse(c.type).kind !== 'scalar'
+  const suffix = nested
+    ? 'json'
+    : c.type
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '_')
+        .replace(/^_|_$/g, '')
+  const name = `${c.name}__${suffix}`
+  const type = nested ? 'VARCHAR' : c.type
+  const fits = fitsIn(id, c.type, mine)
+  const value = nested ? `CAST(to_json(${id}) AS VARCHAR)` : id
+  return {
+    name,
+    type,
+    select: [
+      `CASE WHEN ${fits} THEN TRY_CAST(${id} AS ${mine}) END AS ${id}`,
+      `CASE WHEN NOT ${fits} THEN ${value} END AS ${sqlIdent(name)}`,
+    ],
   }
 }
 

@@ -1,6 +1,8 @@
 import { stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import type { TableEntry } from '../catalog/catalog.js'
+import { fieldIdsFor } from '../catalog/iceberg/mirror.js'
+import { promotes } from '../catalog/iceberg/schema.js'
 import { hivePartition } from '../core/paths.js'
 import { describeColumns, type Engine } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
@@ -19,6 +21,8 @@ export interface BatchContext {
   readonly policy: 'evolve' | 'quarantine' | 'freeze'
   readonly raw: TableEntry
   readonly now: Date | undefined
+  /** The tables are Iceberg tables: files carry their field ids. */
+  readonly iceberg: boolean
 }
 
 /** What writing one output did: its schema plan, its live files after, and the files it replaced. */
@@ -52,12 +56,14 @@ export async function writeOutput(
   const warnings: string[] = []
   let bytes = 0
   // Fit the batch to the table's schema (cast, widen, or set rows aside), by the table's policy.
-  const plan = planSchema(o.trusted?.columns, await describeColumns(engine, o.staged), c.policy)
+  const batchColumns = await describeColumns(engine, o.staged)
+  const plan = planSchema(o.trusted?.columns, batchColumns, c.policy, c.iceberg ? promotes : undefined)
   warnings.push(...plan.changes.filter((ch) => ch.includes('do not fit')).map((ch) => `${o.name}: ${ch}`))
   // One write of Parquet per table: from the staged rows, cast and filtered to fit.
   const base = join(c.stage, `fitted-${c.n}`)
   const unfit = join(c.stage, `unfit-${c.n}.ndjson`)
-  const fitted = await fitSchema(engine, o.staged, plan, base, unfit, c.seq, c.partitioned)
+  const ids = c.iceberg ? await fieldIdsFor(store, o.location, plan.columns, c.partitioned) : undefined
+  const fitted = await fitSchema(engine, o.staged, plan, base, unfit, c.seq, c.partitioned, ids)
   if (fitted.bad) {
     const key = errorKey(c.raw, `${pad(c.seq)}-schema${c.n ? `-${c.n}` : ''}`, c.now)
     await store.putFile(key, unfit)
@@ -84,6 +90,7 @@ export async function writeOutput(
         c.seq,
         o.parentKeys ?? o.keys,
         c.partitioned,
+        ids,
       )
       for (const [k] of fresh) files.delete(k)
       for (const f of result) files.set(joinKey(o.location, relative(merged, f).split(sep).join('/')), f)

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Column } from '../../src/catalog/catalog.js'
 import { readContainer } from '../../src/catalog/iceberg/manifest.js'
 import { current, uriOf } from '../../src/catalog/iceberg/metadata.js'
-import { fieldIdsOption } from '../../src/catalog/iceberg/schema.js'
+import { fieldIdsOption, type IcebergType } from '../../src/catalog/iceberg/schema.js'
 import { commit, liveFiles, loadTable, manifestsOf } from '../../src/catalog/iceberg/table.js'
 import { createEngine, type Engine, sqlString } from '../../src/engine/engine.js'
 import { createLocalStore } from '../../src/storage/local/local-store.js'
@@ -97,6 +97,34 @@ async function viaIcebird() {
       dt: typeof r.dt === 'number' ? new Date(r.dt * 86_400_000) : r.dt,
     })),
   )
+}
+
+/**
+ * Every live file of a table carries the field ids of the table's schema: each id in a footer is
+ * the schema's id for that name (nested fields too), and every column but the partition has one.
+ */
+async function expectFieldIds(lake: ObjectStore, location: string) {
+  const m = (await loadTable(lake, location))!.metadata
+  const names = new Map<number, string>()
+  const walk = (t: IcebergType) => {
+    if (typeof t === 'string') return
+    if (t.type === 'struct') for (const f of t.fields) names.set(f.id, f.name), walk(f.type)
+    else if (t.type === 'list') names.set(t['element-id'], 'element'), walk(t.element)
+    else names.set(t['key-id'], 'key'), names.set(t['value-id'], 'value'), walk(t.key), walk(t.value)
+  }
+  const { schema } = current(m)
+  walk(schema)
+  const files = await liveFiles(lake, m)
+  expect(files.length).toBeGreaterThan(0)
+  for (const f of files) {
+    const { rows } = await engine.query(
+      `SELECT name, field_id FROM parquet_schema(${sqlString(new URL(f.path).pathname)}) WHERE field_id IS NOT NULL`,
+    )
+    for (const r of rows) expect([r.field_id, names.get(Number(r.field_id))]).toEqual([r.field_id, r.name])
+    const top = new Set(rows.map((r) => Number(r.field_id)))
+    for (const c of schema.fields.filter((c) => c.name !== 'dt'))
+      expect([c.name, top.has(c.id)]).toEqual([c.name, true])
+  }
 }
 
 /** A pipeline of its own over a fresh lake, and that lake's store, from the config's other sections. */
@@ -372,6 +400,7 @@ describe('a pipeline with an Iceberg trusted table', () => {
       expect(metadata.snapshots).toHaveLength(1)
       expect(metadata.snapshots[0]!.summary.operation).toBe('overwrite')
       expect(metadata.properties['schema.name-mapping.default']).toContain('"names":["id"]')
+      await expectFieldIds(lake, 'trusted/x/tweets')
     } finally {
       await p.close()
     }
@@ -398,6 +427,7 @@ describe('a pipeline with an Iceberg trusted table', () => {
       expect(await rows()).toBe(120)
       const { metadata } = (await loadTable(lake, 'trusted/w/realtime'))!
       expect(metadata.snapshots[0]!.summary.operation).toBe('replace')
+      await expectFieldIds(lake, 'trusted/w/realtime')
       expect((await liveFiles(lake, metadata)).length).toBe(done!.filesAfter)
       // What no snapshot refers to any more is gone: two metadata versions, the hint, one list and its manifests.
       const left: string[] = []

@@ -1,11 +1,15 @@
+import { icebergRead } from 'icebird'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getTable, putTable } from '../../src/catalog/catalog.js'
+import { uriOf } from '../../src/catalog/iceberg/metadata.js'
+import { loadTable } from '../../src/catalog/iceberg/table.js'
 import { attachLake } from '../../src/catalog/views.js'
 import { createEngine, type Engine, sqlList } from '../../src/engine/engine.js'
 import { type LandingOptions, land } from '../../src/landing/landing.js'
 import { compact } from '../../src/refine/compact.js'
 import { type RefineOptions, refine } from '../../src/refine/refine.js'
 import { createStateStore, type StateStore } from '../../src/state/state.js'
+import { fetchLocalFiles } from '../helpers/file-fetch.js'
 import { json, keys, scratchLake, text } from '../helpers/lake.js'
 import { runSource } from '../helpers/rest.js'
 import { tempDir } from '../helpers/services.js'
@@ -280,12 +284,14 @@ describe('refine', () => {
   describe('schema evolution', () => {
     const doc = (id: number, extra: Record<string, unknown> = {}) =>
       json({ id: String(id), created_at: '2026-11-20T10:00:00Z', score: id, ...extra }, 'tweets')
-    async function batches(policy: 'evolve' | 'quarantine' | 'freeze', ...sets: ReturnType<typeof doc>[][]) {
+    async function batches(
+      policy: 'evolve' | 'quarantine' | 'freeze' | { policy: 'evolve' | 'quarantine'; format: 'iceberg' },
+      ...sets: ReturnType<typeof doc>[][]
+    ) {
       const { store, stream, state, opts } = await setup()
-      const o = {
-        ...opts,
-        tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'id', schema: policy } },
-      }
+      const table =
+        typeof policy === 'string' ? { schema: policy } : { schema: policy.policy, format: policy.format }
+      const o = { ...opts, tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'id', ...table } } }
       const results = []
       for (const set of sets) {
         await stream.publish('x', set)
@@ -324,6 +330,64 @@ describe('refine', () => {
       expect(results[1]?.warnings).toEqual([
         'x_tweets: score: BIGINT and VARCHAR do not fit one another; widened to VARCHAR',
       ])
+    })
+
+    it('evolve on an Iceberg table: a type Iceberg cannot change in place stays; values that do not fit it go to a variant column', async () => {
+      const { store, rows, entry, results } = await batches(
+        { policy: 'evolve', format: 'iceberg' },
+        [doc(1)],
+        [doc(2, { score: 'high' }), doc(3, { score: '7' })],
+        [doc(4, { score: 2.5 }), doc(5, { score: 5.0 })],
+      )
+      expect(rows).toEqual([
+        { id: '1', score: 1, score__varchar: null, score__double: null },
+        { id: '2', score: null, score__varchar: 'high', score__double: null },
+        { id: '3', score: 7, score__varchar: null, score__double: null },
+        { id: '4', score: null, score__varchar: null, score__double: 2.5 },
+        { id: '5', score: 5, score__varchar: null, score__double: null },
+      ])
+      expect(entry?.columns.map((c) => `${c.name} ${c.type}`)).toEqual(
+        expect.arrayContaining(['score BIGINT', 'score__varchar VARCHAR', 'score__double DOUBLE']),
+      )
+      expect(results[1]?.warnings).toEqual([
+        'x_tweets: score: VARCHAR values that do not fit BIGINT (a type this table cannot change to VARCHAR) go to new column score__varchar',
+      ])
+      // An Iceberg reader sees the same rows: each column under one field id, its type never changed.
+      const restore = fetchLocalFiles()
+      try {
+        const m = (await loadTable(store, 'trusted/x/tweets'))!.metadata
+        expect(m.schemas.map((s) => s.fields.find((f) => f.name === 'score'))).toEqual(
+          m.schemas.map(() => ({ id: 3, name: 'score', required: false, type: 'long' })),
+        )
+        const read = (await icebergRead({ tableUrl: uriOf(store, 'trusted/x/tweets') })) as Record<
+          string,
+          unknown
+        >[]
+        const plain = read
+          .map(({ id, score, score__varchar, score__double }) => ({
+            id,
+            score: score === null || score === undefined ? null : Number(score),
+            score__varchar: score__varchar ?? null,
+            score__double: score__double ?? null,
+          }))
+          .sort((a, b) => Number(a.id) - Number(b.id))
+        expect(plain).toEqual(rows)
+      } finally {
+        restore()
+      }
+    })
+
+    it('quarantine on an Iceberg table: a widening Iceberg does not allow (BIGINT to DOUBLE) sets the rows aside', async () => {
+      const { rows, entry } = await batches(
+        { policy: 'quarantine', format: 'iceberg' },
+        [doc(1)],
+        [doc(2, { score: 2.5 }), doc(3, { score: 3.0 })],
+      )
+      expect(rows).toEqual([
+        { id: '1', score: 1 },
+        { id: '3', score: 3 },
+      ])
+      expect(entry?.columns.find((c) => c.name === 'score')?.type).toBe('BIGINT')
     })
 
     it('quarantine: rows whose values do not fit the column go to _errors/refine with the reason; widening still evolves', async () => {

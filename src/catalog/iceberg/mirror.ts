@@ -3,9 +3,9 @@ import { localize } from '../../engine/localize.js'
 import type { ObjectInfo, ObjectStore } from '../../storage/storage.js'
 import { type Column, putTable, type TableEntry } from '../catalog.js'
 import type { DataFile } from './manifest.js'
-import { type TableMetadata, uriOf } from './metadata.js'
+import { current, newMetadata, type TableMetadata, uriOf, withColumns } from './metadata.js'
 import { liveFiles, loadTable } from './read.js'
-import type { IcebergField, IcebergType } from './schema.js'
+import { fieldIdsOption, type IcebergField, type IcebergType } from './schema.js'
 import { commit } from './table.js'
 
 const DAY_MS = 86_400_000
@@ -71,8 +71,25 @@ export async function mirrorIceberg(
   await putTable(store, { ...entry, icebergSnapshot: snapshotId })
 }
 
+/**
+ * The `FIELD_IDS` option, for the columns a file of the table has, that its next commit's schema
+ * gives them: the ids `mirrorIceberg` will commit, as it builds that schema the same way.
+ */
+export async function fieldIdsFor(
+  store: ObjectStore,
+  location: string,
+  columns: readonly Column[],
+  partitioned: boolean,
+): Promise<(written: readonly Column[]) => string> {
+  const all = icebergColumns({ columns, partitioning: partitioned ? ['dt'] : [] })
+  const loaded = await loadTable(store, location)
+  const base = loaded?.metadata ?? newMetadata(store, location, all, partitioned ? 'dt' : undefined)
+  const { schema } = current(withColumns(base, all))
+  return (written) => fieldIdsOption(schema, written)
+}
+
 /** A table's columns as its Iceberg schema has them: a Hive `dt` partition is a DATE column there. */
-export function icebergColumns(entry: TableEntry): Column[] {
+export function icebergColumns(entry: Pick<TableEntry, 'columns' | 'partitioning'>): Column[] {
   return entry.partitioning.includes('dt') && !entry.columns.some((c) => c.name === 'dt')
     ? [...entry.columns, { name: 'dt', type: 'DATE' }]
     : [...entry.columns]

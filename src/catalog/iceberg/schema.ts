@@ -142,19 +142,64 @@ export function icebergSchema(
 /**
  * DuckDB's `FIELD_IDS` option for COPY … TO parquet, so each Parquet column carries its Iceberg
  * field id: `{id: 1, s: {__duckdb_field_id: 2, a: 3}, l: {__duckdb_field_id: 4, element: 5}}`.
+ * Only the columns the file has (`columns`, as DuckDB describes the rows written; all of the
+ * schema's if omitted), matched to the schema by name: DuckDB refuses an id for a column it does
+ * not write, and a partition column is not written.
  */
-export function fieldIdsOption(schema: IcebergSchema): string {
+export function fieldIdsOption(schema: IcebergSchema, columns?: readonly Column[]): string {
   const name = (n: string) => `"${n.replaceAll('"', '""')}"`
-  const nested = (t: IcebergType): string[] => {
-    if (typeof t === 'string') return []
-    if (t.type === 'struct') return t.fields.map(entry)
-    if (t.type === 'list') return [`element: ${idWith(t['element-id'], t.element)}`]
-    return [`key: ${idWith(t['key-id'], t.key)}`, `value: ${idWith(t['value-id'], t.value)}`]
+  const byName = (fields: readonly IcebergField[], t: Type | undefined) =>
+    t?.kind === 'struct'
+      ? t.fields.flatMap(([n, ft]) => {
+          const f = fields.find((x) => x.name === n)
+          return f ? [`${name(n)}: ${idWith(f.id, f.type, ft)}`] : []
+        })
+      : fields.map((f) => `${name(f.name)}: ${idWith(f.id, f.type, undefined)}`)
+  const nested = (it: IcebergType, t: Type | undefined): string[] => {
+    if (typeof it === 'string') return []
+    if (it.type === 'struct') return byName(it.fields, t)
+    if (it.type === 'list')
+      return [`element: ${idWith(it['element-id'], it.element, t?.kind === 'list' ? t.of : undefined)}`]
+    const m = t?.kind === 'map' ? t : undefined
+    return [
+      `key: ${idWith(it['key-id'], it.key, m?.key)}`,
+      `value: ${idWith(it['value-id'], it.value, m?.value)}`,
+    ]
   }
-  const idWith = (id: number, t: IcebergType) => {
-    const inner = nested(t)
+  const idWith = (id: number, it: IcebergType, t: Type | undefined) => {
+    const inner = nested(it, t)
     return inner.length ? `{__duckdb_field_id: ${id}, ${inner.join(', ')}}` : String(id)
   }
-  const entry = (f: IcebergField) => `${name(f.name)}: ${idWith(f.id, f.type)}`
-  return `{${schema.fields.map(entry).join(', ')}}`
+  const top: Type | undefined = columns && {
+    kind: 'struct',
+    fields: columns.map((c) => [c.name, parse(c.type)] as const),
+  }
+  return `{${byName(schema.fields, top).join(', ')}}`
+}
+
+/**
+ * Whether Iceberg lets a column of DuckDB type `from` become `to` in place, its field id kept:
+ * int → long, float → double, a decimal's precision raised (same scale), a struct gaining fields,
+ * and those inside lists, maps and structs. Anything else would make files written before unreadable.
+ */
+export function promotes(from: string, to: string): boolean {
+  const scalar = (t: Type & { kind: 'scalar' }) =>
+    t.name === 'DECIMAL' ? `decimal(${t.args[0] ?? 18}, ${t.args[1] ?? 3})` : (SCALARS[t.name] ?? t.name)
+  const ok = (a: Type, b: Type): boolean => {
+    if (a.kind === 'scalar' && b.kind === 'scalar') {
+      const [x, y] = [scalar(a), scalar(b)]
+      if (x === y || (x === 'int' && y === 'long') || (x === 'float' && y === 'double')) return true
+      const [dx, dy] = [/^decimal\((\d+), (\d+)\)$/.exec(x), /^decimal\((\d+), (\d+)\)$/.exec(y)]
+      return !!dx && !!dy && dx[2] === dy[2] && Number(dy[1]) >= Number(dx[1])
+    }
+    if (a.kind === 'list' && b.kind === 'list') return ok(a.of, b.of)
+    if (a.kind === 'map' && b.kind === 'map') return ok(a.key, b.key) && ok(a.value, b.value)
+    if (a.kind === 'struct' && b.kind === 'struct')
+      return a.fields.every(([n, t]) => {
+        const other = b.fields.find(([m]) => m === n)
+        return other !== undefined && ok(t, other[1])
+      })
+    return false
+  }
+  return ok(parse(from), parse(to))
 }
