@@ -88,7 +88,8 @@ async function commitCost(root: string, total: number) {
       remove: [],
       columns,
       partitionBy: 'dt',
-      keepSnapshots: 1,
+      // Weir's retention as a table property: here every replaced snapshot expires at once.
+      properties: () => ({ 'history.expire.max-snapshot-age-ms': '0' }),
     })
     window.push(performance.now() - t0)
     if (window.length > 100) window.shift()

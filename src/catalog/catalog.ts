@@ -58,6 +58,8 @@ export interface TableEntry {
   readonly iceberg?: boolean
   /** The Iceberg snapshot that holds exactly `files`; absent while the metadata has to catch up. */
   readonly icebergSnapshot?: number
+  /** The key of the Iceberg metadata file that snapshot was committed in: what Weir's views read. */
+  readonly icebergMetadata?: string
   /** For a refined table built by a model. */
   readonly model?: ModelState
   readonly updatedAt: string

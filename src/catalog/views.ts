@@ -1,7 +1,9 @@
+import { WeirError } from '../core/errors.js'
 import { type Engine, sqlIdent, sqlList, sqlString } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
 import type { ObjectInfo, ObjectStore } from '../storage/storage.js'
 import { listTables, type TableEntry, ZONES } from './catalog.js'
+import { type AsOf, snapshotKeys } from './iceberg/read.js'
 
 const EXTENSIONS: Readonly<Record<TableEntry['format'], string>> = {
   ndjson: '.ndjson',
@@ -22,7 +24,12 @@ const ALERT_COLUMNS =
  * one schema per zone, one view per table over the table's current files. A table without files
  * becomes an empty view with its catalog columns, so queries on it return no rows instead of failing.
  */
-export async function attachLake(engine: Engine, store: ObjectStore): Promise<TableEntry[]> {
+export async function attachLake(
+  engine: Engine,
+  store: ObjectStore,
+  /** Time travel: Iceberg tables as they were then (other tables as they are). */
+  asOf?: AsOf,
+): Promise<TableEntry[]> {
   for (const zone of ZONES) await engine.run(`CREATE SCHEMA IF NOT EXISTS ${zone}`)
   // Weir's own tables: the alert history (`select * from weir.alerts`).
   await engine.run('CREATE SCHEMA IF NOT EXISTS weir')
@@ -40,7 +47,8 @@ export async function attachLake(engine: Engine, store: ObjectStore): Promise<Ta
       : `CREATE OR REPLACE VIEW weir.alerts AS SELECT * FROM (SELECT NULL::TIMESTAMP AS "at", NULL::VARCHAR AS rule, NULL::VARCHAR AS "key", NULL::VARCHAR AS state, NULL::VARCHAR AS outcome, NULL::VARCHAR AS channel, NULL::BIGINT AS attempts, NULL::BOOLEAN AS digest, NULL::VARCHAR AS subject, NULL::VARCHAR AS "values", NULL::VARCHAR AS error) WHERE false`,
   )
   const tables = await listTables(store)
-  for (const t of tables) if (t.format !== 'view') await attachFiles(engine, store, t)
+  if (asOf && 'snapshot' in asOf) await expectSnapshot(store, tables, asOf.snapshot)
+  for (const t of tables) if (t.format !== 'view') await attachFiles(engine, store, t, asOf)
   // Model views are bound when created, so each after the views it reads: passes until none is left.
   let views = tables.filter((t) => t.format === 'view')
   while (views.length) {
@@ -72,8 +80,8 @@ export async function attachTable(engine: Engine, store: ObjectStore, t: TableEn
  * files cannot be read at all becomes a view that fails with the reason when queried, so every
  * other table stays queryable.
  */
-async function attachFiles(engine: Engine, store: ObjectStore, t: TableEntry): Promise<void> {
-  const sql = await viewSql(store, t)
+async function attachFiles(engine: Engine, store: ObjectStore, t: TableEntry, asOf?: AsOf): Promise<void> {
+  const sql = await viewSql(store, t, asOf)
   try {
     await engine.run(sql)
     return
@@ -96,11 +104,14 @@ async function attachFiles(engine: Engine, store: ObjectStore, t: TableEntry): P
   }
 }
 
-async function viewSql(store: ObjectStore, t: TableEntry): Promise<string> {
+async function viewSql(store: ObjectStore, t: TableEntry, asOf?: AsOf): Promise<string> {
   if (t.format === 'view')
     return `CREATE OR REPLACE VIEW ${t.zone}.${sqlIdent(t.name)} AS ${t.sql ?? 'SELECT NULL AS empty WHERE false'}`
   const objects: ObjectInfo[] = []
-  const live = t.files ? new Set(t.files) : undefined
+  // An Iceberg table is read as its snapshot has it; its file list stands in while the metadata catches up.
+  const snapshot = t.iceberg ? await snapshotKeys(store, t, asOf) : undefined
+  const wanted = snapshot ?? t.files
+  const live = wanted ? new Set(wanted) : undefined
   for await (const o of store.list(t.location)) {
     const base = o.key.slice(o.key.lastIndexOf('/') + 1)
     if (live ? live.has(o.key) : o.key.endsWith(EXTENSIONS[t.format]) && !base.startsWith('_'))
@@ -115,6 +126,18 @@ async function viewSql(store: ObjectStore, t: TableEntry): Promise<string> {
   const files = sqlList(await localize(store, objects))
   const from = readerSql(t, files)
   return `CREATE OR REPLACE VIEW ${name} AS SELECT * FROM ${from}`
+}
+
+/** A snapshot id asked for must be one that some Iceberg table keeps. */
+async function expectSnapshot(store: ObjectStore, tables: readonly TableEntry[], id: number): Promise<void> {
+  for (const t of tables) if (t.iceberg && (await snapshotKeys(store, t, { snapshot: id }))) return
+  throw new WeirError(
+    `--as-of ${id}: no Iceberg table keeps a snapshot of that id (see weir catalog history)`,
+    {
+      code: 'QUERY_AS_OF',
+      stage: 'query',
+    },
+  )
 }
 
 /** The DuckDB table function that reads a table's files (a SQL list or glob), with its format's options. */

@@ -8,7 +8,7 @@ import { registerProject } from './program/project.js'
 import { registerQuery } from './program/query.js'
 import { registerRun } from './program/run.js'
 import { registerServe } from './program/serve.js'
-import { registerStages } from './program/stages.js'
+import { registerMaintain, registerStages } from './program/stages.js'
 
 // Only commander is loaded up front: every command imports its implementation (and with it DuckDB,
 // the AWS SDK, zod) when it runs, which keeps `weir --help` well under 300 ms.
@@ -49,6 +49,7 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
   // Help lists the commands in the order they are registered: the flow first, then operating it.
   for (const register of [
     registerStages,
+    registerMaintain,
     registerInit,
     registerRun,
     registerQuery,

@@ -30,7 +30,12 @@ export const tablesSchema = z
         .enum(['parquet', 'iceberg'])
         .default('parquet')
         .describe(
-          'iceberg (preview): the trusted tables also keep Apache Iceberg v2 metadata in <location>/metadata/, committed atomically after every change to their live files, so engines that read Iceberg (DuckDB iceberg_scan, Trino, Spark, Athena) see exactly the files Weir reads. Only the current snapshot is kept.',
+          'iceberg (preview): the trusted tables also keep Apache Iceberg v2 metadata in <location>/metadata/, committed atomically after every change to their live files, so engines that read Iceberg (DuckDB iceberg_scan, Trino, Spark, Athena) see exactly the files Weir reads.',
+        ),
+      retention: durationSchema
+        .default('1h')
+        .describe(
+          "Iceberg tables: how long a replaced snapshot stays readable (time travel, queries already running), as the table's history.expire.max-snapshot-age-ms. `weir maintain` (and `weir run`, hourly) then deletes the files no kept snapshot uses.",
         ),
       landing: z
         .strictObject({

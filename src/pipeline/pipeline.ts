@@ -1,4 +1,5 @@
 import type { AlertEvent } from '../alerts/watch.js'
+import type { AsOf } from '../catalog/iceberg/read.js'
 import type { LoadedConfig } from '../config/load.js'
 import { type QueryResult, type QueryStream, sqlString } from '../engine/engine.js'
 import type { ModelResult } from '../models/run.js'
@@ -15,6 +16,11 @@ import { refineStage } from './stages/refine.js'
 import { warehouseStage } from './stages/warehouse.js'
 
 export { createSources } from './stages/ingest.js'
+
+export interface QueryOptions {
+  /** Time travel: Iceberg tables as they were at a time or snapshot (others as they are). */
+  readonly asOf?: AsOf | undefined
+}
 
 /** What one stage run did, in the units every stage shares (the demo and `weir status` print these). */
 export interface StageSummary {
@@ -85,12 +91,15 @@ export interface Pipeline
     select?: readonly string[]
     fullRefresh?: boolean
   }): Promise<readonly LoadResult[]>
-  /** Runs SQL over every catalog table (`select * from trusted.x_tweets`). */
-  query(sql: string): Promise<QueryResult>
+  /**
+   * Runs SQL over every catalog table (`select * from trusted.x_tweets`); with `asOf`, Iceberg
+   * tables as they were at that time or snapshot.
+   */
+  query(sql: string, options?: QueryOptions): Promise<QueryResult>
   /** Writes a query's result as one snappy Parquet file; returns its row count. */
-  exportParquet(sql: string, file: string): Promise<number>
+  exportParquet(sql: string, file: string, options?: QueryOptions): Promise<number>
   /** The same, yielding rows chunk by chunk for large results. */
-  queryStream(sql: string): Promise<QueryStream>
+  queryStream(sql: string, options?: QueryOptions): Promise<QueryStream>
   close(): Promise<void>
 }
 
@@ -159,13 +168,13 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
     compileModels: (select) => compileModels(p, select),
     loadPostgres: (opts) => warehouseStage(p, opts),
     alerts: (signal, follow, onEvent) => alertsStage(p, signal, follow, onEvent),
-    query: (sql) => withHint((e) => e.query(sql)),
-    exportParquet: (sql, file) =>
+    query: (sql, opts) => withHint((e) => e.query(sql), opts?.asOf),
+    exportParquet: (sql, file, opts) =>
       withHint(async (e) => {
         const r = await e.query(`COPY (${sql}\n) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION snappy)`)
         return Number(Object.values(r.rows[0] ?? {})[0] ?? 0)
-      }),
-    queryStream: (sql) => withHint((e) => e.stream(sql)),
+      }, opts?.asOf),
+    queryStream: (sql, opts) => withHint((e) => e.stream(sql), opts?.asOf),
     close: p.close,
   }
 }

@@ -1,3 +1,4 @@
+import type { AsOf } from '../catalog/iceberg/read.js'
 import { attachLake } from '../catalog/views.js'
 import { WeirError } from '../core/errors.js'
 import type { Engine } from '../engine/engine.js'
@@ -9,9 +10,9 @@ import type { Resources } from './resources.js'
  * refines while it serves queries must not read a list of files that are gone.
  */
 export function queryFront(p: Resources) {
-  return async <T>(run: (e: Engine) => Promise<T>): Promise<T> => {
+  return async <T>(run: (e: Engine) => Promise<T>, asOf?: AsOf): Promise<T> => {
     const e = await p.engine()
-    const attached = (await attachLake(e, p.store)).length
+    const attached = (await attachLake(e, p.store, asOf)).length
     try {
       return await run(e)
     } catch (err) {

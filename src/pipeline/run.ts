@@ -3,7 +3,15 @@ import { createRunHistory, type RunRecord } from '../scheduler/history.js'
 import { createScheduler, type JobEvent, type JobSpec, type Scheduler } from '../scheduler/scheduler.js'
 import { jobContext } from './jobs/context.js'
 import { landJob } from './jobs/land-job.js'
-import { alertsJob, modelsJob, refineJob, serveJob, sourceJobs, warehouseJob } from './jobs/stage-jobs.js'
+import {
+  alertsJob,
+  maintainJob,
+  modelsJob,
+  refineJob,
+  serveJob,
+  sourceJobs,
+  warehouseJob,
+} from './jobs/stage-jobs.js'
 import type { Pipeline } from './pipeline.js'
 
 export const ROLES = ['ingest', 'landing', 'refine', 'models', 'warehouse', 'alerts', 'serve'] as const
@@ -42,6 +50,7 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
     ...(has('ingest') ? sourceJobs(c) : []),
     ...(has('landing') ? [landJob(c)] : []),
     ...(has('refine') && (!has('landing') || options.once) ? [refineJob(c)] : []),
+    ...(has('refine') && !options.once && icebergTables(p) ? [maintainJob(c)] : []),
     ...(has('models') ? [modelsJob(c)] : []),
     ...(has('warehouse') && p.config.warehouse?.postgres ? [warehouseJob(c)] : []),
     ...(has('alerts') && Object.keys(p.config.alerts.rules).length ? [alertsJob(c)] : []),
@@ -93,6 +102,9 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
   })()
   return { scheduler: s, done, idle }
 }
+
+/** Whether any table of the config is an Iceberg table (their snapshots then need expiring). */
+const icebergTables = (p: Pipeline) => Object.values(p.config.tables).some((t) => t.format === 'iceberg')
 
 /**
  * Catch-up, when asked for: a scheduled job whose last run is older than its previous tick runs

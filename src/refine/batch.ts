@@ -2,6 +2,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { getTable, type TableEntry } from '../catalog/catalog.js'
 import { mirrorIceberg } from '../catalog/iceberg/mirror.js'
+import { parseDuration } from '../core/units.js'
 import type { Engine } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
 import type { StateStore } from '../state/state.js'
@@ -70,7 +71,7 @@ export async function refineTable(
       policy,
       raw,
       now: opts.now,
-      iceberg,
+      iceberg: iceberg !== undefined,
     })
     warnings.push(...w.warnings)
     if (batch.bad > 0) {
@@ -78,12 +79,12 @@ export async function refineTable(
       const reason = et ? `event time "${et}" is missing or not a timestamp` : 'no event time'
       await setAside(store, engine, raw, batch.table, reason, join(stage, 'errors.ndjson'), seq, opts.now)
     }
-    await registerOutputs(store, raw, w.done, pending[0]!.key, partitioned, iceberg ? engine : undefined)
+    await registerOutputs(store, raw, w.done, pending[0]!.key, partitioned, iceberg && { engine, ...iceberg })
     await recordRawColumns(store, engine, raw, batch)
     const changed = pending.filter((p) => ledger.files[p.key]).length
     await state.put(ledgerName, nextLedger(ledger, pending, batch.perFile, local, seq, partitioned))
-    // Only now that readers and the ledger point at the new files may the old ones go.
-    for (const k of w.replaced) await store.delete(k)
+    // Only now that readers and the ledger point at the new files may the old ones go (not an Iceberg table's: see maintain).
+    if (!iceberg) for (const k of w.replaced) await store.delete(k)
     return {
       table: raw.name,
       inputFiles: pending.length,
@@ -115,7 +116,8 @@ function tableSettings(raw: TableEntry, opts: RefineOptions) {
     // A CSV table (movies, series) is not partitioned unless it names an event time.
     partitioned: raw.format !== 'csv' || settings.eventTime !== undefined,
     policy: settings.schema ?? 'evolve',
-    iceberg: settings.format === 'iceberg',
+    iceberg:
+      settings.format === 'iceberg' ? { retentionMs: parseDuration(settings.retention ?? '1h') } : undefined,
   }
 }
 

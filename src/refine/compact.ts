@@ -84,8 +84,9 @@ export async function compact(
       const { icebergSnapshot: _, ...rest } = t
       const next = { ...rest, files, updatedAt: new Date().toISOString() }
       await putTable(store, next)
-      if (t.iceberg) await mirrorIceberg(store, engine, next, t, 'replace')
-      for (const k of replaced) await store.delete(k)
+      // An Iceberg table's replaced files stay for readers of older snapshots, until `weir maintain`.
+      if (t.iceberg) await mirrorIceberg(store, engine, next, { previous: t, rewrite: 'replace' })
+      else for (const k of replaced) await store.delete(k)
     }
     out.push({
       table: t.name,

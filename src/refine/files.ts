@@ -95,7 +95,8 @@ export async function infos(store: ObjectStore, keys: readonly string[]): Promis
 
 /**
  * The trusted table's live files: the catalog's list, after deleting files a crashed run left
- * outside it; for a table refined before the list existed, its folder's Parquet files.
+ * outside it (but in an Iceberg table); for a table refined before the list existed, its folder's
+ * Parquet files.
  */
 export async function liveFiles(
   store: ObjectStore,
@@ -105,6 +106,8 @@ export async function liveFiles(
   const found: string[] = []
   for await (const o of store.list(location)) if (o.key.endsWith('.parquet')) found.push(o.key)
   if (!entry?.files) return found
+  // An Iceberg table's other files may be an older snapshot's: `weir maintain` removes them in time.
+  if (entry.iceberg) return [...entry.files]
   const live = new Set(entry.files)
   for (const k of found) if (!live.has(k)) await store.delete(k)
   return [...entry.files]

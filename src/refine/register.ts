@@ -18,7 +18,8 @@ export async function registerOutputs(
   done: readonly { o: Output; plan: SchemaPlan; files: string[]; written?: string[] }[],
   firstFile: string,
   partitioned: boolean,
-  iceberg: Engine | undefined,
+  /** For Iceberg tables: the engine that reads new files' footers, and the snapshot retention. */
+  iceberg: { engine: Engine; retentionMs: number | undefined } | undefined,
 ): Promise<void> {
   for (const d of [...done].reverse()) {
     const { entry, previous } = await registerTrusted(
@@ -33,7 +34,12 @@ export async function registerOutputs(
       partitioned,
       iceberg !== undefined,
     )
-    if (iceberg) await mirrorIceberg(store, iceberg, entry, previous, 'overwrite', d.written)
+    if (iceberg)
+      await mirrorIceberg(store, iceberg.engine, entry, {
+        previous,
+        written: d.written ?? [],
+        retentionMs: iceberg.retentionMs,
+      })
   }
 }
 

@@ -14,6 +14,8 @@ export interface RefineOptions {
         readonly flatten?: boolean
         /** `iceberg`: the trusted tables also keep Iceberg metadata that follows every change. */
         readonly format?: 'parquet' | 'iceberg'
+        /** Iceberg tables: how long replaced snapshots stay readable ("1h"). */
+        readonly retention?: string | number
       }
     >
   >

@@ -118,11 +118,14 @@ export async function applyRewind(
   const location = trustedLocation(raw)
   const children = `${location.replace(/\/$/, '')}__`
   const removed: string[] = []
+  const icebergFiles = new Set<string>()
   for (const t of await listTables(store, 'trusted')) {
     if (t.location !== location && !t.location.startsWith(children)) continue
     const files = await liveFiles(store, t.location, t)
     if (!files.some(out)) continue
     removed.push(...files.filter(out))
+    // An Iceberg table's files stay for readers of older snapshots, until `weir maintain`.
+    if (t.iceberg) for (const k of files.filter(out)) icebergFiles.add(k)
     // Without its Iceberg snapshot: the metadata catches up at the table's next refine.
     const { icebergSnapshot: _, ...rest } = t
     await putTable(store, {
@@ -133,7 +136,7 @@ export async function applyRewind(
   }
   const { drop: _, ...rest } = ledger
   await state.put(`refine/${raw.name}`, rest)
-  for (const k of removed) await store.delete(k)
+  for (const k of removed) if (!icebergFiles.has(k)) await store.delete(k)
   return rest
 }
 

@@ -57,7 +57,7 @@ export const runSchema = z
       )
       .default({})
       .describe(
-        'Per job: a source name (its pulls), "models". Sources without a schedule are pulled once at start; models run after each refine that wrote records unless scheduled.',
+        'Per job: a source name (its pulls), "models", "refine", "maintain". Sources without a schedule are pulled once at start; models run after each refine that wrote records unless scheduled; maintain (Iceberg snapshot expiry, with Iceberg tables) runs hourly.',
       ),
     backfill: z
       .record(

@@ -2,8 +2,11 @@ import { stat } from 'node:fs/promises'
 import { icebergRead } from 'icebird'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Column } from '../../src/catalog/catalog.js'
+import { getTable } from '../../src/catalog/catalog.js'
+import { maintainTable } from '../../src/catalog/iceberg/maintain.js'
 import { readContainer } from '../../src/catalog/iceberg/manifest.js'
 import { current, uriOf } from '../../src/catalog/iceberg/metadata.js'
+import { type AsOf, keyOf } from '../../src/catalog/iceberg/read.js'
 import { fieldIdsOption, type IcebergType } from '../../src/catalog/iceberg/schema.js'
 import { commit, liveFiles, loadTable, manifestsOf } from '../../src/catalog/iceberg/table.js'
 import { createEngine, type Engine, sqlString } from '../../src/engine/engine.js'
@@ -307,7 +310,9 @@ describe('Iceberg commits as a table grows', () => {
       { name: 'id', type: 'BIGINT' },
       { name: 'dt', type: 'DATE' },
     ]
-    const base = { remove: [], columns, partitionBy: 'dt', keepSnapshots: 1 } as const
+    // Snapshots expire at once: the table property Weir's retention setting becomes.
+    const properties = () => ({ 'history.expire.max-snapshot-age-ms': '0' })
+    const base = { remove: [], columns, partitionBy: 'dt', properties } as const
     await commit(store, at, { ...base, operation: 'append', add: [] })
     const files = []
     for (let i = 0; i < 70; i++) {
@@ -362,7 +367,7 @@ describe('Iceberg metadata following a catalog entry', () => {
     const mirrored = (await getTable(store, 'trusted', 'x_rerun'))!
     // Told: the change wrote the file again.
     await write(25)
-    await mirrorIceberg(store, engine, entry, mirrored, 'overwrite', [key])
+    await mirrorIceberg(store, engine, entry, { previous: mirrored, written: [key] })
     expect(await rows()).toBe(25)
     // Not told (catching up after a crash): its size gives it away.
     await write(40)
@@ -397,8 +402,10 @@ describe('a pipeline with an Iceberg trusted table', () => {
       expect(await weirIds()).toEqual(first)
       expect(await icebergIds()).toEqual(first)
       const { metadata } = (await loadTable(lake, 'trusted/x/tweets'))!
-      expect(metadata.snapshots).toHaveLength(1)
-      expect(metadata.snapshots[0]!.summary.operation).toBe('overwrite')
+      // The snapshot before the dedupe is kept for the table's retention (1h by default).
+      expect(metadata.snapshots.length).toBeGreaterThan(1)
+      expect(metadata.snapshots.at(-1)!.summary.operation).toBe('overwrite')
+      expect(metadata.properties['history.expire.max-snapshot-age-ms']).toBe('3600000')
       expect(metadata.properties['schema.name-mapping.default']).toContain('"names":["id"]')
       await expectFieldIds(lake, 'trusted/x/tweets')
     } finally {
@@ -425,16 +432,44 @@ describe('a pipeline with an Iceberg trusted table', () => {
       const [done] = await compact(lake, await p.engine(), { stagingDir: await tempDir('weir-compact-') })
       expect(done!.filesAfter).toBeLessThan(done!.filesBefore)
       expect(await rows()).toBe(120)
-      const { metadata } = (await loadTable(lake, 'trusted/w/realtime'))!
-      expect(metadata.snapshots[0]!.summary.operation).toBe('replace')
+      let { metadata } = (await loadTable(lake, 'trusted/w/realtime'))!
+      expect(metadata.snapshots.at(-1)!.summary.operation).toBe('replace')
       await expectFieldIds(lake, 'trusted/w/realtime')
       expect((await liveFiles(lake, metadata)).length).toBe(done!.filesAfter)
-      // What no snapshot refers to any more is gone: two metadata versions, the hint, one list and its manifests.
+      // Time travel: the snapshot before the compaction still reads, from the files it replaced.
+      const before = metadata.snapshots.at(-2)!['snapshot-id']
+      const count = async (asOf?: AsOf) =>
+        Number((await p.query('SELECT count(*) AS n FROM trusted.w_realtime', { asOf })).rows[0]!.n)
+      expect(await count({ snapshot: before })).toBe(120)
+      expect(await count({ at: metadata.snapshots[0]!['timestamp-ms'] - 1 })).toBe(0)
+      const parquet = async () => {
+        const found: string[] = []
+        for await (const o of lake.list('trusted/w/realtime/'))
+          if (o.key.endsWith('.parquet')) found.push(o.key)
+        return found.sort()
+      }
+      expect((await parquet()).length).toBeGreaterThan(done!.filesBefore)
+      // Maintenance with no retention: every snapshot but the current expires, and what none kept uses goes.
+      const entry = (await getTable(lake, 'trusted', 'w_realtime'))!
+      const kept = await maintainTable(lake, entry, { retentionMs: 0 })
+      expect(kept).toMatchObject({ snapshots: 1, expired: metadata.snapshots.length - 1 })
+      expect(kept.deleted).toBeGreaterThan(done!.filesBefore - done!.filesAfter)
+      metadata = (await loadTable(lake, 'trusted/w/realtime'))!.metadata
+      expect(await parquet()).toEqual(
+        (await liveFiles(lake, metadata)).map((f) => keyOf(lake, f.path)).sort(),
+      )
+      expect(await rows()).toBe(120)
+      expect(await count()).toBe(120)
+      await expect(count({ snapshot: before })).rejects.toThrow(
+        /no Iceberg table keeps a snapshot of that id/,
+      )
       const left: string[] = []
       for await (const o of lake.list('trusted/w/realtime/metadata/'))
         left.push(o.key.slice(o.key.lastIndexOf('/') + 1))
       const manifests = (await manifestsOf(lake, metadata)).length
-      expect(left.filter((k) => k.endsWith('.metadata.json'))).toHaveLength(2)
+      expect(left.filter((k) => k.endsWith('.metadata.json'))).toHaveLength(
+        metadata['metadata-log'].length + 1,
+      )
       expect(left.filter((k) => k.startsWith('snap-'))).toHaveLength(1)
       expect(left.filter((k) => k.endsWith('.avro') && !k.startsWith('snap-'))).toHaveLength(manifests)
     } finally {
@@ -487,7 +522,7 @@ describe('a pipeline with an Iceberg trusted table', () => {
       await p.refine()
       const want = (await p.query('SELECT id FROM trusted.x_tweets')).rows.map((r) => String(r.id)).sort()
       let done = false
-      const seen = { reads: 0, failed: 0, wrong: [] as number[] }
+      const seen = { reads: 0, failed: [] as string[], wrong: [] as number[] }
       const poller = (async () => {
         while (!done) {
           try {
@@ -501,9 +536,9 @@ describe('a pipeline with an Iceberg trusted table', () => {
             // icebird refuses a snapshot with no data file: this table is never empty, so that is
             // a read of rows gone missing.
             if (/No data manifest files/.test(String(err))) seen.wrong.push(0)
-            // A snapshot replaced while it was read: its files may be gone (refine deletes them). A
-            // failed read, never a wrong one; the reader reads the new snapshot next.
-            else seen.failed++
+            // A snapshot replaced while it was read keeps its files (until maintenance, past the
+            // retention): no read may fail either.
+            else seen.failed.push(String(err))
           }
         }
       })()
@@ -516,6 +551,7 @@ describe('a pipeline with an Iceberg trusted table', () => {
       done = true
       await poller
       expect(seen.wrong).toEqual([])
+      expect(seen.failed).toEqual([])
       expect(seen.reads).toBeGreaterThan(20)
       const { metadata } = (await loadTable(lake, 'trusted/x/tweets'))!
       expect(metadata['last-sequence-number']).toBeGreaterThan(20)

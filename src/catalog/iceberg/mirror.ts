@@ -4,7 +4,7 @@ import type { ObjectInfo, ObjectStore } from '../../storage/storage.js'
 import { type Column, putTable, type TableEntry } from '../catalog.js'
 import type { DataFile } from './manifest.js'
 import { current, newMetadata, type TableMetadata, uriOf, withColumns } from './metadata.js'
-import { liveFiles, loadTable } from './read.js'
+import { liveFiles, loadTable, metadataKey } from './read.js'
 import { fieldIdsOption, type IcebergField, type IcebergType } from './schema.js'
 import { commit } from './table.js'
 
@@ -29,11 +29,9 @@ export async function mirrorIceberg(
   store: ObjectStore,
   engine: Engine,
   entry: TableEntry,
-  previous?: TableEntry,
-  /** `replace` for a compaction: the same rows in other files. */
-  rewrite: 'overwrite' | 'replace' = 'overwrite',
-  written: readonly string[] = [],
+  options: MirrorOptions = {},
 ): Promise<void> {
+  const { previous, rewrite = 'overwrite', written = [], retentionMs } = options
   if (!entry.files) return
   const loaded = await loadTable(store, entry.location)
   const currentId = loaded?.metadata['current-snapshot-id']
@@ -54,7 +52,10 @@ export async function mirrorIceberg(
   const held = new Set(have)
   const added = [...want].filter(([uri]) => !held.has(uri) || fresh.has(uri))
   let snapshotId = currentId
-  if (remove.length || added.length || !loaded) {
+  let metadata = loaded && metadataKey(entry.location, loaded.version)
+  const retention = String(retentionMs ?? '')
+  const retains = loaded?.metadata.properties['history.expire.max-snapshot-age-ms'] ?? ''
+  if (remove.length || added.length || !loaded || (retentionMs !== undefined && retention !== retains)) {
     const partitioned = entry.partitioning.includes('dt')
     const columns = icebergColumns(entry)
     const done = await commit(store, entry.location, {
@@ -63,12 +64,31 @@ export async function mirrorIceberg(
       remove,
       columns,
       ...(partitioned ? { partitionBy: 'dt' } : {}),
-      keepSnapshots: 1,
-      properties: (m) => ({ 'schema.name-mapping.default': JSON.stringify(nameMapping(m)) }),
+      properties: (m) => ({
+        'schema.name-mapping.default': JSON.stringify(nameMapping(m)),
+        'write.metadata.previous-versions-max': '10',
+        ...(retentionMs !== undefined ? { 'history.expire.max-snapshot-age-ms': retention } : {}),
+      }),
     })
     snapshotId = done.snapshotId
+    metadata = done.key
   }
-  await putTable(store, { ...entry, icebergSnapshot: snapshotId })
+  await putTable(store, {
+    ...entry,
+    icebergSnapshot: snapshotId,
+    ...(metadata ? { icebergMetadata: metadata } : {}),
+  })
+}
+
+export interface MirrorOptions {
+  /** The entry before this change: what the table had, if its snapshot is the current one. */
+  readonly previous?: TableEntry | undefined
+  /** `replace` for a compaction: the same rows in other files. */
+  readonly rewrite?: 'overwrite' | 'replace'
+  /** The files this change wrote (perhaps again, under names the table had). */
+  readonly written?: readonly string[]
+  /** How long replaced snapshots stay readable (`history.expire.max-snapshot-age-ms`); the table's own if omitted. */
+  readonly retentionMs?: number | undefined
 }
 
 /**

@@ -1,5 +1,6 @@
 import { WeirError } from '../../core/errors.js'
 import { joinKey, type ObjectStore } from '../../storage/storage.js'
+import type { TableEntry } from '../catalog.js'
 import {
   type DataFile,
   type ManifestEntry,
@@ -71,4 +72,68 @@ export async function liveFiles(
   for (const mf of await manifestsOf(store, m, snapshotId))
     for (const e of await entriesOf(store, mf)) if (e.status !== 2) out.push(e.file)
   return out
+}
+
+/** Which snapshot a time-travel query reads: the one current at a time (ms), or one by id. */
+export type AsOf = { readonly at: number } | { readonly snapshot: number }
+
+const CACHED = 1_000
+const cache = new Map<string, unknown>()
+/** Metadata files and manifests never change once written: views read each once per process. */
+async function cached<T>(key: string, read: () => Promise<T>): Promise<T> {
+  if (cache.has(key)) return cache.get(key) as T
+  const value = await read()
+  if (cache.size >= CACHED) cache.delete(cache.keys().next().value!)
+  cache.set(key, value)
+  return value
+}
+
+/**
+ * The keys of the data files a reader of a table's snapshot reads: the snapshot its catalog entry
+ * was committed at (from the metadata file the entry names), or with `asOf` the one current then.
+ * Undefined when there is none to read: the entry is waiting for its metadata to catch up, or no
+ * kept snapshot has the id asked for. A time before the table's first snapshot reads no files.
+ */
+export async function snapshotKeys(
+  store: ObjectStore,
+  entry: Pick<TableEntry, 'zone' | 'name' | 'location' | 'icebergSnapshot' | 'icebergMetadata'>,
+  asOf?: AsOf,
+): Promise<string[] | undefined> {
+  let m: TableMetadata
+  let id: number | undefined
+  if (asOf) {
+    const loaded = await loadTable(store, entry.location)
+    if (!loaded) return undefined
+    m = loaded.metadata
+    id = 'snapshot' in asOf ? asOf.snapshot : snapshotAt(m, asOf.at, `${entry.zone}.${entry.name}`)
+    if (id === -1) return []
+    if (!m.snapshots.some((s) => s['snapshot-id'] === id)) return undefined
+  } else {
+    const key = entry.icebergMetadata
+    if (entry.icebergSnapshot === undefined || !key) return undefined
+    m = await cached(`${store.uri}|${key}`, async () => {
+      const bytes = await store.getBytes(key)
+      if (!bytes) throw new WeirError(`iceberg: ${key} is missing`, metadataError)
+      return JSON.parse(Buffer.from(bytes).toString('utf8')) as TableMetadata
+    })
+    id = entry.icebergSnapshot
+  }
+  const keys: string[] = []
+  for (const mf of await manifestsOf(store, m, id)) {
+    const entries = await cached(`${store.uri}|${mf.path}`, () => entriesOf(store, mf))
+    for (const e of entries) if (e.status !== 2) keys.push(keyOf(store, e.file.path))
+  }
+  return keys
+}
+
+/** The snapshot current at `at`; -1 before the table's first; an error when it has expired. */
+function snapshotAt(m: TableMetadata, at: number, table: string): number {
+  const before = m['snapshot-log'].filter((e) => e['timestamp-ms'] <= at).at(-1)
+  if (before) return before['snapshot-id']
+  const oldest = m.snapshots[0]
+  if (!oldest || oldest['parent-snapshot-id'] === undefined) return -1
+  throw new WeirError(
+    `${table}: no snapshot kept from ${new Date(at).toISOString()}; the oldest is from ${new Date(oldest['timestamp-ms']).toISOString()} (tables.<table>.retention sets how long they are kept)`,
+    { code: 'QUERY_AS_OF', stage: 'query' },
+  )
 }

@@ -3,7 +3,7 @@ import { joinKey, type ObjectStore } from '../../storage/storage.js'
 import type { Column } from '../catalog.js'
 import type { DataFile } from './manifest.js'
 import { newMetadata, type TableMetadata, uriOf, withColumns, withSnapshot } from './metadata.js'
-import { keyOf, loadTable, metadataKey } from './read.js'
+import { type LoadedTable, loadTable, metadataKey } from './read.js'
 import { writeSnapshot } from './snapshot.js'
 
 export { liveFiles, loadTable, manifestsOf } from './read.js'
@@ -17,8 +17,6 @@ export interface Change {
   readonly columns: readonly Column[]
   /** For a new table: the column its files are partitioned by (identity). */
   readonly partitionBy?: string
-  /** Snapshots to keep, newest first (default: all): older ones are expired from the metadata. */
-  readonly keepSnapshots?: number
   /** Table properties to set, from the metadata about to be committed. */
   readonly properties?: (m: TableMetadata) => Readonly<Record<string, string>>
 }
@@ -39,26 +37,15 @@ export async function commit(store: ObjectStore, location: string, change: Chang
       change.columns,
     )
     const version = (loaded?.version ?? 0) + 1
-    const { snapshot, parents, manifests } = await writeSnapshot(store, location, base, change)
+    const { snapshot } = await writeSnapshot(store, location, base, change)
     const previous = loaded && uriOf(store, metadataKey(location, loaded.version))
     const body = `${JSON.stringify(finish(withSnapshot(base, snapshot, previous), change), null, 2)}\n`
     if (await store.putIfMatch(metadataKey(location, version), body, null)) {
-      const kept = new Set(manifests.map((m) => m.path))
-      // With one snapshot kept, what only the one before used goes now: its manifest list, the
-      // manifests this commit rewrote or merged, and the metadata version before it.
-      const gone =
-        change.keepSnapshots === 1 && loaded
-          ? [
-              ...parents.filter((m) => !kept.has(m.path)).map((m) => keyOf(store, m.path)),
-              ...loaded.metadata.snapshots.map((s) => keyOf(store, s['manifest-list'])),
-              ...(loaded.version > 1 ? [metadataKey(location, loaded.version - 1)] : []),
-            ]
-          : []
       await Promise.all([
         store.put(joinKey(location, 'metadata', 'version-hint.text'), String(version)),
-        ...gone.map((k) => store.delete(k)),
+        ...dropped(location, loaded, version).map((k) => store.delete(k)),
       ])
-      return { version, snapshotId: snapshot['snapshot-id'] }
+      return { version, snapshotId: snapshot['snapshot-id'], key: metadataKey(location, version) }
     }
   }
   throw new WeirError(`iceberg table ${location}: ${ATTEMPTS} commits in a row lost to other writers`, {
@@ -68,16 +55,50 @@ export async function commit(store: ObjectStore, location: string, change: Chang
   })
 }
 
-/** The committed metadata with the change's properties and snapshot retention applied. */
+/** Iceberg's defaults for the properties Weir honours (the spec's table properties). */
+const DEFAULTS = {
+  'history.expire.max-snapshot-age-ms': 5 * 86_400_000,
+  'write.metadata.previous-versions-max': 100,
+}
+const property = (m: TableMetadata, name: keyof typeof DEFAULTS) =>
+  Number(m.properties[name] ?? DEFAULTS[name])
+
+/**
+ * The committed metadata with the change's properties and the table's retention applied: snapshots
+ * older than `history.expire.max-snapshot-age-ms` expire (the current one never does), and the
+ * metadata log keeps `write.metadata.previous-versions-max` versions. The files only expired
+ * snapshots used stay until `weir maintain`: a reader may still be reading them.
+ */
 function finish(m: TableMetadata, change: Change): TableMetadata {
-  const kept = change.keepSnapshots ? m.snapshots.slice(-change.keepSnapshots) : m.snapshots
+  const withProps = { ...m, properties: { ...m.properties, ...change.properties?.(m) } }
+  return expireSnapshots(withProps, m['last-updated-ms'])
+}
+
+/** How long the table keeps a replaced snapshot: its `history.expire.max-snapshot-age-ms`. */
+export const retentionOf = (m: TableMetadata) => property(m, 'history.expire.max-snapshot-age-ms')
+
+/** The metadata without the snapshots its retention has expired at `now`, and a bounded metadata log. */
+export function expireSnapshots(m: TableMetadata, now: number, retention = retentionOf(m)): TableMetadata {
+  const oldest = now - retention
+  const kept = m.snapshots.filter(
+    (s) => s['timestamp-ms'] >= oldest || s['snapshot-id'] === m['current-snapshot-id'],
+  )
   const ids = new Set(kept.map((s) => s['snapshot-id']))
   return {
     ...m,
-    properties: { ...m.properties, ...change.properties?.(m) },
     snapshots: kept,
     'snapshot-log': m['snapshot-log'].filter((e) => ids.has(e['snapshot-id'])),
     // Bounded, as Iceberg's write.metadata.previous-versions-max: it is written at every commit.
-    'metadata-log': m['metadata-log'].slice(change.keepSnapshots === 1 ? -1 : -100),
+    'metadata-log': m['metadata-log'].slice(-property(m, 'write.metadata.previous-versions-max')),
   }
+}
+
+/**
+ * The metadata files a commit of `version` let go (write.metadata.delete-after-commit): those past
+ * the log's bound. Nothing reads them: a reader finds the current version from the hint or the log.
+ */
+function dropped(location: string, loaded: LoadedTable | undefined, version: number): string[] {
+  if (!loaded) return []
+  const v = version - property(loaded.metadata, 'write.metadata.previous-versions-max') - 1
+  return v >= 1 ? [metadataKey(location, v)] : []
 }

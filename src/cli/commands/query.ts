@@ -3,7 +3,9 @@ import { appendFile, readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
+import type { AsOf } from '../../catalog/iceberg/read.js'
 import { errorMessage, WeirError } from '../../core/errors.js'
+import { parseDuration } from '../../core/units.js'
 import type { Pipeline } from '../../pipeline/pipeline.js'
 import { type GlobalOptions, withPipeline } from '../context.js'
 import { FORMATS, type Format, renderRows, writeRows } from '../output.js'
@@ -16,9 +18,10 @@ export type QueryFormat = Format | 'parquet'
  */
 export async function queryCommand(
   sql: string | undefined,
-  opts: { format?: QueryFormat; out?: string },
+  opts: { format?: QueryFormat; out?: string; asOf?: string },
   globals: GlobalOptions,
 ): Promise<void> {
+  const q = opts.asOf ? { asOf: parseAsOf(opts.asOf) } : {}
   await withPipeline(globals, async (p) => {
     if (sql === undefined) return repl(p, opts.format === 'parquet' ? 'table' : (opts.format ?? 'table'))
     const format = opts.format ?? formatOf(opts.out) ?? 'table'
@@ -29,13 +32,13 @@ export async function queryCommand(
           stage: 'cli',
         })
       }
-      const rows = await p.exportParquet(sql, resolve(opts.out))
+      const rows = await p.exportParquet(sql, resolve(opts.out), q)
       process.stdout.write(`wrote ${rows.toLocaleString('en-US')} rows to ${opts.out}\n`)
       return
     }
     const file = opts.out ? createWriteStream(opts.out) : undefined
     try {
-      await writeRows(await p.queryStream(sql), format, (text) => write(file ?? process.stdout, text))
+      await writeRows(await p.queryStream(sql, q), format, (text) => write(file ?? process.stdout, text))
     } finally {
       if (file)
         await new Promise<void>((resolve, reject) =>
@@ -43,6 +46,21 @@ export async function queryCommand(
         )
     }
   })
+}
+
+/** `--as-of`: a snapshot id (digits), a duration ago (`10m`), or a time (`2026-12-01T10:00:00Z`). */
+export function parseAsOf(text: string, now = Date.now()): AsOf {
+  if (/^\d+$/.test(text)) return { snapshot: Number(text) }
+  try {
+    return { at: now - parseDuration(text) }
+  } catch {
+    const at = Date.parse(text)
+    if (!Number.isNaN(at)) return { at }
+  }
+  throw new WeirError(
+    `--as-of ${text}: expected a time (2026-12-01T10:00:00Z), a duration ago (10m) or a snapshot id`,
+    { code: 'QUERY_AS_OF', stage: 'cli' },
+  )
 }
 
 function formatOf(out: string | undefined): QueryFormat | undefined {

@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { formatBytes, parseBytes } from '../../core/units.js'
+import { WeirError } from '../../core/errors.js'
+import { formatBytes, parseBytes, parseDuration } from '../../core/units.js'
 import type { StageSummary } from '../../pipeline/pipeline.js'
 import { type GlobalOptions, interruption, withPipeline } from '../context.js'
 import { renderRows } from '../output.js'
@@ -140,4 +141,30 @@ function print(s: StageSummary): void {
   // fails the command; partial (a stop, a rate limit) is said, and resumes on the next run.
   if (s.outcome) process.stderr.write(`weir: ${s.stage} ${s.outcome}: ${s.reason ?? ''}\n`)
   if (s.outcome === 'skipped' || s.outcome === 'failed') process.exitCode = 1
+}
+
+/** `weir maintain [table...]`: Iceberg snapshot expiry and removal of the files nothing uses. */
+export async function maintainCommand(
+  tables: string[],
+  retention: string | undefined,
+  globals: GlobalOptions,
+): Promise<void> {
+  const { maintainLake } = await import('../../catalog/iceberg/maintain.js')
+  await withPipeline(globals, async (p) => {
+    const results = await maintainLake(p.store, {
+      ...(tables.length ? { only: tables } : {}),
+      ...(retention ? { retentionMs: parseDuration(retention) } : {}),
+    })
+    const missing = tables.filter((t) => !results.some((r) => r.table === t))
+    if (missing.length)
+      throw new WeirError(`maintain: ${missing.join(', ')}: no trusted Iceberg table of that name`, {
+        code: 'CATALOG_NOT_FOUND',
+        stage: 'cli',
+      })
+    const columns = ['table', 'expired', 'snapshots', 'deleted', 'freed'].map((name) => ({ name, type: '' }))
+    const rows = results.map((r) => ({ ...r, freed: formatBytes(r.bytes) }))
+    process.stdout.write(
+      `${rows.length ? renderRows({ columns, rows }, 'table') : '(no Iceberg tables: set tables.<t>.format: iceberg)'}\n`,
+    )
+  })
 }

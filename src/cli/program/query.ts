@@ -38,6 +38,10 @@ export function registerQuery(program: Command): void {
       ).choices(['table', 'csv', 'json', 'parquet']),
     )
     .option('-o, --out <file>', 'write the result to this file instead of the terminal')
+    .option(
+      '--as-of <time|snapshot>',
+      'time travel: Iceberg tables as they were at a time (2026-12-01T10:00:00Z), a duration ago (10m) or a snapshot id',
+    )
     .action(async (sql: string | undefined, opts, cmd: Command) => {
       const { queryCommand } = await import('../commands/query.js')
       await queryCommand(sql, opts, globals(cmd))

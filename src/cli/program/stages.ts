@@ -72,3 +72,18 @@ export function registerStages(program: Command): void {
       },
     )
 }
+
+/** `weir maintain`: Iceberg snapshot expiry and removal of the files no kept snapshot uses. */
+export function registerMaintain(program: Command): void {
+  program
+    .command('maintain')
+    .description(
+      "expire Iceberg tables' snapshots past their retention and delete the files no kept snapshot uses",
+    )
+    .argument('[table...]', 'trusted tables, e.g. x_tweets (default: every Iceberg table)')
+    .option('--retention <duration>', "keep snapshots this recent (default: each table's retention setting)")
+    .action(async (tables: string[], opts: { retention?: string }, cmd: Command) => {
+      const { maintainCommand } = await import('../commands/stages.js')
+      await maintainCommand(tables, opts.retention, globals(cmd))
+    })
+}

@@ -43,6 +43,25 @@ export function refineJob(c: JobContext): JobSpec {
 }
 
 /**
+ * Iceberg maintenance, hourly unless the config says: snapshots past each table's retention expire
+ * and the files no kept snapshot uses are deleted (`weir maintain`).
+ */
+export function maintainJob(c: JobContext): JobSpec {
+  const own = c.schedule('maintain')
+  return {
+    name: 'maintain',
+    ...own,
+    ...(own.schedule ? {} : { schedule: parseSchedule('rate(1 hour)', c.cfg.timeZone) }),
+    ...c.defaults('maintain'),
+    run: async () => {
+      const { maintainLake } = await import('../../catalog/iceberg/maintain.js')
+      const done = await maintainLake(c.p.store)
+      return { records: 0, files: done.reduce((n, r) => n + r.deleted, 0) }
+    },
+  }
+}
+
+/**
  * Models build after each refine of this process; a process without landing never sees one, so
  * there they build on a schedule of their own (every 5 minutes unless the config says). A failed
  * model or data test fails the run.
