@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { alertsSchema } from '../alerts/alerts-schema.js'
+import { catalogSchema } from '../catalog/catalog-schema.js'
 import { tableLocation } from '../core/paths.js'
 import { sizeSchema } from '../core/units-schema.js'
 import { landingSchema } from '../landing/landing-schema.js'
@@ -51,6 +52,7 @@ export const configSchema = z
     sources: z.record(name, sourceSchema).default({}).describe('Where data comes from, by source name.'),
     landing: landingSchema,
     tables: tablesSchema,
+    catalog: catalogSchema,
     models: modelsSchema,
     warehouse: warehouseSchema,
     alerts: alertsSchema,
@@ -59,6 +61,12 @@ export const configSchema = z
   })
   .superRefine((c, ctx) => {
     checkReferences(c, ctx)
+    if (c.catalog.glue && !c.catalog.glue.location && !c.lake.startsWith('s3://'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['catalog', 'glue', 'location'],
+        message: `Glue tables point at S3 and the lake ${c.lake} is not in S3: set it to s3://bucket/prefix, where the lake's files are`,
+      })
     // Raw file names come from stream offsets, which two tables can share: their folders must differ.
     const seen: [string, string][] = []
     for (const [key, t] of Object.entries(c.tables)) {

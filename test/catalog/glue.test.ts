@@ -231,4 +231,45 @@ describe('catalog sync-glue', () => {
     g.destroy()
     await glue.close()
   })
+
+  it("with catalog.glue set, every refine moves the Iceberg table's metadata_location; a Glue it cannot reach fails the run, said", async () => {
+    const dir = await tempDir('weir-glue-follow-')
+    const config = (endpoint: string) => `lake: ./lake
+sources:
+  x: { kind: demo, dataset: x, count: 100 }
+tables:
+  x.tweets: { eventTime: created_at, primaryKey: id, format: iceberg }
+catalog:
+  glue: { location: s3://b/lake, endpoint: '${endpoint}', region: eu-west-1 }
+`
+    const { writeFile } = await import('node:fs/promises')
+    const { createLocalStore } = await import('../../src/storage/local/local-store.js')
+    const lake = createLocalStore(`${dir}/lake`)
+    const pointer = () => glueServer.tables.get('trusted.x_tweets')?.Parameters?.metadata_location
+    const current = async () =>
+      `s3://b/lake/trusted/x/tweets/metadata/v${(await loadTable(lake, 'trusted/x/tweets/'))!.version}.metadata.json`
+    await writeFile(`${dir}/weir.yaml`, config(glueServer.url))
+    for (let round = 0; round < 2; round++) {
+      const r = await weir(['run', '--once'], CREDS, dir)
+      expect([r.code, r.stderr]).toEqual([0, ''])
+      expect(pointer()).toBe(await current())
+    }
+    expect(glueServer.tables.get('trusted.x_tweets__entities_hashtags')?.Parameters?.table_type).toBe(
+      'ICEBERG',
+    )
+    // Glue down: the refine stands, the run says what is left to do and exits 1.
+    await writeFile(`${dir}/weir.yaml`, config('http://127.0.0.1:9'))
+    const down = await weir(['run', '--once'], CREDS, dir)
+    expect(down.code).toBe(1)
+    expect(down.stderr).toMatch(
+      /glue: catalog sync-glue: .* failed: .*run `weir catalog sync-glue` once Glue is reachable/,
+    )
+    // A local lake with no S3 location for Glue is a config error, before anything runs.
+    await writeFile(`${dir}/weir.yaml`, config(glueServer.url).replace('location: s3://b/lake, ', ''))
+    const local = await weir(['run', '--once'], CREDS, dir)
+    expect([local.code, local.stdout]).toEqual([1, ''])
+    expect(local.stderr).toMatch(
+      /^weir: weir\.yaml: invalid config: catalog\.glue\.location: Glue tables point at S3/,
+    )
+  })
 })

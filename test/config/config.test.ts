@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       schema: 'evolve',
       flatten: true,
       format: 'parquet',
+      retention: '1h',
     })
   })
 

@@ -130,47 +130,21 @@ export async function catalogSyncGlue(
   globals: GlobalOptions,
 ): Promise<void> {
   await withPipeline(globals, async (p) => {
-    const root = opts.location ?? (p.store.uri.startsWith('s3://') ? p.store.uri : undefined)
-    if (!root?.startsWith('s3://')) {
-      throw new WeirError(
-        `catalog sync-glue: Glue tables point at S3, and ${opts.location ? `--location ${opts.location}` : `the lake ${p.store.uri}`} is not in S3; pass --location s3://bucket/prefix where the lake's files are`,
-        { code: 'GLUE_LOCATION', stage: 'catalog' },
-      )
-    }
-    const { GlueClient } = await import('@aws-sdk/client-glue')
-    const { syncGlue } = await import('../../catalog/glue.js')
-    const s3 = p.config.storage.s3
-    const endpoint = opts.endpoint ?? process.env.AWS_ENDPOINT_URL_GLUE ?? process.env.AWS_ENDPOINT_URL
-    const glue = new GlueClient({
-      region:
-        opts.region ?? s3.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-      ...(endpoint ? { endpoint } : {}),
-    })
-    try {
-      const results = await syncGlue(p.store, glue, {
-        root,
-        ...(opts.databasePrefix ? { databasePrefix: opts.databasePrefix } : {}),
-        ...(opts.projection ? { projection: true } : {}),
-        ...(tables.length ? { only: tables } : {}),
-      })
-      const columns = ['database', 'table', 'action', 'partitions_added', 'partitions_removed'].map(
-        (name) => ({
-          name,
-          type: '',
-        }),
-      )
-      const rows = results.map((r) => ({
-        database: r.database,
-        table: r.table,
-        action: r.action,
-        partitions_added: r.partitionsAdded,
-        partitions_removed: r.partitionsRemoved,
-      }))
-      process.stdout.write(
-        `${rows.length ? renderRows({ columns, rows }, 'table') : '(no Parquet tables to register: refine first)'}\n`,
-      )
-    } finally {
-      glue.destroy()
-    }
+    const { glueSync } = await import('../../pipeline/stages/glue.js')
+    const results = await glueSync(p, { ...opts, ...(tables.length ? { only: tables } : {}) })
+    const columns = ['database', 'table', 'action', 'partitions_added', 'partitions_removed'].map((name) => ({
+      name,
+      type: '',
+    }))
+    const rows = results.map((r) => ({
+      database: r.database,
+      table: r.table,
+      action: r.action,
+      partitions_added: r.partitionsAdded,
+      partitions_removed: r.partitionsRemoved,
+    }))
+    process.stdout.write(
+      `${rows.length ? renderRows({ columns, rows }, 'table') : '(no Parquet tables to register: refine first)'}\n`,
+    )
   })
 }

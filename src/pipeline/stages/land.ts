@@ -1,9 +1,11 @@
+import { WeirError } from '../../core/errors.js'
 import { parseBytes, parseDuration } from '../../core/units.js'
 import { land } from '../../landing/landing.js'
 import { microBatches } from '../micro-batches.js'
 import type { LandOptions, StageSummary } from '../pipeline.js'
 import type { Resources } from '../resources.js'
 import { timed } from '../summary.js'
+import { changedTables, syncAfterRefine } from './glue.js'
 import { refineTables } from './refine.js'
 
 /** Lands what the stream holds (with `follow`, until `signal`), refining each round as it lands when asked. */
@@ -15,7 +17,7 @@ export async function landStage(
 ): Promise<StageSummary> {
   const s = await p.stream()
   const l = p.config.landing
-  const micro = options.refine ? microBatches((only) => refineTables(p, only), options.onRefine) : undefined
+  const micro = options.refine ? microBatches((only) => refineAndSync(p, only), options.onRefine) : undefined
   const [r, seconds] = await timed(() =>
     land(s, p.store, {
       ...(micro ? { onRound: micro.add } : {}),
@@ -61,4 +63,12 @@ export async function landStage(
     tables: {},
     notes,
   }
+}
+
+/** A micro-batch: refine, then Glue follows (with `catalog.glue`); a failed sync fails the micro-batch, said. */
+async function refineAndSync(p: Resources, only: readonly string[]) {
+  const results = await refineTables(p, only)
+  const glue = await syncAfterRefine(p, changedTables(results))
+  if (glue) throw new WeirError(glue, { code: 'GLUE_SYNC', stage: 'catalog', retryable: true })
+  return results
 }

@@ -6,6 +6,7 @@ import { parseRewind, rewind } from '../../refine/rewind.js'
 import type { StageSummary } from '../pipeline.js'
 import type { Resources } from '../resources.js'
 import { sum, timed } from '../summary.js'
+import { syncAfterRefine } from './glue.js'
 
 /** Refines what is pending, after rewinding what `options.rewind` names. */
 export async function refineStage(
@@ -34,11 +35,14 @@ export async function refineStage(
   }
   const [results, seconds] = await timed(() => refineTables(p, only, options.waitForLease))
   const skipped = results.filter((r) => r.skipped).map((r) => `${r.table}: ${r.skipped}`)
+  // Every table asked for, changed or not: a sync that failed before is done now.
+  const glue = await syncAfterRefine(p, only ?? 'all')
+  const undone = [...skipped, ...(glue ? [glue] : [])]
   return {
-    ...(skipped.length
+    ...(undone.length
       ? {
-          outcome: skipped.length === results.length ? ('skipped' as const) : ('partial' as const),
-          reason: skipped.join('; '),
+          outcome: skipped.length === results.length && !glue ? ('skipped' as const) : ('partial' as const),
+          reason: undone.join('; '),
         }
       : {}),
     stage: 'refine',
