@@ -1,12 +1,13 @@
 import { WeirError } from '../core/errors.js'
 import type { TableEntry } from './catalog.js'
+import { icebergDdl } from './ddl-iceberg.js'
 import { type RedshiftOptions, redshiftDdl } from './ddl-redshift.js'
 import { parse, type Type } from './types.js'
 import { readerSql } from './views.js'
 
 export { parse }
 
-export const DIALECTS = ['duckdb', 'athena', 'trino', 'redshift'] as const
+export const DIALECTS = ['duckdb', 'athena', 'trino', 'redshift', 'spark'] as const
 export type Dialect = (typeof DIALECTS)[number]
 
 /**
@@ -26,6 +27,8 @@ export function tableDdl(
   const location = `${root.replace(/\/+$/, '')}/${t.location}`
   const partitions: string[] = t.partitioning.filter((p) => p === 'dt')
   const columns = t.columns.filter((c) => !partitions.includes(c.name))
+  // An Iceberg table's folder also holds files older snapshots keep: engines read its snapshot.
+  if (t.iceberg) return icebergDdl(t, dialect, location, root.replace(/\/+$/, ''), options.iamRole)
   if (t.format === 'view') {
     if (dialect !== 'duckdb') throw unsupported(t, dialect)
     return `CREATE SCHEMA IF NOT EXISTS ${t.zone};\nCREATE OR REPLACE VIEW ${t.zone}.${quote(t.name, '"')} AS ${t.sql};\n`
@@ -58,6 +61,15 @@ export function tableDdl(
       }
       lines.push(`TBLPROPERTIES (\n${props.map(([k, v]) => `  '${k}'='${v}'`).join(',\n')}\n)`)
       return `${lines.join('\n')};\n`
+    }
+    case 'spark': {
+      if (t.format !== 'parquet') throw unsupported(t, dialect)
+      // Spark reads the schema from the footers and the dt partitions from the folders.
+      const lines = [`CREATE TABLE IF NOT EXISTS ${t.zone}.${t.name}`, 'USING PARQUET']
+      if (partitions.length) lines.push(`PARTITIONED BY (${partitions.join(', ')})`)
+      lines.push(`LOCATION '${sqlText(location)}';`)
+      if (partitions.length) lines.push(`MSCK REPAIR TABLE ${t.zone}.${t.name};`)
+      return `${lines.join('\n')}\n`
     }
     case 'trino': {
       if (t.format !== 'parquet') throw unsupported(t, dialect)

@@ -89,6 +89,35 @@ describe('catalog DDL', () => {
     expect(parse('DECIMAL(18,3)')).toEqual({ kind: 'scalar', name: 'DECIMAL', args: ['18', '3'] })
   })
 
+  it('writes Spark DDL over the Parquet folder, its dt partitions repaired', () => {
+    expect(tableDdl(tweets, 'spark', 's3://weir-lake/prod')).toBe(
+      "CREATE TABLE IF NOT EXISTS trusted.x_tweets\nUSING PARQUET\nPARTITIONED BY (dt)\nLOCATION 's3://weir-lake/prod/trusted/x/tweets/';\nMSCK REPAIR TABLE trusted.x_tweets;\n",
+    )
+  })
+
+  it('registers an Iceberg table by its snapshot in every engine, never by a glob over its folder', () => {
+    const t = { ...tweets, iceberg: true, icebergMetadata: 'trusted/x/tweets/metadata/v7.metadata.json' }
+    const root = 's3://weir-lake/prod'
+    expect(tableDdl(t, 'duckdb', root)).toBe(
+      'INSTALL iceberg;\nLOAD iceberg;\nCREATE SCHEMA IF NOT EXISTS trusted;\nCREATE OR REPLACE VIEW trusted."x_tweets" AS SELECT * FROM iceberg_scan(\'s3://weir-lake/prod/trusted/x/tweets/\');\n',
+    )
+    expect(tableDdl(t, 'trino', root)).toBe(
+      "CALL iceberg.system.register_table(schema_name => 'trusted', table_name => 'x_tweets', table_location => 's3://weir-lake/prod/trusted/x/tweets/', metadata_file_name => 'v7.metadata.json');\n",
+    )
+    expect(tableDdl(t, 'spark', root)).toBe(
+      "CALL spark_catalog.system.register_table(table => 'trusted.x_tweets', metadata_file => 's3://weir-lake/prod/trusted/x/tweets/metadata/v7.metadata.json');\n",
+    )
+    for (const d of ['athena', 'redshift'] as const) {
+      expect(tableDdl(t, d, root)).toMatch(
+        /reads it through the Glue Data Catalog\.\n-- Register it .*`weir catalog sync-glue`/,
+      )
+    }
+    expect(tableDdl(t, 'redshift', root)).toContain("FROM DATA CATALOG DATABASE 'trusted'\nIAM_ROLE default;")
+    expect(() => tableDdl({ ...t, icebergMetadata: undefined }, 'trino', root)).toThrow(
+      /its Iceberg metadata is not committed yet: run weir refine first/,
+    )
+  })
+
   it('says which formats a dialect takes', () => {
     expect(() => tableDdl({ ...tweets, format: 'csv' }, 'trino', 's3://b')).toThrow(
       /Trino|trino DDL is written for Parquet/,

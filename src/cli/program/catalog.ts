@@ -38,7 +38,7 @@ export function registerCatalog(program: Command): void {
     .argument('<table>', 'zone.table, e.g. trusted.x_tweets')
     .addOption(
       new Option('--dialect <dialect>', 'target engine')
-        .choices(['duckdb', 'athena', 'trino', 'redshift'])
+        .choices(['duckdb', 'athena', 'trino', 'redshift', 'spark'])
         .default('athena'),
     )
     .option(
