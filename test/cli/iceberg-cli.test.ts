@@ -1,8 +1,11 @@
 import { writeFile } from 'node:fs/promises'
+import { icebergRead } from 'icebird'
 import { describe, expect, it } from 'vitest'
+import { uriOf } from '../../src/catalog/iceberg/metadata.js'
 import { loadTable } from '../../src/catalog/iceberg/table.js'
 import { createLocalStore } from '../../src/storage/local/local-store.js'
 import { weir } from '../helpers/cli.js'
+import { fetchLocalFiles } from '../helpers/file-fetch.js'
 import { tempDir } from '../helpers/services.js'
 
 const CONFIG = `lake: ./lake
@@ -52,6 +55,57 @@ describe('weir with Iceberg tables, as a user runs it', () => {
     expect([unknown.code, unknown.stderr]).toEqual([
       1,
       'weir: maintain: nope: no trusted Iceberg table of that name\n',
+    ])
+  })
+
+  it('catalog migrate converts a Hive-style table to Iceberg and back, its data files untouched', async () => {
+    const dir = await tempDir('weir-iceberg-migrate-')
+    const parquet = CONFIG.replace(', format: iceberg', '')
+    await writeFile(`${dir}/weir.yaml`, parquet)
+    expect((await weir(['run', '--once'], {}, dir)).code).toBe(0)
+    const lake = createLocalStore(`${dir}/lake`)
+    const data = async () => {
+      const out: string[] = []
+      for await (const o of lake.list('trusted/x/tweets/'))
+        if (o.key.endsWith('.parquet')) out.push(`${o.key} ${o.etag}`)
+      return out.sort()
+    }
+    const before = await data()
+    const count = ['query', 'select count(*) as n from trusted.x_tweets', '--format', 'csv']
+    const n = single((await weir(count, {}, dir)).stdout)
+
+    // The config says first: migrate converts what differs from it.
+    const none = await weir(['catalog', 'migrate'], {}, dir)
+    expect([none.code, none.stdout]).toEqual([
+      0,
+      '(every trusted table is in the format the config gives it: set tables.<source>.<resource>.format to convert one)\n',
+    ])
+    await writeFile(`${dir}/weir.yaml`, CONFIG)
+    const up = await weir(['catalog', 'migrate'], {}, dir)
+    expect(up.code).toBe(0)
+    expect(up.stdout).toMatch(/x_tweets\s+parquet\s+iceberg\s+\d+\s+converted/)
+    expect(up.stdout).toMatch(/x_tweets__entities_hashtags\s+parquet\s+iceberg/)
+    expect(await data()).toEqual(before)
+    const restore = fetchLocalFiles()
+    try {
+      const rows = (await icebergRead({ tableUrl: uriOf(lake, 'trusted/x/tweets') })) as object[]
+      expect(rows.length).toBe(n)
+    } finally {
+      restore()
+    }
+    expect(single((await weir(count, {}, dir)).stdout)).toBe(n)
+    expect((await weir(['run', '--once'], {}, dir)).code).toBe(0)
+    expect(single((await weir(count, {}, dir)).stdout)).toBe(n)
+
+    await writeFile(`${dir}/weir.yaml`, parquet)
+    const down = await weir(['catalog', 'migrate', 'x_tweets'], {}, dir)
+    expect(down.stdout).toMatch(/x_tweets\s+iceberg\s+parquet\s+\d+\s+converted/)
+    expect(await loadTable(lake, 'trusted/x/tweets')).toBeUndefined()
+    expect(single((await weir(count, {}, dir)).stdout)).toBe(n)
+    const unknown = await weir(['catalog', 'migrate', 'nope'], {}, dir)
+    expect([unknown.code, unknown.stderr]).toEqual([
+      1,
+      'weir: catalog migrate: nope: no trusted table of that name\n',
     ])
   })
 })

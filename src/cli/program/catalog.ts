@@ -69,4 +69,17 @@ export function registerCatalog(program: Command): void {
       const { catalogSyncGlue } = await import('../commands/catalog.js')
       await catalogSyncGlue(tables, opts, globals(cmd))
     })
+  catalog
+    .command('migrate')
+    .description(
+      'convert trusted tables in place to the format the config gives them (tables.<t>.format), data files untouched: Hive-style Parquet to Iceberg, or back',
+    )
+    .argument(
+      '[table...]',
+      'trusted tables, e.g. x_tweets (default: every one whose format differs from the config)',
+    )
+    .action(async (tables: string[], _opts, cmd: Command) => {
+      const { catalogMigrate } = await import('../commands/catalog-migrate.js')
+      await catalogMigrate(tables, globals(cmd))
+    })
 }
