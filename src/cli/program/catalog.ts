@@ -69,6 +69,11 @@ export function registerCatalog(program: Command): void {
       const { catalogSyncGlue } = await import('../commands/catalog.js')
       await catalogSyncGlue(tables, opts, globals(cmd))
     })
+  registerMigrate(catalog)
+}
+
+/** `weir catalog migrate`: Hive-style Parquet to Iceberg and back, in place. */
+function registerMigrate(catalog: Command): void {
   catalog
     .command('migrate')
     .description(
