@@ -29,23 +29,36 @@ export async function copyParquet(
   prefix: string,
   partitionBy: string | undefined,
   fieldIds?: FieldIds,
-): Promise<{ written: string[]; ok: number }> {
+): Promise<{ written: string[]; ok: number; stats: FileStats }> {
   const ids = await fieldIdsClause(engine, rows, fieldIds, partitionBy)
   if (!partitionBy) {
     await mkdir(out, { recursive: true })
     const file = join(out, `${prefix}0.parquet`)
     const ok = Number((await engine.query(`SELECT count(*) AS n FROM (${rows})`)).rows[0]?.n ?? 0)
-    if (ok === 0) return { written: [], ok }
-    await engine.run(`COPY (${rows}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION snappy${ids})`)
-    return { written: [file], ok }
+    if (ok === 0) return { written: [], ok, stats: new Map() }
+    const r = await engine.query(
+      `COPY (${rows}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION snappy, RETURN_STATS${ids})`,
+    )
+    return { written: [file], ok, stats: fileStats(r.rows) }
   }
-  const stats = await engine.query(
+  const r = await engine.query(
     `COPY (${rows}) TO ${sqlString(out)}
      (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (${sqlIdent(partitionBy)}), FILENAME_PATTERN ${sqlString(`${prefix}{i}`)},
       OVERWRITE_OR_IGNORE, RETURN_STATS${ids})`,
   )
   return {
-    written: stats.rows.map((r) => String(r.filename)).sort(),
-    ok: stats.rows.reduce((n, r) => n + Number(r.count), 0),
+    written: r.rows.map((x) => String(x.filename)).sort(),
+    ok: r.rows.reduce((n, x) => n + Number(x.count), 0),
+    stats: fileStats(r.rows),
   }
+}
+
+/** Each file a COPY wrote, with its rows and bytes: what a table's metadata records of it. */
+export type FileStats = Map<string, { readonly rows: number; readonly bytes: number }>
+
+/** The rows of a COPY … RETURN_STATS, by file. */
+export function fileStats(rows: readonly Record<string, unknown>[]): FileStats {
+  return new Map(
+    rows.map((r) => [String(r.filename), { rows: Number(r.count), bytes: Number(r.file_size_bytes) }]),
+  )
 }

@@ -59,7 +59,6 @@ export async function refineTable(
       opts.now,
     )
     temp = batch.table
-    const warnings: string[] = []
     const target = { name: raw.name, location, keys: tableKeys, partitioned, trusted, live }
     const outputs = batch.ok
       ? await batchOutputs(store, engine, batch.table, { ...target, flatten: settings.flatten !== false })
@@ -73,16 +72,17 @@ export async function refineTable(
       now: opts.now,
       iceberg: iceberg !== undefined,
     })
-    warnings.push(...w.warnings)
     if (batch.bad > 0) {
       const et = settings.eventTime
       const reason = et ? `event time "${et}" is missing or not a timestamp` : 'no event time'
       await setAside(store, engine, raw, batch.table, reason, join(stage, 'errors.ndjson'), seq, opts.now)
     }
-    await registerOutputs(store, raw, w.done, pending[0]!.key, partitioned, iceberg && { engine, ...iceberg })
+    const mirror = iceberg && { engine, ...iceberg }
+    const { mirrored } = await registerOutputs(store, raw, w.done, pending[0]!.key, partitioned, mirror)
     await recordRawColumns(store, engine, raw, batch)
     const changed = pending.filter((p) => ledger.files[p.key]).length
     await state.put(ledgerName, nextLedger(ledger, pending, batch.perFile, local, seq, partitioned))
+    await mirrored
     // Only now that readers and the ledger point at the new files may the old ones go (not an Iceberg table's: see maintain).
     if (!iceberg) for (const k of w.replaced) await store.delete(k)
     return {
@@ -95,7 +95,7 @@ export async function refineTable(
       errors: batch.bad + w.bad,
       replaced: w.replaced.length,
       changed,
-      warnings,
+      warnings: w.warnings,
     }
   } finally {
     if (temp) await engine.run(`DROP TABLE IF EXISTS ${temp}`)

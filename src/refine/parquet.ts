@@ -6,7 +6,7 @@ import { WeirError } from '../core/errors.js'
 import { hivePartition } from '../core/paths.js'
 import { utcParts } from '../core/time.js'
 import { type Engine, sqlIdent, sqlList, sqlString } from '../engine/engine.js'
-import { copyParquet, type FieldIds, fieldIdsClause } from '../engine/parquet.js'
+import { copyParquet, type FieldIds, type FileStats, fieldIdsClause, fileStats } from '../engine/parquet.js'
 import type { SchemaPlan } from './schema.js'
 
 export interface Batch {
@@ -125,7 +125,7 @@ export async function fitSchema(
   seq: number,
   partitioned = true,
   fieldIds?: FieldIds,
-): Promise<{ written: string[]; ok: number; bad: number }> {
+): Promise<{ written: string[]; ok: number; bad: number; stats: FileStats }> {
   let bad = 0
   if (plan.reason) {
     const where = `WHERE (${plan.reason}) IS NOT NULL`
@@ -161,17 +161,17 @@ export async function mergePartitions(
   keys: readonly string[],
   partitioned = true,
   fieldIds?: FieldIds,
-): Promise<string[]> {
+): Promise<FileStats> {
   const merge = (f: readonly string[], o: readonly string[], prefix: string, columns: string) =>
     mergeFiles(engine, f, o, prefix, keys, columns, fieldIds)
   if (!partitioned) return merge(fresh, old, join(out, `part-${pad(seq)}-m`), '*')
   // One partition at a time, each a plain COPY to its folder: a COPY partitioned by dt kept a row
   // group in memory per partition and thread, and ran out of memory under a memory limit.
-  const written: string[] = []
+  const written: FileStats = new Map()
   for (const dt of [...new Set(fresh.map(hivePartition))].sort()) {
     const mine = (files: readonly string[]) => files.filter((f) => hivePartition(f) === dt)
     const prefix = join(out, dt, `part-${pad(seq)}-m`)
-    written.push(...(await merge(mine(fresh), mine(old), prefix, '* EXCLUDE (dt)')))
+    for (const [f, s] of await merge(mine(fresh), mine(old), prefix, '* EXCLUDE (dt)')) written.set(f, s)
   }
   return written
 }
@@ -188,7 +188,7 @@ async function mergeFiles(
   keys: readonly string[],
   columns: string,
   fieldIds: FieldIds | undefined,
-): Promise<string[]> {
+): Promise<FileStats> {
   // Fresh rows are one per key already (staging kept the last copy), or, in a child table, all the
   // children of the newest copy of each parent: either way an old row whose key the batch has goes.
   const read = (files: readonly string[]) =>
@@ -212,10 +212,10 @@ async function mergeFiles(
   // merge fail under a memory limit (64 MB allocations), at no measurable cost in time.
   const rows = `SELECT ${columns} FROM (${all})`
   const ids = await fieldIdsClause(engine, rows, fieldIds)
-  await engine.run(
-    `COPY (${rows}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 32768${ids})`,
+  const r = await engine.query(
+    `COPY (${rows}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 32768, RETURN_STATS${ids})`,
   )
-  return [file]
+  return fileStats(r.rows)
 }
 
 const FILE_COLUMN = '_weir_file'

@@ -9,18 +9,26 @@ import type { SchemaPlan, SchemaVersion } from './schema.js'
 
 /**
  * Registers each output's table; children first, so once the parent's entry moves its children
- * are in place. With `iceberg` (the engine), each table's Iceberg metadata then follows, before
- * the caller deletes the files replaced: a reader of the new snapshot never needs them.
+ * are in place. With `iceberg` (the engine), the tables' Iceberg metadata then follows, each table
+ * its own commit, all at once, and the caller may go on meanwhile (`mirrored`): a crash before
+ * they land leaves a catalog entry ahead of its metadata, which the table's next refine catches up.
  */
 export async function registerOutputs(
   store: ObjectStore,
   raw: TableEntry,
-  done: readonly { o: Output; plan: SchemaPlan; files: string[]; written?: string[] }[],
+  done: readonly {
+    o: Output
+    plan: SchemaPlan
+    files: string[]
+    written?: string[]
+    stats?: ReadonlyMap<string, { readonly rows: number; readonly bytes: number }>
+  }[],
   firstFile: string,
   partitioned: boolean,
   /** For Iceberg tables: the engine that reads new files' footers, and the snapshot retention. */
   iceberg: { engine: Engine; retentionMs: number | undefined } | undefined,
-): Promise<void> {
+): Promise<{ mirrored: Promise<void> }> {
+  const mirrors: (() => Promise<void>)[] = []
   for (const d of [...done].reverse()) {
     const { entry, previous } = await registerTrusted(
       store,
@@ -35,12 +43,18 @@ export async function registerOutputs(
       iceberg !== undefined,
     )
     if (iceberg)
-      await mirrorIceberg(store, iceberg.engine, entry, {
-        previous,
-        written: d.written ?? [],
-        retentionMs: iceberg.retentionMs,
-      })
+      mirrors.push(() =>
+        mirrorIceberg(store, iceberg.engine, entry, {
+          previous,
+          written: d.written ?? [],
+          ...(d.stats ? { known: d.stats } : {}),
+          retentionMs: iceberg.retentionMs,
+        }),
+      )
   }
+  const mirrored = Promise.all(mirrors.map((m) => m())).then(() => undefined)
+  mirrored.catch(() => {})
+  return { mirrored }
 }
 
 /**

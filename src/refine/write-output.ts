@@ -6,6 +6,7 @@ import { promotes } from '../catalog/iceberg/schema.js'
 import { hivePartition } from '../core/paths.js'
 import { describeColumns, type Engine } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
+import type { FileStats } from '../engine/parquet.js'
 import { joinKey, type ObjectStore } from '../storage/storage.js'
 import { infos } from './files.js'
 import type { Output } from './outputs.js'
@@ -33,6 +34,8 @@ export interface OutputWrite {
   readonly files: string[]
   /** The files this write put, some perhaps under names the table had (a batch run again). */
   readonly written: string[]
+  /** Their rows and bytes, by lake key, as the writes counted them. */
+  readonly stats: FileStats
   readonly gone: string[]
   readonly bytes: number
   readonly published: number
@@ -72,6 +75,7 @@ export async function writeOutput(
     )
   }
   // Dedupe against what the table holds, in the partitions this batch touches.
+  const stats = new Map(fitted.stats)
   const files = new Map<string, string>() // lake key → local file
   for (const f of fitted.written) files.set(joinKey(o.location, relative(base, f).split(sep).join('/')), f)
   const gone: string[] = []
@@ -93,13 +97,16 @@ export async function writeOutput(
         ids,
       )
       for (const [k] of fresh) files.delete(k)
-      for (const f of result) files.set(joinKey(o.location, relative(merged, f).split(sep).join('/')), f)
+      for (const [f, s] of result) {
+        files.set(joinKey(o.location, relative(merged, f).split(sep).join('/')), f)
+        stats.set(f, s)
+      }
       gone.push(...old.filter((k) => !files.has(k)))
     }
   }
   for (const [key, f] of files) {
     await store.putFile(key, f)
-    bytes += (await stat(f)).size
+    bytes += stats.get(f)?.bytes ?? (await stat(f)).size
   }
   const drop = new Set(gone)
   return {
@@ -108,6 +115,7 @@ export async function writeOutput(
     bad: fitted.bad,
     files: [...new Set([...o.live.filter((k) => !drop.has(k)), ...files.keys()])].sort(),
     written: [...files.keys()],
+    stats: new Map([...files].flatMap(([key, f]) => (stats.has(f) ? [[key, stats.get(f)!] as const] : []))),
     gone,
     bytes,
     published: files.size,
@@ -129,7 +137,7 @@ export async function writeOutputs(
     published: 0,
     replaced: [] as string[],
     warnings: [] as string[],
-    done: [] as { o: Output; plan: SchemaPlan; files: string[]; written: string[] }[],
+    done: [] as { o: Output; plan: SchemaPlan; files: string[]; written: string[]; stats: FileStats }[],
   }
   for (const [n, o] of outputs.entries()) {
     const w = await writeOutput(store, engine, o, { ...c, n })
@@ -141,7 +149,7 @@ export async function writeOutputs(
     total.bytes += w.bytes
     total.published += w.published
     total.replaced.push(...w.gone)
-    total.done.push({ o, plan: w.plan, files: w.files, written: w.written })
+    total.done.push({ o, plan: w.plan, files: w.files, written: w.written, stats: w.stats })
   }
   return total
 }

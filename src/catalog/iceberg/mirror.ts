@@ -31,7 +31,7 @@ export async function mirrorIceberg(
   entry: TableEntry,
   options: MirrorOptions = {},
 ): Promise<void> {
-  const { previous, rewrite = 'overwrite', written = [], retentionMs } = options
+  const { previous, rewrite = 'overwrite', written = [], retentionMs, known } = options
   if (!entry.files) return
   const loaded = await loadTable(store, entry.location)
   const currentId = loaded?.metadata['current-snapshot-id']
@@ -51,33 +51,29 @@ export async function mirrorIceberg(
   const remove = have.filter((p) => !want.has(p) || fresh.has(p))
   const held = new Set(have)
   const added = [...want].filter(([uri]) => !held.has(uri) || fresh.has(uri))
-  let snapshotId = currentId
-  let metadata = loaded && metadataKey(entry.location, loaded.version)
+  // The entry names the snapshot once it has landed, written beside the table's version hint.
+  const named = (id: number, metadata: string | undefined) =>
+    putTable(store, { ...entry, icebergSnapshot: id, ...(metadata ? { icebergMetadata: metadata } : {}) })
   const retention = String(retentionMs ?? '')
   const retains = loaded?.metadata.properties['history.expire.max-snapshot-age-ms'] ?? ''
-  if (remove.length || added.length || !loaded || (retentionMs !== undefined && retention !== retains)) {
-    const partitioned = entry.partitioning.includes('dt')
-    const columns = icebergColumns(entry)
-    const done = await commit(store, entry.location, {
-      operation: remove.length ? (added.length ? rewrite : 'delete') : 'append',
-      add: await describe(store, engine, added, partitioned),
-      remove,
-      columns,
-      ...(partitioned ? { partitionBy: 'dt' } : {}),
-      properties: (m) => ({
-        'schema.name-mapping.default': JSON.stringify(nameMapping(m)),
-        'write.metadata.previous-versions-max': '10',
-        ...(retentionMs !== undefined ? { 'history.expire.max-snapshot-age-ms': retention } : {}),
-      }),
-    })
-    snapshotId = done.snapshotId
-    metadata = done.key
-  }
-  await putTable(store, {
-    ...entry,
-    icebergSnapshot: snapshotId,
-    ...(metadata ? { icebergMetadata: metadata } : {}),
-  })
+  if (loaded && !remove.length && !added.length && (retentionMs === undefined || retention === retains))
+    return named(loaded.metadata['current-snapshot-id'], metadataKey(entry.location, loaded.version))
+  const partitioned = entry.partitioning.includes('dt')
+  const columns = icebergColumns(entry)
+  const described = await describe(store, engine, added, partitioned, known)
+  const change = {
+    operation: remove.length ? (added.length ? rewrite : 'delete') : 'append',
+    add: described,
+    remove,
+    columns,
+    ...(partitioned ? { partitionBy: 'dt' } : {}),
+    properties: (m: TableMetadata) => ({
+      'schema.name-mapping.default': JSON.stringify(nameMapping(m)),
+      'write.metadata.previous-versions-max': '10',
+      ...(retentionMs !== undefined ? { 'history.expire.max-snapshot-age-ms': retention } : {}),
+    }),
+  } as const
+  await commit(store, entry.location, change, (done) => named(done.snapshotId, done.key))
 }
 
 export interface MirrorOptions {
@@ -87,6 +83,8 @@ export interface MirrorOptions {
   readonly rewrite?: 'overwrite' | 'replace'
   /** The files this change wrote (perhaps again, under names the table had). */
   readonly written?: readonly string[]
+  /** Rows and bytes of files this change wrote, by key, as the writer counted them: not read again. */
+  readonly known?: ReadonlyMap<string, { readonly rows: number; readonly bytes: number }>
   /** How long replaced snapshots stay readable (`history.expire.max-snapshot-age-ms`); the table's own if omitted. */
   readonly retentionMs?: number | undefined
 }
@@ -121,26 +119,33 @@ async function describe(
   engine: Engine,
   files: readonly (readonly [string, string])[],
   partitioned: boolean,
+  known: MirrorOptions['known'],
 ): Promise<DataFile[]> {
-  if (files.length === 0) return []
-  const infos = await Promise.all(files.map(([, k]) => store.head(k)))
+  const file = (key: string, recordCount: number, sizeBytes: number): DataFile => {
+    const dt = /(?:^|\/)dt=(\d{4}-\d\d-\d\d)\//.exec(key)?.[1]
+    return {
+      path: uriOf(store, key),
+      recordCount,
+      sizeBytes,
+      partition: partitioned
+        ? { dt: dt ? Math.round(Date.parse(`${dt}T00:00:00Z`) / DAY_MS) : null }
+        : ({} as Record<string, never>),
+    }
+  }
+  const counted = files.flatMap(([, k]) => {
+    const s = known?.get(k)
+    return s ? [file(k, s.rows, s.bytes)] : []
+  })
+  const rest = files.filter(([, k]) => !known?.has(k))
+  if (rest.length === 0) return counted
+  const infos = await Promise.all(rest.map(([, k]) => store.head(k)))
   const objects = infos.filter((o): o is ObjectInfo => o !== undefined)
   const paths = await localize(store, objects)
   const { rows } = await engine.query(
     `SELECT file_name, num_rows FROM parquet_file_metadata(${sqlList(paths)})`,
   )
   const counts = new Map(rows.map((r) => [String(r.file_name), Number(r.num_rows)]))
-  return objects.map((o, i): DataFile => {
-    const dt = /(?:^|\/)dt=(\d{4}-\d\d-\d\d)\//.exec(o.key)?.[1]
-    return {
-      path: uriOf(store, o.key),
-      recordCount: counts.get(paths[i]!) ?? 0,
-      sizeBytes: o.size,
-      partition: partitioned
-        ? { dt: dt ? Math.round(Date.parse(`${dt}T00:00:00Z`) / DAY_MS) : null }
-        : ({} as Record<string, never>),
-    }
-  })
+  return [...counted, ...objects.map((o, i) => file(o.key, counts.get(paths[i]!) ?? 0, o.size))]
 }
 
 /** The spec's name mapping of the current schema: every field id with the name files use for it. */

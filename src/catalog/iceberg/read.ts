@@ -25,13 +25,34 @@ const metadataError = { code: 'ICEBERG_METADATA', stage: 'refine' } as const
  * `version-hint.text` (which a crash may leave behind by one) by looking for the next ones.
  */
 export async function loadTable(store: ObjectStore, location: string): Promise<LoadedTable | undefined> {
-  const hint = await store.getBytes(joinKey(location, 'metadata', 'version-hint.text'))
-  let v = hint ? Number(Buffer.from(hint).toString('utf8').trim()) || 0 : 0
+  // The version this process last read or committed, if its file is still there, saves reading
+  // the hint and the metadata again (a metadata file never changes once written).
+  const id = `${store.uri}|${location}`
+  const known = lastLoaded.get(id)
+  let v: number
+  if (known && (await store.head(metadataKey(location, known.version)))) v = known.version
+  else {
+    const hint = await store.getBytes(joinKey(location, 'metadata', 'version-hint.text'))
+    v = hint ? Number(Buffer.from(hint).toString('utf8').trim()) || 0 : 0
+  }
   while (await store.head(metadataKey(location, v + 1))) v++
   if (v === 0) return undefined
+  if (known?.version === v) return known
   const bytes = await store.getBytes(metadataKey(location, v))
   if (!bytes) throw new WeirError(`iceberg table ${location}: v${v}.metadata.json vanished`, metadataError)
-  return { metadata: JSON.parse(Buffer.from(bytes).toString('utf8')) as TableMetadata, version: v }
+  const table = { metadata: JSON.parse(Buffer.from(bytes).toString('utf8')) as TableMetadata, version: v }
+  rememberTable(store, location, table)
+  return table
+}
+
+const lastLoaded = new Map<string, LoadedTable>()
+
+/** Keeps the table's newest version as this process knows it (read, or just committed). */
+export function rememberTable(store: ObjectStore, location: string, table: LoadedTable): void {
+  const id = `${store.uri}|${location}`
+  lastLoaded.delete(id)
+  lastLoaded.set(id, table)
+  if (lastLoaded.size > 1_000) lastLoaded.delete(lastLoaded.keys().next().value!)
 }
 
 /** The key of a file this store holds, from its URI in the metadata. */
@@ -56,10 +77,37 @@ export async function manifestsOf(
 }
 
 /** A manifest's entries, deleted ones included. */
-export async function entriesOf(store: ObjectStore, mf: ManifestFile): Promise<ManifestEntry[]> {
+export async function entriesOf(store: ObjectStore, mf: ManifestFile): Promise<readonly ManifestEntry[]> {
+  const hit = manifestCache.get(`${store.uri}|${mf.path}`)
+  if (hit) return hit
   const bytes = await store.getBytes(keyOf(store, mf.path))
   if (!bytes) throw new WeirError(`iceberg: manifest ${mf.path} is missing`, metadataError)
-  return readManifest(bytes, mf)
+  return primeManifest(store, mf, await readManifest(bytes, mf))
+}
+
+/**
+ * Manifests never change once written, and each commit reads its parent's: the entries of recent
+ * ones stay in memory, up to a budget of entries (the oldest go first), including those this
+ * process just wrote, so a writer's next commit reads none back.
+ */
+const manifestCache = new Map<string, readonly ManifestEntry[]>()
+const ENTRY_BUDGET = 200_000
+let cachedEntries = 0
+
+/** Keeps a manifest's entries (as read, or as just written). */
+export function primeManifest(
+  store: ObjectStore,
+  mf: ManifestFile,
+  entries: readonly ManifestEntry[],
+): readonly ManifestEntry[] {
+  manifestCache.set(`${store.uri}|${mf.path}`, entries)
+  cachedEntries += entries.length
+  for (const [key, old] of manifestCache) {
+    if (cachedEntries <= ENTRY_BUDGET) break
+    manifestCache.delete(key)
+    cachedEntries -= old.length
+  }
+  return entries
 }
 
 /** The data files of a snapshot (the current one by default): what a reader of it reads. */
@@ -79,7 +127,7 @@ export type AsOf = { readonly at: number } | { readonly snapshot: number }
 
 const CACHED = 1_000
 const cache = new Map<string, unknown>()
-/** Metadata files and manifests never change once written: views read each once per process. */
+/** Metadata files never change once written: views read each once per process. */
 async function cached<T>(key: string, read: () => Promise<T>): Promise<T> {
   if (cache.has(key)) return cache.get(key) as T
   const value = await read()
@@ -120,8 +168,7 @@ export async function snapshotKeys(
   }
   const keys: string[] = []
   for (const mf of await manifestsOf(store, m, id)) {
-    const entries = await cached(`${store.uri}|${mf.path}`, () => entriesOf(store, mf))
-    for (const e of entries) if (e.status !== 2) keys.push(keyOf(store, e.file.path))
+    for (const e of await entriesOf(store, mf)) if (e.status !== 2) keys.push(keyOf(store, e.file.path))
   }
   return keys
 }

@@ -9,7 +9,7 @@ import {
   manifestListBytes,
 } from './manifest.js'
 import { current, newSnapshotId, type Snapshot, type TableMetadata, uriOf } from './metadata.js'
-import { entriesOf, manifestsOf } from './read.js'
+import { entriesOf, manifestsOf, primeManifest } from './read.js'
 import type { Change } from './table.js'
 
 /**
@@ -41,10 +41,12 @@ export async function writeSnapshot(
     const key = joinKey(location, 'metadata', `${randomUUID()}-m${manifests.length}.avro`)
     const bytes = await manifestBytes(entries, opts)
     started(store.put(key, bytes))
-    manifests.push(summary(entries, uriOf(store, key), bytes.length, spec['spec-id'], seq, snapshotId))
+    const mf = summary(entries, uriOf(store, key), bytes.length, spec['spec-id'], seq, snapshotId)
+    manifests.push(mf)
+    primeManifest(store, mf, asRead(entries, snapshotId, seq))
   }
   const parents = parent === undefined ? [] : await manifestsOf(store, base, parent)
-  await carry(store, location, parents, change.remove, snapshotId, manifests, write)
+  const rewritten = await carry(store, location, parents, change.remove, snapshotId, manifests)
   // Not the ones this snapshot rewrote: they may still be on their way to the store.
   const mergeable = (m: ManifestFile) => m.length < MERGE_BYTES && m.addedSnapshotId !== snapshotId
   const small = manifests.filter(mergeable)
@@ -52,16 +54,18 @@ export async function writeSnapshot(
     manifests.splice(0, manifests.length, ...manifests.filter((m) => !mergeable(m)))
     await merge(store, small, snapshotId, write)
   }
-  if (change.add.length)
-    await write(
-      change.add.map((file) => ({
-        status: 1,
-        snapshotId,
-        sequenceNumber: null,
-        fileSequenceNumber: null,
-        file,
-      })),
-    )
+  // What this snapshot changes is one manifest: the entries of the parents' manifests it rewrote
+  // (their removed files marked deleted), and the files it adds.
+  const added = change.add.map(
+    (file): ManifestEntry => ({
+      status: 1,
+      snapshotId,
+      sequenceNumber: null,
+      fileSequenceNumber: null,
+      file,
+    }),
+  )
+  if (rewritten.length || added.length) await write([...rewritten, ...added])
   const list = joinKey(location, 'metadata', `snap-${snapshotId}-${randomUUID()}.avro`)
   started(
     store.put(
@@ -87,6 +91,15 @@ export async function writeSnapshot(
   }
   return { snapshot, parents, manifests }
 }
+
+/** Entries as a reader of their manifest has them: what they leave out inherited from its record. */
+const asRead = (entries: readonly ManifestEntry[], snapshotId: number, seq: number): ManifestEntry[] =>
+  entries.map((e) => ({
+    ...e,
+    snapshotId: e.snapshotId ?? snapshotId,
+    sequenceNumber: e.sequenceNumber ?? seq,
+    fileSequenceNumber: e.fileSequenceNumber ?? seq,
+  }))
 
 /** A new manifest as the manifest list records it: where, how big, and what its entries count. */
 function summary(
@@ -141,9 +154,10 @@ async function merge(
 }
 
 /**
- * The parent's manifests into the new snapshot: as they are, or, for one that lists a file to
- * remove, written again with that file deleted (in this snapshot) and the others existing.
- * Every file to remove must still be in the table, or another writer changed it: the commit fails.
+ * The parent's manifests into the new snapshot: those that list no file to remove as they are
+ * (into `into`); the entries of the others returned, to be written again, that file deleted (in
+ * this snapshot) and the others existing. Every file to remove must still be in the table, or
+ * another writer changed it: the commit fails.
  */
 async function carry(
   store: ObjectStore,
@@ -152,23 +166,24 @@ async function carry(
   remove: readonly string[],
   snapshotId: number,
   into: ManifestFile[],
-  write: (entries: ManifestEntry[]) => Promise<void>,
-) {
+): Promise<ManifestEntry[]> {
   const gone = new Set(remove)
   const found = new Set<string>()
-  for (const mf of parents) {
-    const live = gone.size ? (await entriesOf(store, mf)).filter((e) => e.status !== 2) : []
+  const rewritten: ManifestEntry[] = []
+  const entries = gone.size ? await Promise.all(parents.map((mf) => entriesOf(store, mf))) : []
+  for (const [i, mf] of parents.entries()) {
+    const live = gone.size ? entries[i]!.filter((e) => e.status !== 2) : []
     if (!live.some((e) => gone.has(e.file.path))) {
       into.push(mf)
       continue
     }
-    await write(
-      live.map((e) => {
-        if (!gone.has(e.file.path)) return { ...e, status: 0 }
+    for (const e of live) {
+      if (!gone.has(e.file.path)) rewritten.push({ ...e, status: 0 })
+      else {
         found.add(e.file.path)
-        return { ...e, status: 2, snapshotId }
-      }),
-    )
+        rewritten.push({ ...e, status: 2, snapshotId })
+      }
+    }
   }
   const missing = remove.filter((p) => !found.has(p))
   if (missing.length) {
@@ -177,4 +192,5 @@ async function carry(
       { code: 'ICEBERG_COMMIT', stage: 'refine', retryable: true },
     )
   }
+  return rewritten
 }

@@ -3,7 +3,7 @@ import { joinKey, type ObjectStore } from '../../storage/storage.js'
 import type { Column } from '../catalog.js'
 import type { DataFile } from './manifest.js'
 import { newMetadata, type TableMetadata, uriOf, withColumns, withSnapshot } from './metadata.js'
-import { type LoadedTable, loadTable, metadataKey } from './read.js'
+import { type LoadedTable, loadTable, metadataKey, rememberTable } from './read.js'
 import { writeSnapshot } from './snapshot.js'
 
 export { liveFiles, loadTable, manifestsOf } from './read.js'
@@ -29,7 +29,13 @@ const ATTEMPTS = 10
  * again on the winner's, up to ten times). Until that create, readers see the previous snapshot;
  * a crash before it leaves only files nothing refers to.
  */
-export async function commit(store: ObjectStore, location: string, change: Change) {
+export async function commit(
+  store: ObjectStore,
+  location: string,
+  change: Change,
+  /** Written once the commit has landed, beside the hint (the catalog entry naming the snapshot). */
+  alongside?: (done: { snapshotId: number; key: string }) => Promise<void>,
+) {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const loaded = await loadTable(store, location)
     const base = withColumns(
@@ -39,13 +45,19 @@ export async function commit(store: ObjectStore, location: string, change: Chang
     const version = (loaded?.version ?? 0) + 1
     const { snapshot } = await writeSnapshot(store, location, base, change)
     const previous = loaded && uriOf(store, metadataKey(location, loaded.version))
-    const body = `${JSON.stringify(finish(withSnapshot(base, snapshot, previous), change), null, 2)}\n`
+    const committed = finish(withSnapshot(base, snapshot, previous), change)
+    const body = `${JSON.stringify(committed, null, 2)}\n`
     if (await store.putIfMatch(metadataKey(location, version), body, null)) {
+      // The commit is done: the hint, the metadata version let go and the caller's own write
+      // follow side by side. A hint left behind by a crash only costs a reader a look ahead.
+      rememberTable(store, location, { metadata: committed, version })
+      const done = { version, snapshotId: snapshot['snapshot-id'], key: metadataKey(location, version) }
       await Promise.all([
         store.put(joinKey(location, 'metadata', 'version-hint.text'), String(version)),
         ...dropped(location, loaded, version).map((k) => store.delete(k)),
+        alongside?.(done),
       ])
-      return { version, snapshotId: snapshot['snapshot-id'], key: metadataKey(location, version) }
+      return done
     }
   }
   throw new WeirError(`iceberg table ${location}: ${ATTEMPTS} commits in a row lost to other writers`, {
