@@ -28,9 +28,9 @@ export const tablesSchema = z
         ),
       format: z
         .enum(['parquet', 'iceberg'])
-        .default('parquet')
+        .default('iceberg')
         .describe(
-          'iceberg (preview): the trusted tables also keep Apache Iceberg v2 metadata in <location>/metadata/, committed atomically after every change to their live files, so engines that read Iceberg (DuckDB iceberg_scan, Trino, Spark, Athena) see exactly the files Weir reads.',
+          'iceberg: the trusted tables are Apache Iceberg v2 tables (metadata in <location>/metadata/), every change to their files one atomic commit, so engines that read Iceberg (Athena and Redshift through Glue, Trino, Spark, DuckDB) see exactly the snapshot Weir reads. parquet: Hive-style folders only, which an engine reads whole, replaced files included until refine deletes them.',
         ),
       retention: durationSchema
         .default('1h')

@@ -50,7 +50,8 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
     ...(has('ingest') ? sourceJobs(c) : []),
     ...(has('landing') ? [landJob(c)] : []),
     ...(has('refine') && (!has('landing') || options.once) ? [refineJob(c)] : []),
-    ...(has('refine') && !options.once && icebergTables(p) ? [maintainJob(c)] : []),
+    // Iceberg tables (the default) need their old snapshots expired; for Parquet ones it does nothing.
+    ...(has('refine') && !options.once ? [maintainJob(c)] : []),
     ...(has('models') ? [modelsJob(c)] : []),
     ...(has('warehouse') && p.config.warehouse?.postgres ? [warehouseJob(c)] : []),
     ...(has('alerts') && Object.keys(p.config.alerts.rules).length ? [alertsJob(c)] : []),
@@ -102,9 +103,6 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
   })()
   return { scheduler: s, done, idle }
 }
-
-/** Whether any table of the config is an Iceberg table (their snapshots then need expiring). */
-const icebergTables = (p: Pipeline) => Object.values(p.config.tables).some((t) => t.format === 'iceberg')
 
 /**
  * Catch-up, when asked for: a scheduled job whose last run is older than its previous tick runs

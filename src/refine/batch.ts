@@ -117,7 +117,7 @@ function tableSettings(raw: TableEntry, opts: RefineOptions) {
     partitioned: raw.format !== 'csv' || settings.eventTime !== undefined,
     policy: settings.schema ?? 'evolve',
     iceberg:
-      settings.format === 'iceberg' ? { retentionMs: parseDuration(settings.retention ?? '1h') } : undefined,
+      settings.format !== 'parquet' ? { retentionMs: parseDuration(settings.retention ?? '1h') } : undefined,
   }
 }
 

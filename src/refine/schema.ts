@@ -45,6 +45,8 @@ export function planSchema(
    * in a variant column (`score__varchar`); under `quarantine` they are incompatible.
    */
   inPlace?: (from: string, to: string) => boolean,
+  /** Key columns: a value that does not fit one sets its row aside (a variant would lose the key). */
+  keys: readonly string[] = [],
 ): SchemaPlan {
   if (!current?.length) return { columns: [...batch], changes: [], select: undefined, reason: undefined }
   const d: Draft = {
@@ -58,7 +60,8 @@ export function planSchema(
     const id = sqlIdent(c.name)
     const mine = d.columns.get(c.name)
     if (c.name === 'dt') d.select.push(id)
-    else if (mine !== undefined) fitColumn(d, c, mine, policy, inPlace)
+    else if (mine !== undefined)
+      fitColumn(d, c, mine, inPlace && keys.includes(c.name) ? 'quarantine' : policy, inPlace)
     else if (policy === 'freeze') {
       d.reasons.push(
         `WHEN ${id} IS NOT NULL THEN ${sqlString(`column ${c.name} is not in the frozen schema`)}`,

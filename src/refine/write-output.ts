@@ -59,8 +59,8 @@ export async function writeOutput(
   const warnings: string[] = []
   let bytes = 0
   // Fit the batch to the table's schema (cast, widen, or set rows aside), by the table's policy.
-  const batchColumns = await describeColumns(engine, o.staged)
-  const plan = planSchema(o.trusted?.columns, batchColumns, c.policy, c.iceberg ? promotes : undefined)
+  const batch = await describeColumns(engine, o.staged)
+  const plan = planSchema(o.trusted?.columns, batch, c.policy, c.iceberg ? promotes : undefined, o.keys)
   warnings.push(...plan.changes.filter((ch) => ch.includes('do not fit')).map((ch) => `${o.name}: ${ch}`))
   // One write of Parquet per table: from the staged rows, cast and filtered to fit.
   const base = join(c.stage, `fitted-${c.n}`)

@@ -47,7 +47,7 @@ describe('catalog DDL', () => {
     await land(stream, store, { topics: ['x'], state, table })
     const engine = await createEngine()
     await refine(store, engine, state, {
-      tables: { 'x.tweets': { eventTime: 'created_at' } },
+      tables: { 'x.tweets': { eventTime: 'created_at', format: 'parquet' } },
       stagingDir: await tempDir(),
     })
     await engine.close()

@@ -32,11 +32,15 @@ const client = (url: string) =>
     credentials: { accessKeyId: CREDS.AWS_ACCESS_KEY_ID, secretAccessKey: CREDS.AWS_SECRET_ACCESS_KEY },
   })
 
-async function lakeWith(days: number[], extra: Record<string, unknown> = {}, format?: 'iceberg') {
+async function lakeWith(
+  days: number[],
+  extra: Record<string, unknown> = {},
+  format: 'iceberg' | 'parquet' = 'parquet',
+) {
   const lake = await scratchLake()
   const state = createStateStore(lake.store)
   const opts = {
-    tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'id', ...(format ? { format } : {}) } },
+    tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'id', format } },
     stagingDir: await tempDir('weir-staging-'),
   }
   const add = async (ds: number[], more: Record<string, unknown> = {}) => {

@@ -336,9 +336,23 @@ describe('weir catalog describe', () => {
       '--location',
       's3://b/lake',
     ])
-    expect(athena.stdout).toMatch(/^CREATE EXTERNAL TABLE IF NOT EXISTS `trusted`\.`x_tweets` \(/)
-    expect(athena.stdout).toContain("LOCATION 's3://b/lake/trusted/x/tweets/'")
-    expect(athena.stdout).toContain("'projection.dt.type'='date'")
+    expect(athena.stdout).toMatch(
+      /^-- trusted\.x_tweets is an Iceberg table: Athena reads it through the Glue Data Catalog\./,
+    )
+    const trino = await weir([
+      'catalog',
+      'ddl',
+      'trusted.x_tweets',
+      '--lake',
+      lake,
+      '--location',
+      's3://b/lake',
+      '--dialect',
+      'trino',
+    ])
+    expect(trino.stdout).toMatch(
+      /^CALL iceberg\.system\.register_table\(schema_name => 'trusted', table_name => 'x_tweets', table_location => 's3:\/\/b\/lake\/trusted\/x\/tweets\/', metadata_file_name => 'v\d+\.metadata\.json'\);\n$/,
+    )
     const status = await weir(['refine', '--status', '--lake', lake])
     expect(status.stdout).toMatch(/^x_tweets\s+0\s+0 B\s+0\s+\d+\s+1$/m) // all refined, in one batch
     const { writeFile, mkdir } = await import('node:fs/promises')
@@ -368,6 +382,6 @@ describe('weir catalog describe', () => {
     const history = await weir(['catalog', 'history', 'trusted.x_tweets', '--lake', lake])
     expect(history.stdout).toMatch(/^1\s+\S+\s+\d+\s+raw\/x\/json\/tweets\/\S+\.ndjson\s+created$/m)
     const duck = await weir(['catalog', 'ddl', 'trusted.x_tweets', '--lake', lake, '--dialect', 'duckdb'])
-    expect(duck.stdout).toContain(`read_parquet('${lake}/trusted/x/tweets/**/[!_]*.parquet'`)
+    expect(duck.stdout).toContain(`iceberg_scan('${lake}/trusted/x/tweets/')`)
   })
 })

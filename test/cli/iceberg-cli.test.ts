@@ -60,7 +60,7 @@ describe('weir with Iceberg tables, as a user runs it', () => {
 
   it('catalog migrate converts a Hive-style table to Iceberg and back, its data files untouched', async () => {
     const dir = await tempDir('weir-iceberg-migrate-')
-    const parquet = CONFIG.replace(', format: iceberg', '')
+    const parquet = CONFIG.replace('format: iceberg', 'format: parquet')
     await writeFile(`${dir}/weir.yaml`, parquet)
     expect((await weir(['run', '--once'], {}, dir)).code).toBe(0)
     const lake = createLocalStore(`${dir}/lake`)

@@ -33,7 +33,7 @@ describe('loadConfig', () => {
       primaryKey: 'id',
       schema: 'evolve',
       flatten: true,
-      format: 'parquet',
+      format: 'iceberg',
       retention: '1h',
     })
   })

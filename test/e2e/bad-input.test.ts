@@ -65,7 +65,10 @@ describe('a corpus of bad input through weir run --once', () => {
     ])
     const dt = await query(dir, `select dt_source, dt::VARCHAR as dt from trusted.src_corpus where id = 1008`)
     expect(dt).toEqual([{ dt_source: '../../etc', dt: '2026-11-20' }])
-    expect(await readdir(join(dir, 'lake', 'trusted', 'src', 'corpus'))).toEqual(['dt=2026-11-20'])
+    expect(await readdir(join(dir, 'lake', 'trusted', 'src', 'corpus'))).toEqual([
+      'dt=2026-11-20',
+      'metadata',
+    ])
 
     // The table still refines new files afterwards.
     await writeFile(

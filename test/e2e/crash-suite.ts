@@ -222,7 +222,7 @@ async function writeProject(dir: string, c: CrashCase, simUrl: string | undefine
 export default {
   lake: './lake',
   stream: ${stream},
-  sources: { src: ${source} },${c.iceberg ? `\n  tables: { '${TABLE[c.source].replace('_', '.')}': { format: 'iceberg' } },` : ''}
+  sources: { src: ${source} },\n  tables: { '${TABLE[c.source].replace('_', '.')}': { format: '${c.iceberg ? 'iceberg' : 'parquet'}' } },
   landing: { maxRecords: 2000, maxAge: '500ms' },
   run: { retryDelay: '200ms', grace: '2s', jobs: { src: { schedule: 'rate(2 seconds)' } } },
 }

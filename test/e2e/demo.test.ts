@@ -94,7 +94,13 @@ describe('weir demo on a local lake', () => {
     expect(raw.length).toBeGreaterThan(0)
     for (const k of raw)
       expect(k).toMatch(/^raw\/(x|weather|tmdb)\/json\/\w+\/\d{4}\/\d{2}\/\d{2}\/p\d+-\d{9}-\d{9}\.ndjson$/)
-    const parquet = await keys(store, 'trusted/')
+    // Iceberg tables: each table's metadata beside its data files.
+    const trusted = await keys(store, 'trusted/')
+    const parquet = trusted.filter((k) => !k.includes('/metadata/'))
+    for (const k of trusted.filter((k) => k.includes('/metadata/')))
+      expect(k).toMatch(
+        /^trusted\/\w+\/\w+\/metadata\/(v\d+\.metadata\.json|version-hint\.text|[\w-]+\.avro)$/,
+      )
     for (const k of parquet) {
       // The movies listing (CSV, no event time) is one unpartitioned file; the rest is by dt=.
       expect(k).toMatch(

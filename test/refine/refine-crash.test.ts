@@ -82,7 +82,8 @@ it(`refine under kill -9 (${ROUNDS} times): no partial Parquet, the ledger match
   const cleanStore = createLocalStore(clean)
   const engine = await createEngine()
   await refine(cleanStore, engine, createStateStore(cleanStore), {
-    tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'id' } },
+    // Hive-style: the test reads the trusted folder itself (the whole-process suite covers Iceberg).
+    tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'id', format: 'parquet' } },
     stagingDir: await tempDir('weir-stage-'),
   })
   await engine.close()

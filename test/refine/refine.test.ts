@@ -42,7 +42,8 @@ afterAll(async () => engine.close())
 async function setup() {
   const lake = await scratchLake()
   const opts: RefineOptions = {
-    tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'id' } },
+    // Hive-style folders: these tests read the trusted folder itself (Iceberg keeps replaced files).
+    tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'id', format: 'parquet' } },
     stagingDir: await tempDir('weir-staging-'),
   }
   return { ...lake, state: createStateStore(lake.store), opts }
@@ -242,6 +243,35 @@ describe('refine', () => {
     await q.close()
   })
 
+  it('in an Iceberg table, whose key type cannot widen, a key that does not fit it sets its row aside, never a NULL key', async () => {
+    const { store, stream, state, opts } = await setup()
+    const o = {
+      ...opts,
+      tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'id', format: 'iceberg' as const } },
+    }
+    const row = (id: unknown, v: number) => json({ id, created_at: '2026-11-20T10:00:00Z', v }, 'tweets')
+    await stream.publish('x', [row(1, 1), row(2, 1), row(null, 1)])
+    await land(stream, store, landing(state))
+    await refine(store, engine, state, o)
+    await stream.publish('x', [row('1', 2), row('a', 2), row(null, 2)])
+    await land(stream, store, landing(state))
+    const [r] = await refine(store, engine, state, o)
+    expect(r?.warnings.join()).toMatch(/1 rows did not fit the table's schema/)
+    const q = await createEngine()
+    await attachLake(q, store)
+    const { rows } = await q.query('select id::varchar as id, v from trusted.x_tweets order by id nulls last')
+    expect(rows).toEqual([
+      { id: '1', v: 2 },
+      { id: '2', v: 1 },
+      { id: null, v: 2 },
+    ])
+    await q.close()
+    const [aside] = (await keys(store, '_errors/refine/x/tweets/')).filter((k) =>
+      k.endsWith('-schema.ndjson'),
+    )
+    expect(await text(store, aside!)).toContain('"id":"a"')
+  })
+
   it('refines a raw file again when its content changed, and a late file in an old folder once', async () => {
     const { store, stream, state, opts } = await setup()
     await stream.publish('x', [json(tweet(1, 20), 'tweets')])
@@ -290,7 +320,9 @@ describe('refine', () => {
     ) {
       const { store, stream, state, opts } = await setup()
       const table =
-        typeof policy === 'string' ? { schema: policy } : { schema: policy.policy, format: policy.format }
+        typeof policy === 'string'
+          ? { schema: policy, format: 'parquet' as const }
+          : { schema: policy.policy, format: policy.format }
       const o = { ...opts, tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'id', ...table } } }
       const results = []
       for (const set of sets) {
@@ -445,7 +477,7 @@ describe('refine', () => {
       'raw/m/csv/movies/2026/11/20/movies.csv',
       'imdb_id,title,year,rating\ntt01,"Alien, the first",1979,8.5\ntt02,Heat,1995,8.3\n',
     )
-    const o = { ...opts, tables: { 'm.movies': { primaryKey: 'imdb_id' } } }
+    const o = { ...opts, tables: { 'm.movies': { primaryKey: 'imdb_id', format: 'parquet' as const } } }
     expect((await refine(store, engine, state, o))[0]).toMatchObject({
       table: 'm_movies',
       records: 2,
@@ -480,7 +512,7 @@ describe('refine', () => {
     await land(stream, store, landing(state))
     const err = await refine(store, engine, state, {
       ...opts,
-      tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'tweet_id' } },
+      tables: { 'x.tweets': { eventTime: 'created_at', primaryKey: 'tweet_id', format: 'parquet' } },
     }).catch((e: unknown) => e)
     expect((err as Error).message).toBe(
       'refine x_tweets: the primary key field "tweet_id" is in none of the raw records; set tables."x.tweets".primaryKey to fields they have (see `weir catalog describe raw.x_tweets`)',
@@ -542,7 +574,7 @@ describe('refine', () => {
 
   it('compacts the small files of each partition into one, swapped in the catalog, rows unchanged', async () => {
     const { store, stream, state, opts } = await setup()
-    const o = { ...opts, tables: { 'x.tweets': { eventTime: 'created_at' } } } // no key: one file per batch
+    const o = { ...opts, tables: { 'x.tweets': { eventTime: 'created_at', format: 'parquet' as const } } } // no key: one file per batch
     for (let b = 0; b < 3; b++) {
       await stream.publish(
         'x',

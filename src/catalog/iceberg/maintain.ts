@@ -3,7 +3,7 @@ import { joinKey, type ObjectStore } from '../../storage/storage.js'
 import { listTables, type TableEntry } from '../catalog.js'
 import type { ManifestFile } from './manifest.js'
 import { type TableMetadata, uriOf } from './metadata.js'
-import { entriesOf, keyOf, loadTable, manifestsOf, metadataKey } from './read.js'
+import { entriesOf, keyOf, loadTable, manifestsOf, metadataKey, moved } from './read.js'
 import { expireSnapshots, retentionOf } from './table.js'
 
 export interface MaintainResult {
@@ -32,7 +32,8 @@ export async function maintainTable(
   const now = opts.now ?? Date.now()
   const done = { table: entry.name, expired: 0, snapshots: 0, deleted: 0, bytes: 0 }
   let loaded = await loadTable(store, entry.location)
-  if (!loaded) return done
+  // A lake copied or moved: its next refine rewrites the history here first.
+  if (!loaded || moved(store, entry.location, loaded.metadata)) return done
   const retention = opts.retentionMs ?? retentionOf(loaded.metadata)
   for (let attempt = 0; ; attempt++) {
     const m = loaded.metadata

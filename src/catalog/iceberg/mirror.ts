@@ -4,7 +4,7 @@ import type { ObjectInfo, ObjectStore } from '../../storage/storage.js'
 import { type Column, putTable, type TableEntry } from '../catalog.js'
 import type { DataFile } from './manifest.js'
 import { current, newMetadata, type TableMetadata, uriOf, withColumns } from './metadata.js'
-import { liveFiles, loadTable, metadataKey } from './read.js'
+import { liveFiles, loadTable, metadataKey, moved } from './read.js'
 import { fieldIdsOption, type IcebergField, type IcebergType } from './schema.js'
 import { commit } from './table.js'
 
@@ -38,7 +38,13 @@ export async function mirrorIceberg(
   const fresh = new Set(written.map((k) => uriOf(store, k)))
   const want = new Map(entry.files.map((k) => [uriOf(store, k), k]))
   let have: string[]
-  if (previous?.files && previous.icebergSnapshot !== undefined && previous.icebergSnapshot === currentId)
+  // A lake copied or moved: the history names the old place, and the next commit lists every file.
+  if (loaded && moved(store, entry.location, loaded.metadata)) have = []
+  else if (
+    previous?.files &&
+    previous.icebergSnapshot !== undefined &&
+    previous.icebergSnapshot === currentId
+  )
     have = previous.files.map((k) => uriOf(store, k))
   else {
     const files = loaded ? await liveFiles(store, loaded.metadata) : []

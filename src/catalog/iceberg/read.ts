@@ -55,6 +55,14 @@ export function rememberTable(store: ObjectStore, location: string, table: Loade
   if (lastLoaded.size > 1_000) lastLoaded.delete(lastLoaded.keys().next().value!)
 }
 
+/**
+ * Whether the table's metadata was written at another place (a lake copied or moved): its file
+ * paths are absolute, so none of them is this lake's, and its history cannot be read here.
+ */
+export function moved(store: ObjectStore, location: string, m: TableMetadata): boolean {
+  return m.location.replace(/\/+$/, '') !== uriOf(store, location).replace(/\/+$/, '')
+}
+
 /** The key of a file this store holds, from its URI in the metadata. */
 export function keyOf(store: ObjectStore, uri: string): string {
   const root = uriOf(store, '')
@@ -151,7 +159,7 @@ export async function snapshotKeys(
   let id: number | undefined
   if (asOf) {
     const loaded = await loadTable(store, entry.location)
-    if (!loaded) return undefined
+    if (!loaded || moved(store, entry.location, loaded.metadata)) return undefined
     m = loaded.metadata
     id = 'snapshot' in asOf ? asOf.snapshot : snapshotAt(m, asOf.at, `${entry.zone}.${entry.name}`)
     if (id === -1) return []
@@ -164,6 +172,7 @@ export async function snapshotKeys(
       if (!bytes) throw new WeirError(`iceberg: ${key} is missing`, metadataError)
       return JSON.parse(Buffer.from(bytes).toString('utf8')) as TableMetadata
     })
+    if (moved(store, entry.location, m)) return undefined
     id = entry.icebergSnapshot
   }
   const keys: string[] = []

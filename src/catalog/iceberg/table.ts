@@ -3,7 +3,7 @@ import { joinKey, type ObjectStore } from '../../storage/storage.js'
 import type { Column } from '../catalog.js'
 import type { DataFile } from './manifest.js'
 import { newMetadata, type TableMetadata, uriOf, withColumns, withSnapshot } from './metadata.js'
-import { type LoadedTable, loadTable, metadataKey, rememberTable } from './read.js'
+import { type LoadedTable, loadTable, metadataKey, moved, rememberTable } from './read.js'
 import { writeSnapshot } from './snapshot.js'
 
 export { liveFiles, loadTable, manifestsOf } from './read.js'
@@ -39,7 +39,9 @@ export async function commit(
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const loaded = await loadTable(store, location)
     const base = withColumns(
-      loaded?.metadata ?? newMetadata(store, location, change.columns, change.partitionBy),
+      loaded
+        ? relocated(store, location, loaded.metadata)
+        : newMetadata(store, location, change.columns, change.partitionBy),
       change.columns,
     )
     const version = (loaded?.version ?? 0) + 1
@@ -65,6 +67,23 @@ export async function commit(
     stage: 'refine',
     retryable: true,
   })
+}
+
+/**
+ * The metadata of a table whose lake was copied or moved, made this place's: its schemas, ids and
+ * spec kept, its history (absolute paths to the old place) dropped; the next commit lists every file.
+ */
+function relocated(store: ObjectStore, location: string, m: TableMetadata): TableMetadata {
+  if (!moved(store, location, m)) return m
+  return {
+    ...m,
+    location: uriOf(store, location),
+    'current-snapshot-id': -1,
+    refs: {},
+    snapshots: [],
+    'snapshot-log': [],
+    'metadata-log': [],
+  }
 }
 
 /** Iceberg's defaults for the properties Weir honours (the spec's table properties). */

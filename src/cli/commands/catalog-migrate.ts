@@ -19,7 +19,7 @@ export async function catalogMigrate(tables: string[], globals: GlobalOptions): 
         stage: 'cli',
       })
     const settings = (t: (typeof all)[number]) => p.config.tables[`${t.source}.${t.resource}`]
-    const wanted = (t: (typeof all)[number]) => settings(t)?.format ?? 'parquet'
+    const wanted = (t: (typeof all)[number]) => settings(t)?.format ?? 'iceberg'
     const chosen = all.filter((t) =>
       tables.length ? tables.includes(t.name) : wanted(t) !== (t.iceberg ? 'iceberg' : 'parquet'),
     )
