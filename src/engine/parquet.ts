@@ -11,9 +11,11 @@ export async function fieldIdsClause(
   rows: string,
   fieldIds: FieldIds | undefined,
   except?: string,
+  /** The rows' columns when the caller knows them: not described again. */
+  known?: readonly { name: string; type: string }[],
 ): Promise<string> {
   if (!fieldIds) return ''
-  const columns = (await describeColumns(engine, `(${rows})`)).filter((c) => c.name !== except)
+  const columns = (known ?? (await describeColumns(engine, `(${rows})`))).filter((c) => c.name !== except)
   return `, FIELD_IDS ${fieldIds(columns)}`
 }
 
@@ -29,8 +31,10 @@ export async function copyParquet(
   prefix: string,
   partitionBy: string | undefined,
   fieldIds?: FieldIds,
+  /** The rows' columns, if known. */
+  columns?: readonly { name: string; type: string }[],
 ): Promise<{ written: string[]; ok: number; stats: FileStats }> {
-  const ids = await fieldIdsClause(engine, rows, fieldIds, partitionBy)
+  const ids = await fieldIdsClause(engine, rows, fieldIds, partitionBy, columns)
   if (!partitionBy) {
     await mkdir(out, { recursive: true })
     const file = join(out, `${prefix}0.parquet`)

@@ -125,6 +125,8 @@ export async function fitSchema(
   seq: number,
   partitioned = true,
   fieldIds?: FieldIds,
+  /** The staged rows' columns (as described): those written when the plan casts nothing. */
+  stagedColumns?: readonly { name: string; type: string }[],
 ): Promise<{ written: string[]; ok: number; bad: number; stats: FileStats }> {
   let bad = 0
   if (plan.reason) {
@@ -137,12 +139,17 @@ export async function fitSchema(
     }
   }
   const rows = `SELECT ${plan.select ?? '*'} FROM ${staged}${plan.reason ? ` WHERE (${plan.reason}) IS NULL` : ''}`
-  return copyParquet(engine, rows, out, `part-${pad(seq)}-`, partitioned ? 'dt' : undefined, fieldIds).then(
-    (r) => ({
-      ...r,
-      bad,
-    }),
+  const columns = plan.select ? undefined : stagedColumns
+  const r = await copyParquet(
+    engine,
+    rows,
+    out,
+    `part-${pad(seq)}-`,
+    partitioned ? 'dt' : undefined,
+    fieldIds,
+    columns,
   )
+  return { ...r, bad }
 }
 
 /**

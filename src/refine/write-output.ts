@@ -66,7 +66,7 @@ export async function writeOutput(
   const base = join(c.stage, `fitted-${c.n}`)
   const unfit = join(c.stage, `unfit-${c.n}.ndjson`)
   const ids = c.iceberg ? await fieldIdsFor(store, o.location, plan.columns, c.partitioned) : undefined
-  const fitted = await fitSchema(engine, o.staged, plan, base, unfit, c.seq, c.partitioned, ids)
+  const fitted = await fitSchema(engine, o.staged, plan, base, unfit, c.seq, c.partitioned, ids, batch)
   if (fitted.bad) {
     const key = errorKey(c.raw, `${pad(c.seq)}-schema${c.n ? `-${c.n}` : ''}`, c.now)
     await store.putFile(key, unfit)

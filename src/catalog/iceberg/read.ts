@@ -79,9 +79,20 @@ export async function manifestsOf(
 ): Promise<ManifestFile[]> {
   const snap = m.snapshots.find((s) => s['snapshot-id'] === snapshotId)
   if (!snap) return []
+  const hit = lists.get(`${store.uri}|${snap['manifest-list']}`)
+  if (hit) return [...hit]
   const bytes = await store.getBytes(keyOf(store, snap['manifest-list']))
   if (!bytes) throw new WeirError(`iceberg: manifest list ${snap['manifest-list']} is missing`, metadataError)
-  return readManifestList(bytes)
+  const read = await readManifestList(bytes)
+  primeList(store, snap['manifest-list'], read)
+  return [...read]
+}
+
+/** Manifest lists by URI (they never change either), as read or as just written. */
+const lists = new Map<string, readonly ManifestFile[]>()
+export function primeList(store: ObjectStore, uri: string, manifests: readonly ManifestFile[]): void {
+  lists.set(`${store.uri}|${uri}`, manifests)
+  if (lists.size > 1_000) lists.delete(lists.keys().next().value!)
 }
 
 /** A manifest's entries, deleted ones included. */

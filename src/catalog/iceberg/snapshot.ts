@@ -9,7 +9,7 @@ import {
   manifestListBytes,
 } from './manifest.js'
 import { current, newSnapshotId, type Snapshot, type TableMetadata, uriOf } from './metadata.js'
-import { entriesOf, manifestsOf, primeManifest } from './read.js'
+import { entriesOf, manifestsOf, primeList, primeManifest } from './read.js'
 import type { Change } from './table.js'
 
 /**
@@ -74,6 +74,7 @@ export async function writeSnapshot(
     ),
   )
   await Promise.all(writing)
+  primeList(store, uriOf(store, list), [...manifests])
   const rows = (xs: readonly DataFile[]) => xs.reduce((n, f) => n + f.recordCount, 0)
   const snapshot: Snapshot = {
     'snapshot-id': snapshotId,
