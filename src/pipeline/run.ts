@@ -50,8 +50,9 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
     ...(has('ingest') ? sourceJobs(c) : []),
     ...(has('landing') ? [landJob(c)] : []),
     ...(has('refine') && (!has('landing') || options.once) ? [refineJob(c)] : []),
-    // Iceberg tables (the default) need their old snapshots expired; for Parquet ones it does nothing.
-    ...(has('refine') && !options.once ? [maintainJob(c)] : []),
+    // Iceberg tables (the default) need their old snapshots expired (hourly, or last in a --once
+    // run, so a cron of `weir run --once` keeps the lake tidy); for Parquet ones it does nothing.
+    ...(has('refine') ? [maintainJob(c)] : []),
     ...(has('models') ? [modelsJob(c)] : []),
     ...(has('warehouse') && p.config.warehouse?.postgres ? [warehouseJob(c)] : []),
     ...(has('alerts') && Object.keys(p.config.alerts.rules).length ? [alertsJob(c)] : []),
@@ -99,6 +100,7 @@ export function startRun(p: Pipeline, options: RunOptions = {}): RunningPipeline
     if (!s.signal.aborted) await step(['refine'])
     if (!s.signal.aborted) await step(['models'])
     if (!s.signal.aborted) await step(['warehouse'])
+    if (!s.signal.aborted) await step(['maintain'])
     return runs
   })()
   return { scheduler: s, done, idle }

@@ -27,6 +27,9 @@ describe('weir with Iceberg tables, as a user runs it', () => {
     const first = (await loadTable(lake, 'trusted/x/tweets'))!.metadata['current-snapshot-id']
     // The demo sends the same tweets again: the dedupe commits an overwrite over the first snapshot.
     expect((await weir(['run', '--once'], {}, dir)).code).toBe(0)
+    // A --once run ends with maintenance (nothing is past the hour's retention yet).
+    const maintained = await weir(['runs', '--job', 'maintain'], {}, dir)
+    expect(maintained.stdout.match(/^maintain\s+\S+\s+\S+\s+succeeded/gm)).toHaveLength(2)
     const count = ['query', 'select count(*) as n from trusted.x_tweets', '--format', 'csv']
     const now = single((await weir(count, {}, dir)).stdout)
     expect(now).toBeGreaterThan(0)
