@@ -27,7 +27,7 @@ describe('weir init', () => {
       .map((l) => JSON.parse(l) as { job: string; event: string })
     // (refine runs as landing's micro-batches, then once more for anything not landed through it)
     expect([...new Set(events.filter((e) => e.event === 'succeeded').map((e) => e.job))].sort()).toEqual(
-      ['land', 'models', 'refine', 'weather', 'x'].sort(),
+      ['land', 'maintain', 'models', 'refine', 'weather', 'x'].sort(),
     )
     // Drained: nothing waits in the stream or in the raw zone.
     const status = await weir(['status', '--format', 'json'], {}, dir)
