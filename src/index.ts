@@ -7,6 +7,7 @@ export {
   listTables,
   putTable,
   type TableEntry,
+  tableFiles,
   ZONES,
   type Zone,
 } from './catalog/catalog.js'

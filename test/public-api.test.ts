@@ -52,6 +52,7 @@ const RUNTIME_EXPORTS = [
   'rewind',
   'runDemo',
   'syncGlue',
+  'tableFiles',
   'tableLocation',
 ]
 

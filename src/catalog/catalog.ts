@@ -1,5 +1,6 @@
 import type { CsvOptions } from '../core/csv.js'
 import { getJson, joinKey, type ObjectStore, putJson } from '../storage/storage.js'
+import { snapshotKeys } from './iceberg/read.js'
 
 export const ZONES = ['raw', 'trusted', 'refined'] as const
 export type Zone = (typeof ZONES)[number]
@@ -66,6 +67,15 @@ export interface TableEntry {
 }
 
 const ROOT = '_catalog/tables'
+
+/**
+ * A table's live files: an Iceberg table's as the snapshot its entry names has them, another's as
+ * its entry lists them; undefined for a table whose every file in its folder is live (raw).
+ */
+export async function tableFiles(store: ObjectStore, entry: TableEntry): Promise<string[] | undefined> {
+  const keys = entry.iceberg ? await snapshotKeys(store, entry) : undefined
+  return keys ?? (entry.files ? [...entry.files] : undefined)
+}
 
 /**
  * The lake's catalog: JSON documents inside the lake, readable by people and by any engine's DDL

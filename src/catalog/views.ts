@@ -108,9 +108,14 @@ async function viewSql(store: ObjectStore, t: TableEntry, asOf?: AsOf): Promise<
   if (t.format === 'view')
     return `CREATE OR REPLACE VIEW ${t.zone}.${sqlIdent(t.name)} AS ${t.sql ?? 'SELECT NULL AS empty WHERE false'}`
   const objects: ObjectInfo[] = []
-  // An Iceberg table is read as its snapshot has it; its file list stands in while the metadata catches up.
-  const snapshot = t.iceberg ? await snapshotKeys(store, t, asOf) : undefined
-  const wanted = snapshot ?? t.files
+  // An Iceberg table is read as its snapshot has it (a table without the snapshot asked for, as it
+  // is now); never as its folder, which holds older snapshots' files too.
+  const wanted = t.iceberg
+    ? ((await snapshotKeys(store, t, asOf)) ??
+      (asOf ? await snapshotKeys(store, t) : undefined) ??
+      t.files ??
+      [])
+    : t.files
   const live = wanted ? new Set(wanted) : undefined
   for await (const o of store.list(t.location)) {
     const base = o.key.slice(o.key.lastIndexOf('/') + 1)

@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { listTables, type TableEntry } from '../catalog/catalog.js'
+import { listTables, type TableEntry, tableFiles } from '../catalog/catalog.js'
 import { attachLake } from '../catalog/views.js'
 import { errorMessage } from '../core/errors.js'
 import type { Engine } from '../engine/engine.js'
@@ -57,7 +57,7 @@ export async function runModels(
         const stage = join(opts.stagingDir, `${m.name}-${Date.now()}`)
         try {
           await mkdir(stage, { recursive: true })
-          const catalog = new Map((await listTables(store)).map((t) => [`${t.zone}.${t.name}`, t]))
+          const catalog = await modelCatalog(store)
           const r = await buildModel(m, { store, engine: e, catalog, opts, stage })
           results.push({ ...base, ...r, seconds: (performance.now() - t0) / 1000 })
         } catch (err) {
@@ -101,4 +101,21 @@ export function resolverFor(catalog: ReadonlyMap<string, TableEntry>): Resolver 
         ? catalog.get(`refined.${ref.name}`)
         : (catalog.get(`trusted.${ref.name}`) ?? catalog.get(`raw.${ref.name}`)),
   }
+}
+
+/**
+ * The catalog as a build reads it, each table with its live files: an Iceberg table's from its
+ * snapshot. An incremental build compares them with the files it last read: what snapshots added
+ * and removed since, found even when those snapshots have expired.
+ */
+async function modelCatalog(store: ObjectStore): Promise<Map<string, TableEntry>> {
+  const tables = await listTables(store)
+  const withFiles = async (t: TableEntry): Promise<TableEntry> => {
+    if (!t.iceberg) return t
+    const files = await tableFiles(store, t)
+    return files ? { ...t, files } : t
+  }
+  return new Map(
+    await Promise.all(tables.map(async (t) => [`${t.zone}.${t.name}`, await withFiles(t)] as const)),
+  )
 }

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { getTable, listTables, ZONES, type Zone } from '../catalog/catalog.js'
+import { getTable, listTables, tableFiles, ZONES, type Zone } from '../catalog/catalog.js'
 import { tableDdl } from '../catalog/ddl.js'
 import { attachLake } from '../catalog/views.js'
 import { WeirError } from '../core/errors.js'
@@ -105,7 +105,8 @@ export function createUiBackend(p: Pipeline, projectDir: string): UiBackend & { 
       for (const t of await listTables(p.store)) {
         let files = 0
         let bytes = 0
-        const live = t.files ? new Set(t.files) : undefined
+        const listed = await tableFiles(p.store, t)
+        const live = listed ? new Set(listed) : undefined
         if (t.format !== 'view') {
           for await (const o of p.store.list(t.location)) {
             if (live ? !live.has(o.key) : o.key.split('/').pop()!.startsWith('_')) continue
@@ -133,7 +134,8 @@ export function createUiBackend(p: Pipeline, projectDir: string): UiBackend & { 
       if (!t) throw new WeirError(`no table ${zone}.${name}`, { code: 'UI_NOT_FOUND', stage: 'query' })
       const partitions = new Map<string, { files: number; bytes: number }>()
       if (t.format !== 'view') {
-        const live = t.files ? new Set(t.files) : undefined
+        const listed = await tableFiles(p.store, t)
+        const live = listed ? new Set(listed) : undefined
         for await (const o of p.store.list(t.location)) {
           if (live && !live.has(o.key)) continue
           const part = /\/(dt=[^/]+|\d{4}\/\d{2}\/\d{2})\//.exec(o.key)?.[1] ?? '(none)'

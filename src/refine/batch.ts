@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { getTable, type TableEntry } from '../catalog/catalog.js'
-import { mirrorIceberg } from '../catalog/iceberg/mirror.js'
+import { caughtUp } from '../catalog/iceberg/mirror.js'
 import { parseDuration } from '../core/units.js'
 import type { Engine } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
@@ -19,8 +19,9 @@ export { errorKey } from './register.js'
 
 /**
  * Refines one batch of a raw table's new files into its trusted table (and child tables): staged,
- * flattened, fitted to the schema, deduped by key, then swapped into the catalog and the ledger
- * in that order, so a crash at any point leaves the previous state readable and the batch to redo.
+ * flattened, fitted to the schema, deduped by key, then swapped into the table (an Iceberg commit,
+ * or the catalog entry) and then the ledger, so a crash at any point leaves the previous state
+ * readable and the batch to redo, under the same file names.
  */
 export async function refineTable(
   store: ObjectStore,
@@ -32,7 +33,7 @@ export async function refineTable(
   substitute?: ReadonlyMap<string, string>,
 ): Promise<RefineResult> {
   const ledgerName = `refine/${raw.name}`
-  const ledger = await applyRewind(store, state, raw, await readLedger(state, ledgerName))
+  const ledger = await applyRewind(store, engine, state, raw, await readLedger(state, ledgerName))
   const { location, trusted, live } = await trustedNow(store, engine, raw)
   const pending = limitBatch(await newRawFiles(store, raw, ledger), opts)
   if (pending.length === 0) return emptyResult(raw.name)
@@ -78,11 +79,10 @@ export async function refineTable(
       await setAside(store, engine, raw, batch.table, reason, join(stage, 'errors.ndjson'), seq, opts.now)
     }
     const mirror = iceberg && { engine, ...iceberg }
-    const { mirrored } = await registerOutputs(store, raw, w.done, pending[0]!.key, partitioned, mirror)
+    await registerOutputs(store, raw, w.done, pending[0]!.key, partitioned, mirror)
     await recordRawColumns(store, engine, raw, batch)
     const changed = pending.filter((p) => ledger.files[p.key]).length
     await state.put(ledgerName, nextLedger(ledger, pending, batch.perFile, local, seq, partitioned))
-    await mirrored
     // Only now that readers and the ledger point at the new files may the old ones go (not an Iceberg table's: see maintain).
     if (!iceberg) for (const k of w.replaced) await store.delete(k)
     return {
@@ -124,8 +124,7 @@ function tableSettings(raw: TableEntry, opts: RefineOptions) {
 /** The trusted table as it stands: where it lives, its catalog entry and its live files. */
 async function trustedNow(store: ObjectStore, engine: Engine, raw: TableEntry) {
   const location = trustedLocation(raw)
-  const trusted = await getTable(store, 'trusted', raw.name)
-  // A crash between the catalog's change and the Iceberg commit (or a rewind) left it behind.
-  if (trusted?.iceberg && trusted.icebergSnapshot === undefined) await mirrorIceberg(store, engine, trusted)
+  // A crash between an Iceberg commit and its entry's write leaves the entry behind: caught up first.
+  const trusted = await caughtUp(store, engine, await getTable(store, 'trusted', raw.name))
   return { location, trusted, live: await liveFiles(store, location, trusted) }
 }

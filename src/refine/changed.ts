@@ -1,5 +1,6 @@
 import type { TableEntry } from '../catalog/catalog.js'
 import { WeirError } from '../core/errors.js'
+import type { Engine } from '../engine/engine.js'
 import type { StateStore } from '../state/state.js'
 import type { ObjectStore } from '../storage/storage.js'
 import { type Ledger, newRawFiles, readLedger } from './files.js'
@@ -14,6 +15,7 @@ import { rewind } from './rewind.js'
  */
 export async function replaceChanged(
   store: ObjectStore,
+  engine: Engine,
   state: StateStore,
   raw: TableEntry,
 ): Promise<{ changed: number; notes: string[] }> {
@@ -22,7 +24,7 @@ export async function replaceChanged(
   const changed = (await newRawFiles(store, raw, ledger)).filter((o) => ledger.files[o.key])
   if (changed.length === 0) return { changed: 0, notes: [] }
   try {
-    const r = await rewind(store, state, raw, { keys: changed.map((o) => o.key) })
+    const r = await rewind(store, engine, state, raw, { keys: changed.map((o) => o.key) })
     const parts = r.partitions === 'all' ? 'the whole table' : `${r.partitions.length} partition(s)`
     return {
       changed: changed.length,

@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { listTables, putTable } from '../catalog/catalog.js'
-import { fieldIdsFor, mirrorIceberg } from '../catalog/iceberg/mirror.js'
+import { listTables, putTable, type TableEntry } from '../catalog/catalog.js'
+import { caughtUp, commitFiles, fieldIdsFor } from '../catalog/iceberg/mirror.js'
 import { hivePartition } from '../core/paths.js'
 import { type Engine, sqlList, sqlString } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
@@ -18,8 +18,8 @@ export interface CompactResult {
 
 /**
  * `weir refine --compact`: in each trusted table, rewrites each partition's small files (under
- * `targetBytes`, default 128 MB) as files of about that size. The new files are swapped in the
- * catalog before the old ones are deleted, as refine does, so readers never see both.
+ * `targetBytes`, default 128 MB) as files of about that size. The new files are swapped in (an
+ * Iceberg replace commit, or the catalog entry) before the old ones go, so readers never see both.
  */
 export async function compact(
   store: ObjectStore,
@@ -28,8 +28,9 @@ export async function compact(
 ): Promise<CompactResult[]> {
   const target = opts.targetBytes ?? 128 * 1024 * 1024
   const out: CompactResult[] = []
-  for (const t of await listTables(store, 'trusted')) {
-    if (t.format !== 'parquet' || (opts.only && !opts.only.includes(t.name))) continue
+  for (const listed of await listTables(store, 'trusted')) {
+    if (listed.format !== 'parquet' || (opts.only && !opts.only.includes(listed.name))) continue
+    const t = (await caughtUp(store, engine, listed))!
     const live = await liveFiles(store, t.location, t)
     const sizes = new Map((await infos(store, live)).map((o) => [o.key, o]))
     const byPartition = new Map<string, string[]>()
@@ -78,16 +79,7 @@ export async function compact(
         await rm(`${stage}-in`, { recursive: true, force: true })
       }
     }
-    if (replaced.length) {
-      const gone = new Set(replaced)
-      const files = [...live.filter((k) => !gone.has(k)), ...added].sort()
-      const { icebergSnapshot: _, ...rest } = t
-      const next = { ...rest, files, updatedAt: new Date().toISOString() }
-      await putTable(store, next)
-      // An Iceberg table's replaced files stay for readers of older snapshots, until `weir maintain`.
-      if (t.iceberg) await mirrorIceberg(store, engine, next, { previous: t, rewrite: 'replace' })
-      else for (const k of replaced) await store.delete(k)
-    }
+    if (replaced.length) await swap(store, engine, t, live, added, replaced)
     out.push({
       table: t.name,
       partitions,
@@ -96,4 +88,29 @@ export async function compact(
     })
   }
   return out
+}
+
+/** Swaps a compaction's files in: an Iceberg table's in a replace commit, another's in its entry. */
+async function swap(
+  store: ObjectStore,
+  engine: Engine,
+  t: TableEntry,
+  live: readonly string[],
+  added: readonly string[],
+  replaced: readonly string[],
+): Promise<void> {
+  const updatedAt = new Date().toISOString()
+  // An Iceberg table's replaced files stay for readers of older snapshots, until `weir maintain`.
+  if (t.iceberg) {
+    await commitFiles(
+      store,
+      engine,
+      { ...t, updatedAt },
+      { written: added, removed: replaced, rewrite: 'replace' },
+    )
+    return
+  }
+  const gone = new Set(replaced)
+  await putTable(store, { ...t, files: [...live.filter((k) => !gone.has(k)), ...added].sort(), updatedAt })
+  for (const k of replaced) await store.delete(k)
 }

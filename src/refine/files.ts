@@ -1,4 +1,5 @@
 import type { TableEntry } from '../catalog/catalog.js'
+import { liveKeys, loadTable } from '../catalog/iceberg/read.js'
 import type { StateStore } from '../state/state.js'
 import type { ObjectInfo, ObjectStore } from '../storage/storage.js'
 
@@ -103,11 +104,16 @@ export async function liveFiles(
   location: string,
   entry: TableEntry | undefined,
 ): Promise<string[]> {
+  // An Iceberg table's snapshot lists its files; the others may be an older snapshot's, which
+  // `weir maintain` removes in time. A first commit may have landed before its entry did.
+  if (entry?.iceberg && entry.files) return [...entry.files]
+  if (!entry || entry.iceberg) {
+    const loaded = await loadTable(store, location)
+    if (loaded) return liveKeys(store, location, loaded.metadata)
+  }
   const found: string[] = []
   for await (const o of store.list(location)) if (o.key.endsWith('.parquet')) found.push(o.key)
   if (!entry?.files) return found
-  // An Iceberg table's other files may be an older snapshot's: `weir maintain` removes them in time.
-  if (entry.iceberg) return [...entry.files]
   const live = new Set(entry.files)
   for (const k of found) if (!live.has(k)) await store.delete(k)
   return [...entry.files]

@@ -1,4 +1,5 @@
 import { getTable, type TableEntry } from '../catalog/catalog.js'
+import { caughtUp } from '../catalog/iceberg/mirror.js'
 import { parse } from '../catalog/types.js'
 import { describeColumns, type Engine, sqlIdent } from '../engine/engine.js'
 import type { ObjectStore } from '../storage/storage.js'
@@ -64,7 +65,7 @@ export async function batchOutputs(
   for (const list of lists) {
     const name = `${t.name}__${list}`
     const childLocation = `${t.location.replace(/\/$/, '')}__${list}/`
-    const entry = await getTable(store, 'trusted', name)
+    const entry = await caughtUp(store, engine, await getTable(store, 'trusted', name))
     const parentKeys = t.keys.map((k) => `parent_${k}`)
     const items = `(SELECT ${t.keys.map((k, i) => `${sqlIdent(k)} AS ${sqlIdent(parentKeys[i]!)}`).join(', ')},${t.partitioned ? ' dt,' : ''}
         UNNEST(range(1, len(${sqlIdent(list)}) + 1)) AS position, UNNEST(${sqlIdent(list)}) AS _weir_item

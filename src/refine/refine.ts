@@ -55,7 +55,7 @@ export async function refine(
         }, LEASE_MS / 3)
       : undefined
     try {
-      const replaced = await replaceChanged(store, state, raw)
+      const replaced = await replaceChanged(store, engine, state, raw)
       // Batch after batch until nothing is pending, each committed (ledger) on its own.
       let total: RefineResult | undefined = replaced.notes.length
         ? { ...emptyResult(raw.name), changed: replaced.changed, warnings: replaced.notes }

@@ -1,5 +1,5 @@
 import { type Column, getTable, putTable, type TableEntry } from '../catalog/catalog.js'
-import { mirrorIceberg } from '../catalog/iceberg/mirror.js'
+import { commitFiles } from '../catalog/iceberg/mirror.js'
 import { errorsKey } from '../core/paths.js'
 import { describeColumns, type Engine, sqlString } from '../engine/engine.js'
 import type { ObjectStore } from '../storage/storage.js'
@@ -8,10 +8,11 @@ import { type Batch, pad } from './parquet.js'
 import type { SchemaPlan, SchemaVersion } from './schema.js'
 
 /**
- * Registers each output's table; children first, so once the parent's entry moves its children
- * are in place. With `iceberg` (the engine), the tables' Iceberg metadata then follows, each table
- * its own commit, all at once, and the caller may go on meanwhile (`mirrored`): a crash before
- * they land leaves a catalog entry ahead of its metadata, which the table's next refine catches up.
+ * Registers each output's table; children first, so once the parent moves its children are in
+ * place. A Parquet table's catalog entry lists its live files, and writing it is the swap. An
+ * Iceberg table's swap is its commit (all the batch's tables side by side), each followed by its
+ * entry; the ledger may move only once they have all landed, as a crash before then runs the
+ * batch again, writing the same files under the same names.
  */
 export async function registerOutputs(
   store: ObjectStore,
@@ -21,60 +22,49 @@ export async function registerOutputs(
     plan: SchemaPlan
     files: string[]
     written?: string[]
+    gone?: string[]
     stats?: ReadonlyMap<string, { readonly rows: number; readonly bytes: number }>
   }[],
   firstFile: string,
   partitioned: boolean,
   /** For Iceberg tables: the engine that reads new files' footers, and the snapshot retention. */
   iceberg: { engine: Engine; retentionMs: number | undefined } | undefined,
-): Promise<{ mirrored: Promise<void> }> {
-  const mirrors: (() => Promise<void>)[] = []
+): Promise<void> {
+  const commits: Promise<unknown>[] = []
   for (const d of [...done].reverse()) {
-    const { entry, previous } = await registerTrusted(
-      store,
-      raw,
-      d.o.name,
-      d.o.location,
-      d.o.keys,
-      d.files,
-      d.plan,
-      firstFile,
-      partitioned,
-      iceberg !== undefined,
-    )
-    if (iceberg)
-      mirrors.push(() =>
-        mirrorIceberg(store, iceberg.engine, entry, {
-          previous,
-          written: d.written ?? [],
-          ...(d.stats ? { known: d.stats } : {}),
-          retentionMs: iceberg.retentionMs,
-        }),
-      )
+    const t = { name: d.o.name, location: d.o.location, keys: d.o.keys, plan: d.plan }
+    const entry = await trustedEntry(store, raw, t, firstFile, partitioned)
+    if (!iceberg) {
+      await putTable(store, { ...entry, files: d.files })
+      continue
+    }
+    const change = {
+      written: d.written ?? [],
+      removed: d.gone ?? [],
+      ...(d.stats ? { known: d.stats } : {}),
+      retentionMs: iceberg.retentionMs,
+    }
+    const committing = commitFiles(store, iceberg.engine, { ...entry, iceberg: true }, change)
+    committing.catch(() => {})
+    commits.push(committing)
   }
-  const mirrored = Promise.all(mirrors.map((m) => m())).then(() => undefined)
-  mirrored.catch(() => {})
-  return { mirrored }
+  await Promise.all(commits)
 }
 
 /**
- * Records a trusted table: its columns as the schema plan says, a new schema version when they
- * changed, and its live files. Returns the entry written and the one it replaced.
+ * A trusted table's catalog entry: its columns as the schema plan says, and a new schema version
+ * when they changed.
  */
-export async function registerTrusted(
+async function trustedEntry(
   store: ObjectStore,
   raw: TableEntry,
-  name: string,
-  location: string,
-  keys: readonly string[],
-  files: readonly string[],
-  plan: SchemaPlan,
+  t: { name: string; location: string; keys: readonly string[]; plan: SchemaPlan },
   firstFile: string,
   partitioned: boolean,
-  iceberg = false,
-): Promise<{ entry: TableEntry; previous: TableEntry | undefined }> {
+): Promise<TableEntry> {
+  const { plan } = t
   const now = new Date().toISOString()
-  const previous = await getTable(store, 'trusted', name)
+  const previous = await getTable(store, 'trusted', t.name)
   const versions: SchemaVersion[] = [
     ...(previous?.versions ??
       (previous
@@ -92,23 +82,19 @@ export async function registerTrusted(
       changes: plan.changes,
     })
   }
-  const entry: TableEntry = {
+  return {
     zone: 'trusted',
-    name,
+    name: t.name,
     ...(raw.source ? { source: raw.source } : {}),
     ...(raw.resource ? { resource: raw.resource } : {}),
-    location,
+    location: t.location,
     format: 'parquet',
     partitioning: partitioned ? ['dt'] : [],
-    ...(keys.length ? { primaryKey: keys } : {}),
+    ...(t.keys.length ? { primaryKey: t.keys } : {}),
     columns: plan.columns,
     versions,
-    files,
-    ...(iceberg ? { iceberg: true } : {}),
     updatedAt: now,
   }
-  await putTable(store, entry)
-  return { entry, previous }
 }
 
 /** Records the raw table's columns, read from the staged Parquet footers (cheaper than the JSON). */

@@ -1,7 +1,9 @@
 import { listTables, putTable, type TableEntry } from '../catalog/catalog.js'
+import { caughtUp, commitFiles } from '../catalog/iceberg/mirror.js'
 import { WeirError } from '../core/errors.js'
 import { hivePartition } from '../core/paths.js'
 import { parseDuration } from '../core/units.js'
+import type { Engine } from '../engine/engine.js'
 import type { StateStore } from '../state/state.js'
 import { joinKey, type ObjectStore } from '../storage/storage.js'
 import { type Ledger, type LedgerFile, liveFiles, readLedger } from './files.js'
@@ -54,12 +56,13 @@ export function parseRewind(text: string, now = new Date()): RewindTarget {
  */
 export async function rewind(
   store: ObjectStore,
+  engine: Engine,
   state: StateStore,
   raw: TableEntry,
   target: RewindTarget,
 ): Promise<RewindResult> {
   const name = `refine/${raw.name}`
-  const ledger = await applyRewind(store, state, raw, await readLedger(state, name))
+  const ledger = await applyRewind(store, engine, state, raw, await readLedger(state, name))
   const entries = Object.entries(ledger.files)
   const modified = new Map<string, Date>()
   for await (const o of store.list(raw.location)) modified.set(o.key, o.lastModified)
@@ -92,7 +95,7 @@ export async function rewind(
     drop: all ? 'all' : [...parts].sort(),
   }
   await state.put(name, next)
-  await applyRewind(store, state, raw, next)
+  await applyRewind(store, engine, state, raw, next)
   return {
     table: raw.name,
     named: named.length,
@@ -108,6 +111,7 @@ export async function rewind(
  */
 export async function applyRewind(
   store: ObjectStore,
+  engine: Engine,
   state: StateStore,
   raw: TableEntry,
   ledger: Ledger,
@@ -118,25 +122,23 @@ export async function applyRewind(
   const location = trustedLocation(raw)
   const children = `${location.replace(/\/$/, '')}__`
   const removed: string[] = []
-  const icebergFiles = new Set<string>()
-  for (const t of await listTables(store, 'trusted')) {
-    if (t.location !== location && !t.location.startsWith(children)) continue
+  for (const listed of await listTables(store, 'trusted')) {
+    if (listed.location !== location && !listed.location.startsWith(children)) continue
+    const t = (await caughtUp(store, engine, listed))!
     const files = await liveFiles(store, t.location, t)
     if (!files.some(out)) continue
-    removed.push(...files.filter(out))
+    const updatedAt = new Date().toISOString()
     // An Iceberg table's files stay for readers of older snapshots, until `weir maintain`.
-    if (t.iceberg) for (const k of files.filter(out)) icebergFiles.add(k)
-    // Without its Iceberg snapshot: the metadata catches up at the table's next refine.
-    const { icebergSnapshot: _, ...rest } = t
-    await putTable(store, {
-      ...rest,
-      files: files.filter((k) => !out(k)),
-      updatedAt: new Date().toISOString(),
-    })
+    if (t.iceberg)
+      await commitFiles(store, engine, { ...t, updatedAt }, { written: [], removed: files.filter(out) })
+    else {
+      removed.push(...files.filter(out))
+      await putTable(store, { ...t, files: files.filter((k) => !out(k)), updatedAt })
+    }
   }
   const { drop: _, ...rest } = ledger
   await state.put(`refine/${raw.name}`, rest)
-  for (const k of removed) if (!icebergFiles.has(k)) await store.delete(k)
+  for (const k of removed) await store.delete(k)
   return rest
 }
 

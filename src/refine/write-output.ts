@@ -137,7 +137,14 @@ export async function writeOutputs(
     published: 0,
     replaced: [] as string[],
     warnings: [] as string[],
-    done: [] as { o: Output; plan: SchemaPlan; files: string[]; written: string[]; stats: FileStats }[],
+    done: [] as {
+      o: Output
+      plan: SchemaPlan
+      files: string[]
+      written: string[]
+      gone: string[]
+      stats: FileStats
+    }[],
   }
   for (const [n, o] of outputs.entries()) {
     const w = await writeOutput(store, engine, o, { ...c, n })
@@ -149,7 +156,7 @@ export async function writeOutputs(
     total.bytes += w.bytes
     total.published += w.published
     total.replaced.push(...w.gone)
-    total.done.push({ o, plan: w.plan, files: w.files, written: w.written, stats: w.stats })
+    total.done.push({ o, plan: w.plan, files: w.files, written: w.written, gone: w.gone, stats: w.stats })
   }
   return total
 }

@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { PoolClient } from 'pg'
-import { listTables, type TableEntry } from '../catalog/catalog.js'
+import { listTables, type TableEntry, tableFiles } from '../catalog/catalog.js'
 import { parse, type Type } from '../catalog/types.js'
 import { readerSql } from '../catalog/views.js'
 import { WeirError } from '../core/errors.js'
@@ -79,7 +79,7 @@ async function loadTable(
   const t0 = performance.now()
   const doc = `warehouse/postgres/${opts.schema}/${t.name}`
   const loaded = new Set((await state.get<{ files: string[] }>(doc))?.files ?? [])
-  const files = [...(t.files ?? [])]
+  const files = (await tableFiles(store, t)) ?? []
   const added = files.filter((f) => !loaded.has(f))
   const keys = t.primaryKey ?? []
   const existing = await columnsOf(client, opts.schema, t.name)

@@ -143,7 +143,7 @@ describe('catalog sync-glue', () => {
     expect(t.StorageDescriptor?.Columns?.at(-1)).toEqual({ Name: 'lang', Type: 'string' })
     expect(t.Parameters?.['weir.schema_version']).toBe('2')
     const raw = (await listTables(store, 'raw'))[0]!
-    await rewind(store, state, raw, { prefix: 'raw/x/json/tweets/2026/11/23/' })
+    await rewind(store, engine, state, raw, { prefix: 'raw/x/json/tweets/2026/11/23/' })
     const [after] = await syncGlue(store, g, { root: 's3://b/lake', only: ['x_tweets'] })
     expect(after).toMatchObject({ partitionsRemoved: 1 })
     expect(glue.partitions('trusted', 'x_tweets').map((p) => p.Values[0])).toEqual([

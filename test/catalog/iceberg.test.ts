@@ -333,9 +333,9 @@ describe('Iceberg commits as a table grows', () => {
   })
 })
 
-describe('Iceberg metadata following a catalog entry', () => {
+describe("Iceberg commits of a table's files", () => {
   it('takes a file written again under its name (a batch run again after a crash) as replaced, told or not', async () => {
-    const { mirrorIceberg } = await import('../../src/catalog/iceberg/mirror.js')
+    const { commitFiles, mirrorIceberg } = await import('../../src/catalog/iceberg/mirror.js')
     const location = 'trusted/x/rerun/'
     const key = `${location}dt=2026-11-20/part-1.parquet`
     const write = async (n: number) => {
@@ -360,19 +360,25 @@ describe('Iceberg metadata following a catalog entry', () => {
     } as const
     const rows = async () =>
       ((await icebergRead({ tableUrl: uriOf(store, location.slice(0, -1)) })) as object[]).length
+    const { getTable } = await import('../../src/catalog/catalog.js')
+    // An entry an older Weir wrote, with its own list: made a snapshot, and the list dropped.
     await write(10)
     await mirrorIceberg(store, engine, entry)
     expect(await rows()).toBe(10)
-    const { getTable } = await import('../../src/catalog/catalog.js')
     const mirrored = (await getTable(store, 'trusted', 'x_rerun'))!
+    expect(mirrored.files).toBeUndefined()
+    expect(mirrored.icebergMetadata).toBe(`${location}metadata/v1.metadata.json`)
     // Told: the change wrote the file again.
     await write(25)
-    await mirrorIceberg(store, engine, entry, { previous: mirrored, written: [key] })
+    await commitFiles(store, engine, mirrored, { written: [key] })
     expect(await rows()).toBe(25)
-    // Not told (catching up after a crash): its size gives it away.
+    // Not told (an older entry's list, catching up after a crash): its size gives it away.
     await write(40)
     await mirrorIceberg(store, engine, entry)
     expect(await rows()).toBe(40)
+    expect((await getTable(store, 'trusted', 'x_rerun'))!.icebergMetadata).toBe(
+      `${location}metadata/v3.metadata.json`,
+    )
   })
 })
 
@@ -504,7 +510,7 @@ describe('a pipeline with an Iceberg trusted table', () => {
     }
   })
 
-  it('catches up at the next refine when the catalog moved without it (a crash between, a rewind)', async () => {
+  it('catches up at the next refine: an older entry listing its own files, and an entry a crash left behind its commit', async () => {
     const { p, lake } = await pipeline('weir-iceberg-catchup-', {
       landing: { maxRecords: 20 },
       engine: { refineBatch: '4KB' },
@@ -513,23 +519,48 @@ describe('a pipeline with an Iceberg trusted table', () => {
     })
     const rows = async () =>
       ((await icebergRead({ tableUrl: uriOf(lake, 'trusted/w/realtime') })) as object[]).length
+    const weirRows = async () =>
+      Number((await p.query('SELECT count(*) AS n FROM trusted.w_realtime')).rows[0]!.n)
+    const { getTable, putTable, tableFiles } = await import('../../src/catalog/catalog.js')
+    const { commitFiles } = await import('../../src/catalog/iceberg/mirror.js')
+    const rowsOf = async (key: string) =>
+      Number((await engine.query(`SELECT count(*) AS n FROM ${sqlString(lake.localPath!(key))}`)).rows[0]!.n)
     try {
       await p.ingest()
       await p.land()
       await p.refine()
       expect(await rows()).toBe(60)
-      // The catalog drops a file, as a rewind does, and the process dies before Iceberg follows.
-      const { getTable, putTable } = await import('../../src/catalog/catalog.js')
       const t = (await getTable(lake, 'trusted', 'w_realtime'))!
-      const { icebergSnapshot: _, ...rest } = t
-      await putTable(lake, { ...rest, files: t.files!.slice(1) })
-      const gone = Number(
-        (await engine.query(`SELECT count(*) AS n FROM ${sqlString(lake.localPath!(t.files![0]!))}`)).rows[0]!
-          .n,
+      // The snapshot is the one list of live files: the entry names it and lists none.
+      expect(t.files).toBeUndefined()
+      expect(t.icebergMetadata).toBe(
+        `trusted/w/realtime/metadata/v${(await loadTable(lake, 'trusted/w/realtime'))!.version}.metadata.json`,
       )
+      const live = (await tableFiles(lake, t))!
+      expect(live.length).toBeGreaterThan(1)
+
+      // An entry an older Weir wrote: its own list, a file shorter, and no snapshot yet.
+      const { icebergSnapshot: _, icebergMetadata: __, ...rest } = t
+      await putTable(lake, { ...rest, files: live.slice(1) })
+      const first = await rowsOf(live[0]!)
       expect(await rows()).toBe(60)
       await p.refine()
-      expect(await rows()).toBe(60 - gone)
+      expect(await rows()).toBe(60 - first)
+      const caught = (await getTable(lake, 'trusted', 'w_realtime'))!
+      expect(caught.files).toBeUndefined()
+      expect(caught.icebergSnapshot).toBe(
+        (await loadTable(lake, 'trusted/w/realtime'))!.metadata['current-snapshot-id'],
+      )
+
+      // A commit that landed, and a crash before its entry was written: Weir reads the snapshot its
+      // entry names until the next refine names the current one.
+      const second = await rowsOf(live[1]!)
+      await commitFiles(lake, engine, caught, { written: [], removed: [live[1]!] })
+      await putTable(lake, caught)
+      expect(await rows()).toBe(60 - first - second)
+      expect(await weirRows()).toBe(60 - first)
+      await p.refine()
+      expect(await weirRows()).toBe(60 - first - second)
       expect((await getTable(lake, 'trusted', 'w_realtime'))!.icebergSnapshot).toBe(
         (await loadTable(lake, 'trusted/w/realtime'))!.metadata['current-snapshot-id'],
       )

@@ -2,7 +2,7 @@ import { cp } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { icebergRead } from 'icebird'
 import { expect, it } from 'vitest'
-import { getTable } from '../../src/catalog/catalog.js'
+import { getTable, tableFiles } from '../../src/catalog/catalog.js'
 import { uriOf } from '../../src/catalog/iceberg/metadata.js'
 import { keyOf } from '../../src/catalog/iceberg/read.js'
 import { liveFiles, loadTable } from '../../src/catalog/iceberg/table.js'
@@ -101,15 +101,18 @@ for (const format of ['parquet', 'iceberg'] as const)
     expect(got.every((r) => Number(r.likes) % 10 === 3)).toBe(true) // the last copy of each tweet
     // The catalog lists exactly the Parquet files there are (an Iceberg table keeps replaced ones
     // and a crash's leftovers, for maintenance), each whole; the ledger every raw file.
-    const entry = await getTable(store, 'trusted', 'x_tweets')
+    const entry = (await getTable(store, 'trusted', 'x_tweets'))!
+    const listed = (await tableFiles(store, entry))!.sort()
     const parquet = (await keys(store, 'trusted/x/tweets/')).filter((k) => k.endsWith('.parquet'))
-    if (format === 'parquet') expect(parquet).toEqual(entry?.files)
+    if (format === 'parquet') expect(parquet).toEqual(listed)
     else {
-      expect(parquet).toEqual(expect.arrayContaining([...(entry?.files ?? [])]))
-      // The snapshot holds exactly the catalog's files, and an Iceberg reader gets the same rows.
-      const { metadata } = (await loadTable(store, 'trusted/x/tweets/'))!
-      const live = (await liveFiles(store, metadata)).map((f) => keyOf(store, f.path)).sort()
-      expect(live).toEqual(entry?.files)
+      expect(parquet).toEqual(expect.arrayContaining(listed))
+      // The entry names the current snapshot, and an Iceberg reader gets the same rows.
+      expect(entry.files).toBeUndefined()
+      const loaded = (await loadTable(store, 'trusted/x/tweets/'))!
+      expect(entry.icebergSnapshot).toBe(loaded.metadata['current-snapshot-id'])
+      const live = (await liveFiles(store, loaded.metadata)).map((f) => keyOf(store, f.path)).sort()
+      expect(live).toEqual(listed)
       const restore = fetchLocalFiles()
       try {
         const read = (await icebergRead({ tableUrl: uriOf(store, 'trusted/x/tweets') })) as { id: unknown }[]
@@ -119,7 +122,7 @@ for (const format of ['parquet', 'iceberg'] as const)
       }
     }
     const check = await createEngine()
-    for (const f of entry?.files ?? []) await check.query(`select count(*) from read_parquet('${root}/${f}')`)
+    for (const f of listed) await check.query(`select count(*) from read_parquet('${root}/${f}')`)
     await check.close()
     const ledger = await state.get<{ files: Record<string, unknown> }>('refine/x_tweets')
     const rawFiles = (await keys(store, 'raw/')).filter((k) => k.endsWith('.ndjson'))

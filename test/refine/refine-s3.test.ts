@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises'
 import { icebergRead } from 'icebird'
 import { afterAll, describe, expect, it } from 'vitest'
-import { getTable } from '../../src/catalog/catalog.js'
+import { getTable, tableFiles } from '../../src/catalog/catalog.js'
 import { uriOf } from '../../src/catalog/iceberg/metadata.js'
 import { loadTable } from '../../src/catalog/iceberg/read.js'
 import { attachLake } from '../../src/catalog/views.js'
@@ -77,8 +77,10 @@ describe.skipIf(!s3)('refine on S3 (s3rver)', () => {
     expect(await filesUnder(stagingDir)).toEqual([])
     expect((await filesUnder(defaultCacheDir(store.uri))).filter((f) => f.endsWith('.ndjson'))).toEqual([])
 
-    const entry = await getTable(store, 'trusted', 'x_tweets')
-    expect(entry?.files?.every((k) => k.startsWith('trusted/x/tweets/dt=2026-11-2'))).toBe(true)
+    const entry = (await getTable(store, 'trusted', 'x_tweets'))!
+    expect(
+      (await tableFiles(store, entry))?.every((k) => k.startsWith('trusted/x/tweets/dt=2026-11-2')),
+    ).toBe(true)
     const q = await createEngine()
     await attachLake(q, store)
     const rows = await q.query(

@@ -96,7 +96,7 @@ describe('refine --rewind', () => {
     // The ledger knows each file's rows and the partitions they went to.
     expect(ledger.files[rawDay20[0]!]).toMatchObject({ records: 25, parts: ['dt=2026-11-20'] })
 
-    const r = await rewind(store, state, raw, { prefix: 'raw/x/json/tweets/2026/11/20' })
+    const r = await rewind(store, engine, state, raw, { prefix: 'raw/x/json/tweets/2026/11/20' })
     expect(r).toEqual({ table: 'x_tweets', named: 3, files: 3, partitions: ['dt=2026-11-20'] })
     // Taken out at once: readers see the 21st only until refine rebuilds the 20th.
     expect(await counts(store)).toMatchObject({ n: 40, day21: 40 })
@@ -117,13 +117,15 @@ describe('refine --rewind', () => {
     const clean = await counts(store)
     expect(clean).toMatchObject({ n: 100, ids: 100, children: 200 })
     // Everything landed since an hour ago: the whole table.
-    const r = await rewind(store, state, raw, parseRewind('1h'))
+    const r = await rewind(store, engine, state, raw, parseRewind('1h'))
     expect(r).toMatchObject({ named: 5, files: 5, partitions: ['dt=2026-11-20', 'dt=2026-11-21'] })
     expect(await counts(store)).toMatchObject({ n: 0, children: 0 })
     await refine(store, engine, state, opts)
     expect(await counts(store)).toEqual(clean)
     // Nothing landed in the future.
-    expect((await rewind(store, state, raw, { since: new Date(Date.now() + 3600_000) })).named).toBe(0)
+    expect((await rewind(store, engine, state, raw, { since: new Date(Date.now() + 3600_000) })).named).toBe(
+      0,
+    )
   })
 
   it('a rewind interrupted after its ledger write is finished by the next refine', async () => {
@@ -148,7 +150,7 @@ describe('refine --rewind', () => {
     const ledger = await readLedger(state, 'refine/x_tweets')
     const [first, second] = Object.keys(ledger.files).filter((k) => k.includes('/2026/11/20/'))
     await store.delete(first!)
-    const err = await rewind(store, state, raw, { prefix: second! }).catch((e: unknown) => e)
+    const err = await rewind(store, engine, state, raw, { prefix: second! }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(WeirError)
     expect((err as WeirError).message).toMatch(/no longer in the lake \(raw\/x\/json\/tweets\/2026\/11\/20\//)
     expect(await readLedger(state, 'refine/x_tweets')).toEqual(ledger)

@@ -3,7 +3,7 @@ import { joinKey, type ObjectStore } from '../../storage/storage.js'
 import { listTables, type TableEntry } from '../catalog.js'
 import type { ManifestFile } from './manifest.js'
 import { type TableMetadata, uriOf } from './metadata.js'
-import { entriesOf, keyOf, loadTable, manifestsOf, metadataKey, moved } from './read.js'
+import { entriesOf, keyOf, loadTable, manifestsOf, metadataKey, moved, snapshotKeys } from './read.js'
 import { expireSnapshots, retentionOf } from './table.js'
 
 export interface MaintainResult {
@@ -75,9 +75,12 @@ export async function maintainTable(
 
 /** Every file the kept snapshots, the metadata log and the catalog entry refer to, as keys. */
 async function usedFiles(store: ObjectStore, m: TableMetadata, entry: TableEntry): Promise<Set<string>> {
+  // What Weir's views read: the snapshot the entry names, even one expired (a crash between a
+  // commit and the entry's write leaves the entry behind until the table's next write).
   const used = new Set<string>([
     ...(entry.files ?? []),
     ...(entry.icebergMetadata ? [entry.icebergMetadata] : []),
+    ...((await snapshotKeys(store, entry)) ?? []),
   ])
   for (const log of m['metadata-log']) used.add(keyOf(store, log['metadata-file']))
   // Kept snapshots share most manifests: each is read once.

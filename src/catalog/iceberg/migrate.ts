@@ -2,6 +2,7 @@ import type { Engine } from '../../engine/engine.js'
 import type { ObjectStore } from '../../storage/storage.js'
 import { putTable, type TableEntry } from '../catalog.js'
 import { mirrorIceberg } from './mirror.js'
+import { snapshotKeys } from './read.js'
 
 export interface MigrateResult {
   readonly table: string
@@ -24,8 +25,8 @@ export async function migrateTable(
   retentionMs?: number,
 ): Promise<MigrateResult> {
   const from: MigrateResult['from'] = t.iceberg ? 'iceberg' : 'parquet'
-  const done: MigrateResult = { table: t.name, from, to, files: t.files?.length ?? 0 }
-  if (from === to) return done
+  const done: MigrateResult = { table: t.name, from, to, files: 0 }
+  if (from === to) return { ...done, files: (await liveList(store, t)).length }
   if (to === 'iceberg') {
     const { icebergSnapshot: _, icebergMetadata: __, ...rest } = t
     // A table refined before the catalog listed its files: its folder's Parquet files are live.
@@ -36,9 +37,14 @@ export async function migrateTable(
     await mirrorIceberg(store, engine, entry, retentionMs === undefined ? {} : { retentionMs })
     return { ...done, files: files.length }
   }
+  // The snapshot's files become the catalog's list, which a Hive-style table's readers follow.
+  const files = await liveList(store, t)
   const { iceberg: _, icebergSnapshot: __, icebergMetadata: ___, ...rest } = t
-  await putTable(store, { ...rest, updatedAt: new Date().toISOString() })
+  await putTable(store, { ...rest, files, updatedAt: new Date().toISOString() })
   const metadata = `${t.location.replace(/\/+$/, '')}/metadata/`
   for await (const o of store.list(metadata)) await store.delete(o.key)
-  return done
+  return { ...done, files: files.length }
 }
+
+const liveList = async (store: ObjectStore, t: TableEntry) =>
+  (t.iceberg ? await snapshotKeys(store, t) : undefined) ?? [...(t.files ?? [])]

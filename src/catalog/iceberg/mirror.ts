@@ -4,74 +4,67 @@ import type { ObjectInfo, ObjectStore } from '../../storage/storage.js'
 import { type Column, putTable, type TableEntry } from '../catalog.js'
 import type { DataFile } from './manifest.js'
 import { current, newMetadata, type TableMetadata, uriOf, withColumns } from './metadata.js'
-import { liveFiles, loadTable, metadataKey, moved } from './read.js'
+import { liveFiles, loadTable, metadataKey, moved, resolver } from './read.js'
 import { fieldIdsOption, type IcebergField, type IcebergType } from './schema.js'
 import { commit } from './table.js'
 
 const DAY_MS = 86_400_000
 
 /**
- * Brings a Parquet table's Iceberg metadata (`<location>/metadata/`) to the catalog entry's live
- * files, in one commit: files the entry gained are added, files it dropped removed (an overwrite
- * when both). Engines that read Iceberg then see what Weir's own views read, switching at once.
- * The files carry no field ids: the table's name mapping (`schema.name-mapping.default`) gives
- * them, as the spec provides for files written before a table was Iceberg; `dt` comes from each
- * file's partition, as an identity partition's value. Only the current snapshot is kept: refine
- * deletes the files it replaces. The entry is then written again with the snapshot's id.
- *
- * What changed is the difference from `previous` (the entry before this change) when the table's
- * current snapshot is the one `previous` was mirrored at; otherwise (after a crash or a rewind)
- * from the snapshot's own file list, which reads every manifest, and a file whose size changed
- * under the same name counts as replaced. `written` are the files this change wrote: a batch run
- * again after a crash writes its files again under the same names, perhaps with other rows.
+ * Commits a change of an Iceberg table's files as one snapshot, then writes the table's catalog
+ * entry naming it, beside the version hint: the snapshot is the one list of the table's live files,
+ * and the entry keeps what only Weir knows (columns, schema history, lineage) and where the
+ * snapshot is. Files the change wrote are added; those the table had under the same names (a batch
+ * run again after a crash writes its files again) and those it `removed` are taken out. Nothing
+ * changed and the same retention: no commit, the entry names the current snapshot. Files carry no
+ * field ids when written by an older Weir: the name mapping (`schema.name-mapping.default`) gives
+ * them, as the spec provides. In a lake copied or moved, the history (absolute paths to the old
+ * place) starts again here, with every file the table keeps.
  */
-export async function mirrorIceberg(
+export async function commitFiles(
   store: ObjectStore,
   engine: Engine,
   entry: TableEntry,
-  options: MirrorOptions = {},
-): Promise<void> {
-  const { previous, rewrite = 'overwrite', written = [], retentionMs, known } = options
-  if (!entry.files) return
+  change: FileChange,
+): Promise<TableEntry> {
+  const { rewrite = 'overwrite', retentionMs, known } = change
+  const { files: _, ...rest } = entry
   const loaded = await loadTable(store, entry.location)
-  const currentId = loaded?.metadata['current-snapshot-id']
-  const fresh = new Set(written.map((k) => uriOf(store, k)))
-  const want = new Map(entry.files.map((k) => [uriOf(store, k), k]))
-  let have: string[]
-  // A lake copied or moved: the history names the old place, and the next commit lists every file.
-  if (loaded && moved(store, entry.location, loaded.metadata)) have = []
-  else if (
-    previous?.files &&
-    previous.icebergSnapshot !== undefined &&
-    previous.icebergSnapshot === currentId
-  )
-    have = previous.files.map((k) => uriOf(store, k))
-  else {
-    const files = loaded ? await liveFiles(store, loaded.metadata) : []
-    have = files.map((f) => f.path)
-    for (const f of files) {
-      const key = want.get(f.path)
-      if (key && (await store.head(key))?.size !== f.sizeBytes) fresh.add(f.path)
-    }
+  const resolve = loaded && resolver(store, entry.location, loaded.metadata)
+  const live = new Map<string, DataFile>()
+  if (loaded && resolve)
+    for (const f of await liveFiles(store, loaded.metadata, undefined, resolve)) live.set(resolve(f.path), f)
+  const written = new Set(change.written)
+  const out = new Set([...(change.removed ?? []), ...written])
+  const relocating = loaded !== undefined && moved(store, entry.location, loaded.metadata)
+  const remove = relocating ? [] : [...live.keys()].filter((k) => out.has(k)).map((k) => uriOf(store, k))
+  const carried = relocating
+    ? [...live].filter(([k]) => !out.has(k)).map(([k, f]) => ({ ...f, path: uriOf(store, k) }))
+    : []
+  let named: TableEntry = rest
+  const name = async (id: number, metadata: string) => {
+    named = { ...rest, icebergSnapshot: id, icebergMetadata: metadata }
+    await putTable(store, named)
   }
-  const remove = have.filter((p) => !want.has(p) || fresh.has(p))
-  const held = new Set(have)
-  const added = [...want].filter(([uri]) => !held.has(uri) || fresh.has(uri))
-  // The entry names the snapshot once it has landed, written beside the table's version hint.
-  const named = (id: number, metadata: string | undefined) =>
-    putTable(store, { ...entry, icebergSnapshot: id, ...(metadata ? { icebergMetadata: metadata } : {}) })
   const retention = String(retentionMs ?? '')
   const retains = loaded?.metadata.properties['history.expire.max-snapshot-age-ms'] ?? ''
-  if (loaded && !remove.length && !added.length && (retentionMs === undefined || retention === retains))
-    return named(loaded.metadata['current-snapshot-id'], metadataKey(entry.location, loaded.version))
+  if (
+    loaded &&
+    !relocating &&
+    !remove.length &&
+    !written.size &&
+    (retentionMs === undefined || retention === retains)
+  ) {
+    await name(loaded.metadata['current-snapshot-id'], metadataKey(entry.location, loaded.version))
+    return named
+  }
   const partitioned = entry.partitioning.includes('dt')
-  const columns = icebergColumns(entry)
-  const described = await describe(store, engine, added, partitioned, known)
-  const change = {
-    operation: remove.length ? (added.length ? rewrite : 'delete') : 'append',
-    add: described,
+  const add = [...carried, ...(await describe(store, engine, [...written], partitioned, known))]
+  const commitChange = {
+    operation: remove.length ? (add.length ? rewrite : 'delete') : 'append',
+    add,
     remove,
-    columns,
+    columns: icebergColumns(entry),
     ...(partitioned ? { partitionBy: 'dt' } : {}),
     properties: (m: TableMetadata) => ({
       'schema.name-mapping.default': JSON.stringify(nameMapping(m)),
@@ -79,20 +72,67 @@ export async function mirrorIceberg(
       ...(retentionMs !== undefined ? { 'history.expire.max-snapshot-age-ms': retention } : {}),
     }),
   } as const
-  await commit(store, entry.location, change, (done) => named(done.snapshotId, done.key))
+  await commit(store, entry.location, commitChange, (done) => name(done.snapshotId, done.key))
+  return named
 }
 
-export interface MirrorOptions {
-  /** The entry before this change: what the table had, if its snapshot is the current one. */
-  readonly previous?: TableEntry | undefined
+export interface FileChange {
+  /** The files this change wrote (perhaps again, under names the table had). */
+  readonly written: readonly string[]
+  /** The files it takes out of the table. */
+  readonly removed?: readonly string[]
   /** `replace` for a compaction: the same rows in other files. */
   readonly rewrite?: 'overwrite' | 'replace'
-  /** The files this change wrote (perhaps again, under names the table had). */
-  readonly written?: readonly string[]
   /** Rows and bytes of files this change wrote, by key, as the writer counted them: not read again. */
   readonly known?: ReadonlyMap<string, { readonly rows: number; readonly bytes: number }>
   /** How long replaced snapshots stay readable (`history.expire.max-snapshot-age-ms`); the table's own if omitted. */
   readonly retentionMs?: number | undefined
+}
+
+/**
+ * Makes a table's Iceberg snapshot hold exactly the files its catalog entry lists (an entry an
+ * older Weir wrote, or a Hive-style table being migrated), in one commit, and drops the list from
+ * the entry. A file whose size changed under the same name counts as replaced.
+ */
+export async function mirrorIceberg(
+  store: ObjectStore,
+  engine: Engine,
+  entry: TableEntry,
+  options: Pick<FileChange, 'rewrite' | 'retentionMs'> = {},
+): Promise<TableEntry> {
+  const want = entry.files ?? []
+  const loaded = await loadTable(store, entry.location)
+  const sizes = new Map<string, number>()
+  if (loaded) {
+    const resolve = resolver(store, entry.location, loaded.metadata)
+    for (const f of await liveFiles(store, loaded.metadata, undefined, resolve))
+      sizes.set(resolve(f.path), f.sizeBytes)
+  }
+  const keep = new Set(want)
+  const written: string[] = []
+  for (const k of want) if (!sizes.has(k) || (await store.head(k))?.size !== sizes.get(k)) written.push(k)
+  const removed = [...sizes.keys()].filter((k) => !keep.has(k))
+  return commitFiles(store, engine, entry, { ...options, written, removed })
+}
+
+/**
+ * An Iceberg table's entry as it should stand before a writer reads it: an older Weir's entry
+ * (its own file list) made a snapshot; an entry left naming an older snapshot (a crash between a
+ * commit and the entry's write) made to name the current one. Other entries as they are.
+ */
+export async function caughtUp(
+  store: ObjectStore,
+  engine: Engine,
+  entry: TableEntry | undefined,
+): Promise<TableEntry | undefined> {
+  if (!entry?.iceberg) return entry
+  if (entry.files) return mirrorIceberg(store, engine, entry)
+  const loaded = await loadTable(store, entry.location)
+  const key = loaded && metadataKey(entry.location, loaded.version)
+  if (!loaded || key === entry.icebergMetadata) return entry
+  const named = { ...entry, icebergSnapshot: loaded.metadata['current-snapshot-id'], icebergMetadata: key! }
+  await putTable(store, named)
+  return named
 }
 
 /**
@@ -123,9 +163,9 @@ export function icebergColumns(entry: Pick<TableEntry, 'columns' | 'partitioning
 async function describe(
   store: ObjectStore,
   engine: Engine,
-  files: readonly (readonly [string, string])[],
+  files: readonly string[],
   partitioned: boolean,
-  known: MirrorOptions['known'],
+  known: FileChange['known'],
 ): Promise<DataFile[]> {
   const file = (key: string, recordCount: number, sizeBytes: number): DataFile => {
     const dt = /(?:^|\/)dt=(\d{4}-\d\d-\d\d)\//.exec(key)?.[1]
@@ -138,13 +178,13 @@ async function describe(
         : ({} as Record<string, never>),
     }
   }
-  const counted = files.flatMap(([, k]) => {
+  const counted = files.flatMap((k) => {
     const s = known?.get(k)
     return s ? [file(k, s.rows, s.bytes)] : []
   })
-  const rest = files.filter(([, k]) => !known?.has(k))
+  const rest = files.filter((k) => !known?.has(k))
   if (rest.length === 0) return counted
-  const infos = await Promise.all(rest.map(([, k]) => store.head(k)))
+  const infos = await Promise.all(rest.map((k) => store.head(k)))
   const objects = infos.filter((o): o is ObjectInfo => o !== undefined)
   const paths = await localize(store, objects)
   const { rows } = await engine.query(

@@ -71,17 +71,31 @@ export function keyOf(store: ObjectStore, uri: string): string {
   return uri.slice(root.length).replace(/^\/+/, '')
 }
 
+/** Turns a URI of a table's metadata into a key of this store. */
+export type Resolve = (uri: string) => string
+
+/**
+ * How to find the files a table's metadata names: by their URIs, or, in a lake copied or moved
+ * (the URIs name the old place), the same path under the table's location here.
+ */
+export function resolver(store: ObjectStore, location: string, m: TableMetadata): Resolve {
+  if (!moved(store, location, m)) return (uri) => keyOf(store, uri)
+  const old = `${m.location.replace(/\/+$/, '')}/`
+  return (uri) => (uri.startsWith(old) ? joinKey(location, uri.slice(old.length)) : keyOf(store, uri))
+}
+
 /** The manifests of a snapshot (the current one by default; none before the first). */
 export async function manifestsOf(
   store: ObjectStore,
   m: TableMetadata,
   snapshotId = m['current-snapshot-id'],
+  resolve: Resolve = (uri) => keyOf(store, uri),
 ): Promise<ManifestFile[]> {
   const snap = m.snapshots.find((s) => s['snapshot-id'] === snapshotId)
   if (!snap) return []
   const hit = lists.get(`${store.uri}|${snap['manifest-list']}`)
   if (hit) return [...hit]
-  const bytes = await store.getBytes(keyOf(store, snap['manifest-list']))
+  const bytes = await store.getBytes(resolve(snap['manifest-list']))
   if (!bytes) throw new WeirError(`iceberg: manifest list ${snap['manifest-list']} is missing`, metadataError)
   const read = await readManifestList(bytes)
   primeList(store, snap['manifest-list'], read)
@@ -96,10 +110,14 @@ export function primeList(store: ObjectStore, uri: string, manifests: readonly M
 }
 
 /** A manifest's entries, deleted ones included. */
-export async function entriesOf(store: ObjectStore, mf: ManifestFile): Promise<readonly ManifestEntry[]> {
+export async function entriesOf(
+  store: ObjectStore,
+  mf: ManifestFile,
+  resolve: Resolve = (uri) => keyOf(store, uri),
+): Promise<readonly ManifestEntry[]> {
   const hit = manifestCache.get(`${store.uri}|${mf.path}`)
   if (hit) return hit
-  const bytes = await store.getBytes(keyOf(store, mf.path))
+  const bytes = await store.getBytes(resolve(mf.path))
   if (!bytes) throw new WeirError(`iceberg: manifest ${mf.path} is missing`, metadataError)
   return primeManifest(store, mf, await readManifest(bytes, mf))
 }
@@ -134,11 +152,23 @@ export async function liveFiles(
   store: ObjectStore,
   m: TableMetadata,
   snapshotId?: number,
+  resolve?: Resolve,
 ): Promise<DataFile[]> {
   const out: DataFile[] = []
-  for (const mf of await manifestsOf(store, m, snapshotId))
-    for (const e of await entriesOf(store, mf)) if (e.status !== 2) out.push(e.file)
+  for (const mf of await manifestsOf(store, m, snapshotId, resolve))
+    for (const e of await entriesOf(store, mf, resolve)) if (e.status !== 2) out.push(e.file)
   return out
+}
+
+/** The keys of a snapshot's data files (the current one by default), at this place. */
+export async function liveKeys(
+  store: ObjectStore,
+  location: string,
+  m: TableMetadata,
+  snapshotId?: number,
+): Promise<string[]> {
+  const resolve = resolver(store, location, m)
+  return (await liveFiles(store, m, snapshotId, resolve)).map((f) => resolve(f.path))
 }
 
 /** Which snapshot a time-travel query reads: the one current at a time (ms), or one by id. */
@@ -157,40 +187,39 @@ async function cached<T>(key: string, read: () => Promise<T>): Promise<T> {
 
 /**
  * The keys of the data files a reader of a table's snapshot reads: the snapshot its catalog entry
- * was committed at (from the metadata file the entry names), or with `asOf` the one current then.
- * Undefined when there is none to read: the entry is waiting for its metadata to catch up, or no
+ * names (from the metadata file the entry names), or with `asOf` the one current then. Undefined
+ * when the entry is one an older Weir wrote with its own file list and no snapshot yet, or when no
  * kept snapshot has the id asked for. A time before the table's first snapshot reads no files.
  */
 export async function snapshotKeys(
   store: ObjectStore,
-  entry: Pick<TableEntry, 'zone' | 'name' | 'location' | 'icebergSnapshot' | 'icebergMetadata'>,
+  entry: Pick<TableEntry, 'zone' | 'name' | 'location' | 'icebergSnapshot' | 'icebergMetadata' | 'files'>,
   asOf?: AsOf,
 ): Promise<string[] | undefined> {
   let m: TableMetadata
   let id: number | undefined
+  const key = entry.icebergMetadata
   if (asOf) {
     const loaded = await loadTable(store, entry.location)
-    if (!loaded || moved(store, entry.location, loaded.metadata)) return undefined
+    if (!loaded) return undefined
     m = loaded.metadata
     id = 'snapshot' in asOf ? asOf.snapshot : snapshotAt(m, asOf.at, `${entry.zone}.${entry.name}`)
     if (id === -1) return []
     if (!m.snapshots.some((s) => s['snapshot-id'] === id)) return undefined
+  } else if (entry.icebergSnapshot === undefined || !key) {
+    if (entry.files) return undefined
+    // Never committed, or named by no entry yet: the table's own current snapshot, if any.
+    const loaded = await loadTable(store, entry.location)
+    return loaded ? liveKeys(store, entry.location, loaded.metadata) : []
   } else {
-    const key = entry.icebergMetadata
-    if (entry.icebergSnapshot === undefined || !key) return undefined
     m = await cached(`${store.uri}|${key}`, async () => {
       const bytes = await store.getBytes(key)
       if (!bytes) throw new WeirError(`iceberg: ${key} is missing`, metadataError)
       return JSON.parse(Buffer.from(bytes).toString('utf8')) as TableMetadata
     })
-    if (moved(store, entry.location, m)) return undefined
     id = entry.icebergSnapshot
   }
-  const keys: string[] = []
-  for (const mf of await manifestsOf(store, m, id)) {
-    for (const e of await entriesOf(store, mf)) if (e.status !== 2) keys.push(keyOf(store, e.file.path))
-  }
-  return keys
+  return liveKeys(store, entry.location, m, id)
 }
 
 /** The snapshot current at `at`; -1 before the table's first; an error when it has expired. */

@@ -15,13 +15,13 @@ export async function refineStage(
   options: { readonly rewind?: string; readonly waitForLease?: boolean } = {},
 ): Promise<StageSummary> {
   // DuckDB's start-up is not refine's time.
-  await p.engine()
+  const engine = await p.engine()
   const rewound: string[] = []
   if (options.rewind) {
     const target = parseRewind(options.rewind)
     for (const raw of await listTables(p.store, 'raw')) {
       if (only && !only.includes(raw.name)) continue
-      const r = await rewind(p.store, p.state, raw, target)
+      const r = await rewind(p.store, engine, p.state, raw, target)
       if (r.named === 0) continue
       const parts = r.partitions === 'all' ? 'the whole table' : r.partitions.join(', ')
       rewound.push(`${r.table}: rewound ${r.named} raw files; rebuilding ${parts} from ${r.files} raw files`)
