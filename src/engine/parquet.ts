@@ -22,7 +22,8 @@ export async function fieldIdsClause(
 /**
  * Writes rows as snappy Parquet under `out`: Hive-partitioned by a column (`dt=2026-11-20/`) with
  * files `<prefix>{i}`, or, unpartitioned, as one file `<prefix>0.parquet`. Returns the files written
- * and the row count.
+ * and the row count. The partition column is in the folder names only, as Hive has it, unless
+ * `keepPartition` (an Iceberg table's files hold every column of the table, as readers expect).
  */
 export async function copyParquet(
   engine: Engine,
@@ -33,8 +34,9 @@ export async function copyParquet(
   fieldIds?: FieldIds,
   /** The rows' columns, if known. */
   columns?: readonly { name: string; type: string }[],
+  keepPartition = false,
 ): Promise<{ written: string[]; ok: number; stats: FileStats }> {
-  const ids = await fieldIdsClause(engine, rows, fieldIds, partitionBy, columns)
+  const ids = await fieldIdsClause(engine, rows, fieldIds, keepPartition ? undefined : partitionBy, columns)
   if (!partitionBy) {
     await mkdir(out, { recursive: true })
     const file = join(out, `${prefix}0.parquet`)
@@ -48,7 +50,7 @@ export async function copyParquet(
   const r = await engine.query(
     `COPY (${rows}) TO ${sqlString(out)}
      (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (${sqlIdent(partitionBy)}), FILENAME_PATTERN ${sqlString(`${prefix}{i}`)},
-      OVERWRITE_OR_IGNORE, RETURN_STATS${ids})`,
+      OVERWRITE_OR_IGNORE, RETURN_STATS${keepPartition ? ', WRITE_PARTITION_COLUMNS true' : ''}${ids})`,
   )
   return {
     written: r.rows.map((x) => String(x.filename)).sort(),

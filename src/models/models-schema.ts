@@ -25,7 +25,7 @@ export const modelsSchema = z
       )
       .default({})
       .describe(
-        "Per model, what its {{ config(...) }} may set (materialized, unique_key, partition_by, incremental_strategy, tags, ...); the file's own config() wins. Example: { fact_tweet: { materialized: 'incremental', unique_key: 'tweet_id' } }.",
+        "Per model, what its {{ config(...) }} may set (materialized, unique_key, partition_by, incremental_strategy, format: iceberg (default) or parquet, tags, ...); the file's own config() wins. Example: { fact_tweet: { materialized: 'incremental', unique_key: 'tweet_id' } }.",
       ),
   })
   .prefault({})

@@ -34,6 +34,9 @@ export function parseModel(
   if (strategy === 'insert_overwrite' && !raw.partition_by)
     throw modelError(where, 'incremental_strategy insert_overwrite needs partition_by')
   if (kind === 'snapshot' && !uniqueKey) throw modelError(where, 'a snapshot needs unique_key')
+  const format = raw.format ?? 'iceberg'
+  if (format !== 'iceberg' && format !== 'parquet')
+    throw modelError(where, `format must be iceberg or parquet, not "${String(format)}"`)
   const refs: Ref[] = []
   for (const m of sql.matchAll(REF)) {
     const fn = (m[1] ?? m[3]) as 'ref' | 'source'
@@ -61,6 +64,7 @@ export function parseModel(
       ...(materialized === 'incremental' ? { strategy } : {}),
       ...(uniqueKey ? { uniqueKey } : {}),
       ...(raw.partition_by ? { partitionBy: String(raw.partition_by) } : {}),
+      format,
       ...(raw.incremental_on ? { incrementalOn: String(raw.incremental_on) } : {}),
       tags: list(raw.tags) ?? [],
       ...(raw.description ? { description: String(raw.description) } : {}),

@@ -31,6 +31,8 @@ export interface ModelConfig {
   readonly uniqueKey?: readonly string[]
   /** A column of the output to Hive-partition its files by (`dt`). */
   readonly partitionBy?: string
+  /** A table's files as an Iceberg table (the default) or Hive-style Parquet only. */
+  readonly format: 'iceberg' | 'parquet'
   /** The input an incremental model reads only the changed partitions of (default: its first ref or source). */
   readonly incrementalOn?: string
   readonly tags: readonly string[]

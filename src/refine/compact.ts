@@ -60,8 +60,9 @@ export async function compact(
           files.map((k) => sizes.get(k)!),
           `${stage}-in`,
         )
-        // Partition columns come from the folder names; the new files go back into the same folder.
-        const rows = `SELECT * FROM read_parquet(${sqlList(local)}, hive_partitioning = false, union_by_name = true)`
+        // The new files go back into the same folder. An Iceberg table's hold the partition column
+        // too (from the folder name, for files written before they did); a Hive table's do not.
+        const rows = `SELECT * FROM read_parquet(${sqlList(local)}, hive_partitioning = ${t.iceberg ? 'true' : 'false'}, union_by_name = true)`
         const ids = await fieldIdsClause(engine, rows, fieldIds)
         await engine.run(
           `COPY (${rows}) TO ${sqlString(stage)} (FORMAT parquet, COMPRESSION snappy, FILE_SIZE_BYTES ${target},

@@ -1,5 +1,5 @@
 import type { TableEntry } from '../catalog/catalog.js'
-import { liveKeys, loadTable } from '../catalog/iceberg/read.js'
+import { liveIndex, loadTable } from '../catalog/iceberg/read.js'
 import type { StateStore } from '../state/state.js'
 import type { ObjectInfo, ObjectStore } from '../storage/storage.js'
 
@@ -109,7 +109,7 @@ export async function liveFiles(
   if (entry?.iceberg && entry.files) return [...entry.files]
   if (!entry || entry.iceberg) {
     const loaded = await loadTable(store, location)
-    if (loaded) return liveKeys(store, location, loaded.metadata)
+    if (loaded) return [...(await liveIndex(store, location, loaded.metadata)).keys()]
   }
   const found: string[] = []
   for await (const o of store.list(location)) if (o.key.endsWith('.parquet')) found.push(o.key)

@@ -148,6 +148,8 @@ export async function fitSchema(
     partitioned ? 'dt' : undefined,
     fieldIds,
     columns,
+    // Only an Iceberg table's files carry field ids, and they hold `dt` too.
+    fieldIds !== undefined,
   )
   return { ...r, bad }
 }
@@ -178,7 +180,9 @@ export async function mergePartitions(
   for (const dt of [...new Set(fresh.map(hivePartition))].sort()) {
     const mine = (files: readonly string[]) => files.filter((f) => hivePartition(f) === dt)
     const prefix = join(out, dt, `part-${pad(seq)}-m`)
-    for (const [f, s] of await merge(mine(fresh), mine(old), prefix, '* EXCLUDE (dt)')) written.set(f, s)
+    // An Iceberg table's files hold `dt` too (they carry field ids); a Hive table's only its folder.
+    const columns = fieldIds ? '*' : '* EXCLUDE (dt)'
+    for (const [f, s] of await merge(mine(fresh), mine(old), prefix, columns)) written.set(f, s)
   }
   return written
 }

@@ -57,7 +57,7 @@ describe('weir with Iceberg tables, as a user runs it', () => {
     const unknown = await weir(['maintain', 'nope'], {}, dir)
     expect([unknown.code, unknown.stderr]).toEqual([
       1,
-      'weir: maintain: nope: no trusted Iceberg table of that name\n',
+      'weir: maintain: nope: no Iceberg table of that name (trusted or refined)\n',
     ])
   })
 

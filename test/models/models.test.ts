@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { icebergRead } from 'icebird'
 import { describe, expect, it } from 'vitest'
-import { getTable } from '../../src/catalog/catalog.js'
+import { getTable, tableFiles } from '../../src/catalog/catalog.js'
+import { uriOf } from '../../src/catalog/iceberg/metadata.js'
 import { weir } from '../helpers/cli.js'
+import { fetchLocalFiles } from '../helpers/file-fetch.js'
 import { modelProject, tweet, user } from './helpers.js'
 
 const tweets = (ids: number[], day: number, likes?: (i: number) => number) =>
@@ -62,9 +65,10 @@ describe('weir model', () => {
     const pipe = await p.pipeline()
     try {
       await pipe.models({ test: false })
-      const day19 = (await getTable(pipe.store, 'refined', 'fact_tweet'))?.files?.filter((k) =>
-        k.includes('dt=2026-11-19'),
-      )
+      const filesOf = async (name: string) =>
+        (await tableFiles(pipe.store, (await getTable(pipe.store, 'refined', name))!)) ?? []
+      const day19 = (await filesOf('fact_tweet')).filter((k) => k.includes('dt=2026-11-19'))
+      expect(day19.length).toBeGreaterThan(0)
       // Metrics refreshed for ten tweets of the 20th (the seed refreshes every 2 hours), and a new day.
       await p.load([...tweets(range(40, 50), 20, (i) => i + 1000), ...tweets(range(100, 110), 22)])
       const r = await pipe.models({ test: false })
@@ -72,11 +76,7 @@ describe('weir model', () => {
       expect(byName.fact_tweet).toMatchObject({ action: 'incremental', rows: 50 }) // the 20th (40) and the 22nd (10)
       expect(byName.fact_tweet_metrics_daily).toMatchObject({ action: 'incremental', rows: 10 }) // 2 days × 5 authors
       // The 19th was neither read nor rewritten.
-      expect(
-        (await getTable(pipe.store, 'refined', 'fact_tweet'))?.files?.filter((k) =>
-          k.includes('dt=2026-11-19'),
-        ),
-      ).toEqual(day19)
+      expect((await filesOf('fact_tweet')).filter((k) => k.includes('dt=2026-11-19'))).toEqual(day19)
       for (const name of ['fact_tweet', 'fact_tweet_metrics_daily']) {
         // By name: a partitioned table reads its partition column last.
         const cols = (await pipe.query(`select * from refined.${name}_full limit 0`)).columns
@@ -92,6 +92,23 @@ describe('weir model', () => {
         "select likes from refined.fact_tweet where tweet_id = '1590000000000000045'",
       )
       expect(likes.rows).toEqual([{ likes: 1045 }])
+      // The models' tables are Iceberg tables: an independent reader gets what Weir reads.
+      for (const name of ['fact_tweet', 'fact_tweet_metrics_daily']) {
+        const t = (await getTable(pipe.store, 'refined', name))!
+        expect(t.iceberg && t.files === undefined, name).toBe(true)
+        const restore = fetchLocalFiles()
+        try {
+          const read = await icebergRead({ tableUrl: uriOf(pipe.store, `refined/${name}`) })
+          const weirRows = (await pipe.query(`select * from refined.${name}`)).rows
+          expect(read.length, name).toBe(weirRows.length)
+          if (name === 'fact_tweet')
+            expect(read.map((r) => String((r as { tweet_id: unknown }).tweet_id)).sort()).toEqual(
+              weirRows.map((r) => String(r.tweet_id)).sort(),
+            )
+        } finally {
+          restore()
+        }
+      }
     } finally {
       await pipe.close()
       await p.close()
@@ -183,6 +200,52 @@ describe('weir model', () => {
 
 describe('weir model (CLI)', () => {
   const cli = async (dir: string, ...args: string[]) => weir(['model', '--lake', 'lake', ...args], {}, dir)
+
+  it("a model's table is an Iceberg table unless format='parquet'; a partition Iceberg cannot keep is a clear error", async () => {
+    const p = await modelProject({ examples: false })
+    const model = (format: string, partition = 'day') =>
+      `{{ config(materialized='table', partition_by='${partition}'${format ? `, format='${format}'` : ''}) }}\nselect id, lang, CAST(created_at AS DATE) AS day, created_at AS at from {{ source('x', 'tweets') }}\n`
+    await p.write('models/by_day.sql', model(''))
+    await p.load(tweets(range(0, 30), 20).concat(tweets(range(30, 40), 21)))
+    const pipe = await p.pipeline()
+    const { existsSync, readdirSync } = await import('node:fs')
+    const metadata = join(p.lakeDir, 'refined/by_day/metadata')
+    try {
+      expect((await pipe.models({ test: false })).models[0]).toMatchObject({ action: 'created', rows: 40 })
+      const ice = (await getTable(pipe.store, 'refined', 'by_day'))!
+      expect(ice.iceberg && ice.files === undefined).toBe(true)
+      const restore = fetchLocalFiles()
+      try {
+        const read = (await icebergRead({ tableUrl: uriOf(pipe.store, 'refined/by_day') })) as {
+          day: unknown
+        }[]
+        expect(read).toHaveLength(40)
+        // The day comes from the manifests' partition values (the files do not hold it).
+        console.log('DAYS', read.slice(0, 3), read.slice(-2))
+        expect(new Set(read.map((r) => String(r.day)).filter((d) => d !== 'null')).size).toBe(2)
+      } finally {
+        restore()
+      }
+      // Parquet only: the entry lists the files, and the Iceberg metadata is gone.
+      await p.write('models/by_day.sql', model('parquet'))
+      await pipe.models({ test: false, fullRefresh: true })
+      const hive = (await getTable(pipe.store, 'refined', 'by_day'))!
+      expect(hive.iceberg).toBeUndefined()
+      expect(hive.files?.length).toBeGreaterThan(1)
+      expect(existsSync(metadata) ? readdirSync(metadata) : []).toEqual([])
+      expect((await pipe.query('select count(*) as n from refined.by_day')).rows).toEqual([{ n: 40 }])
+      // A timestamp partition: Iceberg's manifests here hold dates, integers and text.
+      await p.write('models/by_day.sql', model('', 'at'))
+      const r = await pipe.models({ test: false, fullRefresh: true })
+      expect(r.models[0]).toMatchObject({ action: 'failed' })
+      expect(r.models[0]!.error).toMatch(
+        /partition_by at is a TIMESTAMP[A-Z ]* column; .*CAST\(at AS DATE\).*format='parquet'/,
+      )
+    } finally {
+      await pipe.close()
+      await p.close()
+    }
+  })
 
   it('a cycle, a missing ref and a SQL error each fail in one line naming file:line', async () => {
     const p = await modelProject({ examples: false })

@@ -96,13 +96,13 @@ async function usedFiles(store: ObjectStore, m: TableMetadata, entry: TableEntry
   return used
 }
 
-/** `weir maintain`: every Iceberg table of the trusted zone (or those named), one after another. */
+/** `weir maintain`: every Iceberg table, trusted and refined (or those named), one after another. */
 export async function maintainLake(
   store: ObjectStore,
   opts: { readonly only?: readonly string[]; readonly retentionMs?: number; readonly now?: number } = {},
 ): Promise<MaintainResult[]> {
   const out: MaintainResult[] = []
-  for (const t of await listTables(store, 'trusted')) {
+  for (const t of await listTables(store)) {
     if (!t.iceberg || (opts.only && !opts.only.includes(t.name))) continue
     out.push(await maintainTable(store, t, opts))
   }

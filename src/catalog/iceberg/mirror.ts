@@ -4,7 +4,7 @@ import type { ObjectInfo, ObjectStore } from '../../storage/storage.js'
 import { type Column, putTable, type TableEntry } from '../catalog.js'
 import type { DataFile } from './manifest.js'
 import { current, newMetadata, type TableMetadata, uriOf, withColumns } from './metadata.js'
-import { liveFiles, loadTable, metadataKey, moved, resolver } from './read.js'
+import { carryIndex, liveFiles, liveIndex, loadTable, metadataKey, moved, resolver } from './read.js'
 import { fieldIdsOption, type IcebergField, type IcebergType } from './schema.js'
 import { commit } from './table.js'
 
@@ -30,16 +30,14 @@ export async function commitFiles(
   const { rewrite = 'overwrite', retentionMs, known } = change
   const { files: _, ...rest } = entry
   const loaded = await loadTable(store, entry.location)
-  const resolve = loaded && resolver(store, entry.location, loaded.metadata)
-  const live = new Map<string, DataFile>()
-  if (loaded && resolve)
-    for (const f of await liveFiles(store, loaded.metadata, undefined, resolve)) live.set(resolve(f.path), f)
+  const live = loaded ? await liveIndex(store, entry.location, loaded.metadata) : new Map<string, DataFile>()
   const written = new Set(change.written)
-  const out = new Set([...(change.removed ?? []), ...written])
+  const out = [...new Set([...(change.removed ?? []), ...written])].filter((k) => live.has(k))
   const relocating = loaded !== undefined && moved(store, entry.location, loaded.metadata)
-  const remove = relocating ? [] : [...live.keys()].filter((k) => out.has(k)).map((k) => uriOf(store, k))
+  const remove = relocating ? [] : out.map((k) => uriOf(store, k))
+  const gone = new Set(out)
   const carried = relocating
-    ? [...live].filter(([k]) => !out.has(k)).map(([k, f]) => ({ ...f, path: uriOf(store, k) }))
+    ? [...live].filter(([k]) => !gone.has(k)).map(([k, f]) => ({ ...f, path: uriOf(store, k) }))
     : []
   let named: TableEntry = rest
   const name = async (id: number, metadata: string) => {
@@ -58,21 +56,22 @@ export async function commitFiles(
     await name(loaded.metadata['current-snapshot-id'], metadataKey(entry.location, loaded.version))
     return named
   }
-  const partitioned = entry.partitioning.includes('dt')
-  const add = [...carried, ...(await describe(store, engine, [...written], partitioned, known))]
+  const partition = partitionOf(entry)
+  const add = [...carried, ...(await describe(store, engine, [...written], partition, known))]
   const commitChange = {
     operation: remove.length ? (add.length ? rewrite : 'delete') : 'append',
     add,
     remove,
     columns: icebergColumns(entry),
-    ...(partitioned ? { partitionBy: 'dt' } : {}),
+    ...(partition ? { partitionBy: partition.name } : {}),
     properties: (m: TableMetadata) => ({
       'schema.name-mapping.default': JSON.stringify(nameMapping(m)),
       'write.metadata.previous-versions-max': '10',
       ...(retentionMs !== undefined ? { 'history.expire.max-snapshot-age-ms': retention } : {}),
     }),
   } as const
-  await commit(store, entry.location, commitChange, (done) => name(done.snapshotId, done.key))
+  const done = await commit(store, entry.location, commitChange, (d) => name(d.snapshotId, d.key))
+  if (!relocating) carryIndex(store, entry.location, done, out, add)
   return named
 }
 
@@ -159,25 +158,49 @@ export function icebergColumns(entry: Pick<TableEntry, 'columns' | 'partitioning
     : [...entry.columns]
 }
 
-/** Each new file's size, row count (from its footer) and `dt` partition (from its path). */
+/**
+ * A table's identity partition, from its Hive folders (`dt=2026-11-20/`, a model's
+ * `partition_by`): the column and its DuckDB type. A trusted table's `dt` is a DATE.
+ */
+function partitionOf(entry: Pick<TableEntry, 'columns' | 'partitioning'>) {
+  const name = entry.partitioning[0]
+  if (!name) return undefined
+  return { name, type: icebergColumns(entry).find((c) => c.name === name)?.type ?? 'VARCHAR' }
+}
+
+/** Whether Weir can keep a column of this DuckDB type as an Iceberg identity partition. */
+export const partitionable = (type: string) =>
+  /^(DATE|VARCHAR|TINYINT|SMALLINT|INTEGER|BIGINT|UTINYINT|USMALLINT|UINTEGER)$/.test(type)
+
+/** The value of a file's partition, from its Hive folder, as the manifest keeps it. */
+function partitionValue(key: string, p: { name: string; type: string }): string | number | null {
+  const raw = key
+    .split('/')
+    .find((part) => part.startsWith(`${p.name}=`))
+    ?.slice(p.name.length + 1)
+  if (raw === undefined || raw === '__HIVE_DEFAULT_PARTITION__') return null
+  const value = decodeURIComponent(raw)
+  if (p.type === 'VARCHAR') return value
+  const n = p.type === 'DATE' ? Math.round(Date.parse(`${value}T00:00:00Z`) / DAY_MS) : Number(value)
+  return Number.isFinite(n) ? n : null
+}
+
+/** Each new file's size, row count (from its footer) and partition (from its path). */
 async function describe(
   store: ObjectStore,
   engine: Engine,
   files: readonly string[],
-  partitioned: boolean,
+  partition: { name: string; type: string } | undefined,
   known: FileChange['known'],
 ): Promise<DataFile[]> {
-  const file = (key: string, recordCount: number, sizeBytes: number): DataFile => {
-    const dt = /(?:^|\/)dt=(\d{4}-\d\d-\d\d)\//.exec(key)?.[1]
-    return {
-      path: uriOf(store, key),
-      recordCount,
-      sizeBytes,
-      partition: partitioned
-        ? { dt: dt ? Math.round(Date.parse(`${dt}T00:00:00Z`) / DAY_MS) : null }
-        : ({} as Record<string, never>),
-    }
-  }
+  const file = (key: string, recordCount: number, sizeBytes: number): DataFile => ({
+    path: uriOf(store, key),
+    recordCount,
+    sizeBytes,
+    partition: partition
+      ? { [partition.name]: partitionValue(key, partition) }
+      : ({} as Record<string, never>),
+  })
   const counted = files.flatMap((k) => {
     const s = known?.get(k)
     return s ? [file(k, s.rows, s.bytes)] : []

@@ -171,6 +171,50 @@ export async function liveKeys(
   return (await liveFiles(store, m, snapshotId, resolve)).map((f) => resolve(f.path))
 }
 
+/**
+ * The live files of a table's current snapshot by key, as a writer needs them at every commit:
+ * read from the manifests once per process, then carried from each commit this process makes to
+ * the next (`carryIndex`), so a commit does not walk every file the table has.
+ */
+export async function liveIndex(
+  store: ObjectStore,
+  location: string,
+  m: TableMetadata,
+): Promise<ReadonlyMap<string, DataFile>> {
+  const id = `${store.uri}|${location}`
+  const snapshot = m['current-snapshot-id']
+  const hit = indexes.get(id)
+  if (hit?.snapshot === snapshot) return hit.files
+  const resolve = resolver(store, location, m)
+  const files = new Map<string, DataFile>()
+  for (const f of await liveFiles(store, m, undefined, resolve)) files.set(resolve(f.path), f)
+  indexes.delete(id)
+  indexes.set(id, { snapshot, files })
+  if (indexes.size > 1_000) indexes.delete(indexes.keys().next().value!)
+  return files
+}
+
+const indexes = new Map<string, { snapshot: number; files: Map<string, DataFile> }>()
+
+/** Moves a table's index to the snapshot just committed on `parent`, if it was at the parent. */
+export function carryIndex(
+  store: ObjectStore,
+  location: string,
+  commit: { readonly parentId: number; readonly snapshotId: number },
+  removed: readonly string[],
+  added: readonly DataFile[],
+): void {
+  const id = `${store.uri}|${location}`
+  const hit = indexes.get(id)
+  if (hit?.snapshot !== commit.parentId) {
+    indexes.delete(id)
+    return
+  }
+  for (const k of removed) hit.files.delete(k)
+  for (const f of added) hit.files.set(keyOf(store, f.path), f)
+  hit.snapshot = commit.snapshotId
+}
+
 /** Which snapshot a time-travel query reads: the one current at a time (ms), or one by id. */
 export type AsOf = { readonly at: number } | { readonly snapshot: number }
 

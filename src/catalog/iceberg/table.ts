@@ -53,7 +53,12 @@ export async function commit(
       // The commit is done: the hint, the metadata version let go and the caller's own write
       // follow side by side. A hint left behind by a crash only costs a reader a look ahead.
       rememberTable(store, location, { metadata: committed, version })
-      const done = { version, snapshotId: snapshot['snapshot-id'], key: metadataKey(location, version) }
+      const done = {
+        version,
+        snapshotId: snapshot['snapshot-id'],
+        parentId: base['current-snapshot-id'],
+        key: metadataKey(location, version),
+      }
       await Promise.all([
         store.put(joinKey(location, 'metadata', 'version-hint.text'), String(version)),
         ...dropped(location, loaded, version).map((k) => store.delete(k)),

@@ -157,7 +157,7 @@ export async function maintainCommand(
     })
     const missing = tables.filter((t) => !results.some((r) => r.table === t))
     if (missing.length)
-      throw new WeirError(`maintain: ${missing.join(', ')}: no trusted Iceberg table of that name`, {
+      throw new WeirError(`maintain: ${missing.join(', ')}: no Iceberg table of that name (trusted or refined)`, {
         code: 'CATALOG_NOT_FOUND',
         stage: 'cli',
       })

@@ -78,7 +78,6 @@ export async function buildIncremental(m: Model, ctx: BuildContext, resolver: Re
       partitioning: entry.partitioning,
       state: { sqlHash: sqlHash(compile(m, resolver)), inputs: inputsOf(m, resolver), seq },
     })
-    for (const k of replaced) if (!written.keys.includes(k)) await ctx.store.delete(k)
     return { action: 'incremental', rows: fresh, files: written.keys.length }
   } finally {
     await ctx.engine.run(`DROP TABLE IF EXISTS ${temp}`)

@@ -1,11 +1,12 @@
 import { rm } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { type Column, putTable, type TableEntry } from '../../catalog/catalog.js'
+import { commitFiles, partitionable } from '../../catalog/iceberg/mirror.js'
 import { attachTable } from '../../catalog/views.js'
 import { copyParquet } from '../../engine/parquet.js'
 import { joinKey } from '../../storage/storage.js'
 import { sqlError } from '../compile.js'
-import type { Model } from '../project.js'
+import { type Model, modelError } from '../project.js'
 import type { BuildContext } from './context.js'
 
 /** Writes rows as Parquet into the model's folder (partitioned if configured); returns the keys. */
@@ -25,6 +26,9 @@ export async function write(
       out,
       `part-${String(seq).padStart(6, '0')}-${tag}`,
       m.config.partitionBy,
+      undefined,
+      undefined,
+      m.config.format === 'iceberg',
     )
   } catch (err) {
     throw sqlError(m, err)
@@ -39,7 +43,13 @@ export async function write(
   return { keys, rows: r.ok }
 }
 
-/** Swaps the model's new output into the catalog in one write, with what it read, and attaches it. */
+/**
+ * Swaps the model's new output in, with what it read, and attaches it: a table as an Iceberg
+ * commit (the default) or its catalog entry's file list (`format='parquet'`); a view as its entry.
+ * Replaced files go then, but an Iceberg table's: readers of older snapshots keep them until
+ * `weir maintain`. A table whose partitioning changed, or that is no longer Iceberg, starts its
+ * Iceberg history again.
+ */
 export async function register(
   ctx: BuildContext,
   m: Model,
@@ -70,7 +80,6 @@ export async function register(
         ? { primaryKey: m.config.uniqueKey }
         : {}),
     columns: t.columns.map((c) => (docs.get(c.name) ? { ...c, description: docs.get(c.name)! } : c)),
-    ...(t.files ? { files: t.files } : {}),
     model: {
       seq: t.state.seq ?? (previous?.model?.seq ?? 0) + 1,
       sqlHash: t.state.sqlHash,
@@ -80,6 +89,41 @@ export async function register(
     },
     updatedAt: new Date().toISOString(),
   }
-  await putTable(ctx.store, entry)
-  await attachTable(ctx.engine, ctx.store, entry)
+  const old = previous?.files ?? []
+  const files = t.files ?? []
+  const keep = new Set(files)
+  const iceberg = t.format === 'parquet' && m.config.format === 'iceberg'
+  if (previous?.iceberg && (!iceberg || previous.partitioning.join() !== t.partitioning.join()))
+    for await (const o of ctx.store.list(joinKey(entry.location, 'metadata/'))) await ctx.store.delete(o.key)
+  let named: TableEntry = { ...entry, ...(t.files ? { files: t.files } : {}) }
+  if (iceberg) {
+    checkPartition(m, entry)
+    const had = new Set(old)
+    named = await commitFiles(
+      ctx.store,
+      ctx.engine,
+      { ...entry, iceberg: true },
+      {
+        written: files.filter((k) => !had.has(k)),
+        removed: old.filter((k) => !keep.has(k)),
+        retentionMs: RETENTION_MS,
+      },
+    )
+  } else await putTable(ctx.store, named)
+  await attachTable(ctx.engine, ctx.store, named)
+  if (!iceberg) for (const k of old) if (!keep.has(k)) await ctx.store.delete(k)
+}
+
+/** How long a model's replaced Iceberg snapshot stays readable: as a trusted table's by default. */
+const RETENTION_MS = 3_600_000
+
+/** An Iceberg table keeps its partition values in its manifests, typed: a date, an integer or text. */
+function checkPartition(m: Model, entry: TableEntry): void {
+  const col = m.config.partitionBy
+  const type = col ? entry.columns.find((c) => c.name === col)?.type : undefined
+  if (!col || !type || partitionable(type)) return
+  throw modelError(
+    `${m.path}:${m.firstLine}`,
+    `partition_by ${col} is a ${type} column; an Iceberg table is partitioned here by a date, integer or text column: cast it (e.g. CAST(${col} AS DATE)) or set format='parquet'`,
+  )
 }

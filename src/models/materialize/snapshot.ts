@@ -60,7 +60,6 @@ export async function buildSnapshot(
       state: { sqlHash: sqlHash(sql), inputs, seq },
       primaryKey: [...keys, 'valid_from'],
     })
-    for (const k of entry?.files ?? []) if (!written.keys.includes(k)) await ctx.store.delete(k)
     return { action: entry ? 'incremental' : 'created', rows: changed, files: written.keys.length }
   } finally {
     for (const t of temps) await e.run(`DROP TABLE IF EXISTS ${t}`)

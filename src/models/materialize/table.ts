@@ -26,7 +26,6 @@ export async function buildTable(
   const columns = await describe(ctx.engine, `(${sql}\n)`, m)
   const seq = (entry?.model?.seq ?? 0) + 1
   const written = await write(ctx, m, onePerKey(m, `SELECT * FROM (${sql}\n)`), seq, 'b')
-  const old = entry?.files ?? []
   await register(ctx, m, {
     format: 'parquet',
     columns,
@@ -34,7 +33,6 @@ export async function buildTable(
     partitioning: m.config.partitionBy ? [m.config.partitionBy] : [],
     state: { sqlHash: hash, inputs, seq },
   })
-  for (const k of old) if (!written.keys.includes(k)) await ctx.store.delete(k)
   return {
     action: entry ? 'rebuilt' : 'created',
     rows: written.rows,
