@@ -117,6 +117,8 @@ export interface ModelsReport {
   readonly models: readonly ModelResult[]
   readonly tests: readonly TestResult[]
   readonly seconds: number
+  /** With `catalog.glue`: why the built tables could not be registered, and what to run. */
+  readonly glue?: string
 }
 
 export interface IngestRunOptions {

@@ -253,11 +253,23 @@ catalog:
     const current = async () =>
       `s3://b/lake/trusted/x/tweets/metadata/v${(await loadTable(lake, 'trusted/x/tweets/'))!.version}.metadata.json`
     await writeFile(`${dir}/weir.yaml`, config(glueServer.url))
+    // A model's table is an Iceberg table too: Glue follows its builds as well.
+    const { mkdir } = await import('node:fs/promises')
+    await mkdir(`${dir}/models`)
+    await writeFile(
+      `${dir}/models/tweet_days.sql`,
+      "{{ config(materialized='table', partition_by='dt') }}\nselect dt, count(*) as tweets from {{ source('x', 'tweets') }} group by dt\n",
+    )
+    const model = () => glueServer.tables.get('refined.tweet_days')?.Parameters?.metadata_location
+    const built = async () =>
+      `s3://b/lake/refined/tweet_days/metadata/v${(await loadTable(lake, 'refined/tweet_days/'))!.version}.metadata.json`
     for (let round = 0; round < 2; round++) {
       const r = await weir(['run', '--once'], CREDS, dir)
       expect([r.code, r.stderr]).toEqual([0, ''])
       expect(pointer()).toBe(await current())
+      expect(model()).toBe(await built())
     }
+    expect(await built()).toMatch(/v2\.metadata\.json$/)
     expect(glueServer.tables.get('trusted.x_tweets__entities_hashtags')?.Parameters?.table_type).toBe(
       'ICEBERG',
     )

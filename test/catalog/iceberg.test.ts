@@ -226,7 +226,25 @@ describe('Iceberg tables', () => {
       sequence_number: 515,
       min_sequence_number: 516,
       added_snapshot_id: 503,
+      partitions: 507,
     })
+    // Each manifest's partition summary bounds the days of its files (4-byte little-endian days).
+    type Summary = { contains_null: boolean; lower_bound: Uint8Array | null; upper_bound: Uint8Array | null }
+    const records = list.records as { manifest_path: string; partitions: Summary[] | null }[]
+    const days = (b: Uint8Array | null) => Buffer.from(b!).readInt32LE(0)
+    const { entriesOf } = await import('../../src/catalog/iceberg/read.js')
+    const seen: number[] = []
+    for (const mf of await manifestsOf(store, m)) {
+      const [sum] = records.find((r) => r.manifest_path === mf.path)!.partitions!
+      for (const e of await entriesOf(store, mf)) {
+        const dt = e.file.partition.dt as number
+        seen.push(dt)
+        expect(dt).toBeGreaterThanOrEqual(days(sum!.lower_bound))
+        expect(dt).toBeLessThanOrEqual(days(sum!.upper_bound))
+      }
+      expect(sum!.contains_null).toBe(false)
+    }
+    expect(Math.min(...seen)).toBe(Date.parse('2026-11-20') / 86_400_000)
     const manifest = await readContainer(
       (await store.getBytes(new URL(mf!.path).pathname.slice(root.length + 1)))!,
     )

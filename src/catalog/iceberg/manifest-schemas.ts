@@ -29,6 +29,14 @@ export type ManifestFileRecord = { readonly manifest_path: string } & {
     | 'added_rows_count'
     | 'existing_rows_count'
     | 'deleted_rows_count']: number
+} & {
+  readonly partitions:
+    | readonly {
+        readonly contains_null: boolean
+        readonly lower_bound: Uint8Array | null
+        readonly upper_bound: Uint8Array | null
+      }[]
+    | null
 }
 
 const optional = (type: unknown, fieldId: number, name: string) => ({
@@ -90,7 +98,7 @@ export function entrySchema(fields: readonly (PartitionField & { type: IcebergTy
   }
 }
 
-/** The spec's `manifest_file` (v2), without partition summaries. */
+/** The spec's `manifest_file` (v2). */
 export const MANIFEST_FILE = {
   type: 'record',
   name: 'manifest_file',
@@ -108,5 +116,23 @@ export const MANIFEST_FILE = {
     { name: 'added_rows_count', type: 'long', 'field-id': 512 },
     { name: 'existing_rows_count', type: 'long', 'field-id': 513 },
     { name: 'deleted_rows_count', type: 'long', 'field-id': 514 },
+    optional(
+      {
+        type: 'array',
+        'element-id': 508,
+        items: {
+          type: 'record',
+          name: 'r508',
+          fields: [
+            { name: 'contains_null', type: 'boolean', 'field-id': 509 },
+            optional('boolean', 518, 'contains_nan'),
+            optional('bytes', 510, 'lower_bound'),
+            optional('bytes', 511, 'upper_bound'),
+          ],
+        },
+      },
+      507,
+      'partitions',
+    ),
   ],
 }

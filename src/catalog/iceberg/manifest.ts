@@ -40,6 +40,53 @@ export interface ManifestFile {
   readonly added: { files: number; rows: number }
   readonly existing: { files: number; rows: number }
   readonly deleted: { files: number; rows: number }
+  /** Per partition field of its spec, the range of values its files have: engines skip the manifest by it. */
+  readonly partitions?: readonly FieldSummary[]
+}
+
+/** The spec's `field_summary`: bounds in the single-value binary serialization. */
+export interface FieldSummary {
+  readonly containsNull: boolean
+  readonly lower: Uint8Array | null
+  readonly upper: Uint8Array | null
+}
+
+/**
+ * The partition summaries of a manifest's entries, for the spec's fields (identity partitions of
+ * dates, integers, longs or text): whether a value is null, and the lowest and highest value.
+ */
+export function partitionSummaries(
+  entries: readonly ManifestEntry[],
+  fields: readonly (PartitionField & { type: IcebergType })[],
+): FieldSummary[] {
+  return fields.map((f) => {
+    let containsNull = false
+    let lower: string | number | undefined
+    let upper: string | number | undefined
+    for (const e of entries) {
+      const v = e.file.partition[f.name]
+      if (v === null || v === undefined) containsNull = true
+      else {
+        if (lower === undefined || before(v, lower)) lower = v
+        if (upper === undefined || before(upper, v)) upper = v
+      }
+    }
+    const bytes = (v: string | number | undefined) => (v === undefined ? null : singleValue(v, f.type))
+    return { containsNull, lower: bytes(lower), upper: bytes(upper) }
+  })
+}
+
+/** Iceberg orders text by its UTF-8 bytes (JavaScript's `<` by UTF-16 units), numbers as numbers. */
+const before = (a: string | number, b: string | number) =>
+  typeof a === 'string' && typeof b === 'string' ? Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0 : a < b
+
+/** The spec's single-value serialization (Appendix D): int and date 4 bytes, long 8, little-endian; text UTF-8. */
+function singleValue(v: string | number, type: IcebergType): Uint8Array {
+  if (typeof v === 'string') return Buffer.from(v, 'utf8')
+  const b = Buffer.alloc(type === 'long' ? 8 : 4)
+  if (type === 'long') b.writeBigInt64LE(BigInt(v))
+  else b.writeInt32LE(v)
+  return b
 }
 
 /** An Avro object container file of `records`, with the key-value metadata readers need. */
@@ -156,6 +203,14 @@ export function manifestListBytes(
       added_rows_count: m.added.rows,
       existing_rows_count: m.existing.rows,
       deleted_rows_count: m.deleted.rows,
+      partitions: m.partitions
+        ? m.partitions.map((p) => ({
+            contains_null: p.containsNull,
+            contains_nan: null,
+            lower_bound: p.lower && Buffer.from(p.lower),
+            upper_bound: p.upper && Buffer.from(p.upper),
+          }))
+        : null,
     })),
     {
       'snapshot-id': String(meta.snapshotId),
@@ -178,5 +233,14 @@ export async function readManifestList(bytes: Uint8Array): Promise<ManifestFile[
     added: { files: r.added_files_count, rows: r.added_rows_count },
     existing: { files: r.existing_files_count, rows: r.existing_rows_count },
     deleted: { files: r.deleted_files_count, rows: r.deleted_rows_count },
+    ...(r.partitions
+      ? {
+          partitions: r.partitions.map((p) => ({
+            containsNull: p.contains_null,
+            lower: p.lower_bound,
+            upper: p.upper_bound,
+          })),
+        }
+      : {}),
   }))
 }

@@ -7,6 +7,7 @@ import {
   type ManifestFile,
   manifestBytes,
   manifestListBytes,
+  partitionSummaries,
 } from './manifest.js'
 import { current, newSnapshotId, type Snapshot, type TableMetadata, uriOf } from './metadata.js'
 import { entriesOf, manifestsOf, primeList, primeManifest } from './read.js'
@@ -41,7 +42,10 @@ export async function writeSnapshot(
     const key = joinKey(location, 'metadata', `${randomUUID()}-m${manifests.length}.avro`)
     const bytes = await manifestBytes(entries, opts)
     started(store.put(key, bytes))
-    const mf = summary(entries, uriOf(store, key), bytes.length, spec['spec-id'], seq, snapshotId)
+    const mf = {
+      ...summary(entries, uriOf(store, key), bytes.length, spec['spec-id'], seq, snapshotId),
+      partitions: partitionSummaries(entries, fields),
+    }
     manifests.push(mf)
     primeManifest(store, mf, asRead(entries, snapshotId, seq))
   }

@@ -25,6 +25,7 @@ export async function modelCommand(opts: ModelCommandOptions, globals: GlobalOpt
     }
     const failing = (r: ModelsReport) => [
       ...r.models.filter((m) => m.action === 'failed').map((m) => m.error ?? m.model),
+      ...(r.glue ? [r.glue] : []),
       ...r.tests
         .filter((t) => t.status === 'fail' || t.status === 'error')
         .map((t) => `test ${t.name} ${t.status}: ${t.failures} failing rows (${t.where})`),

@@ -157,10 +157,13 @@ export async function maintainCommand(
     })
     const missing = tables.filter((t) => !results.some((r) => r.table === t))
     if (missing.length)
-      throw new WeirError(`maintain: ${missing.join(', ')}: no Iceberg table of that name (trusted or refined)`, {
-        code: 'CATALOG_NOT_FOUND',
-        stage: 'cli',
-      })
+      throw new WeirError(
+        `maintain: ${missing.join(', ')}: no Iceberg table of that name (trusted or refined)`,
+        {
+          code: 'CATALOG_NOT_FOUND',
+          stage: 'cli',
+        },
+      )
     const columns = ['table', 'expired', 'snapshots', 'deleted', 'freed'].map((name) => ({ name, type: '' }))
     const rows = results.map((r) => ({ ...r, freed: formatBytes(r.bytes) }))
     process.stdout.write(

@@ -80,7 +80,10 @@ export function registerMaintain(program: Command): void {
     .description(
       "expire Iceberg tables' snapshots past their retention and delete the files no kept snapshot uses",
     )
-    .argument('[table...]', 'trusted or refined tables, e.g. x_tweets fact_tweet (default: every Iceberg table)')
+    .argument(
+      '[table...]',
+      'trusted or refined tables, e.g. x_tweets fact_tweet (default: every Iceberg table)',
+    )
     .option('--retention <duration>', "keep snapshots this recent (default: each table's retention setting)")
     .action(async (tables: string[], opts: { retention?: string }, cmd: Command) => {
       const { maintainCommand } = await import('../commands/stages.js')

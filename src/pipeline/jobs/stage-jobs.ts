@@ -81,10 +81,11 @@ export function modelsJob(c: JobContext): JobSpec {
       const r = await c.p.models({ test: true })
       const failed = r.models.filter((m) => m.action === 'failed')
       const failing = r.tests.filter((t) => t.status === 'fail' || t.status === 'error')
-      if (failed.length || failing.length) {
+      if (failed.length || failing.length || r.glue) {
         throw new WeirError(
           [
             ...failed.map((m) => m.error ?? m.model),
+            ...(r.glue ? [r.glue] : []),
             ...failing.map((t) => `test ${t.name} ${t.status}: ${t.failures} failing rows (${t.where})`),
           ].join('; '),
           { code: 'MODEL_FAILED', stage: 'model' },

@@ -79,3 +79,18 @@ export async function syncAfterRefine(
     return `glue: ${(err as Error).message}; the tables are refined, run \`weir catalog sync-glue\` once Glue is reachable`
   }
 }
+
+/**
+ * After a models build, with `catalog.glue` set: the tables built registered again, so an Iceberg
+ * table's metadata_location is the commit just made. A failure is the run's to report, as a refine's.
+ */
+export async function syncAfterModels(p: Resources, built: readonly string[]): Promise<string | undefined> {
+  const settings = p.config.catalog.glue
+  if (!settings || built.length === 0) return undefined
+  try {
+    await glueSync(p, { ...settings, only: built.map((name) => `refined.${name}`) })
+    return undefined
+  } catch (err) {
+    return `glue: ${(err as Error).message}; the models are built, run \`weir catalog sync-glue\` once Glue is reachable`
+  }
+}

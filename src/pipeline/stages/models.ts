@@ -6,6 +6,7 @@ import { resolverFor as modelResolver, runModels } from '../../models/run.js'
 import { runTests } from '../../models/tests.js'
 import type { ModelsOptions, ModelsReport } from '../pipeline.js'
 import type { Resources } from '../resources.js'
+import { syncAfterModels } from './glue.js'
 
 /** Builds the selected models into the refined zone, then runs their data tests. */
 export async function modelsStage(p: Resources, options: ModelsOptions = {}): Promise<ModelsReport> {
@@ -28,8 +29,13 @@ export async function modelsStage(p: Resources, options: ModelsOptions = {}): Pr
     models.filter((m) => m.action !== 'failed' && m.action !== 'skipped').map((m) => m.model),
   )
   const scope = options.test === 'only' ? selected : built
+  const changed = models.filter((m) => ['created', 'rebuilt', 'incremental'].includes(m.action))
+  const glue = await syncAfterModels(
+    p,
+    changed.map((m) => m.model),
+  )
   const tests = options.test === false ? [] : await runTests(p.store, e, project, scope)
-  return { models, tests, seconds: (performance.now() - t0) / 1000 }
+  return { models, tests, seconds: (performance.now() - t0) / 1000, ...(glue ? { glue } : {}) }
 }
 
 /** The compiled SQL of the selected models, in build order. */
