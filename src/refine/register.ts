@@ -1,5 +1,5 @@
 import { type Column, getTable, putTable, type TableEntry } from '../catalog/catalog.js'
-import { commitFiles } from '../catalog/iceberg/mirror.js'
+import { commitFiles, mirrorIceberg } from '../catalog/iceberg/mirror.js'
 import { errorsKey } from '../core/paths.js'
 import { describeColumns, type Engine, sqlString } from '../engine/engine.js'
 import type { ObjectStore } from '../storage/storage.js'
@@ -33,9 +33,16 @@ export async function registerOutputs(
   const commits: Promise<unknown>[] = []
   for (const d of [...done].reverse()) {
     const t = { name: d.o.name, location: d.o.location, keys: d.o.keys, plan: d.plan }
-    const entry = await trustedEntry(store, raw, t, firstFile, partitioned)
+    const { entry, previous } = await trustedEntry(store, raw, t, firstFile, partitioned)
     if (!iceberg) {
       await putTable(store, { ...entry, files: d.files })
+      continue
+    }
+    // A Hive-style table whose config now says Iceberg: its first commit is every live file.
+    if (previous && !previous.iceberg) {
+      const first = mirrorIceberg(store, iceberg.engine, { ...entry, iceberg: true, files: d.files }, iceberg)
+      first.catch(() => {})
+      commits.push(first)
       continue
     }
     const change = {
@@ -61,7 +68,7 @@ async function trustedEntry(
   t: { name: string; location: string; keys: readonly string[]; plan: SchemaPlan },
   firstFile: string,
   partitioned: boolean,
-): Promise<TableEntry> {
+): Promise<{ entry: TableEntry; previous: TableEntry | undefined }> {
   const { plan } = t
   const now = new Date().toISOString()
   const previous = await getTable(store, 'trusted', t.name)
@@ -82,7 +89,7 @@ async function trustedEntry(
       changes: plan.changes,
     })
   }
-  return {
+  const entry: TableEntry = {
     zone: 'trusted',
     name: t.name,
     ...(raw.source ? { source: raw.source } : {}),
@@ -95,6 +102,7 @@ async function trustedEntry(
     versions,
     updatedAt: now,
   }
+  return { entry, previous }
 }
 
 /** Records the raw table's columns, read from the staged Parquet footers (cheaper than the JSON). */

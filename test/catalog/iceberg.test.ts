@@ -610,6 +610,39 @@ describe('a pipeline with an Iceberg trusted table', () => {
     }
   })
 
+  it('a Hive-style table whose config turns to Iceberg keeps every row: its first commit holds all its files', async () => {
+    const sections = (format: string) => ({
+      landing: { maxRecords: 20 },
+      sources: { w: { kind: 'demo', dataset: 'weather', count: 60 } },
+      tables: { 'w.realtime': { eventTime: 'data.time', format } },
+    })
+    const first = await pipeline('weir-iceberg-switch-', sections('parquet'))
+    const count = async (q: typeof first.p) =>
+      Number((await q.query('SELECT count(*) AS n FROM trusted.w_realtime')).rows[0]!.n)
+    try {
+      await first.p.ingest()
+      await first.p.land()
+      await first.p.refine()
+      expect(await count(first.p)).toBe(60)
+    } finally {
+      await first.p.close()
+    }
+    // Refined again before any `weir catalog migrate`: no key, so the same readings append.
+    const root = first.lake.localPath!('')
+    const next = await pipeline('weir-iceberg-switch-', { ...sections('iceberg'), lake: root })
+    try {
+      await next.p.ingest()
+      await next.p.land()
+      await next.p.refine()
+      expect(await count(next.p)).toBe(120)
+      expect((await getTable(next.lake, 'trusted', 'w_realtime'))!.iceberg).toBe(true)
+      const read = await icebergRead({ tableUrl: uriOf(next.lake, 'trusted/w/realtime') })
+      expect(read).toHaveLength(120)
+    } finally {
+      await next.p.close()
+    }
+  })
+
   it('reads a lake copied elsewhere at its new place, now and as of before, and its next refine starts the history there', async () => {
     // The clock stands still, so the demo makes the very same tweets each run (see the polling test).
     vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-11-25T12:00:00Z') })

@@ -228,12 +228,21 @@ describe('weir model (CLI)', () => {
       }
       // Parquet only: the entry lists the files, and the Iceberg metadata is gone.
       await p.write('models/by_day.sql', model('parquet'))
-      await pipe.models({ test: false, fullRefresh: true })
+      expect((await pipe.models({ test: false })).models[0]).toMatchObject({ action: 'rebuilt', rows: 40 })
       const hive = (await getTable(pipe.store, 'refined', 'by_day'))!
       expect(hive.iceberg).toBeUndefined()
       expect(hive.files?.length).toBeGreaterThan(1)
       expect(existsSync(metadata) ? readdirSync(metadata) : []).toEqual([])
       expect((await pipe.query('select count(*) as n from refined.by_day')).rows).toEqual([{ n: 40 }])
+      // And back: the Iceberg table's first commit is every file of the build.
+      await p.write('models/by_day.sql', model(''))
+      expect((await pipe.models({ test: false })).models[0]).toMatchObject({ action: 'rebuilt', rows: 40 })
+      const back = fetchLocalFiles()
+      try {
+        expect(await icebergRead({ tableUrl: uriOf(pipe.store, 'refined/by_day') })).toHaveLength(40)
+      } finally {
+        back()
+      }
       // A timestamp partition: Iceberg's manifests here hold dates, integers and text.
       await p.write('models/by_day.sql', model('', 'at'))
       const r = await pipe.models({ test: false, fullRefresh: true })

@@ -98,7 +98,8 @@ export async function register(
   let named: TableEntry = { ...entry, ...(t.files ? { files: t.files } : {}) }
   if (iceberg) {
     checkPartition(m, entry)
-    const had = new Set(old)
+    // A table that was Hive-style: its first commit is every file of the build.
+    const had = new Set(previous?.iceberg ? old : [])
     named = await commitFiles(
       ctx.store,
       ctx.engine,
@@ -111,7 +112,8 @@ export async function register(
     )
   } else await putTable(ctx.store, named)
   await attachTable(ctx.engine, ctx.store, named)
-  if (!iceberg) for (const k of old) if (!keep.has(k)) await ctx.store.delete(k)
+  // Unless an Iceberg snapshot kept for readers names them (until `weir maintain`), they go at once.
+  if (!(iceberg && previous?.iceberg)) for (const k of old) if (!keep.has(k)) await ctx.store.delete(k)
 }
 
 /** How long a model's replaced Iceberg snapshot stays readable: as a trusted table's by default. */

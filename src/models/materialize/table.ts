@@ -19,6 +19,8 @@ export async function buildTable(
     !forced &&
     !ctx.opts.fullRefresh &&
     entry?.format === 'parquet' &&
+    // A table whose format changed (Iceberg or Hive-style) is built again in its new format.
+    (entry.iceberg === true) === (m.config.format === 'iceberg') &&
     entry.model?.sqlHash === hash &&
     sameInputs(entry.model.inputs, inputs)
   )
