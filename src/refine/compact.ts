@@ -41,7 +41,7 @@ export async function compact(
       byPartition.set(hivePartition(k), list)
     }
     const fieldIds = t.iceberg
-      ? await fieldIdsFor(store, t.location, t.columns, t.partitioning.includes('dt'))
+      ? await fieldIdsFor(store, t.location, t.columns, t.partitioning[0])
       : undefined
     const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14)
     const replaced: string[] = []

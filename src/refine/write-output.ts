@@ -65,7 +65,9 @@ export async function writeOutput(
   // One write of Parquet per table: from the staged rows, cast and filtered to fit.
   const base = join(c.stage, `fitted-${c.n}`)
   const unfit = join(c.stage, `unfit-${c.n}.ndjson`)
-  const ids = c.iceberg ? await fieldIdsFor(store, o.location, plan.columns, c.partitioned) : undefined
+  const ids = c.iceberg
+    ? await fieldIdsFor(store, o.location, plan.columns, c.partitioned ? 'dt' : undefined)
+    : undefined
   const fitted = await fitSchema(engine, o.staged, plan, base, unfit, c.seq, c.partitioned, ids, batch)
   if (fitted.bad) {
     const key = errorKey(c.raw, `${pad(c.seq)}-schema${c.n ? `-${c.n}` : ''}`, c.now)

@@ -187,6 +187,37 @@ describe('Iceberg tables', () => {
     expect((await liveFiles(store, now, before)).reduce((s, f) => s + f.recordCount, 0)).toBe(80)
   })
 
+  it('a column whose type cannot be promoted (a model rebuilt) gets a new id; a promotion keeps its id', async () => {
+    const { icebergSchema } = await import('../../src/catalog/iceberg/schema.js')
+    const before = icebergSchema(
+      [
+        { name: 'n', type: 'INTEGER' },
+        { name: 'x', type: 'BIGINT' },
+        { name: 's', type: 'STRUCT(a INTEGER)' },
+      ],
+      0,
+      undefined,
+      0,
+    )
+    const after = icebergSchema(
+      [
+        { name: 'n', type: 'BIGINT' },
+        { name: 'x', type: 'DOUBLE' },
+        { name: 's', type: 'STRUCT(a VARCHAR)' },
+      ],
+      1,
+      before.schema,
+      before.lastColumnId,
+    )
+    const id = (sch: typeof before.schema, name: string) => sch.fields.find((f) => f.name === name)!.id
+    expect(id(after.schema, 'n')).toBe(id(before.schema, 'n'))
+    expect(id(after.schema, 'x')).toBeGreaterThan(before.lastColumnId)
+    const inner = (sch: typeof before.schema) =>
+      (sch.fields.find((f) => f.name === 's')!.type as unknown as { fields: { id: number }[] }).fields[0]!.id
+    expect(inner(after.schema)).toBeGreaterThan(before.lastColumnId)
+    expect(after.lastColumnId).toBe(before.lastColumnId + 2)
+  })
+
   it('a new column gets a new field id; files written before read it as null', async () => {
     const columns: Column[] = [...BASE, { name: 'lang', type: 'VARCHAR' }]
     await commit(store, LOCATION, { operation: 'append', add: [], remove: [], columns })

@@ -214,6 +214,22 @@ describe('weir model (CLI)', () => {
       expect((await pipe.models({ test: false })).models[0]).toMatchObject({ action: 'created', rows: 40 })
       const ice = (await getTable(pipe.store, 'refined', 'by_day'))!
       expect(ice.iceberg && ice.files === undefined).toBe(true)
+      // Each file carries the field ids of the table's schema, every column's, the partition's too.
+      const { loadTable } = await import('../../src/catalog/iceberg/read.js')
+      const { current } = await import('../../src/catalog/iceberg/metadata.js')
+      const ids = new Map(
+        current((await loadTable(pipe.store, 'refined/by_day/'))!.metadata).schema.fields.map((f) => [
+          f.name,
+          f.id,
+        ]),
+      )
+      expect([...ids.keys()].sort()).toEqual(['at', 'day', 'id', 'lang'])
+      for (const key of (await tableFiles(pipe.store, ice))!) {
+        const footer = await pipe.query(
+          `SELECT name, field_id FROM parquet_schema('${pipe.store.localPath!(key)}') WHERE field_id IS NOT NULL`,
+        )
+        expect(new Map(footer.rows.map((r) => [String(r.name), Number(r.field_id)]))).toEqual(ids)
+      }
       const restore = fetchLocalFiles()
       try {
         const read = (await icebergRead({ tableUrl: uriOf(pipe.store, 'refined/by_day') })) as {

@@ -142,11 +142,12 @@ export async function fieldIdsFor(
   store: ObjectStore,
   location: string,
   columns: readonly Column[],
-  partitioned: boolean,
+  /** The table's partition column (`dt` for a trusted table), if any. */
+  partitionBy: string | undefined,
 ): Promise<(written: readonly Column[]) => string> {
-  const all = icebergColumns({ columns, partitioning: partitioned ? ['dt'] : [] })
+  const all = icebergColumns({ columns, partitioning: partitionBy ? [partitionBy] : [] })
   const loaded = await loadTable(store, location)
-  const base = loaded?.metadata ?? newMetadata(store, location, all, partitioned ? 'dt' : undefined)
+  const base = loaded?.metadata ?? newMetadata(store, location, all, partitionBy)
   const { schema } = current(withColumns(base, all))
   return (written) => fieldIdsOption(schema, written)
 }

@@ -82,8 +82,10 @@ export function icebergSchema(
       remember(`${path}{v}`, t.value)
     }
   }
+  const scalars = new Map<string, string>()
   const rememberField = (path: string, f: IcebergField) => {
     known.set(path, f.id)
+    if (typeof f.type === 'string') scalars.set(path, f.type)
     remember(path, f.type)
   }
   for (const f of previous?.fields ?? []) rememberField(f.name, f)
@@ -132,8 +134,13 @@ export function icebergSchema(
     }
   }
   const field = (name: string, t: Type, path: string): IcebergField => {
-    const id = idOf(path)
-    return { id, name, required: false, type: convert(t, path) }
+    let id = idOf(path)
+    const type = convert(t, path)
+    // A type Iceberg cannot promote to (a model rebuilt with a column of another type) is another
+    // column of the same name: files written before keep reading the old one by its id.
+    const before = scalars.get(path)
+    if (typeof type === 'string' && before !== undefined && !widens(before, type)) id = ++last
+    return { id, name, required: false, type }
   }
   const fields = columns.map((c) => field(c.name, parse(c.type), c.name))
   return { schema: { type: 'struct', 'schema-id': schemaId, fields }, lastColumnId: last }
@@ -177,6 +184,13 @@ export function fieldIdsOption(schema: IcebergSchema, columns?: readonly Column[
   return `{${byName(schema.fields, top).join(', ')}}`
 }
 
+/** Whether an Iceberg scalar type may become another in place: the same, int → long, float → double, a wider decimal. */
+function widens(from: string, to: string): boolean {
+  if (from === to || (from === 'int' && to === 'long') || (from === 'float' && to === 'double')) return true
+  const [a, b] = [/^decimal\((\d+), (\d+)\)$/.exec(from), /^decimal\((\d+), (\d+)\)$/.exec(to)]
+  return !!a && !!b && a[2] === b[2] && Number(b[1]) >= Number(a[1])
+}
+
 /**
  * Whether Iceberg lets a column of DuckDB type `from` become `to` in place, its field id kept:
  * int → long, float → double, a decimal's precision raised (same scale), a struct gaining fields,
@@ -187,10 +201,7 @@ export function promotes(from: string, to: string): boolean {
     t.name === 'DECIMAL' ? `decimal(${t.args[0] ?? 18}, ${t.args[1] ?? 3})` : (SCALARS[t.name] ?? t.name)
   const ok = (a: Type, b: Type): boolean => {
     if (a.kind === 'scalar' && b.kind === 'scalar') {
-      const [x, y] = [scalar(a), scalar(b)]
-      if (x === y || (x === 'int' && y === 'long') || (x === 'float' && y === 'double')) return true
-      const [dx, dy] = [/^decimal\((\d+), (\d+)\)$/.exec(x), /^decimal\((\d+), (\d+)\)$/.exec(y)]
-      return !!dx && !!dy && dx[2] === dy[2] && Number(dy[1]) >= Number(dx[1])
+      return widens(scalar(a), scalar(b))
     }
     if (a.kind === 'list' && b.kind === 'list') return ok(a.of, b.of)
     if (a.kind === 'map' && b.kind === 'map') return ok(a.key, b.key) && ok(a.value, b.value)

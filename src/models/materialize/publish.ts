@@ -1,8 +1,9 @@
 import { rm } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { type Column, putTable, type TableEntry } from '../../catalog/catalog.js'
-import { commitFiles, partitionable } from '../../catalog/iceberg/mirror.js'
+import { commitFiles, fieldIdsFor, partitionable } from '../../catalog/iceberg/mirror.js'
 import { attachTable } from '../../catalog/views.js'
+import { describeColumns } from '../../engine/engine.js'
 import { copyParquet } from '../../engine/parquet.js'
 import { joinKey } from '../../storage/storage.js'
 import { sqlError } from '../compile.js'
@@ -18,17 +19,21 @@ export async function write(
   tag: string,
 ): Promise<{ keys: string[]; rows: number }> {
   const out = join(ctx.stage, `out-${tag}`)
+  const iceberg = m.config.format === 'iceberg'
   let r: { written: string[]; ok: number }
   try {
+    // An Iceberg table's files carry the field ids its next commit gives their columns.
+    const columns = iceberg ? await describeColumns(ctx.engine, `(${rows})`) : undefined
+    const ids = columns && (await fieldIdsFor(ctx.store, `refined/${m.name}/`, columns, m.config.partitionBy))
     r = await copyParquet(
       ctx.engine,
       rows,
       out,
       `part-${String(seq).padStart(6, '0')}-${tag}`,
       m.config.partitionBy,
-      undefined,
-      undefined,
-      m.config.format === 'iceberg',
+      ids,
+      columns,
+      iceberg,
     )
   } catch (err) {
     throw sqlError(m, err)
