@@ -1,6 +1,6 @@
 import type { CsvOptions } from '../core/csv.js'
 import { getJson, joinKey, type ObjectStore, putJson } from '../storage/storage.js'
-import { snapshotKeys } from './iceberg/read.js'
+import { snapshotKeys } from './iceberg/live.js'
 
 export const ZONES = ['raw', 'trusted', 'refined'] as const
 export type Zone = (typeof ZONES)[number]

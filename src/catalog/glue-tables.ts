@@ -1,7 +1,7 @@
 import type { Column as GlueColumn, StorageDescriptor, TableInput } from '@aws-sdk/client-glue'
 import type { Column, TableEntry } from './catalog.js'
 import { athenaType, projection } from './ddl.js'
-import { icebergColumns } from './iceberg/mirror.js'
+import { icebergColumns } from './iceberg/data-files.js'
 import { parse } from './types.js'
 
 const PARQUET: StorageDescriptor = {

@@ -3,7 +3,7 @@ import { type Engine, sqlIdent, sqlList, sqlString } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
 import type { ObjectInfo, ObjectStore } from '../storage/storage.js'
 import { listTables, type TableEntry, ZONES } from './catalog.js'
-import { type AsOf, snapshotKeys } from './iceberg/read.js'
+import { type AsOf, snapshotKeys } from './iceberg/live.js'
 
 const EXTENSIONS: Readonly<Record<TableEntry['format'], string>> = {
   ndjson: '.ndjson',

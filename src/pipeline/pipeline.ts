@@ -1,5 +1,5 @@
 import type { AlertEvent } from '../alerts/watch.js'
-import type { AsOf } from '../catalog/iceberg/read.js'
+import type { AsOf } from '../catalog/iceberg/live.js'
 import type { LoadedConfig } from '../config/load.js'
 import { type QueryResult, type QueryStream, sqlString } from '../engine/engine.js'
 import type { ModelResult } from '../models/run.js'

@@ -1,4 +1,4 @@
-import type { AsOf } from '../catalog/iceberg/read.js'
+import type { AsOf } from '../catalog/iceberg/live.js'
 import { attachLake } from '../catalog/views.js'
 import { WeirError } from '../core/errors.js'
 import type { Engine } from '../engine/engine.js'

@@ -79,11 +79,8 @@ export async function refineTable(
       await setAside(store, engine, raw, batch.table, reason, join(stage, 'errors.ndjson'), seq, opts.now)
     }
     const mirror = iceberg && { engine, ...iceberg }
-    // The raw table's columns are its own record, side by side with the tables' commits.
-    await Promise.all([
-      registerOutputs(store, raw, w.done, pending[0]!.key, partitioned, mirror),
-      recordRawColumns(store, engine, raw, batch),
-    ])
+    await registerOutputs(store, raw, w.done, pending[0]!.key, partitioned, mirror)
+    await recordRawColumns(store, engine, raw, batch)
     const changed = pending.filter((p) => ledger.files[p.key]).length
     await state.put(ledgerName, nextLedger(ledger, pending, batch.perFile, local, seq, partitioned))
     // Only now that readers and the ledger point at the new files may the old ones go (not an Iceberg table's: see maintain).

@@ -1,5 +1,6 @@
 import type { TableEntry } from '../catalog/catalog.js'
-import { liveIndex, loadTable } from '../catalog/iceberg/read.js'
+import { liveIndex } from '../catalog/iceberg/live.js'
+import { loadTable } from '../catalog/iceberg/read.js'
 import type { StateStore } from '../state/state.js'
 import type { ObjectInfo, ObjectStore } from '../storage/storage.js'
 

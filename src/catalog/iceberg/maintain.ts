@@ -1,9 +1,10 @@
 import { WeirError } from '../../core/errors.js'
 import { joinKey, type ObjectStore } from '../../storage/storage.js'
 import { listTables, type TableEntry } from '../catalog.js'
+import { snapshotKeys } from './live.js'
 import type { ManifestFile } from './manifest.js'
 import { type TableMetadata, uriOf } from './metadata.js'
-import { entriesOf, keyOf, loadTable, manifestsOf, metadataKey, moved, snapshotKeys } from './read.js'
+import { entriesOf, keyOf, loadTable, manifestsOf, metadataKey, moved } from './read.js'
 import { expireSnapshots, retentionOf } from './table.js'
 
 export interface MaintainResult {

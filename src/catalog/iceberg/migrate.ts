@@ -1,8 +1,8 @@
 import type { Engine } from '../../engine/engine.js'
 import type { ObjectStore } from '../../storage/storage.js'
 import { putTable, type TableEntry } from '../catalog.js'
+import { snapshotKeys } from './live.js'
 import { mirrorIceberg } from './mirror.js'
-import { snapshotKeys } from './read.js'
 
 export interface MigrateResult {
   readonly table: string

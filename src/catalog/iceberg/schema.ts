@@ -68,27 +68,7 @@ export function icebergSchema(
   previous: IcebergSchema | undefined,
   lastColumnId: number,
 ): { schema: IcebergSchema; lastColumnId: number } {
-  const known = new Map<string, number>()
-  const remember = (path: string, t: IcebergType) => {
-    if (typeof t === 'string') return
-    if (t.type === 'struct') for (const f of t.fields) rememberField(`${path}.${f.name}`, f)
-    else if (t.type === 'list') {
-      known.set(`${path}[]`, t['element-id'])
-      remember(`${path}[]`, t.element)
-    } else {
-      known.set(`${path}{k}`, t['key-id'])
-      known.set(`${path}{v}`, t['value-id'])
-      remember(`${path}{k}`, t.key)
-      remember(`${path}{v}`, t.value)
-    }
-  }
-  const scalars = new Map<string, string>()
-  const rememberField = (path: string, f: IcebergField) => {
-    known.set(path, f.id)
-    if (typeof f.type === 'string') scalars.set(path, f.type)
-    remember(path, f.type)
-  }
-  for (const f of previous?.fields ?? []) rememberField(f.name, f)
+  const { known, scalars } = idsByPath(previous)
   let last = lastColumnId
   const idOf = (path: string) => known.get(path) ?? ++last
 
@@ -146,12 +126,38 @@ export function icebergSchema(
   return { schema: { type: 'struct', 'schema-id': schemaId, fields }, lastColumnId: last }
 }
 
+/** The ids of a schema's fields (and of lists' elements, maps' keys and values) by path of names, and its scalar fields' types. */
+function idsByPath(previous: IcebergSchema | undefined) {
+  const known = new Map<string, number>()
+  const remember = (path: string, t: IcebergType) => {
+    if (typeof t === 'string') return
+    if (t.type === 'struct') for (const f of t.fields) rememberField(`${path}.${f.name}`, f)
+    else if (t.type === 'list') {
+      known.set(`${path}[]`, t['element-id'])
+      remember(`${path}[]`, t.element)
+    } else {
+      known.set(`${path}{k}`, t['key-id'])
+      known.set(`${path}{v}`, t['value-id'])
+      remember(`${path}{k}`, t.key)
+      remember(`${path}{v}`, t.value)
+    }
+  }
+  const scalars = new Map<string, string>()
+  const rememberField = (path: string, f: IcebergField) => {
+    known.set(path, f.id)
+    if (typeof f.type === 'string') scalars.set(path, f.type)
+    remember(path, f.type)
+  }
+  for (const f of previous?.fields ?? []) rememberField(f.name, f)
+  return { known, scalars }
+}
+
 /**
  * DuckDB's `FIELD_IDS` option for COPY … TO parquet, so each Parquet column carries its Iceberg
  * field id: `{id: 1, s: {__duckdb_field_id: 2, a: 3}, l: {__duckdb_field_id: 4, element: 5}}`.
  * Only the columns the file has (`columns`, as DuckDB describes the rows written; all of the
  * schema's if omitted), matched to the schema by name: DuckDB refuses an id for a column it does
- * not write, and a partition column is not written.
+ * not write (a Hive-style table's partition column is only in its folder names).
  */
 export function fieldIdsOption(schema: IcebergSchema, columns?: readonly Column[]): string {
   const name = (n: string) => `"${n.replaceAll('"', '""')}"`

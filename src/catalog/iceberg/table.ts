@@ -6,7 +6,8 @@ import { newMetadata, type TableMetadata, uriOf, withColumns, withSnapshot } fro
 import { type LoadedTable, loadTable, metadataKey, moved, rememberTable } from './read.js'
 import { writeSnapshot } from './snapshot.js'
 
-export { liveFiles, loadTable, manifestsOf } from './read.js'
+export { liveFiles } from './live.js'
+export { loadTable, manifestsOf } from './read.js'
 
 /** What one commit does: files added and files (by URI) removed, and the table's columns after it. */
 export interface Change {
