@@ -31,8 +31,12 @@ export function formatIssues(
         return `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, found ${found}`
       case 'invalid_union':
         return `${where}: ${unionHint(issue)}, found ${found}`
-      default:
-        return `${where}: ${issue.message}, found ${found}`
+      default: {
+        // A check that quotes the value itself (an expression's parse error) says it once.
+        const value = lookup(input, path)
+        const quoted = issue.code === 'custom' && typeof value === 'string' && issue.message.includes(value)
+        return quoted ? `${where}: ${issue.message}` : `${where}: ${issue.message}, found ${found}`
+      }
     }
   })
 }

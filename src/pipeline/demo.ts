@@ -217,7 +217,7 @@ function modelsSummary(models: ModelsReport): StageSummary {
     stage: 'model',
     records: models.models.reduce((n, m) => n + m.rows, 0),
     files: models.models.reduce((n, m) => n + m.files, 0),
-    bytes: 0,
+    bytes: models.models.reduce((n, m) => n + (m.bytes ?? 0), 0),
     errors: models.models.filter((m) => m.action === 'failed').length,
     seconds: models.seconds,
     tables: Object.fromEntries(models.models.map((m) => [m.model, m.rows])),

@@ -315,9 +315,15 @@ describe('weir catalog describe', () => {
     expect((await weir(['demo', '--lake', lake])).code).toBe(0)
     const t = await weir(['catalog', 'describe', 'trusted.x_tweets', '--lake', lake])
     expect(t.stdout).toMatch(
-      /^trusted\.x_tweets\s+parquet\s+.*trusted\/x\/tweets\/\s+partitioned by dt\s+key id/,
+      /^trusted\.x_tweets\s+iceberg\s+.*trusted\/x\/tweets\/\s+partitioned by dt\s+key id/,
     )
     expect(t.stdout).toMatch(/^id\s+VARCHAR$/m)
+    // A model's table and column descriptions, as its YAML gave them to the catalog.
+    const dim = (await weir(['catalog', 'describe', 'refined.dim_user', '--lake', lake])).stdout
+    expect(dim).toMatch(
+      /^refined\.dim_user\s+iceberg\s+.*\nOne row per X user, with the profile as last collected\.\n/,
+    )
+    expect(dim).toMatch(/^user_id\s+VARCHAR\s+The X user id \(exact, as text\)\.$/m)
     const j = JSON.parse(
       (await weir(['catalog', 'describe', 'trusted.x_tweets', '--lake', lake, '-f', 'json'])).stdout,
     )

@@ -24,7 +24,11 @@ describe('weir init', () => {
     const events = run.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { job: string; event: string })
+      .map((l) => JSON.parse(l) as { job: string; event: string; seconds?: number })
+    // Durations in milliseconds, not 0.32452548200000003.
+    const timed = events.filter((e) => e.seconds !== undefined)
+    expect(timed.length).toBeGreaterThan(0)
+    for (const e of timed) expect(String(e.seconds)).toMatch(/^\d+(\.\d{1,3})?$/)
     // (refine runs as landing's micro-batches, then once more for anything not landed through it)
     expect([...new Set(events.filter((e) => e.event === 'succeeded').map((e) => e.job))].sort()).toEqual(
       ['land', 'maintain', 'models', 'refine', 'weather', 'x'].sort(),

@@ -87,6 +87,8 @@ describe('weir demo on a local lake', () => {
     for (const stage of ['ingest', 'land', 'refine', 'model', 'query'])
       expect(run.stdout).toMatch(new RegExp(`^\\s+${stage}\\s+[\\d,]+ records`, 'm'))
     expect(run.stdout).toContain('username')
+    // The models' line counts the bytes their files take, as the other stages' do.
+    expect(run.stdout).toMatch(/^\s+model\s+[\d,]+ records\s+[1-9]\d* files\s+[1-9][\d.]* [KMG]?B\s/m)
     await checkLake(lake, run.stdout)
 
     const store = createLocalStore(lake)

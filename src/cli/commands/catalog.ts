@@ -107,13 +107,21 @@ export async function catalogDescribe(
       process.stdout.write(`${JSON.stringify(t)}\n`)
       return
     }
-    const head = `${t.zone}.${t.name}  ${t.format}  ${p.store.uri}/${t.location}  partitioned by ${t.partitioning.join('/') || '-'}${t.primaryKey ? `  key ${t.primaryKey.join(', ')}` : ''}`
-    const columns = [
-      { name: 'column', type: '' },
-      { name: 'type', type: '' },
-    ]
-    const rows = t.columns.map((c) => ({ column: c.name, type: c.type }))
-    process.stdout.write(`${head}\n${renderRows({ columns, rows }, opts.format)}\n`)
+    const format = t.iceberg ? 'iceberg' : t.format
+    const head = `${t.zone}.${t.name}  ${format}  ${p.store.uri}/${t.location}  partitioned by ${t.partitioning.join('/') || '-'}${t.primaryKey ? `  key ${t.primaryKey.join(', ')}` : ''}`
+    // The descriptions the models' YAML gave the catalog, where there are any.
+    const described = t.columns.some((c) => c.description)
+    const columns = ['column', 'type', ...(described ? ['description'] : [])].map((name) => ({
+      name,
+      type: '',
+    }))
+    const rows = t.columns.map((c) => ({
+      column: c.name,
+      type: c.type,
+      ...(described ? { description: c.description ?? '' } : {}),
+    }))
+    const about = t.description ? `${t.description}\n` : ''
+    process.stdout.write(`${head}\n${about}${renderRows({ columns, rows }, opts.format)}\n`)
   })
 }
 

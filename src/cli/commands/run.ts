@@ -85,7 +85,9 @@ function logger(terminal: boolean): (e: JobEvent) => void {
   return (e) => {
     const at = new Date()
     if (!terminal) {
-      process.stdout.write(`${JSON.stringify({ time: at.toISOString(), ...e })}\n`)
+      // Milliseconds are enough, and a line reads better without 0.32452548200000003.
+      const seconds = e.seconds !== undefined ? { seconds: Math.round(e.seconds * 1000) / 1000 } : {}
+      process.stdout.write(`${JSON.stringify({ time: at.toISOString(), ...e, ...seconds })}\n`)
       return
     }
     const parts = [

@@ -26,6 +26,8 @@ export interface ModelResult {
   /** Rows written by this build (for an incremental one, the new and changed rows). */
   readonly rows: number
   readonly files: number
+  /** Bytes of the files this build wrote. */
+  readonly bytes?: number
   readonly seconds: number
   readonly note?: string
   /** One line naming `file:line`, when it failed. */
@@ -42,7 +44,7 @@ export interface BuildContext {
 }
 
 /** What a materialisation reports; the runner adds the model, its path and the time taken. */
-export type Built = Pick<ModelResult, 'action' | 'rows' | 'files'> & { readonly note?: string }
+export type Built = Pick<ModelResult, 'action' | 'rows' | 'files' | 'bytes'> & { readonly note?: string }
 
 /** Per input table, its live files now (what the build reads). */
 export function inputsOf(m: Model, resolver: Resolver): Record<string, string[]> {

@@ -78,7 +78,7 @@ export async function buildIncremental(m: Model, ctx: BuildContext, resolver: Re
       partitioning: entry.partitioning,
       state: { sqlHash: sqlHash(compile(m, resolver)), inputs: inputsOf(m, resolver), seq },
     })
-    return { action: 'incremental', rows: fresh, files: written.keys.length }
+    return { action: 'incremental', rows: fresh, files: written.keys.length, bytes: written.bytes }
   } finally {
     await ctx.engine.run(`DROP TABLE IF EXISTS ${temp}`)
   }

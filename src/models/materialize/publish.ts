@@ -18,10 +18,10 @@ export async function write(
   rows: string,
   seq: number,
   tag: string,
-): Promise<{ keys: string[]; rows: number }> {
+): Promise<{ keys: string[]; rows: number; bytes: number }> {
   const out = join(ctx.stage, `out-${tag}`)
   const iceberg = m.config.format === 'iceberg'
-  let r: { written: string[]; ok: number }
+  let r: { written: string[]; ok: number; stats: Map<string, { readonly bytes: number }> }
   try {
     // An Iceberg table's files carry the field ids its next commit gives their columns.
     const columns = iceberg ? await describeColumns(ctx.engine, `(${rows})`) : undefined
@@ -46,7 +46,8 @@ export async function write(
     keys.push(key)
   }
   await rm(out, { recursive: true, force: true })
-  return { keys, rows: r.ok }
+  const bytes = [...r.stats.values()].reduce((n, f) => n + f.bytes, 0)
+  return { keys, rows: r.ok, bytes }
 }
 
 /**

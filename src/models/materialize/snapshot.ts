@@ -21,7 +21,7 @@ export async function buildSnapshot(
   ctx: BuildContext,
   sql: string,
   inputs: Record<string, string[]>,
-): Promise<{ action: 'created' | 'incremental'; rows: number; files: number }> {
+): Promise<{ action: 'created' | 'incremental'; rows: number; files: number; bytes?: number }> {
   const entry = ctx.catalog.get(`refined.${m.name}`)
   const keys = m.config.uniqueKey ?? []
   const cur = await describe(ctx.engine, `(${sql}\n)`, m)
@@ -60,7 +60,12 @@ export async function buildSnapshot(
       state: { sqlHash: sqlHash(sql), inputs, seq },
       primaryKey: [...keys, 'valid_from'],
     })
-    return { action: entry ? 'incremental' : 'created', rows: changed, files: written.keys.length }
+    return {
+      action: entry ? 'incremental' : 'created',
+      rows: changed,
+      files: written.keys.length,
+      bytes: written.bytes,
+    }
   } finally {
     for (const t of temps) await e.run(`DROP TABLE IF EXISTS ${t}`)
   }

@@ -39,6 +39,7 @@ export async function buildTable(
     action: entry ? 'rebuilt' : 'created',
     rows: written.rows,
     files: written.keys.length,
+    bytes: written.bytes,
     ...(note ? { note } : {}),
   }
 }
