@@ -210,8 +210,7 @@ export function createScheduler(
       const now = new Date()
       for (const j of jobs) {
         if (j.schedule) arm(j, now)
-        if (j.atStart || j.continuous)
-          background(trigger_(j.name, j.continuous ? 'start (continuous)' : 'start'))
+        if (j.atStart || j.continuous) background(trigger_(j.name, j.continuous ? 'continuous' : 'at start'))
       }
     },
     /** Resolves when no run is in flight or waiting. */

@@ -87,6 +87,12 @@ describe('weir demo on a local lake', () => {
     for (const stage of ['ingest', 'land', 'refine', 'model', 'query'])
       expect(run.stdout).toMatch(new RegExp(`^\\s+${stage}\\s+[\\d,]+ records`, 'm'))
     expect(run.stdout).toContain('username')
+    // Refined tables with the rows their models wrote, not only how they are kept.
+    expect(run.stdout).toMatch(/^\s+refined\.dim_user\s+[1-9]\d* \(table\)$/m)
+    // The closing tip runs as printed, without the bin on the PATH (npx finds it).
+    expect(run.stdout).toMatch(
+      /Try: npx weir query "select \* from refined\.fact_tweet_metrics_daily limit 10" --lake /,
+    )
     // The models' line counts the bytes their files take, as the other stages' do.
     expect(run.stdout).toMatch(/^\s+model\s+[\d,]+ records\s+[1-9]\d* files\s+[1-9][\d.]* [KMG]?B\s/m)
     await checkLake(lake, run.stdout)

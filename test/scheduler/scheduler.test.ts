@@ -41,6 +41,19 @@ describe('scheduler', () => {
     await s.stop(100)
   })
 
+  it('says why a run started: at start, continuous (and so does the terminal log)', async () => {
+    const h = await history()
+    const s = createScheduler(
+      [job('once', async () => {}, { atStart: true }), job('follow', async () => {}, { continuous: true })],
+      { history: h },
+    )
+    s.start()
+    await s.idle()
+    expect((await h.list({ job: 'once' })).map((r) => r.trigger)).toEqual(['at start'])
+    expect((await h.list({ job: 'follow' })).map((r) => r.trigger)).toEqual(['continuous'])
+    await s.stop(100)
+  })
+
   it('retries what its error says may pass, and nothing its error says will fail again', async () => {
     const h = await history()
     const { WeirError } = await import('../../src/core/errors.js')

@@ -29,11 +29,14 @@ export async function demoCommand(
   }
   out('\ntables (records produced)')
   for (const [name, n] of Object.entries(report.tables)) out(`  trusted.${name.padEnd(18)} ${n}`)
-  // Models report the rows they wrote; the refined tables' sizes are what a user wants to see.
-  for (const m of report.models.models) out(`  refined.${m.model.padEnd(18)} ${m.materialized}`)
+  // The rows each model wrote (a view writes none), and how it is kept.
+  for (const m of report.models.models)
+    out(
+      `  refined.${m.model.padEnd(18)} ${m.action === 'failed' || m.action === 'skipped' ? `${m.action} (see above)` : m.materialized === 'view' ? 'view' : `${m.rows} (${m.materialized})`}`,
+    )
   out(`\n${report.query.sql}\n`)
   out(renderRows(report.query.result, 'table'))
   out(
-    `\ndone in ${report.seconds.toFixed(1)} s. Try: weir query "select * from refined.fact_tweet_metrics_daily limit 10" --lake ${config.lake}`,
+    `\ndone in ${report.seconds.toFixed(1)} s. Try: npx weir query "select * from refined.fact_tweet_metrics_daily limit 10" --lake ${config.lake}`,
   )
 }
