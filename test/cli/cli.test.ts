@@ -255,7 +255,9 @@ describe('Ctrl+C', () => {
       child.stderr.on('data', (d) => {
         err += d
       })
-      await new Promise((r) => setTimeout(r, 1_500))
+      // Stopped once a few pages came back (not after a fixed time: a loaded machine starts slowly).
+      const served = () => sim.requests.filter((r) => r.path === '/2/tweets/search/recent').length
+      for (let i = 0; i < 400 && served() < 4; i++) await new Promise((r) => setTimeout(r, 50))
       child.kill('SIGINT')
       const code = await new Promise((r) => child.on('close', r))
       expect(code).toBe(130)
