@@ -57,7 +57,7 @@ export async function runModels(
         const stage = join(opts.stagingDir, `${m.name}-${Date.now()}`)
         try {
           await mkdir(stage, { recursive: true })
-          const catalog = await modelCatalog(store)
+          const catalog = await modelCatalog(store, m)
           const r = await buildModel(m, { store, engine: e, catalog, opts, stage })
           results.push({ ...base, ...r, seconds: (performance.now() - t0) / 1000 })
         } catch (err) {
@@ -104,17 +104,19 @@ export function resolverFor(catalog: ReadonlyMap<string, TableEntry>): Resolver 
 }
 
 /**
- * The catalog as a build reads it, each table with its live files: an Iceberg table's from its
- * snapshot. An incremental build compares them with the files it last read: what snapshots added
- * and removed since, found even when those snapshots have expired.
+ * The catalog as a build of `m` reads it: the tables it reads and its own with their live files (an
+ * Iceberg table's from its snapshot), the others as listed. An incremental build compares them with
+ * the files it last read: what snapshots added and removed since, found even when those snapshots
+ * have expired.
  */
-async function modelCatalog(store: ObjectStore): Promise<Map<string, TableEntry>> {
-  const tables = await listTables(store)
+async function modelCatalog(store: ObjectStore, m: Model): Promise<Map<string, TableEntry>> {
+  const used = new Set([m.name, ...m.refs.map((r) => r.name)])
   const withFiles = async (t: TableEntry): Promise<TableEntry> => {
-    if (!t.iceberg) return t
+    if (!t.iceberg || !used.has(t.name)) return t
     const files = await tableFiles(store, t)
     return files ? { ...t, files } : t
   }
+  const tables = await listTables(store)
   return new Map(
     await Promise.all(tables.map(async (t) => [`${t.zone}.${t.name}`, await withFiles(t)] as const)),
   )

@@ -41,10 +41,14 @@ export async function migrateTable(
   const files = await liveList(store, t)
   const { iceberg: _, icebergSnapshot: __, icebergMetadata: ___, ...rest } = t
   await putTable(store, { ...rest, files, updatedAt: new Date().toISOString() })
-  const metadata = `${t.location.replace(/\/+$/, '')}/metadata/`
-  for await (const o of store.list(metadata)) await store.delete(o.key)
+  await dropMetadata(store, t.location)
   return { ...done, files: files.length }
 }
 
 const liveList = async (store: ObjectStore, t: TableEntry) =>
   (t.iceberg ? await snapshotKeys(store, t) : undefined) ?? [...(t.files ?? [])]
+
+/** Deletes a table's Iceberg metadata (`<location>/metadata/`): no engine reads a history nothing follows. */
+export async function dropMetadata(store: ObjectStore, location: string): Promise<void> {
+  for await (const o of store.list(`${location.replace(/\/+$/, '')}/metadata/`)) await store.delete(o.key)
+}

@@ -2,10 +2,10 @@ import type { Engine } from '../../engine/engine.js'
 import type { ObjectStore } from '../../storage/storage.js'
 import { type Column, putTable, type TableEntry } from '../catalog.js'
 import { describeFiles, icebergColumns, partitionOf } from './data-files.js'
-import { carryIndex, liveFiles, liveIndex } from './live.js'
+import { carryIndex, liveIndex } from './live.js'
 import type { DataFile } from './manifest.js'
 import { current, newMetadata, type TableMetadata, uriOf, withColumns } from './metadata.js'
-import { loadTable, metadataKey, moved, resolver } from './read.js'
+import { loadTable, metadataKey, moved } from './read.js'
 import { fieldIdsOption, type IcebergField, type IcebergType } from './schema.js'
 import { commit } from './table.js'
 
@@ -100,16 +100,14 @@ export async function mirrorIceberg(
 ): Promise<TableEntry> {
   const want = entry.files ?? []
   const loaded = await loadTable(store, entry.location)
-  const sizes = new Map<string, number>()
-  if (loaded) {
-    const resolve = resolver(store, entry.location, loaded.metadata)
-    for (const f of await liveFiles(store, loaded.metadata, undefined, resolve))
-      sizes.set(resolve(f.path), f.sizeBytes)
-  }
+  const live = loaded ? await liveIndex(store, entry.location, loaded.metadata) : new Map<string, DataFile>()
   const keep = new Set(want)
   const written: string[] = []
-  for (const k of want) if (!sizes.has(k) || (await store.head(k))?.size !== sizes.get(k)) written.push(k)
-  const removed = [...sizes.keys()].filter((k) => !keep.has(k))
+  for (const k of want) {
+    const had = live.get(k)
+    if (!had || (await store.head(k))?.size !== had.sizeBytes) written.push(k)
+  }
+  const removed = [...live.keys()].filter((k) => !keep.has(k))
   return commitFiles(store, engine, entry, { ...options, written, removed })
 }
 
@@ -135,7 +133,7 @@ export async function caughtUp(
 
 /**
  * The `FIELD_IDS` option, for the columns a file of the table has, that its next commit's schema
- * gives them: the ids `mirrorIceberg` will commit, as it builds that schema the same way.
+ * gives them: the ids `commitFiles` will commit, as it builds that schema the same way.
  */
 export async function fieldIdsFor(
   store: ObjectStore,

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { type Column, putTable, type TableEntry } from '../../catalog/catalog.js'
 import { partitionable } from '../../catalog/iceberg/data-files.js'
+import { dropMetadata } from '../../catalog/iceberg/migrate.js'
 import { commitFiles, fieldIdsFor } from '../../catalog/iceberg/mirror.js'
 import { attachTable } from '../../catalog/views.js'
 import { describeColumns } from '../../engine/engine.js'
@@ -101,7 +102,7 @@ export async function register(
   const keep = new Set(files)
   const iceberg = t.format === 'parquet' && m.config.format === 'iceberg'
   if (previous?.iceberg && (!iceberg || previous.partitioning.join() !== t.partitioning.join()))
-    for await (const o of ctx.store.list(joinKey(entry.location, 'metadata/'))) await ctx.store.delete(o.key)
+    await dropMetadata(ctx.store, entry.location)
   let named: TableEntry = { ...entry, ...(t.files ? { files: t.files } : {}) }
   if (iceberg) {
     checkPartition(m, entry)
