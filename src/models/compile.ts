@@ -2,27 +2,44 @@ import { createHash } from 'node:crypto'
 import type { TableEntry } from '../catalog/catalog.js'
 import { errorMessage, WeirError } from '../core/errors.js'
 import { sqlIdent } from '../engine/engine.js'
+import { NO_TEMPLATING, renderSql } from './jinja.js'
+import { findRefs } from './parse-model.js'
 import { type Model, modelError, type Ref } from './project.js'
 
 /** How each ref and source of a model reads when compiled. */
 export interface Resolver {
   /** The catalog table a ref or source names, or undefined. */
   table(ref: Ref): TableEntry | undefined
+  /** A catalog table by `zone.name` (the tables a view reads). */
+  byKey?(key: string): TableEntry | undefined
   /** For an incremental build: the relation that replaces the ref it reads incrementally. */
   override?(ref: Ref): string | undefined
 }
 
 /**
- * The model's SQL with each `ref('m')` replaced by `refined."m"` and each `source('x', 'tweets')`
- * by the trusted (or raw) table, on the same line, so DuckDB's error positions are the file's.
+ * The model's SQL, its Jinja rendered, with each `ref('m')` replaced by `refined."m"` and each
+ * `source('x', 'tweets')` by the trusted (or raw) table, on the same line, so DuckDB's error
+ * positions are the file's. `incremental` is what `is_incremental()` says.
  */
-export function compile(model: Model, resolve: Resolver): string {
-  let out = model.sql
-  for (const ref of model.refs) {
+export function compile(model: Model, resolve: Resolver, options: { incremental?: boolean } = {}): string {
+  const rendered = renderSql(model.path, model.sql, model.templating ?? NO_TEMPLATING, {
+    incremental: options.incremental === true,
+    self: `refined.${sqlIdent(model.name)}`,
+  })
+  let out = rendered
+  for (const ref of findRefs(model.path, rendered)) {
     const replacement = resolve.override?.(ref) ?? qualified(model, ref, resolve.table(ref))
     out = out.replace(ref.text, replacement)
   }
-  return out.replace(/\{\{\s*this\s*\}\}/g, `refined.${sqlIdent(model.name)}`).replace(/;\s*$/, '')
+  return out.replace(/;\s*$/, '')
+}
+
+/**
+ * Whether the model picks its new rows itself (`{% if is_incremental() %}`, as in dbt): its build
+ * then reads its inputs whole, filtered by its own condition, instead of their changed files.
+ */
+export function ownsIncrement(model: Model): boolean {
+  return /\bis_incremental\s*\(/.test(model.sql)
 }
 
 function qualified(model: Model, ref: Ref, t: TableEntry | undefined): string {

@@ -12,6 +12,18 @@ export const modelsSchema = z
       .string()
       .default('tests')
       .describe('Folder of custom data tests: SQL files selecting failing rows.'),
+    macros: z
+      .string()
+      .default('macros')
+      .describe(
+        'Folder of Jinja macros ({% macro %} in macros/**/*.sql), callable from every model and test.',
+      ),
+    vars: z
+      .record(z.string(), z.unknown().describe('A value: text, number, boolean, list or mapping.'))
+      .default({})
+      .describe(
+        "Values of var('name') in models, as dbt's vars; `weir model --vars '{\"name\": 1}'` overrides them.",
+      ),
     concurrency: z.number().int().positive().default(4).describe('Independent models built at once.'),
     config: z
       .record(

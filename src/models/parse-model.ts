@@ -1,14 +1,16 @@
 import { WeirError } from '../core/errors.js'
+import { NO_TEMPLATING, renderSql, type Templating } from './jinja.js'
 import type { IncrementalStrategy, Materialized, Model, ProjectPaths, Ref } from './project.js'
 
 const REF = /\{\{\s*(ref|source)\(([^)]*)\)\s*\}\}|\b(ref|source)\(([^)]*)\)/g
-export const CONFIG = /\{\{\s*config\(([\s\S]*?)\)\s*\}\}/
+export const CONFIG = /\{\{-?\s*config\(([\s\S]*?)\)\s*-?\}\}/
 
 export function parseModel(
   path: string,
   text: string,
   kind: 'model' | 'snapshot',
   defaults: ProjectPaths['config'] = {},
+  templating: Templating = NO_TEMPLATING,
 ): Model {
   const raw: Record<string, unknown> = { ...(defaults[baseName(path)] ?? {}), ...readConfig(path, text) }
   // The config call is blanked, not removed, so the SQL keeps its line numbers for error messages.
@@ -37,20 +39,15 @@ export function parseModel(
   const format = raw.format ?? 'iceberg'
   if (format !== 'iceberg' && format !== 'parquet')
     throw modelError(where, `format must be iceberg or parquet, not "${String(format)}"`)
+  // The DAG needs every input, including those only an incremental build reads.
+  const render = (incremental: boolean) =>
+    renderSql(path, sql, templating, { incremental, self: `refined."${baseName(path)}"` })
   const refs: Ref[] = []
-  for (const m of sql.matchAll(REF)) {
-    const fn = (m[1] ?? m[3]) as 'ref' | 'source'
-    const args = [...(m[2] ?? m[4] ?? '').matchAll(/['"]([^'"]+)['"]/g)].map((a) => a[1]!)
-    const line = lineOf(sql, m.index)
-    if (fn === 'ref' && args.length !== 1)
-      throw modelError(`${path}:${line}`, `ref() takes one model name, e.g. ref('dim_user'): ${m[0]}`)
-    if (fn === 'source' && args.length !== 2)
-      throw modelError(
-        `${path}:${line}`,
-        `source() takes a source and a resource, e.g. source('x', 'tweets'): ${m[0]}`,
-      )
-    refs.push({ kind: fn, name: fn === 'ref' ? args[0]! : `${args[0]}_${args[1]}`, line, text: m[0] })
-  }
+  for (const r of [
+    ...findRefs(path, render(false)),
+    ...(materialized === 'incremental' ? findRefs(path, render(true)) : []),
+  ])
+    if (!refs.some((x) => x.kind === r.kind && x.name === r.name)) refs.push(r)
   const firstLine = lineOf(sql, sql.search(/\S/))
   const snapshotStrategy = raw.strategy === 'timestamp' ? 'timestamp' : 'check'
   return {
@@ -59,6 +56,7 @@ export function parseModel(
     sql,
     refs,
     firstLine,
+    templating,
     config: {
       materialized,
       ...(materialized === 'incremental' ? { strategy } : {}),
@@ -81,6 +79,25 @@ export function parseModel(
         : {}),
     },
   }
+}
+
+/** Each `ref('m')` and `source('x', 'tweets')` of rendered SQL, with or without braces, with its line. */
+export function findRefs(path: string, sql: string): Ref[] {
+  const refs: Ref[] = []
+  for (const m of sql.matchAll(REF)) {
+    const fn = (m[1] ?? m[3]) as 'ref' | 'source'
+    const args = [...(m[2] ?? m[4] ?? '').matchAll(/['"]([^'"]+)['"]/g)].map((a) => a[1]!)
+    const line = lineOf(sql, m.index)
+    if (fn === 'ref' && args.length !== 1)
+      throw modelError(`${path}:${line}`, `ref() takes one model name, e.g. ref('dim_user'): ${m[0]}`)
+    if (fn === 'source' && args.length !== 2)
+      throw modelError(
+        `${path}:${line}`,
+        `source() takes a source and a resource, e.g. source('x', 'tweets'): ${m[0]}`,
+      )
+    refs.push({ kind: fn, name: fn === 'ref' ? args[0]! : `${args[0]}_${args[1]}`, line, text: m[0] })
+  }
+  return refs
 }
 
 /** `{{ config(materialized='incremental', unique_key=['id'], tags=['x']) }}` → an object. */

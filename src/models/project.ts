@@ -1,5 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join, relative, resolve, sep } from 'node:path'
+import type { Templating } from './jinja.js'
 import { applyYaml } from './model-yaml.js'
 import { baseName, CONFIG, modelError, parseModel, readConfig } from './parse-model.js'
 
@@ -63,12 +64,15 @@ export interface Model {
   readonly refs: readonly Ref[]
   /** Line of the first SQL line after the header (where errors without a position point). */
   readonly firstLine: number
+  /** The project's macros and variables, which its Jinja sees. */
+  readonly templating?: Templating
 }
 
 export interface Project {
   readonly dir: string
   readonly models: ReadonlyMap<string, Model>
   readonly tests: readonly TestSpec[]
+  readonly templating?: Templating
 }
 
 export interface ProjectPaths {
@@ -78,6 +82,10 @@ export interface ProjectPaths {
   readonly config?: Readonly<Record<string, Readonly<Record<string, unknown>>>>
   readonly snapshots: string
   readonly tests: string
+  /** The macros folder (`macros/**\/*.sql`), every macro of which every model may call. */
+  readonly macros?: string
+  /** `var()`'s values. */
+  readonly vars?: Readonly<Record<string, unknown>>
 }
 
 /**
@@ -91,6 +99,11 @@ export async function loadProject(dir: string, paths: ProjectPaths): Promise<Pro
   const models = new Map<string, Model>()
   const tests: TestSpec[] = []
   const yamls: string[] = []
+  const macros = new Map<string, string>()
+  for (const file of await filesUnder(resolve(dir, paths.macros ?? 'macros')))
+    if (file.endsWith('.sql'))
+      macros.set(relative(dir, file).split(sep).join('/'), await readFile(file, 'utf8'))
+  const templating: Templating = { macros, vars: paths.vars ?? {} }
   for (const [folder, kind] of [
     [paths.dir, 'model'],
     [paths.snapshots, 'snapshot'],
@@ -99,7 +112,7 @@ export async function loadProject(dir: string, paths: ProjectPaths): Promise<Pro
       const rel = relative(dir, file).split(sep).join('/')
       if (/\.ya?ml$/.test(file)) yamls.push(file)
       if (!file.endsWith('.sql')) continue
-      const m = parseModel(rel, await readFile(file, 'utf8'), kind, paths.config)
+      const m = parseModel(rel, await readFile(file, 'utf8'), kind, paths.config, templating)
       const other = models.get(m.name)
       if (other)
         throw modelError(`${rel}:1`, `model ${m.name} is also defined in ${other.path}; names must be unique`)
@@ -123,7 +136,7 @@ export async function loadProject(dir: string, paths: ProjectPaths): Promise<Pro
       where: `${rel}:1`,
     })
   }
-  return { dir, models, tests }
+  return { dir, models, tests, templating }
 }
 
 async function filesUnder(dir: string): Promise<string[]> {

@@ -96,6 +96,7 @@ async function buildModel(m: Model, ctx: BuildContext): Promise<Built> {
 /** Refs name refined models; sources name trusted tables, else raw ones. */
 export function resolverFor(catalog: ReadonlyMap<string, TableEntry>): Resolver {
   return {
+    byKey: (key) => catalog.get(key),
     table: (ref) =>
       ref.kind === 'ref'
         ? catalog.get(`refined.${ref.name}`)
@@ -110,13 +111,23 @@ export function resolverFor(catalog: ReadonlyMap<string, TableEntry>): Resolver 
  * have expired.
  */
 async function modelCatalog(store: ObjectStore, m: Model): Promise<Map<string, TableEntry>> {
-  const used = new Set([m.name, ...m.refs.map((r) => r.name)])
+  const tables = await listTables(store)
+  const byKey = new Map(tables.map((t) => [`${t.zone}.${t.name}`, t]))
+  // The tables it reads include those beneath the views it reads.
+  const used = new Set<string>()
+  const visit = (t: TableEntry | undefined) => {
+    if (!t || used.has(`${t.zone}.${t.name}`)) return
+    used.add(`${t.zone}.${t.name}`)
+    if (t.format === 'view') for (const k of Object.keys(t.model?.inputs ?? {})) visit(byKey.get(k))
+  }
+  const resolver = resolverFor(byKey)
+  for (const r of m.refs) visit(resolver.table(r))
+  visit(byKey.get(`refined.${m.name}`))
   const withFiles = async (t: TableEntry): Promise<TableEntry> => {
-    if (!t.iceberg || !used.has(t.name)) return t
+    if (!t.iceberg || !used.has(`${t.zone}.${t.name}`)) return t
     const files = await tableFiles(store, t)
     return files ? { ...t, files } : t
   }
-  const tables = await listTables(store)
   return new Map(
     await Promise.all(tables.map(async (t) => [`${t.zone}.${t.name}`, await withFiles(t)] as const)),
   )

@@ -42,7 +42,7 @@ export async function runTests(
     try {
       const sql = failingRows(t, (text) => {
         // A custom test or a relationships target may ref models and sources like a model does.
-        const m = parseModel(t.where.replace(/:\d+$/, ''), text, 'model')
+        const m = parseModel(t.where.replace(/:\d+$/, ''), text, 'model', {}, project.templating)
         return compile(m, resolverFor(catalog))
       })
       const n = Number((await engine.query(`SELECT count(*) AS n FROM (${sql}\n)`)).rows[0]?.n ?? 0)

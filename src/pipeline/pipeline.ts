@@ -78,7 +78,10 @@ export interface Pipeline
    */
   models(options?: ModelsOptions): Promise<ModelsReport>
   /** The compiled SQL of the selected models, in build order. */
-  compileModels(select?: readonly string[]): Promise<{ model: string; path: string; sql: string }[]>
+  compileModels(
+    select?: readonly string[],
+    vars?: Readonly<Record<string, unknown>>,
+  ): Promise<{ model: string; path: string; sql: string }[]>
   /**
    * Evaluates the alert rules on the stream (a consumer group of its own) and delivers what fires;
    * with `follow`, keeps watching until `signal` aborts.
@@ -111,6 +114,8 @@ export interface ModelsOptions {
   readonly now?: Date
   /** Where the project's models are (default: beside the config). */
   readonly projectDir?: string
+  /** `var()` values over the config's `models.vars` (`--vars`). */
+  readonly vars?: Readonly<Record<string, unknown>>
 }
 
 export interface ModelsReport {
@@ -167,7 +172,7 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
     land: (signal, follow, opts) => landStage(p, signal, follow, opts),
     refine: (only, opts) => refineStage(p, only, opts),
     models: (opts) => modelsStage(p, opts),
-    compileModels: (select) => compileModels(p, select),
+    compileModels: (select, vars) => compileModels(p, select, vars),
     loadPostgres: (opts) => warehouseStage(p, opts),
     alerts: (signal, follow, onEvent) => alertsStage(p, signal, follow, onEvent),
     query: (sql, opts) => withHint((e) => e.query(sql), opts?.asOf),

@@ -237,7 +237,6 @@ describe('weir model (CLI)', () => {
         }[]
         expect(read).toHaveLength(40)
         // The day comes from the manifests' partition values (the files do not hold it).
-        console.log('DAYS', read.slice(0, 3), read.slice(-2))
         expect(new Set(read.map((r) => String(r.day)).filter((d) => d !== 'null')).size).toBe(2)
       } finally {
         restore()

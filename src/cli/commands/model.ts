@@ -9,6 +9,8 @@ export interface ModelCommandOptions {
   /** --test: run the tests only; --no-test: build only. */
   readonly test?: boolean
   readonly testOnly?: boolean
+  /** `--vars`: YAML or JSON of var() values. */
+  readonly vars?: string
 }
 
 /**
@@ -16,9 +18,10 @@ export interface ModelCommandOptions {
  * and runs their tests; exits 1 when a model fails or a test of severity error finds rows.
  */
 export async function modelCommand(opts: ModelCommandOptions, globals: GlobalOptions): Promise<void> {
+  const vars = await parseVars(opts.vars)
   await withPipeline(globals, async (p) => {
     if (opts.compile) {
-      for (const m of await p.compileModels(opts.select ?? [])) {
+      for (const m of await p.compileModels(opts.select ?? [], vars)) {
         process.stdout.write(`-- ${m.model} (${m.path})\n${m.sql.replace(/^(\s*\n)+/, '').trimEnd()}\n;\n\n`)
       }
       return
@@ -39,6 +42,7 @@ export async function modelCommand(opts: ModelCommandOptions, globals: GlobalOpt
           ...(opts.select ? { select: opts.select } : {}),
           ...(opts.fullRefresh ? { fullRefresh: true } : {}),
           test: opts.testOnly ? 'only' : opts.test !== false,
+          vars,
         }),
       (r) => ({
         records: r.models.reduce((n, m) => n + m.rows, 0),
@@ -49,6 +53,28 @@ export async function modelCommand(opts: ModelCommandOptions, globals: GlobalOpt
     print(report)
     if (failing(report).length) process.exitCode = 1
   })
+}
+
+/** `--vars '{"a": 1}'` or `--vars 'a: 1'`, as dbt takes them: a mapping, else a one-line error. */
+async function parseVars(text: string | undefined): Promise<Record<string, unknown>> {
+  if (text === undefined) return {}
+  const { parse } = await import('yaml')
+  const { WeirError } = await import('../../core/errors.js')
+  let v: unknown
+  try {
+    v = parse(text)
+  } catch (err) {
+    throw new WeirError(`--vars is not YAML or JSON: ${(err as Error).message.split('\n')[0]}`, {
+      code: 'MODEL',
+      stage: 'model',
+    })
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    throw new WeirError(`--vars takes a mapping of names to values, e.g. '{"start_date": "2026-11-01"}'`, {
+      code: 'MODEL',
+      stage: 'model',
+    })
+  return v as Record<string, unknown>
 }
 
 function print(r: ModelsReport): void {

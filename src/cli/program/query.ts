@@ -14,9 +14,10 @@ export function registerQuery(program: Command): void {
     .option('--compile', 'print the SQL each selected model will run, and run nothing')
     .option('--test', 'run the data tests only (of the selected models)')
     .option('--no-test', 'build only')
+    .option('--vars <yaml>', `values of var() in models, as YAML or JSON: '{"start_date": "2026-11-01"}'`)
     .action(
       async (
-        opts: { select?: string[]; fullRefresh?: boolean; compile?: boolean; test?: boolean },
+        opts: { select?: string[]; fullRefresh?: boolean; compile?: boolean; test?: boolean; vars?: string },
         cmd: Command,
       ) => {
         const { modelCommand } = await import('../commands/model.js')

@@ -46,12 +46,25 @@ export interface BuildContext {
 /** What a materialisation reports; the runner adds the model, its path and the time taken. */
 export type Built = Pick<ModelResult, 'action' | 'rows' | 'files' | 'bytes'> & { readonly note?: string }
 
-/** Per input table, its live files now (what the build reads). */
+/**
+ * Per input table, its live files now (what the build reads); for a view, the files of the tables
+ * beneath it, so that a model over a view sees its data change.
+ */
 export function inputsOf(m: Model, resolver: Resolver): Record<string, string[]> {
   const out: Record<string, string[]> = {}
   for (const r of m.refs) {
     const t = resolver.table(r)
-    if (t) out[`${t.zone}.${t.name}`] = [...(t.files ?? [])]
+    if (t) out[`${t.zone}.${t.name}`] = filesBeneath(t, resolver, new Set()).sort()
+  }
+  return out
+}
+
+function filesBeneath(t: TableEntry, resolver: Resolver, seen: Set<string>): string[] {
+  if (t.format !== 'view') return [...(t.files ?? [])]
+  const out: string[] = []
+  for (const key of Object.keys(t.model?.inputs ?? {})) {
+    const below = resolver.byKey?.(key)
+    if (below && !seen.has(key)) out.push(...filesBeneath(below, resolver, seen.add(key)))
   }
   return out
 }

@@ -4,9 +4,17 @@ import { readerSql } from '../../catalog/views.js'
 import { hivePartition } from '../../core/paths.js'
 import { sqlIdent, sqlList } from '../../engine/engine.js'
 import { localize } from '../../engine/localize.js'
-import { compile, drivingRef, type Resolver, sqlError, sqlHash } from '../compile.js'
+import { compile, drivingRef, ownsIncrement, type Resolver, sqlError, sqlHash } from '../compile.js'
 import type { Model, Ref } from '../project.js'
-import { type BuildContext, type Built, columnChange, describe, inputsOf, onePerKey } from './context.js'
+import {
+  type BuildContext,
+  type Built,
+  columnChange,
+  describe,
+  inputsOf,
+  onePerKey,
+  sameInputs,
+} from './context.js'
 import { register, write } from './publish.js'
 import { buildTable } from './table.js'
 
@@ -33,25 +41,11 @@ export async function buildIncremental(m: Model, ctx: BuildContext, resolver: Re
     const changed = columnChange(entry.columns, await describe(ctx.engine, `(${fullSql}\n)`, m))
     if (changed) return buildTable(m, ctx, resolver, true, `rebuilt: the columns changed (${changed})`)
   }
-  const driving = drivingRef(m)
-  const input = driving ? resolver.table(driving) : undefined
-  if (!driving || !input) return buildTable(m, ctx, resolver, true, 'no input to read incrementally')
-  const strategy = m.config.strategy ?? 'append'
-  const files = filesToRead(
-    strategy,
-    entry.model.inputs[`${input.zone}.${input.name}`] ?? [],
-    input.files ?? [],
-  )
-  if (!files) return { action: 'unchanged', rows: 0, files: 0 }
-  const local = await localize(
-    ctx.store,
-    await Promise.all(files.map(async (k) => (await ctx.store.head(k))!)),
-    join(ctx.stage, 'in'),
-  )
-  const relation = local.length
-    ? `(SELECT * FROM ${readerSql(input, sqlList(local))})`
-    : `(SELECT * FROM ${input.zone}.${sqlIdent(input.name)} WHERE false)`
-  const sql = compile(m, { ...resolver, override: (r: Ref) => (r === driving ? relation : undefined) })
+  const sql = ownsIncrement(m)
+    ? ownIncrement(m, resolver, entry)
+    : await changedFilesOnly(m, ctx, resolver, entry)
+  if (sql === undefined) return { action: 'unchanged', rows: 0, files: 0 }
+  if (typeof sql === 'object') return buildTable(m, ctx, resolver, true, sql.rebuild)
   const columns = await describe(ctx.engine, `(${sql}\n)`, m)
   const changed = columnChange(entry.columns, columns)
   if (changed) return buildTable(m, ctx, resolver, true, `rebuilt: the columns changed (${changed})`)
@@ -82,6 +76,52 @@ export async function buildIncremental(m: Model, ctx: BuildContext, resolver: Re
   } finally {
     await ctx.engine.run(`DROP TABLE IF EXISTS ${temp}`)
   }
+}
+
+/** A model with `is_incremental()`: its own filter picks the new rows, once any input changed. */
+function ownIncrement(m: Model, resolver: Resolver, entry: TableEntry): string | undefined {
+  if (sameInputs(entry.model?.inputs ?? {}, inputsOf(m, resolver))) return undefined
+  return compile(m, resolver, { incremental: true })
+}
+
+/** The model's SQL with its driving input read from only the files that changed since the last build. */
+async function changedFilesOnly(
+  m: Model,
+  ctx: BuildContext,
+  resolver: Resolver,
+  entry: TableEntry,
+): Promise<string | { rebuild: string } | undefined> {
+  const driving = drivingRef(m)
+  const input = driving ? resolver.table(driving) : undefined
+  if (!driving || !input) return { rebuild: 'no input to read incrementally' }
+  // A view has no files of its own to read the changes of: the model is computed whole, once its
+  // tables changed (or written with {% if is_incremental() %} to pick its new rows itself).
+  if (input.format === 'view')
+    return sameInputs(entry.model?.inputs ?? {}, inputsOf(m, resolver))
+      ? undefined
+      : { rebuild: `built whole: its input ${input.zone}.${input.name} is a view` }
+  const files = filesToRead(
+    m.config.strategy ?? 'append',
+    entry.model?.inputs[`${input.zone}.${input.name}`] ?? [],
+    input.files ?? [],
+  )
+  if (!files) return undefined
+  const local = await localize(
+    ctx.store,
+    await Promise.all(files.map(async (k) => (await ctx.store.head(k))!)),
+    join(ctx.stage, 'in'),
+  )
+  const relation = local.length
+    ? `(SELECT * FROM ${readerSql(input, sqlList(local))})`
+    : `(SELECT * FROM ${input.zone}.${sqlIdent(input.name)} WHERE false)`
+  // Only the first read of the driving input is narrowed, as written (a self-join reads it whole).
+  let narrowed = false
+  const override = (r: Ref) => {
+    if (narrowed || r.kind !== driving.kind || r.name !== driving.name) return undefined
+    narrowed = true
+    return relation
+  }
+  return compile(m, { ...resolver, override })
 }
 
 /**

@@ -11,7 +11,7 @@ import { syncAfterModels } from './glue.js'
 /** Builds the selected models into the refined zone, then runs their data tests. */
 export async function modelsStage(p: Resources, options: ModelsOptions = {}): Promise<ModelsReport> {
   const e = await p.engine()
-  const project = await loadProject(options.projectDir ?? p.dir, p.config.models)
+  const project = await loadProject(options.projectDir ?? p.dir, withVars(p, options.vars))
   const t0 = performance.now()
   const models =
     options.test === 'only'
@@ -42,12 +42,17 @@ export async function modelsStage(p: Resources, options: ModelsOptions = {}): Pr
 export async function compileModels(
   p: Resources,
   select?: readonly string[],
+  vars?: Readonly<Record<string, unknown>>,
 ): Promise<{ model: string; path: string; sql: string }[]> {
-  const project = await loadProject(p.dir, p.config.models)
+  const project = await loadProject(p.dir, withVars(p, vars))
   const order = modelLevels(project, selectModels(project, select ?? [])).flat()
   const catalog = new Map((await listTables(p.store)).map((t) => [`${t.zone}.${t.name}`, t]))
   return order.map((name) => {
     const m = project.models.get(name)!
     return { model: name, path: m.path, sql: compileModel(m, modelResolver(catalog)) }
   })
+}
+
+function withVars(p: Resources, vars: Readonly<Record<string, unknown>> = {}) {
+  return { ...p.config.models, vars: { ...p.config.models.vars, ...vars } }
 }
