@@ -112,9 +112,20 @@ async function expectFieldIds(lake: ObjectStore, location: string) {
   const names = new Map<number, string>()
   const walk = (t: IcebergType) => {
     if (typeof t === 'string') return
-    if (t.type === 'struct') for (const f of t.fields) names.set(f.id, f.name), walk(f.type)
-    else if (t.type === 'list') names.set(t['element-id'], 'element'), walk(t.element)
-    else names.set(t['key-id'], 'key'), names.set(t['value-id'], 'value'), walk(t.key), walk(t.value)
+    if (t.type === 'struct') {
+      for (const f of t.fields) {
+        names.set(f.id, f.name)
+        walk(f.type)
+      }
+    } else if (t.type === 'list') {
+      names.set(t['element-id'], 'element')
+      walk(t.element)
+    } else {
+      names.set(t['key-id'], 'key')
+      names.set(t['value-id'], 'value')
+      walk(t.key)
+      walk(t.value)
+    }
   }
   const { schema } = current(m)
   walk(schema)
