@@ -14,6 +14,17 @@ export function registerProject(program: Command): void {
     })
 
   program
+    .command('doctor')
+    .description(
+      'check what the project needs before it runs: Node, the config, credentials (which sources are simulated), the lake, free disk, the stream and every server the config names; each with its fix; exit 1 if one fails',
+    )
+    .addOption(formatOption(['text', 'json'], 'text'))
+    .action(async (opts, cmd: Command) => {
+      const { doctorCommand } = await import('../commands/doctor.js')
+      await doctorCommand(opts, globals(cmd))
+    })
+
+  program
     .command('status')
     .description("each stream consumer group's position and lag, and each source's last run")
     .addOption(formatOption(['table', 'json'], 'table'))
