@@ -1,6 +1,5 @@
 import { constants } from 'node:fs'
 import { access, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises'
-import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { type LoadConfigOptions, type LoadedConfig, loadConfig } from '../config/load.js'
@@ -11,6 +10,7 @@ import { openStore } from '../storage/registry.js'
 import { parseLakeUri } from '../storage/uri.js'
 import { defaultStreamDir } from '../stream/embedded/embedded-definition.js'
 import { openStream } from '../stream/registry.js'
+import { serversCheck, TIMEOUT_MS } from './doctor-servers.js'
 
 export interface DoctorCheck {
   readonly check: 'versions' | 'config' | 'credentials' | 'lake' | 'disk' | 'stream' | 'servers'
@@ -23,7 +23,6 @@ export interface DoctorCheck {
 
 /** Below this much free space on the lake's or the staging disk, a refine batch may not fit. */
 export const MIN_FREE_BYTES = 500_000_000
-const TIMEOUT_MS = 5_000
 
 /**
  * Checks what a project needs before it runs, each with a pass or a failure and its fix: Node and
@@ -237,66 +236,6 @@ async function streamCheck({ config, dir }: LoadedConfig): Promise<DoctorCheck> 
           : 'check the region, the endpoint and the AWS credentials',
     }
   }
-}
-
-async function serversCheck({ config }: LoadedConfig): Promise<DoctorCheck> {
-  const targets: [string, string][] = []
-  for (const [name, s] of Object.entries(config.sources)) {
-    const url = (s as { baseUrl?: string }).baseUrl
-    if (url && /^https?:\/\//.test(url)) targets.push([`source ${name}`, url])
-  }
-  for (const [name, c] of Object.entries(config.alerts?.channels ?? {})) {
-    const ch = c as { kind: string; url?: string; host?: string; port?: number }
-    if (ch.kind === 'webhook' && ch.url) targets.push([`channel ${name}`, ch.url])
-    if (ch.kind === 'email' && ch.host)
-      targets.push([`channel ${name}`, `smtp://${ch.host}:${ch.port ?? 587}`])
-  }
-  const failed: string[] = []
-  const pg = config.warehouse?.postgres
-  if (pg) {
-    const { default: pgLib } = await import('pg')
-    const client = new pgLib.Client({
-      ...(pg.url ? { connectionString: pg.url } : {}),
-      connectionTimeoutMillis: TIMEOUT_MS,
-    })
-    try {
-      await client.connect()
-      await client.query('select 1')
-    } catch (err) {
-      failed.push(`warehouse postgres: ${errorMessage(err)}`)
-    } finally {
-      await client.end().catch(() => {})
-    }
-  }
-  for (const [what, url] of targets) {
-    const err = await reach(url)
-    if (err) failed.push(`${what} ${maskUri(url)}: ${err}`)
-  }
-  const n = targets.length + (pg ? 1 : 0)
-  if (failed.length)
-    return {
-      check: 'servers',
-      status: 'fail',
-      detail: failed.join('; '),
-      fix: 'start the server or correct its address in the config (a firewall or VPN may be in the way)',
-    }
-  return { check: 'servers', status: 'pass', detail: n ? `${n} reachable` : 'none configured' }
-}
-
-/** undefined when a TCP connection to the URL's host and port opens. */
-function reach(url: string): Promise<string | undefined> {
-  const u = new URL(url)
-  const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80))
-  return new Promise((resolve) => {
-    const socket = connect({ host: u.hostname, port, timeout: TIMEOUT_MS })
-    const done = (why?: string) => {
-      socket.destroy()
-      resolve(why)
-    }
-    socket.once('connect', () => done())
-    socket.once('timeout', () => done(`no answer in ${TIMEOUT_MS / 1000} s`))
-    socket.once('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message))
-  })
 }
 
 /** A check that hangs (a server that never answers) fails after a while instead of hanging doctor. */
