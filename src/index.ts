@@ -36,6 +36,7 @@ export {
 } from './engine/engine.js'
 export { type LandingOptions, type LandingResult, land } from './landing/landing.js'
 export { type DemoOptions, type DemoReport, runDemo } from './pipeline/demo.js'
+export { type DoctorCheck, doctor } from './pipeline/doctor.js'
 export { type OpenOptions, openPipeline, type Pipeline, type StageSummary } from './pipeline/pipeline.js'
 export { type CompactResult, compact } from './refine/compact.js'
 export {
