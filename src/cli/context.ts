@@ -1,5 +1,7 @@
 import { loadConfig } from '../config/load.js'
 import { openPipeline, type Pipeline } from '../pipeline/pipeline.js'
+import { log } from './log.js'
+import { progressDrawer } from './progress.js'
 
 /** Options every command accepts (`weir --help` lists them). */
 export interface GlobalOptions {
@@ -8,17 +10,29 @@ export interface GlobalOptions {
   readonly verbose?: boolean
 }
 
-/** Loads the project's config with the global flags applied and opens its pipeline; closes it after `fn`. */
-export async function withPipeline<T>(globals: GlobalOptions, fn: (p: Pipeline) => Promise<T>): Promise<T> {
+/**
+ * Loads the project's config with the global flags applied and opens its pipeline; closes it after
+ * `fn`. With `progress`, long stages draw their progress on a terminal (see progressDrawer).
+ */
+export async function withPipeline<T>(
+  globals: GlobalOptions,
+  fn: (p: Pipeline) => Promise<T>,
+  options: { readonly progress?: boolean } = {},
+): Promise<T> {
   const loaded = await loadConfig({
     applyDotEnv: true,
     ...(globals.config ? { file: globals.config } : {}),
     ...(globals.lake ? { lake: globals.lake } : {}),
   })
-  const p = await openPipeline(loaded, { onNote: (line) => process.stderr.write(`weir: ${line}\n`) })
+  const drawer = options.progress ? await progressDrawer(log()) : undefined
+  const p = await openPipeline(loaded, {
+    onNote: (line) => log().say('warn', line),
+    ...(drawer ? { onProgress: drawer.update } : {}),
+  })
   try {
     return await fn(p)
   } finally {
+    drawer?.stop()
     await p.close()
   }
 }

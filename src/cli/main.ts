@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
-import { Command, CommanderError } from 'commander'
+import { Command, CommanderError, Option } from 'commander'
+import { configureLog, LOG_LEVELS } from './log.js'
 import { registerAlerts } from './program/alerts.js'
 import { registerCatalog } from './program/catalog.js'
 import { registerInit } from './program/init.js'
@@ -29,6 +30,16 @@ export function buildProgram(): Command {
     )
     .option('--lake <uri>', 'lake location, overriding the config: a directory or s3://bucket/prefix')
     .option('--verbose', 'print stack traces with errors')
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'text or one JSON object per line (default: text on a terminal, else json)',
+      ).choices(['text', 'json']),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'least important lines shown (default: info)').choices(LOG_LEVELS),
+    )
+    .option('-q, --quiet', 'errors only: no progress, notes or summaries (the exit code still tells)')
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .showSuggestionAfterError(true)
     .exitOverride()
@@ -74,6 +85,7 @@ Config values may use \${VAR} and \${VAR:-default}; a .env file beside the confi
  */
 export async function main(argv: readonly string[]): Promise<number> {
   const verbose = argv.includes('--verbose')
+  const log = configureLog(argv)
   try {
     await buildProgram().parseAsync(argv as string[], { from: 'user' })
     return 0
@@ -85,7 +97,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const { errorMessage } = await import('../core/errors.js')
     const { scrub } = await import('../core/redact.js')
-    process.stderr.write(`weir: ${errorMessage(err).replace(/\s*\n\s*/g, ' ')}\n`)
+    const { WeirError } = await import('../core/errors.js')
+    log.say(
+      'error',
+      errorMessage(err),
+      err instanceof WeirError ? { code: err.code, stage: err.stage, retryable: err.retryable } : {},
+    )
     if (verbose && err instanceof Error) process.stderr.write(scrub(`${err.stack ?? ''}\n${causeChain(err)}`))
     return 1
   }

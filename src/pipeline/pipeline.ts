@@ -1,6 +1,7 @@
 import type { AlertEvent } from '../alerts/watch.js'
 import type { AsOf } from '../catalog/iceberg/live.js'
 import type { LoadedConfig } from '../config/load.js'
+import type { OnProgress } from '../core/progress.js'
 import { type QueryResult, type QueryStream, sqlString } from '../engine/engine.js'
 import type { ModelResult } from '../models/run.js'
 import type { TestResult } from '../models/tests.js'
@@ -147,6 +148,8 @@ export interface LandOptions {
   readonly onRefine?: (run: { results: readonly RefineResult[]; seconds: number; error?: unknown }) => void
   /** Only these partitions of each topic (processes sharing the landing; see `LandingOptions.partitions`). */
   readonly partitions?: (topic: string, all: readonly string[]) => Promise<readonly string[]>
+  /** Called after each round of files is committed, with what the round wrote. */
+  readonly onLanded?: (round: { readonly records: number; readonly files: number }) => void
 }
 
 export interface OpenOptions {
@@ -154,6 +157,8 @@ export interface OpenOptions {
   readonly streamDir?: string
   /** Told things a user must know that are not errors (sources served by the simulator). */
   readonly onNote?: (line: string) => void
+  /** Told how far long stages are (files read, records published and landed, batches refined). */
+  readonly onProgress?: OnProgress
 }
 
 /** Opens a project's pipeline: its shared resources, each stage's wiring, and the query front. */

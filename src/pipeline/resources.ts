@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { LoadedConfig } from '../config/load.js'
 import type { WeirConfig } from '../config/schema.js'
+import type { OnProgress } from '../core/progress.js'
 import { createEngine, type Engine } from '../engine/engine.js'
 import { createLeases, type Leases } from '../state/lease.js'
 import { createStateStore, type StateStore } from '../state/state.js'
@@ -30,6 +31,8 @@ export interface Resources {
   staging(): Promise<string>
   /** The config with the sources whose baseUrl or credential is "simulator" pointed at Weir's API simulator. */
   simulated(): Promise<WeirConfig>
+  /** Where stages report how far they are (nowhere, unless the CLI draws it). */
+  readonly progress: OnProgress
   close(): Promise<void>
 }
 
@@ -51,6 +54,7 @@ export async function openResources(loaded: LoadedConfig, options: OpenOptions =
     store,
     state,
     leases: createLeases(store),
+    progress: options.onProgress ?? (() => {}),
     stream() {
       stream ??= openStream(streamConfig, { lake: config.lake, base: dir, state })
       return stream

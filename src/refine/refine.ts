@@ -60,6 +60,7 @@ export async function refine(
       let total: RefineResult | undefined = replaced.notes.length
         ? { ...emptyResult(raw.name), changed: replaced.changed, warnings: replaced.notes }
         : undefined
+      let batches = 0
       for (;;) {
         if (lost || Date.now() - renewed > (LEASE_MS * 2) / 3)
           throw new WeirError(`refine ${raw.name}: its lease was lost (paused too long?); run refine again`, {
@@ -70,6 +71,7 @@ export async function refine(
         const r = await refineIsolating(store, engine, state, raw, opts)
         total = total ? add(total, r) : r
         if (r.inputFiles === 0) break
+        opts.onBatch?.(raw.name, { batches: ++batches, records: total.records })
       }
       results.push(total!)
     } finally {

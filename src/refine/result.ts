@@ -19,6 +19,8 @@ export interface RefineOptions {
       }
     >
   >
+  /** Called after each committed batch of a table, with the table's totals so far. */
+  readonly onBatch?: (table: string, done: { readonly batches: number; readonly records: number }) => void
   /** A local directory for DuckDB's output before it is uploaded; emptied after each table. */
   readonly stagingDir: string
   /** Only these raw tables (by name); all when absent. */

@@ -16,6 +16,8 @@ export interface JobStats {
   readonly outcome?: 'partial' | 'skipped' | 'failed'
   /** Why, in one line. */
   readonly note?: string
+  /** What a person reading the log wants to know of a run that went well (`tests: 12 passed`). */
+  readonly summary?: string
 }
 
 export interface JobSpec {
@@ -37,7 +39,16 @@ export interface JobSpec {
 
 export interface JobEvent {
   readonly job: string
-  readonly event: 'started' | 'succeeded' | 'partial' | 'failed' | 'retrying' | 'restarting' | 'skipped'
+  readonly event:
+    | 'started'
+    | 'succeeded'
+    | 'partial'
+    | 'failed'
+    | 'retrying'
+    | 'restarting'
+    | 'skipped'
+    | 'scheduled'
+    | 'landed'
   readonly attempt?: number
   readonly records?: number
   readonly files?: number
@@ -45,6 +56,9 @@ export interface JobEvent {
   readonly error?: string
   readonly delayMs?: number
   readonly trigger?: string
+  /** When a scheduled job runs next (ISO time). */
+  readonly next?: string
+  readonly summary?: string
 }
 
 /**
@@ -68,6 +82,10 @@ export function createScheduler(
   const timers = new Set<NodeJS.Timeout>()
   const stopper = new AbortController()
   const emit = (e: JobEvent) => options.onEvent?.(e)
+  const nextRun = (job: JobSpec) => {
+    const at = stopper.signal.aborted ? undefined : job.schedule?.next(new Date())
+    return at ? { next: at.toISOString() } : {}
+  }
   let pending = 0
   let idleWaiters: (() => void)[] = []
   const settle = () => {
@@ -95,6 +113,8 @@ export function createScheduler(
           files: stats.files,
           seconds,
           ...note,
+          ...(stats.summary ? { summary: stats.summary } : {}),
+          ...nextRun(job),
         })
         return runRecord(job.name, trigger, start, attempts, outcome, stats, stats.note)
       } catch (err) {
@@ -110,7 +130,7 @@ export function createScheduler(
       }
     }
     const error = errorMessage(last).replace(/\s*\n\s*/g, ' ')
-    emit({ job: job.name, event: 'failed', attempt: attempts, error })
+    emit({ job: job.name, event: 'failed', attempt: attempts, error, ...nextRun(job) })
     return runRecord(job.name, trigger, start, attempts, 'failed', { records: 0, files: 0 }, error)
   }
 
@@ -209,7 +229,10 @@ export function createScheduler(
     start(): void {
       const now = new Date()
       for (const j of jobs) {
-        if (j.schedule) arm(j, now)
+        if (j.schedule) {
+          arm(j, now)
+          emit({ job: j.name, event: 'scheduled', trigger: j.schedule.text, ...nextRun(j) })
+        }
         if (j.atStart || j.continuous) background(trigger_(j.name, j.continuous ? 'continuous' : 'at start'))
       }
     },

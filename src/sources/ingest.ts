@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { coalescingWriter } from '../core/coalescing-writer.js'
 import { WeirError } from '../core/errors.js'
+import type { OnProgress } from '../core/progress.js'
 import type { StateStore } from '../state/state.js'
 import type { ObjectStore } from '../storage/storage.js'
 import type { Stream } from '../stream/stream.js'
@@ -34,6 +35,8 @@ export interface IngestOptions {
   readonly query?: (sql: string) => Promise<readonly Record<string, unknown>[]>
   /** A long-lived source reads until `signal` aborts (see PullContext.follow). */
   readonly follow?: boolean
+  /** Told after each published batch: records so far, and how far through its input a source is where it knows. */
+  readonly onProgress?: OnProgress
 }
 
 export interface IngestResult {
@@ -132,6 +135,12 @@ export async function ingest(
     out.files += w.batch.files?.length ?? 0
     out.errors += w.batch.errors?.length ?? 0
     out.batches++
+    const at = w.batch.progress
+    opts.onProgress?.(
+      at
+        ? { stage: 'ingest', label: source.name, unit: 'bytes', ...at, records: out.records }
+        : { stage: 'ingest', label: source.name, unit: 'records', done: out.records },
+    )
     saving = update({
       ...doc,
       seq: w.seq,

@@ -11,6 +11,8 @@ export interface SourceBatch {
   /** Input that could not be read, set aside in `_errors/source/` with the reason. */
   /** Input that could not be read, with why (and its resource, where the source knows it). */
   readonly errors?: readonly { readonly reason: string; readonly raw: string; readonly resource?: string }[]
+  /** How far through its input the source is, in bytes, where it knows (files). */
+  readonly progress?: { readonly done: number; readonly total: number }
 }
 
 /** A local file a source hands over to be landed as it is. */

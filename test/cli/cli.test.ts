@@ -100,15 +100,24 @@ describe('exit codes and errors', () => {
       }),
     )
     const lake = `${dir}/elsewhere`
-    const ingest = await weir(['ingest', '--config', 'pipeline.json', '--lake', lake], {}, dir)
+    const ingest = await weir(
+      ['ingest', '--config', 'pipeline.json', '--lake', lake, '--log-format', 'text'],
+      {},
+      dir,
+    )
     expect(ingest.stderr).toBe('')
     expect(ingest.stdout).toMatch(/^ingest\s+50 records/)
-    expect((await weir(['land', '-c', 'pipeline.json', '--lake', lake], {}, dir)).stdout).toMatch(
-      /^land\s+50 records/,
-    )
-    expect((await weir(['refine', '-c', 'pipeline.json', '--lake', lake], {}, dir)).stdout).toMatch(
-      /^refine\s+50 records/,
-    )
+    // Off a terminal, without --log-format, the summary is one JSON object.
+    expect(
+      JSON.parse((await weir(['land', '-c', 'pipeline.json', '--lake', lake], {}, dir)).stdout),
+    ).toMatchObject({
+      event: 'summary',
+      stage: 'land',
+      records: 50,
+    })
+    expect(
+      (await weir(['refine', '-c', 'pipeline.json', '--lake', lake, '--log-format', 'text'], {}, dir)).stdout,
+    ).toMatch(/^refine\s+50 records/)
     const q = await weir(
       [
         'query',
@@ -155,7 +164,7 @@ describe('stage summaries', () => {
       }),
     )
     expect((await weir(['ingest'], {}, dir)).code).toBe(0)
-    const land = await weir(['land'], {}, dir)
+    const land = await weir(['land', '--log-format', 'text'], {}, dir)
     expect(land.stdout).toMatch(/^land\s+0 records.*20 set aside in _errors\//)
     const { readdir, readFile } = await import('node:fs/promises')
     const errDir = `${dir}/lake/_errors/landing/w/realtime`
@@ -243,7 +252,7 @@ describe('Ctrl+C', () => {
           },
         }),
       )
-      const child = spawn(process.execPath, [resolve('bin/weir.js'), 'ingest'], {
+      const child = spawn(process.execPath, [resolve('bin/weir.js'), 'ingest', '--log-format', 'text'], {
         cwd: dir,
         stdio: ['ignore', 'pipe', 'pipe'],
       })
@@ -378,7 +387,7 @@ describe('weir catalog describe', () => {
         .stdout
     expect((await weir(['refine', '--lake', lake])).code).toBe(0) // the late file above
     const before = await count()
-    const rewound = await weir(['refine', '--rewind', '1h', '--lake', lake])
+    const rewound = await weir(['refine', '--rewind', '1h', '--lake', lake, '--log-format', 'text'])
     expect(rewound.code, rewound.stderr).toBe(0)
     expect(rewound.stdout).toMatch(
       /note: x_tweets: rewound \d+ raw files; rebuilding dt=\S+ .*from \d+ raw files/,

@@ -4,6 +4,7 @@ import type { Role } from '../../pipeline/run.js'
 import { createRunHistory } from '../../scheduler/history.js'
 import type { JobEvent } from '../../scheduler/scheduler.js'
 import { type GlobalOptions, withPipeline } from '../context.js'
+import { log } from '../log.js'
 import { type Format, renderRows } from '../output.js'
 
 /**
@@ -28,13 +29,12 @@ export async function runCommand(
   await withPipeline(globals, async (p: Pipeline) => {
     process.off('SIGINT', keep)
     process.off('SIGTERM', keep)
-    const log = logger(process.stdout.isTTY === true)
     const run = startRun(p, {
       once: opts.once ?? false,
       ...(opts.role ? { roles: opts.role } : {}),
-      onEvent: log,
+      onEvent: logger(opts.once === true),
     })
-    for (const line of run.idle) process.stderr.write(`weir: --role ${line}; nothing to do for it\n`)
+    for (const line of run.idle) log().say('warn', `--role ${line}; nothing to do for it`)
     let signals = 0
     const onSignal = (sig: NodeJS.Signals) => {
       signals++
@@ -69,7 +69,7 @@ export async function runCommand(
         (r) =>
           r.outcome === 'failed' || r.outcome === 'skipped' || (r.outcome === 'partial' && signals === 0),
       )
-      for (const r of undone) process.stderr.write(`weir: ${r.job} ${r.outcome}: ${r.error ?? ''}\n`)
+      for (const r of undone) log().say('error', `${r.job} ${r.outcome}: ${r.error ?? ''}`)
       if (undone.length) process.exitCode = 1
     } finally {
       process.off('SIGINT', onSignal)
@@ -81,29 +81,54 @@ export async function runCommand(
   })
 }
 
-function logger(terminal: boolean): (e: JobEvent) => void {
-  return (e) => {
-    const at = new Date()
-    if (!terminal) {
-      // Milliseconds are enough, and a line reads better without 0.32452548200000003.
-      const seconds = e.seconds !== undefined ? { seconds: Math.round(e.seconds * 1000) / 1000 } : {}
-      process.stdout.write(`${JSON.stringify({ time: at.toISOString(), ...e, ...seconds })}\n`)
-      return
-    }
-    const parts = [
-      at.toISOString().slice(11, 19),
-      e.job.padEnd(12),
-      e.event.padEnd(9),
-      e.records !== undefined ? `${e.records.toLocaleString('en-US')} records` : '',
-      e.files !== undefined ? `${e.files} files` : '',
-      e.seconds !== undefined ? `${e.seconds.toFixed(2)} s` : '',
-      e.attempt && e.attempt > 1 ? `attempt ${e.attempt}` : '',
-      e.delayMs !== undefined ? `retry in ${(e.delayMs / 1000).toFixed(1)} s` : '',
-      e.trigger ? `(${e.trigger})` : '',
-      e.error ? `error: ${e.error}` : '',
-    ]
-    process.stdout.write(`${parts.filter(Boolean).join('  ')}\n`)
+/**
+ * One line per job event: JSON for programs; on a terminal, what starts and ends, with durations,
+ * what landing and refine did as they did it, the tests after models, and when each scheduled job
+ * runs next.
+ */
+function logger(once: boolean): (e: JobEvent) => void {
+  return (event) => {
+    // A single pass has no next run.
+    const e: JobEvent = once
+      ? (Object.fromEntries(Object.entries(event).filter(([k]) => k !== 'next')) as JobEvent)
+      : event
+    const l = log()
+    const level =
+      e.event === 'failed' ? 'error' : e.event === 'retrying' || e.event === 'restarting' ? 'warn' : 'info'
+    // Milliseconds are enough, and a line reads better without 0.32452548200000003.
+    const seconds = e.seconds !== undefined ? { seconds: Math.round(e.seconds * 1000) / 1000 } : {}
+    const text = textLine(e)
+    l.event({ ...e, ...seconds }, text, level)
   }
+}
+
+const clock = (iso: string | Date) => new Date(iso).toTimeString().slice(0, 8)
+
+function textLine(e: JobEvent): string {
+  const n = (x: number) => x.toLocaleString('en-US')
+  const parts = [
+    clock(new Date()),
+    e.job.padEnd(12),
+    e.event.padEnd(10),
+    e.records !== undefined ? `${n(e.records)} records` : '',
+    e.files !== undefined ? `${n(e.files)} files` : '',
+    e.seconds !== undefined ? duration(e.seconds) : '',
+    e.attempt && e.attempt > 1 ? `attempt ${e.attempt}` : '',
+    e.delayMs !== undefined ? `retry in ${duration(e.delayMs / 1000)}` : '',
+    e.trigger && e.event !== 'scheduled' ? `(${e.trigger})` : '',
+    e.summary ?? '',
+    e.error ? `${e.event === 'failed' ? 'error' : 'note'}: ${e.error}` : '',
+    e.next ? `next ${clock(e.next)}${e.event === 'scheduled' && e.trigger ? ` (${e.trigger})` : ''}` : '',
+  ]
+  return parts.filter(Boolean).join('  ')
+}
+
+/** `0.31 s`, `12.4 s`, `3 min 05 s`: enough to read, no more. */
+function duration(seconds: number): string {
+  if (seconds < 10) return `${seconds.toFixed(2)} s`
+  if (seconds < 60) return `${seconds.toFixed(1)} s`
+  const m = Math.floor(seconds / 60)
+  return `${m} min ${String(Math.round(seconds % 60)).padStart(2, '0')} s`
 }
 
 /** `weir runs [--job j] [--failed] [--limit n]`: the run history, newest first. */

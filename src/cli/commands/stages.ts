@@ -5,6 +5,7 @@ import { WeirError } from '../../core/errors.js'
 import { formatBytes, parseBytes, parseDuration } from '../../core/units.js'
 import type { StageSummary } from '../../pipeline/pipeline.js'
 import { type GlobalOptions, interruption, withPipeline } from '../context.js'
+import { log } from '../log.js'
 import { renderRows } from '../output.js'
 import { recorded } from './record.js'
 import { summaryLine } from './summary.js'
@@ -12,25 +13,32 @@ import { summaryLine } from './summary.js'
 /** `weir ingest [source...]`: pull the sources once into the stream, each recorded as its own job's run. */
 export async function ingestCommand(sources: string[], globals: GlobalOptions): Promise<void> {
   const signal = interruption()
-  await withPipeline(globals, async (p) => {
-    const names = sources.length ? sources : Object.keys(p.config.sources)
-    const each: StageSummary[] = []
-    for (const name of names) {
-      if (signal.aborted) break
-      each.push(await recorded(p, name, 'weir ingest', () => p.ingest([name], signal), stats))
-    }
-    print(sum(each))
-  })
+  await withPipeline(
+    globals,
+    async (p) => {
+      const names = sources.length ? sources : Object.keys(p.config.sources)
+      const each: StageSummary[] = []
+      for (const name of names) {
+        if (signal.aborted) break
+        each.push(await recorded(p, name, 'weir ingest', () => p.ingest([name], signal), stats))
+      }
+      print(sum(each))
+    },
+    { progress: true },
+  )
   if (signal.aborted) process.exitCode = 130
 }
 
 /** `weir land [--follow] [--refine]`: write everything waiting in the stream to raw files (and keep at it). */
 export async function landCommand(follow: boolean, globals: GlobalOptions, refine = false): Promise<void> {
   const signal = interruption()
-  await withPipeline(globals, async (p) =>
-    print(
-      await recorded(p, 'land', 'weir land', () => p.land(signal, follow, refine ? { refine } : {}), stats),
-    ),
+  await withPipeline(
+    globals,
+    async (p) =>
+      print(
+        await recorded(p, 'land', 'weir land', () => p.land(signal, follow, refine ? { refine } : {}), stats),
+      ),
+    { progress: true },
   )
   // --follow runs until stopped, so a stop is its normal end (like weir run); without it, a stop
   // leaves the stream undrained, which the exit code says.
@@ -43,16 +51,19 @@ export async function refineCommand(
   globals: GlobalOptions,
   rewind?: string,
 ): Promise<void> {
-  await withPipeline(globals, async (p) =>
-    print(
-      await recorded(
-        p,
-        'refine',
-        'weir refine',
-        () => p.refine(tables.length ? tables : undefined, rewind ? { rewind } : {}),
-        stats,
+  await withPipeline(
+    globals,
+    async (p) =>
+      print(
+        await recorded(
+          p,
+          'refine',
+          'weir refine',
+          () => p.refine(tables.length ? tables : undefined, rewind ? { rewind } : {}),
+          stats,
+        ),
       ),
-    ),
+    { progress: true },
   )
 }
 
@@ -136,10 +147,11 @@ export async function compactCommand(
 }
 
 function print(s: StageSummary): void {
-  process.stdout.write(`${summaryLine(s)}\n`)
+  const seconds = Math.round(s.seconds * 1000) / 1000
+  log().event({ event: 'summary', ...s, seconds }, summaryLine(s))
   // Work left undone is said in one line and in the exit code: skipped (another process holds it)
   // fails the command; partial (a stop, a rate limit) is said, and resumes on the next run.
-  if (s.outcome) process.stderr.write(`weir: ${s.stage} ${s.outcome}: ${s.reason ?? ''}\n`)
+  if (s.outcome) log().say('error', `${s.stage} ${s.outcome}: ${s.reason ?? ''}`)
   if (s.outcome === 'skipped' || s.outcome === 'failed') process.exitCode = 1
 }
 

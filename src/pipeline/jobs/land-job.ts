@@ -20,6 +20,7 @@ export function landJob(c: JobContext): JobSpec {
     // A consumer runs until stopped: its timeout is not the batch jobs'.
     timeoutMs: options.once ? c.defaults('land').timeoutMs : 0,
     run: async (signal) => {
+      const landed = everyFewSeconds((r) => options.onEvent?.({ job: 'land', event: 'landed', ...r }))
       const landWith = async (
         sig: AbortSignal,
         partitions?: (topic: string, all: readonly string[]) => Promise<readonly string[]>,
@@ -29,12 +30,31 @@ export function landJob(c: JobContext): JobSpec {
             ...(partitions ? { partitions } : {}),
             refine: refineInLanding,
             onRefine: (run) => recordRefine(c, run),
+            onLanded: landed,
           }),
         )
       return p.config.stream.kind === 'nats' && !options.once
         ? sharedLanding(p, signal, landWith)
         : landWith(signal)
     },
+  }
+}
+
+/**
+ * What landing wrote, said at most every 5 s (the first round at once): a line per round of files
+ * would scroll a terminal by faster than anyone reads it.
+ */
+function everyFewSeconds(say: (r: { records: number; files: number }) => void) {
+  let last = 0
+  const since = { records: 0, files: 0 }
+  return (round: { readonly records: number; readonly files: number }) => {
+    since.records += round.records
+    since.files += round.files
+    if (Date.now() - last < 5_000) return
+    last = Date.now()
+    say({ ...since })
+    since.records = 0
+    since.files = 0
   }
 }
 

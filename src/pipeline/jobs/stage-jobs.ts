@@ -91,9 +91,11 @@ export function modelsJob(c: JobContext): JobSpec {
           { code: 'MODEL_FAILED', stage: 'model' },
         )
       }
+      const count = (s: string) => r.tests.filter((t) => t.status === s).length
       return {
         records: r.models.reduce((n, m) => n + m.rows, 0),
         files: r.models.reduce((n, m) => n + m.files, 0),
+        summary: `${r.models.length} models (${r.models.filter((m) => m.action !== 'unchanged').length} built), tests: ${count('pass')} passed, ${count('warn')} warnings`,
       }
     },
   }

@@ -37,6 +37,7 @@ export async function ingestStage(
             : {}),
           ...(options.stateName ? { stateName: options.stateName } : {}),
           ...(options.follow ? { follow: true } : {}),
+          onProgress: p.progress,
           ...(signal ? { signal } : {}),
           rawPath: (resource) =>
             p.config.tables[`${src.name}.${resource}`]?.landing?.path ?? p.config.landing.path,

@@ -18,9 +18,16 @@ export async function landStage(
   const s = await p.stream()
   const l = p.config.landing
   const micro = options.refine ? microBatches((only) => refineAndSync(p, only), options.onRefine) : undefined
+  const landed = { records: 0, files: 0 }
+  const round = { records: 0, files: 0 }
   const [r, seconds] = await timed(() =>
     land(s, p.store, {
-      ...(micro ? { onRound: micro.add } : {}),
+      onRound: (tables) => {
+        micro?.add(tables)
+        if (round.files) options.onLanded?.({ ...round })
+        round.records = 0
+        round.files = 0
+      },
       ...(options.partitions ? { partitions: options.partitions } : {}),
       topics: Object.keys(p.config.sources),
       state: p.state,
@@ -43,6 +50,13 @@ export async function landStage(
       maxRecordBytes: parseBytes(l.maxRecordBytes),
       ...(follow ? { follow } : {}),
       ...(signal ? { signal } : {}),
+      onFile: (f) => {
+        landed.records += f.records
+        landed.files++
+        round.records += f.records
+        round.files++
+        p.progress({ stage: 'land', label: 'landed', done: landed.records, unit: 'records' })
+      },
     }),
   )
   const notes = r.late ? [`${r.late} late records were written to the past folders of their event time`] : []

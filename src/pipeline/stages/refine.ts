@@ -68,6 +68,14 @@ export async function refineTables(
     batchBytes: parseBytes(p.config.engine.refineBatch),
     leases: p.leases,
     waitForLease,
+    onBatch: (table, done) =>
+      p.progress({
+        stage: 'refine',
+        label: table,
+        done: done.batches,
+        unit: 'batches',
+        records: done.records,
+      }),
     ...(only ? { only } : {}),
   })
 }

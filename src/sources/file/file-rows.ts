@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer'
-import { createReadStream } from 'node:fs'
+import { createReadStream, type ReadStream } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import { WeirError } from '../../core/errors.js'
 import type { FileSourceConfig } from './file-schema.js'
@@ -11,15 +11,23 @@ export function rows(
   file: string,
   format: 'csv' | 'ndjson' | 'json' | 'parquet',
   config: FileSourceConfig,
+  read: { bytes: number } = { bytes: 0 },
 ): AsyncGenerator<Row> {
-  return format === 'csv' ? csvRows(file, config) : format === 'ndjson' ? ndjsonRows(file) : jsonRows(file)
+  const open = () => createReadStream(file).on('data', (c) => (read.bytes += c.length))
+  return format === 'csv'
+    ? csvRows(open, config)
+    : format === 'ndjson'
+      ? ndjsonRows(open)
+      : jsonRows(file, read)
 }
 
+type Open = () => ReadStream
+
 /** CSV through csv-parse: a row with the wrong number of fields is set aside, not fatal. */
-async function* csvRows(file: string, config: FileSourceConfig): AsyncGenerator<Row> {
+async function* csvRows(open: Open, config: FileSourceConfig): AsyncGenerator<Row> {
   const { parse } = await import('csv-parse')
   const nulls = new Set(typeof config.csv.null === 'string' ? [config.csv.null] : config.csv.null)
-  const parser = createReadStream(file).pipe(
+  const parser = open().pipe(
     parse({
       delimiter: config.csv.delimiter,
       quote: config.csv.quote,
@@ -59,9 +67,9 @@ async function* csvRows(file: string, config: FileSourceConfig): AsyncGenerator<
 }
 
 /** NDJSON, line by line: a line that is not UTF-8 or not a JSON object is set aside. */
-async function* ndjsonRows(file: string): AsyncGenerator<Row> {
+async function* ndjsonRows(open: Open): AsyncGenerator<Row> {
   let n = 0
-  for await (const bytes of lines(file)) {
+  for await (const bytes of lines(open)) {
     n++
     // Decoding would replace bad bytes with U+FFFD and land altered data: set the line aside.
     if (!isUtf8(bytes)) {
@@ -79,7 +87,7 @@ async function* ndjsonRows(file: string): AsyncGenerator<Row> {
   }
 }
 
-async function* jsonRows(file: string): AsyncGenerator<Row> {
+async function* jsonRows(file: string, read: { bytes: number }): AsyncGenerator<Row> {
   // A JSON array is parsed whole: keep such files small, or use NDJSON for large ones.
   const { size } = await stat(file)
   if (size > 256 * 1024 * 1024) {
@@ -92,15 +100,16 @@ async function* jsonRows(file: string): AsyncGenerator<Row> {
     )
   }
   const doc = JSON.parse(await readFile(file, 'utf8')) as unknown
+  read.bytes += size
   for (const v of Array.isArray(doc) ? doc : [doc]) {
     yield isObject(v) ? { row: v } : { error: 'array element is not a JSON object', raw: JSON.stringify(v) }
   }
 }
 
 /** A file's lines as bytes (without `\n` or `\r\n`), read in chunks; only a line's head spanning chunks is copied. */
-async function* lines(file: string): AsyncGenerator<Buffer> {
+async function* lines(open: Open): AsyncGenerator<Buffer> {
   let head: Buffer[] = []
-  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+  for await (const chunk of open() as AsyncIterable<Buffer>) {
     let start = 0
     for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
       const part = chunk.subarray(start, nl)

@@ -34,17 +34,17 @@ export function createFileSource(name: string, config: FileSourceConfig, baseDir
       const saved = ctx.cursor as FileCursor | undefined
       const seen: Record<string, Seen> = { ...(saved?.files ?? {}) }
       const files = await filesToRead(name, resolve(baseDir, config.path), config.path, saved?.current?.path)
+      // How far through this run's files, in bytes, for progress (files taken before count as done).
+      const total = await totalBytes(files)
+      let before = 0
       for (const file of files) {
         if (ctx.signal.aborted) return
         const s = await stat(file)
         const prev = seen[file]
+        const start = before
+        before += s.size
         if (prev && prev.size === s.size && prev.mtimeMs === s.mtimeMs) continue
-        const format = config.format ?? formatOf(file)
-        const resource =
-          config.resource ??
-          basename(file, extname(file))
-            .replace(/[^A-Za-z0-9_]/g, '_')
-            .toLowerCase()
+        const [format, resource] = [config.format ?? formatOf(file), resourceOf(config, file)]
         const done = () => {
           seen[file] = { size: s.size, mtimeMs: s.mtimeMs }
           return { files: { ...seen } } satisfies FileCursor
@@ -55,8 +55,7 @@ export function createFileSource(name: string, config: FileSourceConfig, baseDir
         })
         // Part of this file is in the stream already, if it is the one a crash or a stop left
         // half read and it has not changed since (a file that changed is read again whole).
-        const c = saved?.current
-        const resume = c && c.path === file && c.size === s.size && c.mtimeMs === s.mtimeMs ? c.items : 0
+        const resume = resumeAt(saved?.current, file, s)
         // Parquet is already columnar and typed: it lands as it is, and refine reads it with DuckDB.
         const asIs = format === 'parquet' ? 'as-is' : config.raw
         if (format === 'parquet' && ctx.asParent) {
@@ -82,13 +81,20 @@ export function createFileSource(name: string, config: FileSourceConfig, baseDir
         let batch: SourceRecord[] = []
         let errors: { reason: string; raw: string; resource: string }[] = []
         let items = 0
-        for await (const item of rows(file, format, config)) {
+        const read = { bytes: 0 }
+        const progress = () => ({ done: Math.min(before, start + read.bytes), total })
+        for await (const item of rows(file, format, config, read)) {
           if (++items <= resume) continue
           if ('error' in item)
             errors.push({ reason: `${basename(file)}: ${item.error}`, raw: item.raw, resource })
           else batch.push({ resource, data: item.row })
           if (batch.length >= config.batchSize) {
-            yield { records: batch, ...(errors.length ? { errors } : {}), cursor: at(items) }
+            yield {
+              records: batch,
+              ...(errors.length ? { errors } : {}),
+              cursor: at(items),
+              progress: progress(),
+            }
             batch = []
             errors = []
             // Stopped: the cursor of the batch just published says where the next run goes on.
@@ -96,7 +102,12 @@ export function createFileSource(name: string, config: FileSourceConfig, baseDir
           }
         }
         // The file's cursor moves with its last batch, once every row of it is in the stream.
-        yield { records: batch, ...(errors.length ? { errors } : {}), cursor: done() }
+        yield {
+          records: batch,
+          ...(errors.length ? { errors } : {}),
+          cursor: done(),
+          progress: { done: before, total },
+        }
       }
     },
   }
@@ -182,3 +193,22 @@ export const fileSource = {
   schema: fileSourceSchema,
   create: (name, config, env) => createFileSource(name, config, env.baseDir),
 } satisfies SourceDefinition<FileSourceConfig>
+
+/** Every file's rows are one resource (`resource`), or each file's its own, named after it. */
+function resourceOf(config: FileSourceConfig, file: string): string {
+  return (
+    config.resource ??
+    basename(file, extname(file))
+      .replace(/[^A-Za-z0-9_]/g, '_')
+      .toLowerCase()
+  )
+}
+
+async function totalBytes(files: readonly string[]): Promise<number> {
+  return (await Promise.all(files.map((f) => stat(f).then((s) => s.size)))).reduce((a, b) => a + b, 0)
+}
+
+/** Rows of this file already in the stream: the cursor's, if a run stopped in it and it has not changed since. */
+function resumeAt(c: FileCursor['current'], file: string, s: { size: number; mtimeMs: number }): number {
+  return c && c.path === file && c.size === s.size && c.mtimeMs === s.mtimeMs ? c.items : 0
+}
