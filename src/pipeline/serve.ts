@@ -104,7 +104,10 @@ export async function startServing(
       stop.abort()
       await sink.catch(() => undefined)
       await models
-      await new Promise<void>((r) => server.close(() => r()))
+      const closed = new Promise<void>((r) => server.close(() => r()))
+      // Open dashboards hold an event stream each: ended here, or close would wait for them.
+      ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
+      await closed
       await ui?.close()
       await store.close()
     },

@@ -11,6 +11,7 @@ import { createSandbox, type Sandbox } from '../engine/sandbox.js'
 import { createRunHistory } from '../scheduler/history.js'
 import type { UiBackend } from '../serve/api/ui.js'
 import type { Pipeline } from './pipeline.js'
+import { freshness, lineage } from './ui-lineage.js'
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/dashboards/', import.meta.url))
 // dist/web from both src/ (tests) and dist/ (the package): the build puts the front end there.
@@ -194,6 +195,14 @@ export function createUiBackend(p: Pipeline, projectDir: string): UiBackend & { 
         results[m[1]!] = await box.query(m[2]!).catch((err: Error) => ({ error: err.message }))
       }
       return { name, markdown, results, refreshedAt: new Date().toISOString() }
+    },
+    lineage: () => lineage(p),
+    async freshness() {
+      return freshness(p, await sandboxNow())
+    },
+    async latestRun() {
+      const [r] = await history.list({ limit: 1 })
+      return r ? { id: r.id, job: r.job, outcome: r.outcome } : undefined
     },
     async close() {
       if (sandbox) await (await sandbox.box).close()

@@ -135,6 +135,11 @@ export const serveSchema = z
       .describe(
         'Folder of dashboards as Markdown with SQL and chart blocks (default: the examples when it does not exist).',
       ),
+    staleAfter: durationSchema
+      .default('6h')
+      .describe(
+        'Dashboard: a table whose files have not changed for this long is flagged stale (freshness).',
+      ),
     maxLimit: z.number().int().positive().default(1000).describe('Most items a page may hold.'),
     defaultLimit: z
       .number()

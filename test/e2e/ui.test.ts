@@ -7,6 +7,7 @@ import { configSchema } from '../../src/config/schema.js'
 import { runDemo } from '../../src/pipeline/demo.js'
 import { openPipeline, type Pipeline } from '../../src/pipeline/pipeline.js'
 import { type Serving, startServing } from '../../src/pipeline/serve.js'
+import { weir } from '../helpers/cli.js'
 import { servicesRequired, tempDir } from '../helpers/services.js'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -20,6 +21,7 @@ const ARTIFACTS = 'artifacts/ui'
 
 let p: Pipeline
 let s: Serving
+let lakeDir = ''
 let browser: Browser
 let page: Page
 const external: string[] = []
@@ -27,6 +29,7 @@ const external: string[] = []
 beforeAll(async () => {
   if (!have) return
   const lake = join(await tempDir('weir-ui-'), 'lake')
+  lakeDir = lake
   await runDemo({ lake })
   p = await openPipeline({
     config: configSchema.parse({ lake }),
@@ -164,5 +167,116 @@ describe.skipIf(!have)('the dashboard in Chromium', () => {
       await page.screenshot({ path: join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true })
     }
     expect(external).toEqual([])
+  }, 60_000)
+
+  it('the lineage view links sources → raw → trusted → models with a line per edge', async () => {
+    await open('lineage', '.lineage .node')
+    await page.waitForSelector('.lineage .edges path', { state: 'attached' })
+    const inputs = (id: string) => page.getAttribute(`[data-node="${id}"]`, 'data-inputs')
+    expect(await inputs('raw.x_tweets')).toBe('source:x')
+    expect(await inputs('trusted.x_tweets')).toBe('raw.x_tweets')
+    expect((await inputs('refined.fact_tweet'))?.split(' ')).toContain('trusted.x_tweets')
+    expect(await inputs('refined.dim_user')).toBe('trusted.x_users')
+    // Every edge the API returns is drawn, between the two boxes it joins.
+    const g = (await (await fetch(`${s.url}/api/ui/lineage`)).json()) as { edges: unknown[] }
+    expect(await page.locator('.lineage .edges path').count()).toBe(g.edges.length)
+    expect(await page.locator('[data-edge="trusted.x_tweets refined.fact_tweet"]').count()).toBe(1)
+    await page.screenshot({ path: join(ARTIFACTS, 'lineage.png'), fullPage: true })
+  }, 60_000)
+
+  it('the lake page shows rows and freshness per table, filters by name, and warns of tables older than serve.staleAfter', async () => {
+    await open('lake', '.tables a')
+    expect(await page.locator('[role=alert]').count()).toBe(0)
+    const row = page.locator('[data-table="trusted.x_tweets"]')
+    const rows = (await p.query('select count(*) as n from trusted.x_tweets')).rows[0]!.n
+    expect(await row.locator('td').nth(2).textContent()).toBe(Number(rows).toLocaleString('en-US'))
+    expect(await row.locator('.status').textContent()).toBe('fresh')
+    expect(await row.locator('td').nth(5).textContent()).not.toBe('') // the newest created_at
+    await page.fill('input[type=search]', 'weather')
+    const shown = await page
+      .locator('[data-table]')
+      .evaluateAll((trs) => trs.map((t) => t.getAttribute('data-table')))
+    expect(shown.length).toBeGreaterThan(0)
+    expect(shown.every((t) => t?.includes('weather'))).toBe(true)
+    await page.screenshot({ path: join(ARTIFACTS, 'lake-filtered.png'), fullPage: true })
+
+    // The same lake served with serve.staleAfter 1s: every table is past it, and the page says so.
+    await new Promise((r) => setTimeout(r, 1100))
+    const strict = await openPipeline({
+      config: configSchema.parse({ lake: lakeDir, serve: { staleAfter: '1s' } }),
+      file: undefined,
+      dir: await tempDir('weir-ui-stale-'),
+    })
+    const s2 = await startServing(strict, { port: 0, host: '127.0.0.1', follow: false })
+    try {
+      await page.goto(`${s2.url}/#/lake`)
+      await page.waitForSelector('.warning[role=alert]', { timeout: 15_000 })
+      expect(await page.textContent('.warning')).toMatch(
+        /tables? with no new file for over 1s: .*trusted\.x_tweets/,
+      )
+      expect(await page.locator('[data-table="trusted.x_tweets"] .status').textContent()).toBe('stale')
+      await page.screenshot({ path: join(ARTIFACTS, 'lake-stale.png'), fullPage: true })
+    } finally {
+      await s2.close()
+      await strict.close()
+    }
+  }, 60_000)
+
+  it('the workbench picks the chart from the result (a date → a line, text → bars) and lets x, y and series be changed', async () => {
+    const type = async (sql: string) => {
+      await page.click('.cm-content')
+      await page.keyboard.press('Control+A')
+      await page.keyboard.type(sql)
+      await page.keyboard.press('Control+Enter')
+      await page.waitForSelector('.grid tbody tr')
+    }
+    await open('sql', '.cm-content')
+    await type('select dt, lang, count(*) as n from trusted.x_tweets group by all order by all')
+    expect(await page.textContent('select[aria-label="Chart type"] option[value=auto]')).toBe('auto (line)')
+    expect(await page.inputValue('select[aria-label="X axis"]')).toBe('dt')
+    await page.waitForSelector('.chart-box svg', { state: 'attached' })
+    expect(await page.getAttribute('.chart-box', 'aria-label')).toBe('line chart of n by dt')
+    expect(await page.getAttribute('.chart-box', 'data-series')).toBe('1')
+    const langs = (await p.query('select count(distinct lang) as k from trusted.x_tweets')).rows[0]!.k
+    await page.selectOption('select[aria-label="Series"]', 'lang')
+    await page.waitForSelector(`.chart-box[data-series="${langs}"]`, { state: 'attached' })
+    await page.selectOption('select[aria-label="Chart type"]', 'bar')
+    expect(await page.getAttribute('.chart-box', 'aria-label')).toBe('bar chart of n by dt')
+    await page.screenshot({ path: join(ARTIFACTS, 'sql-picker.png'), fullPage: true })
+
+    await page.selectOption('select[aria-label="Chart type"]', 'auto')
+    await type(
+      'select lang, count(*) as tweets, avg(public_metrics_like_count) as likes from trusted.x_tweets group by lang',
+    )
+    expect(await page.textContent('select[aria-label="Chart type"] option[value=auto]')).toBe('auto (bar)')
+    await page.selectOption('select[aria-label="Y axis"]', ['likes'])
+    await page.waitForSelector('.chart-box[aria-label="bar chart of likes by lang"]', { state: 'attached' })
+    await type('select count(*) as n from trusted.x_tweets')
+    expect(await page.textContent('select[aria-label="Chart type"] option[value=auto]')).toBe('auto (number)')
+    expect(await page.locator('.big-number').count()).toBe(1)
+  }, 60_000)
+
+  it('a run that ends in another process refreshes the open page (pushed by the server, not a reload or a timer)', async () => {
+    await open('runs', 'table.runs tbody tr')
+    await page.waitForSelector('#live[data-live=on]')
+    const before = await page.locator('table.runs tbody tr').count()
+    await page.evaluate(() => {
+      ;(globalThis as unknown as { marker: number }).marker = 42
+    })
+    const r = await weir(['refine', '--lake', lakeDir])
+    expect(r.code).toBe(0)
+    await page.waitForFunction(
+      (n) =>
+        (
+          globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }
+        ).document.querySelectorAll('table.runs tbody tr').length > n,
+      before,
+      { timeout: 10_000 },
+    )
+    expect(await page.textContent('table.runs tbody tr')).toMatch(/^refine/)
+    // The same page, drawn again in place: no reload cleared it.
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42)
+    expect(await page.textContent('#live')).toMatch(/^refine succeeded/)
+    await page.screenshot({ path: join(ARTIFACTS, 'runs.png'), fullPage: true })
   }, 60_000)
 })

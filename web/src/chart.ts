@@ -83,6 +83,7 @@ export function chart(result: QueryResult, spec: ChartSpec): HTMLElement {
       data: [{ yAxis: spec.threshold, name: 'threshold' }],
       lineStyle: { color: '#c0392b' },
     }
+  box.dataset.series = String(series.length)
   const numericX = result.rows.every((r) => typeof r[x] === 'number')
   // Drawn once the box is in the page (ECharts needs its size).
   requestAnimationFrame(() => {
@@ -91,9 +92,21 @@ export function chart(result: QueryResult, spec: ChartSpec): HTMLElement {
       animation: false,
       tooltip: { trigger: spec.type === 'scatter' ? 'item' : 'axis' },
       legend: { show: series.length > 1, top: 0 },
-      grid: { left: 56, right: 16, top: series.length > 1 ? 32 : 16, bottom: 40 },
-      xAxis: { type: numericX ? 'value' : 'category', name: x, nameLocation: 'middle', nameGap: 28 },
-      yAxis: { type: 'value', name: ys.join(', ') },
+      // Labels inside the box (containLabel), thinned where they would overlap, turned when many.
+      grid: { left: 16, right: 24, top: series.length > 1 ? 36 : 24, bottom: 32, containLabel: true },
+      xAxis: {
+        type: numericX ? 'value' : 'category',
+        name: x,
+        nameLocation: 'middle',
+        nameGap: result.rows.length > 12 && !numericX ? 56 : 28,
+        axisLabel: { hideOverlap: true, rotate: result.rows.length > 12 && !numericX ? 35 : 0 },
+      },
+      yAxis: {
+        type: 'value',
+        name: ys.join(', '),
+        nameTextStyle: { align: 'left' },
+        axisLabel: { hideOverlap: true },
+      },
       series,
     })
     new ResizeObserver(() => c.resize()).observe(box)

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import type { Context, Hono } from 'hono'
+import { streamSSE } from 'hono/streaming'
 
 /** What the dashboard asks of the pipeline: read-only views of its state, lake and queries. */
 export interface UiBackend {
@@ -13,6 +14,12 @@ export interface UiBackend {
   alerts(): Promise<unknown>
   dashboards(): Promise<readonly string[]>
   dashboard(name: string): Promise<unknown>
+  /** Sources → raw → trusted → models → served tables and the warehouse. */
+  lineage(): Promise<unknown>
+  /** Per table: rows, newest event, last file, lag, stale. */
+  freshness(): Promise<unknown>
+  /** The newest run in the history (its id changes when a run ends), for pushing refreshes. */
+  latestRun(): Promise<{ readonly id: string; readonly job: string; readonly outcome: string } | undefined>
   /** The built front end (index.html and assets/). */
   readonly staticDir: string
 }
@@ -61,6 +68,15 @@ export function mountUi(
     json(() => ui.alerts()),
   )
   app.get(
+    '/api/ui/lineage',
+    json(() => ui.lineage()),
+  )
+  app.get(
+    '/api/ui/freshness',
+    json(() => ui.freshness()),
+  )
+  mountEvents(app, ui, guard)
+  app.get(
     '/api/ui/dashboards',
     json(async () => ({ dashboards: await ui.dashboards() })),
   )
@@ -79,6 +95,11 @@ export function mountUi(
       return c.json({ error: { code: 'query_failed', message: (err as Error).message.split('\n')[0] } }, 400)
     }
   })
+  mountStatic(app, ui.staticDir)
+}
+
+/** The built front end at / (files of the package only, no CDN); any other path is the app. */
+function mountStatic(app: Hono, staticDir: string): void {
   app.get('/*', async (c, next) => {
     // The API's own paths stay the API's (a JSON 404), never the app's page.
     if (/^\/(v1|api)(\/|$)/.test(c.req.path)) return next()
@@ -90,7 +111,7 @@ export function mountUi(
       decoded = '/' // a malformed %-escape names no file: the app
     }
     const rel = normalize(decoded).replace(/^([/\\])+/, '')
-    const root = resolve(ui.staticDir)
+    const root = resolve(staticDir)
     const file = join(root, rel)
     const inside = file.startsWith(root + sep) && (await stat(file).catch(() => undefined))?.isFile()
     const path = inside ? file : join(root, 'index.html')
@@ -101,4 +122,63 @@ export function mountUi(
       'cache-control': 'no-cache',
     })
   })
+}
+
+/**
+ * A run that ends is pushed (Server-Sent Events), so pages refresh when the pipeline changed
+ * something, not on a timer. EventSource sends no headers: the key may come as ?key=.
+ */
+function mountEvents(
+  app: Hono,
+  ui: UiBackend,
+  guard: (header: string | undefined, apiKey: string | undefined) => void,
+): void {
+  const runs = runWatcher(ui)
+  app.get('/api/ui/events', (c) => {
+    guard(c.req.header('authorization'), c.req.header('x-api-key') ?? c.req.query('key'))
+    return streamSSE(c, async (stream) => {
+      const off = runs.subscribe((run) => void stream.writeSSE({ event: 'run', data: JSON.stringify(run) }))
+      stream.onAbort(off)
+      await stream.writeSSE({ event: 'ready', data: '{}' })
+      while (!stream.aborted && !stream.closed)
+        await stream.sleep(15_000).then(() => stream.writeSSE({ event: 'ping', data: '{}' }))
+      off()
+    })
+  })
+}
+
+type Run = NonNullable<Awaited<ReturnType<UiBackend['latestRun']>>>
+
+/**
+ * One poll of the run history a second, shared by every open page, and only while one is open:
+ * whichever process ran the job (this one, `weir run` elsewhere), its end reaches every browser.
+ */
+function runWatcher(ui: UiBackend) {
+  const listeners = new Set<(run: Run) => void>()
+  let timer: NodeJS.Timeout | undefined
+  let last: string | undefined
+  const poll = async () => {
+    const run = await ui.latestRun().catch(() => undefined)
+    if (run && last !== undefined && run.id !== last) for (const l of listeners) l(run)
+    if (run) last = run.id
+    else last ??= ''
+  }
+  return {
+    subscribe(l: (run: Run) => void): () => void {
+      listeners.add(l)
+      if (!timer) {
+        void poll()
+        timer = setInterval(() => void poll(), 1_000)
+        timer.unref()
+      }
+      return () => {
+        listeners.delete(l)
+        if (!listeners.size && timer) {
+          clearInterval(timer)
+          timer = undefined
+          last = undefined
+        }
+      }
+    },
+  }
 }
