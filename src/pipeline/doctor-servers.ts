@@ -28,6 +28,8 @@ export async function serversCheck({ config }: LoadedConfig): Promise<DoctorChec
       ...(pg.url ? { connectionString: pg.url } : {}),
       connectionTimeoutMillis: TIMEOUT_MS,
     })
+    // A connection the server drops after the check would be an unhandled 'error' event: a crash.
+    client.on('error', () => {})
     try {
       await client.connect()
       await client.query('select 1')

@@ -23,6 +23,7 @@ async function doctor(yaml: string, env = '', args: string[] = []) {
   await writeFile(join(dir, 'weir.yaml'), yaml)
   if (env) await writeFile(join(dir, '.env'), env)
   const r = await weir(['doctor', '--format', 'json', ...args], {}, dir)
+  if (!r.stdout) throw new Error(`weir doctor printed nothing (exit ${r.code}): ${r.stderr}`)
   const checks = JSON.parse(r.stdout) as Check[]
   return {
     code: r.code,

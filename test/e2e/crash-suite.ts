@@ -158,7 +158,8 @@ async function runAndKill(dir: string, round: number): Promise<string> {
     ingestRunning = last?.event === 'started' || last?.event === 'retrying'
     if (killAt === undefined) {
       if (during && ingestRunning) killAt = Date.now() + Math.random() * 200
-      if (!during && src.some((e) => e.event !== 'started' && e.event !== 'retrying'))
+      // Its run ended (a 'scheduled' line says only when the next is due).
+      if (!during && src.some((e) => ['succeeded', 'partial', 'failed', 'skipped'].includes(e.event)))
         killAt = Date.now() + 100 + Math.random() * 1_500
       // A round whose moment never comes (a source with nothing left) is killed anyway.
       if (Date.now() - started > 8_000) killAt = Date.now()

@@ -114,7 +114,9 @@ describe('incremental REST sources', () => {
     expect(parts['recent_search:"#aws"']?.resume).toBeDefined() // resumes after the page that was published
     expect(parts['recent_search:"#aws"']?.value).toBeUndefined()
 
-    // The next run finishes #aws from where it stopped: every tweet exactly once over both runs.
+    // The next run, an hour later, finishes #aws from where it stopped, then asks for what came
+    // since: every tweet up to now, exactly once over both runs.
+    now += HOUR
     await runSource(cfg, 'x', lake)
     const all = ids(await published(lake.stream, 'x'), 'tweets')
     expect(all).toEqual(expected(['duckdb', 'aws']))

@@ -79,7 +79,7 @@ describe('a table another process holds is skipped, never a success with 0 recor
     expect(runs[0]!.error).toMatch(/pid 7 on elsewhere/)
     // The holder went away (its lease lapsed): the same command refines.
     await writeFile(lease, JSON.stringify({ owner: 'x', expiresAt: new Date(0).toISOString() }))
-    const again = await weir(['refine'], {}, dir)
+    const again = await weir(['refine', '--log-format', 'text'], {}, dir)
     expect(again.code, again.stderr).toBe(0)
     expect(again.stdout).toMatch(/refine\s+2 records/)
   })

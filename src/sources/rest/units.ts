@@ -123,6 +123,9 @@ export async function* runUnit(
   let value = state?.value ?? inc?.initial
   let pendingMax = state?.resume?.max
   let page: PageState | undefined = state?.resume?.next ?? firstPage(paginator)
+  // A series resumed where an interrupted run stopped ends at that run's newest record: what came
+  // since is asked for by a fresh series from the new cursor, in this same run.
+  let resumed = state?.resume !== undefined && inc !== undefined
   const { path, query } = fillPath(ep.path, unit.params)
   const label = `${ep.method} ${ep.path}`
   for (let n = 0; ; n++) {
@@ -165,6 +168,12 @@ export async function* runUnit(
       }
     }
     yield { records, ...(update ? { update } : {}) }
+    if (!next && resumed) {
+      resumed = false
+      pendingMax = undefined
+      page = firstPage(paginator)
+      continue
+    }
     if (!next) return
     page = next
   }
