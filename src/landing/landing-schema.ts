@@ -5,9 +5,14 @@ import { durationSchema, sizeSchema } from '../core/units-schema.js'
 /** How raw files are cut and named: the landing section of the config. */
 export const landingSchema = z
   .strictObject({
-    maxRecords: z.number().int().positive().default(100).describe('Records per raw file at most.'),
+    maxRecords: z
+      .number()
+      .int()
+      .positive()
+      .default(100_000)
+      .describe('Records per raw file at most (the seeds\' "100 tweets per file" is 100).'),
     maxBytes: sizeSchema
-      .default('10MB')
+      .default('64MB')
       .describe('Bytes per raw file at most (e.g. "10MB"); a number is bytes.'),
     maxAge: durationSchema
       .default('60s')

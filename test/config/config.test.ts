@@ -27,7 +27,7 @@ describe('loadConfig', () => {
     expect(file).toBe(join(dir, 'weir.config.ts'))
     expect(config.lake).toBe('./lake-from-ts')
     expect(config.sources.orders?.kind).toBe('code')
-    expect(config.landing.maxRecords).toBe(100) // defaults filled in
+    expect(config.landing.maxRecords).toBe(100_000) // defaults filled in
     expect(config.tables['orders.orders']).toEqual({
       eventTime: 'at',
       primaryKey: 'id',
