@@ -105,6 +105,17 @@ export async function putTable(store: ObjectStore, entry: TableEntry): Promise<v
   await putJson(store, tableKey(entry.zone, entry.name), entry)
 }
 
+/**
+ * Removes a table: its catalog entry first (from then on no view, model or engine reading the
+ * catalog sees it), then its files. A crash in between leaves files nothing lists, which the next
+ * drop of the same name, or a new table there, replaces.
+ */
+export async function dropTable(store: ObjectStore, entry: TableEntry): Promise<void> {
+  await store.delete(tableKey(entry.zone, entry.name))
+  if (entry.format === 'view') return
+  for await (const o of store.list(`${entry.location.replace(/\/+$/, '')}/`)) await store.delete(o.key)
+}
+
 function tableKey(zone: Zone, name: string): string {
   return joinKey(ROOT, zone, `${name}.json`)
 }

@@ -122,6 +122,8 @@ export interface ModelsOptions {
 export interface ModelsReport {
   readonly models: readonly ModelResult[]
   readonly tests: readonly TestResult[]
+  /** Refined tables dropped because their model left the project. */
+  readonly dropped?: readonly string[]
   readonly seconds: number
   /** With `catalog.glue`: why the built tables could not be registered, and what to run. */
   readonly glue?: string

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { icebergRead } from 'icebird'
 import { describe, expect, it } from 'vitest'
@@ -14,6 +14,35 @@ const users = (n: number) => Array.from({ length: n }, (_, i) => ({ resource: 'u
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i)
 
 describe('weir model', () => {
+  it('a model whose SQL file is gone is dropped with its files on the next whole build; a selection drops nothing', async () => {
+    const p = await modelProject()
+    await p.load([...users(5), ...tweets(range(0, 20), 20)])
+    const pipe = await p.pipeline()
+    try {
+      await p.write(
+        'models/scratch/old_counts.sql',
+        "{{ config(materialized='table') }}\nselect lang, count(*) as n from {{ source('x', 'tweets') }} group by lang\n",
+      )
+      await pipe.models({ select: ['tag:tweets', 'old_counts'] })
+      expect(await getTable(pipe.store, 'refined', 'old_counts')).toBeDefined()
+      await rm(join(p.dir, 'models', 'scratch', 'old_counts.sql'))
+      const selected = await pipe.models({ select: ['fact_tweet'] })
+      expect(selected.dropped).toBeUndefined()
+      expect(await getTable(pipe.store, 'refined', 'old_counts')).toBeDefined()
+      const whole = await pipe.models()
+      expect(whole.dropped).toEqual(['old_counts'])
+      expect(await getTable(pipe.store, 'refined', 'old_counts')).toBeUndefined()
+      const left: string[] = []
+      for await (const o of pipe.store.list('refined/old_counts/')) left.push(o.key)
+      expect(left).toEqual([])
+      await expect(pipe.query('select * from refined.old_counts')).rejects.toThrow(/old_counts/)
+      expect(await getTable(pipe.store, 'refined', 'dim_user')).toBeDefined()
+    } finally {
+      await pipe.close()
+      await p.close()
+    }
+  })
+
   it('builds the example star schema and runs its tests; a second run changes nothing', async () => {
     const p = await modelProject()
     await p.load([...users(5), ...tweets(range(0, 30), 20), ...tweets(range(30, 50), 21)])

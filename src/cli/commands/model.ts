@@ -111,6 +111,8 @@ function print(r: ModelsReport): void {
     for (const row of t.sample) out.push(`       ${JSON.stringify(row)}`)
     if (t.message) process.stderr.write(`weir: ${t.message.replace(/\s*\n\s*/g, ' ')}\n`)
   }
+  for (const d of r.dropped ?? [])
+    out.push(`model ${d.padEnd(width)}  dropped: its SQL file is gone from the project`)
   const failedTests = r.tests.filter((t) => t.status === 'fail' || t.status === 'error').length
   out.push(
     `${r.models.length} models (${r.models.filter((m) => m.action === 'failed').length} failed), ${r.tests.length} tests (${failedTests} failed, ${r.tests.filter((t) => t.status === 'warn').length} warnings) in ${r.seconds.toFixed(2)} s`,

@@ -1,6 +1,7 @@
 import { listTables } from '../../catalog/catalog.js'
 import { compile as compileModel } from '../../models/compile.js'
 import { levels as modelLevels, select as selectModels } from '../../models/dag.js'
+import { dropRemovedModels } from '../../models/drop.js'
 import { loadProject } from '../../models/project.js'
 import { resolverFor as modelResolver, runModels } from '../../models/run.js'
 import { runTests } from '../../models/tests.js'
@@ -35,7 +36,16 @@ export async function modelsStage(p: Resources, options: ModelsOptions = {}): Pr
     changed.map((m) => m.model),
   )
   const tests = options.test === false ? [] : await runTests(p.store, e, project, scope)
-  return { models, tests, seconds: (performance.now() - t0) / 1000, ...(glue ? { glue } : {}) }
+  // Only a build of the whole project knows a model is gone (a selection names some).
+  const dropped =
+    options.test !== 'only' && !options.select?.length ? await dropRemovedModels(p.store, project) : []
+  return {
+    models,
+    tests,
+    seconds: (performance.now() - t0) / 1000,
+    ...(glue ? { glue } : {}),
+    ...(dropped.length ? { dropped } : {}),
+  }
 }
 
 /** The compiled SQL of the selected models, in build order. */
