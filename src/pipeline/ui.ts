@@ -13,6 +13,19 @@ import type { UiBackend } from '../serve/api/ui.js'
 import type { Pipeline } from './pipeline.js'
 import { freshness, lineage } from './ui-lineage.js'
 
+const STAGES = ['ingest', 'land', 'refine', 'models', 'warehouse', 'alerts', 'serve'] as const
+/** Jobs that are stages, not sources (a source's runs are under its own name). */
+const JOBS = new Set([
+  'land',
+  'refine',
+  'models',
+  'warehouse',
+  'alerts',
+  'maintain',
+  'serve',
+  'history',
+  'scheduler',
+])
 const EXAMPLES = fileURLToPath(new URL('../../examples/dashboards/', import.meta.url))
 // dist/web from both src/ (tests) and dist/ (the package): the build puts the front end there.
 const WEB = fileURLToPath(new URL('../../dist/web/', import.meta.url))
@@ -37,6 +50,7 @@ export function createUiBackend(p: Pipeline, projectDir: string): UiBackend & { 
     return sandbox.box
   }
   const history = createRunHistory(p.state)
+  const servingSince = new Date().toISOString()
   const dashboardsDir = async () => {
     const own = resolve(projectDir, p.config.serve.dashboards)
     return (await stat(own).catch(() => undefined))?.isDirectory() ? own : EXAMPLES
@@ -79,9 +93,13 @@ export function createUiBackend(p: Pipeline, projectDir: string): UiBackend & { 
           }
         }),
       )
-      const stages = ['ingest', 'land', 'refine', 'models', 'warehouse', 'alerts', 'serve'].map((stage) => {
+      const stages = STAGES.map((stage) => {
+        if (stage === 'serve')
+          // This page is served: the stage runs, since this process started.
+          return { stage, lastRun: servingSince, outcome: 'running', error: null, lastHour: null }
         const job = stage === 'ingest' ? undefined : stage
-        const last = job ? latest.get(job) : runs.find((r) => p.config.sources[r.job])
+        // A source's runs are recorded under its name, whichever config ran them.
+        const last = job ? latest.get(job) : runs.find((r) => !JOBS.has(r.job))
         return {
           stage,
           lastRun: last?.start ?? null,
@@ -178,10 +196,20 @@ export function createUiBackend(p: Pipeline, projectDir: string): UiBackend & { 
     },
     async dashboards() {
       const dir = await dashboardsDir()
-      return (await readdir(dir).catch(() => [] as string[]))
+      const names = (await readdir(dir).catch(() => [] as string[]))
         .filter((f) => f.endsWith('.md'))
         .map((f) => basename(f, '.md'))
         .sort()
+      if (dir !== EXAMPLES) return names
+      // The built-in examples only where the lake has every table they read.
+      const have = new Set((await listTables(p.store)).map((t) => `${t.zone}.${t.name}`))
+      const usable = await Promise.all(
+        names.map(async (n) => {
+          const md = await readFile(resolve(dir, `${n}.md`), 'utf8')
+          return [...md.matchAll(/\b(raw|trusted|refined)\.(\w+)/g)].every((m) => have.has(`${m[1]}.${m[2]}`))
+        }),
+      )
+      return names.filter((_, i) => usable[i])
     },
     async dashboard(name) {
       if (!/^[A-Za-z0-9_-]+$/.test(name))

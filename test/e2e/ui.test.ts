@@ -84,6 +84,9 @@ describe.skipIf(!have)('the dashboard in Chromium', () => {
     // The demo's stages were recorded as runs; its topics have a landing group each, caught up.
     expect(await page.textContent('[data-stage=refine]')).toMatch(/succeeded/)
     expect(await page.textContent('[data-stage=models]')).toMatch(/succeeded/)
+    // The sources' runs are the ingest stage's; the page is served, so serve is running.
+    expect(await page.textContent('[data-stage=ingest]')).toMatch(/succeeded/)
+    expect(await page.textContent('[data-stage=serve]')).toMatch(/running/)
     expect(await page.textContent('main')).toMatch(
       /Consumer groups[\s\S]*landing\s*weather[\s\S]*landing\s*x\s*0/,
     )
@@ -279,4 +282,21 @@ describe.skipIf(!have)('the dashboard in Chromium', () => {
     expect(await page.textContent('#live')).toMatch(/^refine succeeded/)
     await page.screenshot({ path: join(ARTIFACTS, 'runs.png'), fullPage: true })
   }, 60_000)
+
+  it('the built-in dashboards are offered only where the lake has the tables they read', async () => {
+    const all = (await (await fetch(`${s.url}/api/ui/dashboards`)).json()) as { dashboards: string[] }
+    expect(all.dashboards).toEqual(expect.arrayContaining(['movies', 'tweets', 'weather']))
+    const empty = await openPipeline({
+      config: configSchema.parse({ lake: join(await tempDir('weir-ui-empty-'), 'lake') }),
+      file: undefined,
+      dir: await tempDir('weir-ui-empty-project-'),
+    })
+    const s3 = await startServing(empty, { port: 0, host: '127.0.0.1', follow: false })
+    try {
+      expect(await (await fetch(`${s3.url}/api/ui/dashboards`)).json()).toEqual({ dashboards: [] })
+    } finally {
+      await s3.close()
+      await empty.close()
+    }
+  })
 })
