@@ -168,6 +168,15 @@ function demoConfig(options: DemoOptions, url: string): WeirConfig {
         auth: { bearer: 'demo-token' },
         params: { query: ['#dataengineering', '#duckdb -is:retweet'] },
       },
+      // Seed 003: X's filtered stream, read for two seconds (the served-tweets models read it).
+      x_stream: {
+        kind: 'http-stream',
+        preset: 'x.filtered_stream',
+        baseUrl: url,
+        auth: { bearer: 'demo-token' },
+        rules: [{ value: '#dataengineering OR #duckdb', tag: 'demo' }],
+        runFor: '2s',
+      },
       weather: {
         preset: 'tomorrow.realtime',
         baseUrl: url,
@@ -204,6 +213,8 @@ function demoConfig(options: DemoOptions, url: string): WeirConfig {
     tables: {
       'x.tweets': { eventTime: 'created_at', primaryKey: 'id' },
       'x.users': { primaryKey: 'id' },
+      'x_stream.tweets': { eventTime: 'created_at', primaryKey: 'id' },
+      'x_stream.users': { primaryKey: 'id' },
       'weather.realtime': { eventTime: 'data.time' },
       'tmdb.movies': { primaryKey: 'id' },
       'tmdb.reviews': { primaryKey: 'id' },

@@ -98,9 +98,7 @@ describe('progress and logs on a terminal and off it', () => {
 
     const text = await weir(['land', '--lake', 'lake2', '--log-format', 'text'], {}, dir)
     expect(text.code).toBe(0)
-    expect(text.stdout.trim().split('\n')).toEqual([
-      expect.stringMatching(/^land +400,000 records +4 files/),
-    ])
+    expect(text.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^land +400,000 records +4 files/)])
     expect(text.stdout + text.stderr).not.toMatch(/ETA|\{"/)
 
     const quiet = await weir(['refine', '--lake', 'lake2', '--quiet'], {}, dir)

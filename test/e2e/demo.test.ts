@@ -6,13 +6,15 @@ import { demoCounts, weir } from '../helpers/cli.js'
 import { keys } from '../helpers/lake.js'
 import { s3Env, startS3, tempDir } from '../helpers/services.js'
 
-/** The tables the demo's sources fill: tweets and users, weather, the movie listing and TMDB. */
+/** The tables the demo's sources fill: tweets and users (searched and streamed), weather, the movie listing and TMDB. */
 const SOURCE_TABLES = [
   'movies_titles',
   'tmdb_find_movies',
   'tmdb_movies',
   'tmdb_reviews',
   'weather_realtime',
+  'x_stream_tweets',
+  'x_stream_users',
   'x_tweets',
   'x_users',
 ]
@@ -46,7 +48,9 @@ async function checkLake(lake: string, stdout: string, env: Record<string, strin
     'fact_tweet',
     'fact_tweet_metrics_daily',
     'fact_weather_observation',
+    'tweets_served',
     'user_profile_history',
+    'user_tweet_counts',
   ]
   expect(tables.map((t) => t.table).sort()).toEqual(
     [
@@ -54,6 +58,7 @@ async function checkLake(lake: string, stdout: string, env: Record<string, strin
       // Lists of objects (hashtags, genres) are child tables linked by the parent's key.
       'trusted.x_tweets__entities_hashtags',
       'trusted.tmdb_movies__genres',
+      'trusted.x_stream_tweets__matching_rules',
       // The example models of the three seed scenarios.
       ...refined.map((m) => `refined.${m}`),
     ].sort(),
@@ -89,6 +94,10 @@ describe('weir demo on a local lake', () => {
     expect(run.stdout).toContain('username')
     // Refined tables with the rows their models wrote, not only how they are kept.
     expect(run.stdout).toMatch(/^\s+refined\.dim_user\s+[1-9]\d* \(table\)$/m)
+    // Every model builds, the stream's too (no "failed" while the demo says it is done), and a
+    // first landing calls nothing late.
+    expect(run.stdout).toMatch(/^\s+refined\.tweets_served\s+[1-9]\d* \(table\)$/m)
+    expect(run.stdout).not.toMatch(/failed|late records/)
     // The closing tip runs as printed, without the bin on the PATH (npx finds it).
     expect(run.stdout).toMatch(
       /Try: npx weir query "select \* from refined\.fact_tweet_metrics_daily limit 10" --lake /,
@@ -101,7 +110,9 @@ describe('weir demo on a local lake', () => {
     const raw = (await keys(store, 'raw/')).filter((k) => k.endsWith('.ndjson'))
     expect(raw.length).toBeGreaterThan(0)
     for (const k of raw)
-      expect(k).toMatch(/^raw\/(x|weather|tmdb)\/json\/\w+\/\d{4}\/\d{2}\/\d{2}\/p\d+-\d{9}-\d{9}\.ndjson$/)
+      expect(k).toMatch(
+        /^raw\/(x|x_stream|weather|tmdb)\/json\/\w+\/\d{4}\/\d{2}\/\d{2}\/p\d+-\d{9}-\d{9}\.ndjson$/,
+      )
     // Iceberg tables: each table's metadata beside its data files.
     const trusted = await keys(store, 'trusted/')
     const parquet = trusted.filter((k) => !k.includes('/metadata/'))
@@ -112,7 +123,7 @@ describe('weir demo on a local lake', () => {
     for (const k of parquet) {
       // The movies listing (CSV, no event time) is one unpartitioned file; the rest is by dt=.
       expect(k).toMatch(
-        /^trusted\/((x|weather|tmdb)\/\w+\/dt=\d{4}-\d{2}-\d{2}|movies\/titles)\/part-\d+-\d+\.parquet$/,
+        /^trusted\/((x|x_stream|weather|tmdb)\/\w+\/dt=\d{4}-\d{2}-\d{2}|movies\/titles)\/part-\d+-\d+\.parquet$/,
       )
     }
     const engine = await createEngine()

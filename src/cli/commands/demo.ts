@@ -23,6 +23,18 @@ export async function demoCommand(
     tweetsPerHour: opts.tweetsPerHour,
     onStage: (s) => out(`  ${summaryLine(s)}`),
   })
+  // A model or data test that failed is said, and fails the command: the demo is not done then.
+  const failed = [
+    ...report.models.models.filter((m) => m.action === 'failed').map((m) => `model ${m.model}`),
+    ...report.models.tests
+      .filter((t) => t.status === 'fail' || t.status === 'error')
+      .map((t) => `test ${t.name}`),
+    ...report.stages.filter((s) => s.outcome === 'failed' || s.outcome === 'skipped').map((s) => s.stage),
+  ]
+  if (failed.length) {
+    process.exitCode = 1
+    process.stderr.write(`weir: the demo ran, but ${failed.join(', ')} failed (see above)\n`)
+  }
   if (opts.format === 'json') {
     process.stdout.write(`${JSON.stringify(report)}\n`)
     return
@@ -37,6 +49,6 @@ export async function demoCommand(
   out(`\n${report.query.sql}\n`)
   out(renderRows(report.query.result, 'table'))
   out(
-    `\ndone in ${report.seconds.toFixed(1)} s. Try: npx weir query "select * from refined.fact_tweet_metrics_daily limit 10" --lake ${config.lake}`,
+    `\n${failed.length ? 'finished with failures' : 'done'} in ${report.seconds.toFixed(1)} s. Try: npx weir query "select * from refined.fact_tweet_metrics_daily limit 10" --lake ${config.lake}`,
   )
 }

@@ -1,3 +1,4 @@
+import { listTables } from '../../catalog/catalog.js'
 import { WeirError } from '../../core/errors.js'
 import { parseBytes, parseDuration } from '../../core/units.js'
 import { land } from '../../landing/landing.js'
@@ -18,7 +19,10 @@ export async function landStage(
   const s = await p.stream()
   const l = p.config.landing
   const micro = options.refine ? microBatches((only) => refineAndSync(p, only), options.onRefine) : undefined
-  const landed = { records: 0, files: 0 }
+  const landed = { records: 0, files: 0, late: 0 }
+  // Records behind their table's newest folder are late only for a table that had files before:
+  // a first landing of a newest-first API (X's search) is all "behind", and nothing is late.
+  const before = (await listTables(p.store, 'raw')).map((t) => `${t.location.replace(/\/+$/, '')}/`)
   const round = { records: 0, files: 0 }
   const [r, seconds] = await timed(() =>
     land(s, p.store, {
@@ -55,11 +59,16 @@ export async function landStage(
         landed.files++
         round.records += f.records
         round.files++
+        if (f.late && before.some((l) => f.key.startsWith(l))) landed.late += f.late
         p.progress({ stage: 'land', label: 'landed', done: landed.records, unit: 'records' })
       },
     }),
   )
-  const notes = r.late ? [`${r.late} late records were written to the past folders of their event time`] : []
+  const notes = landed.late
+    ? [
+        `${landed.late} late records (behind their table's newest folder) were written to the folders of their event time`,
+      ]
+    : []
   if (micro) {
     const m = await micro.finish()
     notes.push(
