@@ -25,6 +25,7 @@ export async function withPipeline<T>(
     ...(globals.lake ? { lake: globals.lake } : {}),
   })
   const drawer = options.progress ? await progressDrawer(log()) : undefined
+  drawing = drawer
   const p = await openPipeline(loaded, {
     onNote: (line) => log().say('warn', line),
     ...(drawer ? { onProgress: drawer.update } : {}),
@@ -35,6 +36,13 @@ export async function withPipeline<T>(
     drawer?.stop()
     await p.close()
   }
+}
+
+let drawing: { stop(): void } | undefined
+
+/** Clears the progress bars before a command prints its result table (straight to stdout). */
+export function endProgress(): void {
+  drawing?.stop()
 }
 
 let interrupt: AbortController | undefined

@@ -8,7 +8,7 @@ export interface ProgressEvent {
   readonly label: string
   readonly done: number
   readonly total?: number
-  readonly unit: 'bytes' | 'records' | 'files' | 'batches' | 'windows' | 'rows'
+  readonly unit: 'bytes' | 'records' | 'files' | 'batches' | 'windows' | 'tables'
   /** Records so far, when the unit is something else (bytes of a file). */
   readonly records?: number
 }

@@ -52,7 +52,17 @@ export async function backfill(
   const cfg = p.config.run
   const out: BackfillWindow[] = []
   let stopped = false
+  const progress = () =>
+    p.progress({
+      stage: 'backfill',
+      label: source,
+      done: out.length,
+      total: windows.length,
+      unit: 'windows',
+      records: out.reduce((n, w) => n + (w.records ?? 0), 0),
+    })
   for (const w of windows) {
+    if (out.length) progress()
     const base = { start: iso(w.start), end: iso(w.end), params: w.params }
     const key = `${base.start}/${base.end}`
     if (done[key]) {
@@ -102,6 +112,7 @@ export async function backfill(
     await p.state.put(stateName, { done } satisfies BackfillState)
     out.push({ ...base, status: 'ran', records })
   }
+  if (!options.dryRun) progress()
   return out
 }
 

@@ -53,7 +53,10 @@ export interface StageSummary {
  * await p.ingest(); await p.land(); await p.refine()
  */
 export interface Pipeline
-  extends Pick<Resources, 'config' | 'dir' | 'store' | 'state' | 'leases' | 'stream' | 'engine'> {
+  extends Pick<
+    Resources,
+    'config' | 'dir' | 'store' | 'state' | 'leases' | 'stream' | 'engine' | 'progress'
+  > {
   /** Pulls the sources once; `signal` stops it after the batch in hand, with that batch's cursor saved. */
   ingest(names?: readonly string[], signal?: AbortSignal, options?: IngestRunOptions): Promise<StageSummary>
   /**
@@ -173,6 +176,7 @@ export async function openPipeline(loaded: LoadedConfig, options: OpenOptions = 
     store: p.store,
     state: p.state,
     leases: p.leases,
+    progress: p.progress,
     stream: p.stream,
     engine: p.engine,
     ingest: (names, signal, opts) => ingestStage(p, names, signal, opts),

@@ -32,6 +32,7 @@ export const postgresWarehouse = defineAdapter({
           ...(cfg.url ? { url: cfg.url } : {}),
           ...(select ? { select } : {}),
           ...(options.fullRefresh ? { fullRefresh: true } : {}),
+          ...(ctx.progress ? { progress: ctx.progress } : {}),
         })
       },
     }

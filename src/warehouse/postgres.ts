@@ -5,6 +5,7 @@ import { listTables, type TableEntry, tableFiles } from '../catalog/catalog.js'
 import { parse, type Type } from '../catalog/types.js'
 import { readerSql } from '../catalog/views.js'
 import { WeirError } from '../core/errors.js'
+import type { OnProgress } from '../core/progress.js'
 import { type Engine, sqlIdent, sqlList, sqlString } from '../engine/engine.js'
 import { localize } from '../engine/localize.js'
 import type { StateStore } from '../state/state.js'
@@ -26,6 +27,7 @@ export interface LoadOptions {
   readonly fullRefresh?: boolean
   /** Where DuckDB writes the CSV it streams into COPY; emptied after each table. */
   readonly stagingDir: string
+  readonly progress?: OnProgress
 }
 
 /**
@@ -60,7 +62,17 @@ export async function loadPostgres(
     const tables = (await listTables(store, 'refined')).filter(
       (t) => t.format === 'parquet' && (!opts.select?.length || opts.select.includes(t.name)),
     )
-    for (const t of tables) results.push(await loadTable(client, store, engine, state, t, opts))
+    for (const t of tables) {
+      results.push(await loadTable(client, store, engine, state, t, opts))
+      opts.progress?.({
+        stage: 'load',
+        label: 'postgres',
+        done: results.length,
+        total: tables.length,
+        unit: 'tables',
+        records: results.reduce((n, r) => n + r.rows, 0),
+      })
+    }
   } finally {
     client.release()
     await pool.end()

@@ -1,3 +1,4 @@
+import type { OnProgress } from '../core/progress.js'
 import type { Engine } from '../engine/engine.js'
 import type { StateStore } from '../state/state.js'
 import type { ObjectStore } from '../storage/storage.js'
@@ -20,6 +21,8 @@ export interface WarehouseContext {
   readonly engine: Engine
   readonly state: StateStore
   readonly stagingDir: string
+  /** Told after each table is loaded (tables done of all, rows so far). */
+  readonly progress?: OnProgress
 }
 
 /**

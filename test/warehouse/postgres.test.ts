@@ -48,7 +48,7 @@ describe.skipIf(!up)('weir load postgres', () => {
     })
     try {
       const first = await p.loadPostgres()
-      expect(first.length).toBe(9)
+      expect(first.length).toBe(11) // the demo's models, the stream's two included
       expect(first.every((r) => r.mode === 'full')).toBe(true)
       for (const r of first) {
         const lakeRows = await p.query(`select * from refined."${r.table}"`)

@@ -173,36 +173,41 @@ export async function backfillCommand(
   globals: GlobalOptions,
 ): Promise<void> {
   const { backfill } = await import('../../pipeline/backfill.js')
-  const { interruption } = await import('../context.js')
+  const { endProgress, interruption } = await import('../context.js')
   const signal = interruption()
-  await withPipeline(globals, async (p) => {
-    const windows = await backfill(
-      p,
-      source,
-      { from: opts.from, to: opts.to },
-      {
-        ...(opts.dryRun ? { dryRun: true } : {}),
-        signal,
-      },
-    )
-    const columns = ['start', 'end', 'status', 'records', 'params'].map((name) => ({ name, type: '' }))
-    const rows = windows.map((w) => ({
-      start: w.start,
-      end: w.end,
-      status: w.status,
-      records: w.records ?? null,
-      params: Object.entries(w.params)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(' '),
-    }))
-    process.stdout.write(`${renderRows({ columns, rows }, 'table')}\n`)
-    const failed = windows.find((w) => w.status === 'failed')
-    if (failed) {
-      process.stderr.write(
-        `weir: backfill window ${failed.start}..${failed.end} failed: ${failed.error}; run the same command again to resume\n`,
+  await withPipeline(
+    globals,
+    async (p) => {
+      const windows = await backfill(
+        p,
+        source,
+        { from: opts.from, to: opts.to },
+        {
+          ...(opts.dryRun ? { dryRun: true } : {}),
+          signal,
+        },
       )
-      process.exitCode = 1
-    }
-    if (signal.aborted) process.exitCode = 130
-  })
+      const columns = ['start', 'end', 'status', 'records', 'params'].map((name) => ({ name, type: '' }))
+      const rows = windows.map((w) => ({
+        start: w.start,
+        end: w.end,
+        status: w.status,
+        records: w.records ?? null,
+        params: Object.entries(w.params)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' '),
+      }))
+      endProgress()
+      process.stdout.write(`${renderRows({ columns, rows }, 'table')}\n`)
+      const failed = windows.find((w) => w.status === 'failed')
+      if (failed) {
+        process.stderr.write(
+          `weir: backfill window ${failed.start}..${failed.end} failed: ${failed.error}; run the same command again to resume\n`,
+        )
+        process.exitCode = 1
+      }
+      if (signal.aborted) process.exitCode = 130
+    },
+    { progress: true },
+  )
 }

@@ -23,6 +23,7 @@ export async function warehouseStage(
       engine: await p.engine(),
       state: p.state,
       stagingDir: join(await p.staging(), 'warehouse'),
+      progress: p.progress,
     },
   )
   return warehouse.load(options.fullRefresh ? { fullRefresh: true } : {})
