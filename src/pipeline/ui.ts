@@ -25,6 +25,7 @@ const JOBS = new Set([
   'serve',
   'history',
   'scheduler',
+  'query',
 ])
 const EXAMPLES = fileURLToPath(new URL('../../examples/dashboards/', import.meta.url))
 // dist/web from both src/ (tests) and dist/ (the package): the build puts the front end there.

@@ -109,6 +109,7 @@ describe.skipIf(!have)('the dashboard in Chromium', () => {
       /Schema[\s\S]*public_metrics_like_count[\s\S]*Partitions[\s\S]*dt=[\s\S]*Sample/,
     )
     expect(await page.locator('main table').nth(2).locator('tbody tr').count()).toBeGreaterThan(0)
+    await page.screenshot({ path: join(ARTIFACTS, 'table.png'), fullPage: true })
   }, 60_000)
 
   it('a query typed in the workbench returns the expected rows and draws a chart; a write is refused', async () => {
@@ -280,6 +281,11 @@ describe.skipIf(!have)('the dashboard in Chromium', () => {
     // The same page, drawn again in place: no reload cleared it.
     expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42)
     expect(await page.textContent('#live')).toMatch(/^refine succeeded/)
+    // The timeline has a bar per run, coloured by outcome.
+    expect(await page.locator('.timeline rect.run').count()).toBe(
+      await page.locator('table.runs tbody tr').count(),
+    )
+    expect(await page.locator('.timeline rect.run.succeeded').count()).toBeGreaterThan(0)
     await page.screenshot({ path: join(ARTIFACTS, 'runs.png'), fullPage: true })
   }, 60_000)
 
