@@ -30,19 +30,7 @@ export async function backfill(
   range: { readonly from: string; readonly to: string },
   options: { readonly dryRun?: boolean; readonly signal?: AbortSignal } = {},
 ): Promise<BackfillWindow[]> {
-  const spec = p.config.run.backfill[source]
-  if (!p.config.sources[source])
-    throw new WeirError(`backfill: source "${source}" is not in the config`, {
-      code: 'SOURCE_UNKNOWN',
-      stage: 'config',
-    })
-  if (!spec) {
-    throw new WeirError(
-      `backfill: say how ${source} takes a window, e.g. run: { backfill: { ${source}: { window: '1d', params: { start_time: '{start}', end_time: '{end}' } } } }`,
-      { code: 'BACKFILL_UNSET', stage: 'config' },
-    )
-  }
-  const windows = backfillWindows(spec, range)
+  const windows = backfillWindows(specOf(p, source), range)
   const iso = (d: Date) => d.toISOString().replace('.000Z', 'Z')
 
   const stateName = `backfill/${source}`
@@ -52,15 +40,7 @@ export async function backfill(
   const cfg = p.config.run
   const out: BackfillWindow[] = []
   let stopped = false
-  const progress = () =>
-    p.progress({
-      stage: 'backfill',
-      label: source,
-      done: out.length,
-      total: windows.length,
-      unit: 'windows',
-      records: out.reduce((n, w) => n + (w.records ?? 0), 0),
-    })
+  const progress = () => windowsDone(p, source, out, windows.length)
   for (const w of windows) {
     if (out.length) progress()
     const base = { start: iso(w.start), end: iso(w.end), params: w.params }
@@ -166,4 +146,33 @@ export function backfillWindows(
     windows.push({ start, end, params })
   }
   return windows
+}
+
+/** How far a backfill is: windows done (or found done) of all, and their records. */
+function windowsDone(p: Pipeline, source: string, out: readonly BackfillWindow[], total: number): void {
+  p.progress({
+    stage: 'backfill',
+    label: source,
+    done: out.length,
+    total,
+    unit: 'windows',
+    records: out.reduce((n, w) => n + (w.records ?? 0), 0),
+  })
+}
+
+/** How the source takes a window (`run.backfill.<source>`), or a one-line error saying what to set. */
+function specOf(p: Pipeline, source: string) {
+  const spec = p.config.run.backfill[source]
+  if (!p.config.sources[source])
+    throw new WeirError(`backfill: source "${source}" is not in the config`, {
+      code: 'SOURCE_UNKNOWN',
+      stage: 'config',
+    })
+  if (!spec) {
+    throw new WeirError(
+      `backfill: say how ${source} takes a window, e.g. run: { backfill: { ${source}: { window: '1d', params: { start_time: '{start}', end_time: '{end}' } } } }`,
+      { code: 'BACKFILL_UNSET', stage: 'config' },
+    )
+  }
+  return spec
 }
