@@ -95,9 +95,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         ? 0
         : 2
     }
-    const { errorMessage } = await import('../core/errors.js')
+    const { errorMessage, WeirError } = await import('../core/errors.js')
     const { scrub } = await import('../core/redact.js')
-    const { WeirError } = await import('../core/errors.js')
     log.say(
       'error',
       errorMessage(err),

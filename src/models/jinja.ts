@@ -29,13 +29,8 @@ const MACRO = /\{%-?\s*macro\s+([A-Za-z_]\w*)/g
  */
 export function renderSql(path: string, text: string, t: Templating, ctx: RenderContext): string {
   if (!/\{[{%#]/.test(text)) return text
-  const env = environment(t)
-  // Every macro is in scope in every model, as in dbt; the imports render as nothing, on line 1.
-  let imports = ''
-  for (const [file, src] of t.macros) {
-    const names = [...src.matchAll(MACRO)].map((m) => m[1]!)
-    if (names.length) imports += `{% from ${JSON.stringify(file)} import ${names.join(', ')} %}`
-  }
+  const { env, imports } = environment(t)
+  // A global, so macros see it too; rendering is synchronous, so the next render cannot interleave.
   env.addGlobal('is_incremental', () => ctx.incremental)
   try {
     return new nunjucks.Template(imports + text, env, path, true).render({ this: ctx.self })
@@ -44,11 +39,29 @@ export function renderSql(path: string, text: string, t: Templating, ctx: Render
   }
 }
 
-function environment(t: Templating): nunjucks.Environment {
+// Every model of a project renders with the same environment: its macro files compile once.
+const environments = new WeakMap<Templating, { env: nunjucks.Environment; imports: string }>()
+
+function environment(t: Templating): { env: nunjucks.Environment; imports: string } {
+  let made = environments.get(t)
+  if (!made) {
+    // Every macro is in scope in every model, as in dbt; the imports render as nothing, on line 1.
+    let imports = ''
+    for (const [file, src] of t.macros) {
+      const names = [...src.matchAll(MACRO)].map((m) => m[1]!)
+      if (names.length) imports += `{% from ${JSON.stringify(file)} import ${names.join(', ')} %}`
+    }
+    made = { env: newEnvironment(t), imports }
+    environments.set(t, made)
+  }
+  return made
+}
+
+function newEnvironment(t: Templating): nunjucks.Environment {
   const loader = {
     getSource: (name: string) => {
       const src = t.macros.get(name)
-      return src === undefined ? null : { src, path: name, noCache: true }
+      return src === undefined ? null : { src, path: name }
     },
   }
   const env = new nunjucks.Environment(loader as unknown as nunjucks.ILoader, {
@@ -86,7 +99,7 @@ function environment(t: Templating): nunjucks.Environment {
 const MARK = '\u0001'
 
 function callError(call: RegExp, message: string): Error {
-  return Object.assign(new Error(`${MARK}${message}${MARK}${call.source}`), { weir: true })
+  return new Error(`${MARK}${message}${MARK}${call.source}`)
 }
 
 /** nunjucks says `(path) [Line 3, Column 8]\n  message`; Weir says `path:3: message`. */

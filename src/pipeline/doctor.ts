@@ -114,17 +114,13 @@ export function credentialsCheck(
 async function lakeCheck({ config, dir }: LoadedConfig): Promise<DoctorCheck> {
   const where = maskUri(config.lake)
   const lake = parseLakeUri(config.lake, dir)
-  if (lake.kind === 'local') {
-    const why = await unwritable(lake.root)
-    return why
-      ? {
-          check: 'lake',
-          status: 'fail',
-          detail: `${where}: ${why}`,
-          fix: 'create the folder or give this user write access to it (or set lake: to another place)',
-        }
-      : { check: 'lake', status: 'pass', detail: `${where}: writable` }
-  }
+  if (lake.kind === 'local')
+    return folderCheck(
+      'lake',
+      where,
+      lake.root,
+      'create the folder or give this user write access to it (or set lake: to another place)',
+    )
   try {
     const store = await openStore(config.lake, config.storage, dir)
     try {
@@ -142,9 +138,7 @@ async function lakeCheck({ config, dir }: LoadedConfig): Promise<DoctorCheck> {
       check: 'lake',
       status: 'fail',
       detail: `${where}: ${errorMessage(err)}`,
-      fix: /^s3/.test(config.lake)
-        ? 'check the bucket, the region and the AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID in .env)'
-        : 'create the folder or give this user write access to it (or set lake: to another place)',
+      fix: 'check the bucket, the region and the AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID in .env)',
     }
   }
 }
@@ -168,6 +162,19 @@ async function diskCheck({ config, dir }: LoadedConfig): Promise<DoctorCheck> {
         fix: `free space (at least ${formatBytes(MIN_FREE_BYTES)}), or point lake:/TMPDIR at a larger disk`,
       }
     : { check: 'disk', status: 'pass', detail: free.join('; ') }
+}
+
+/** A local folder Weir writes in (the lake, the embedded log): passes when this user can. */
+async function folderCheck(
+  check: DoctorCheck['check'],
+  what: string,
+  folder: string,
+  fix: string,
+): Promise<DoctorCheck> {
+  const why = await unwritable(folder)
+  return why
+    ? { check, status: 'fail', detail: `${what}: ${why}`, fix }
+    : { check, status: 'pass', detail: `${what}: writable` }
 }
 
 /**
@@ -195,10 +202,10 @@ async function unwritable(folder: string): Promise<string | undefined> {
 
 /** The file system a path is on, or would be once created. */
 async function freeBytes(path: string): Promise<number> {
-  for (let p = path; ; p = p.slice(0, Math.max(1, p.lastIndexOf('/')))) {
+  for (let p = resolve(path); ; p = dirname(p)) {
     const s = await statfs(p).catch(() => undefined)
     if (s) return s.bavail * s.bsize
-    if (p === '/') return 0
+    if (p === dirname(p)) return 0
   }
 }
 
@@ -206,15 +213,12 @@ async function streamCheck({ config, dir }: LoadedConfig): Promise<DoctorCheck> 
   const s = config.stream
   if (s.kind === 'embedded') {
     const folder = s.dir ? resolve(dir, s.dir) : defaultStreamDir(config.lake, dir)
-    const why = await unwritable(folder)
-    return why
-      ? {
-          check: 'stream',
-          status: 'fail',
-          detail: `embedded log ${folder}: ${why}`,
-          fix: 'give this user write access to the stream folder (stream.dir)',
-        }
-      : { check: 'stream', status: 'pass', detail: `embedded log ${folder}: writable` }
+    return folderCheck(
+      'stream',
+      `embedded log ${folder}`,
+      folder,
+      'give this user write access to the stream folder (stream.dir)',
+    )
   }
   const where = s.kind === 'nats' ? maskUri(s.url) : s.kind
   try {

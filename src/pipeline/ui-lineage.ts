@@ -68,35 +68,64 @@ export interface Freshness {
   readonly stale: boolean
 }
 
-/** Per trusted and refined table: rows, newest event, last file, lag, and whether it is stale. */
+/** What a table's rows say of its freshness, as of the catalog entry it was counted at. */
+export type FreshnessCache = Map<string, { updatedAt: string; rows: number; newest: Date | undefined }>
+
+/**
+ * Per trusted and refined table: rows, newest event, last file, lag, and whether it is stale. A
+ * table is counted again only when its files changed (`cache`, kept by the caller): pages redraw
+ * each time a run ends, and most runs leave most tables as they were.
+ */
 export async function freshness(
   p: Pipeline,
   box: Sandbox,
+  cache: FreshnessCache = new Map(),
+  /** When `box` attached the lake: a count from before the table's last change is not kept. */
+  boxSince = 0,
 ): Promise<{ staleAfter: string; tables: Freshness[] }> {
   const staleMs = parseDuration(p.config.serve.staleAfter)
   const now = Date.now()
   const out: Freshness[] = []
   for (const t of await listTables(p.store)) {
     if (t.zone === 'raw') continue
-    const col = eventColumn(p, t)
-    const rel = `${t.zone}."${t.name.replaceAll('"', '""')}"`
-    const r = await box
-      .query(
-        `select count(*) as n${col ? `, max(try_cast("${col.replaceAll('"', '""')}" as timestamptz)) as newest` : ''} from ${rel}`,
-      )
-      .then((q) => q.rows[0] ?? {})
-      .catch(() => ({}) as Record<string, unknown>)
-    const newest = r.newest ? new Date(String(r.newest)) : undefined
+    const key = `${t.zone}.${t.name}`
+    let counted = cache.get(key)
+    if (counted?.updatedAt !== t.updatedAt) {
+      counted = await count(p, box, t)
+      // A query that failed, or read the table as the sandbox attached it before its last change,
+      // is asked again next time.
+      if (counted && boxSince >= Date.parse(t.updatedAt)) cache.set(key, counted)
+      else cache.delete(key)
+    }
+    const newest = counted?.newest
     out.push({
-      table: `${t.zone}.${t.name}`,
-      rows: r.n === undefined ? null : Number(r.n),
-      newestEvent: newest && !Number.isNaN(newest.getTime()) ? newest.toISOString() : null,
+      table: key,
+      rows: counted ? counted.rows : null,
+      newestEvent: newest ? newest.toISOString() : null,
       lastFile: t.updatedAt,
       lagSeconds: newest ? Math.round((now - newest.getTime()) / 1000) : null,
       stale: now - Date.parse(t.updatedAt) > staleMs,
     })
   }
   return { staleAfter: String(p.config.serve.staleAfter), tables: out }
+}
+
+async function count(p: Pipeline, box: Sandbox, t: TableEntry) {
+  const col = eventColumn(p, t)
+  const rel = `${t.zone}."${t.name.replaceAll('"', '""')}"`
+  const r = await box
+    .query(
+      `select count(*) as n${col ? `, max(try_cast("${col.replaceAll('"', '""')}" as timestamptz)) as newest` : ''} from ${rel}`,
+    )
+    .then((q) => q.rows[0])
+    .catch(() => undefined)
+  if (!r) return undefined
+  const newest = r.newest ? new Date(String(r.newest)) : undefined
+  return {
+    updatedAt: t.updatedAt,
+    rows: Number(r.n),
+    newest: newest && !Number.isNaN(newest.getTime()) ? newest : undefined,
+  }
 }
 
 /** A trusted table's event time as its column (`data.time` → `data_time`); a model's `created_at`-like column. */

@@ -11,7 +11,7 @@ import { createSandbox, type Sandbox } from '../engine/sandbox.js'
 import { createRunHistory } from '../scheduler/history.js'
 import type { UiBackend } from '../serve/api/ui.js'
 import type { Pipeline } from './pipeline.js'
-import { freshness, lineage } from './ui-lineage.js'
+import { type FreshnessCache, freshness, lineage } from './ui-lineage.js'
 
 const STAGES = ['ingest', 'land', 'refine', 'models', 'warehouse', 'alerts', 'serve'] as const
 /** Jobs that are stages, not sources (a source's runs are under its own name). */
@@ -52,6 +52,7 @@ export function createUiBackend(p: Pipeline, projectDir: string): UiBackend & { 
   }
   const history = createRunHistory(p.state)
   const servingSince = new Date().toISOString()
+  const counted: FreshnessCache = new Map()
   const dashboardsDir = async () => {
     const own = resolve(projectDir, p.config.serve.dashboards)
     return (await stat(own).catch(() => undefined))?.isDirectory() ? own : EXAMPLES
@@ -227,7 +228,8 @@ export function createUiBackend(p: Pipeline, projectDir: string): UiBackend & { 
     },
     lineage: () => lineage(p),
     async freshness() {
-      return freshness(p, await sandboxNow())
+      const box = await sandboxNow()
+      return freshness(p, box, counted, sandbox?.at ?? 0)
     },
     async latestRun() {
       const [r] = await history.list({ limit: 1 })

@@ -70,7 +70,7 @@ export async function buildIncremental(m: Model, ctx: BuildContext, resolver: Re
       columns,
       files: [...live.filter((k) => !gone.has(k)), ...written.keys].sort(),
       partitioning: entry.partitioning,
-      state: { sqlHash: sqlHash(compile(m, resolver)), inputs: inputsOf(m, resolver), seq },
+      state: { sqlHash: sqlHash(fullSql), inputs: inputsOf(m, resolver), seq },
     })
     return { action: 'incremental', rows: fresh, files: written.keys.length, bytes: written.bytes }
   } finally {
@@ -80,8 +80,11 @@ export async function buildIncremental(m: Model, ctx: BuildContext, resolver: Re
 
 /** A model with `is_incremental()`: its own filter picks the new rows, once any input changed. */
 function ownIncrement(m: Model, resolver: Resolver, entry: TableEntry): string | undefined {
-  if (sameInputs(entry.model?.inputs ?? {}, inputsOf(m, resolver))) return undefined
-  return compile(m, resolver, { incremental: true })
+  return inputsUnchanged(m, resolver, entry) ? undefined : compile(m, resolver, { incremental: true })
+}
+
+function inputsUnchanged(m: Model, resolver: Resolver, entry: TableEntry): boolean {
+  return sameInputs(entry.model?.inputs ?? {}, inputsOf(m, resolver))
 }
 
 /** The model's SQL with its driving input read from only the files that changed since the last build. */
@@ -97,7 +100,7 @@ async function changedFilesOnly(
   // A view has no files of its own to read the changes of: the model is computed whole, once its
   // tables changed (or written with {% if is_incremental() %} to pick its new rows itself).
   if (input.format === 'view')
-    return sameInputs(entry.model?.inputs ?? {}, inputsOf(m, resolver))
+    return inputsUnchanged(m, resolver, entry)
       ? undefined
       : { rebuild: `built whole: its input ${input.zone}.${input.name} is a view` }
   const files = filesToRead(
